@@ -1,0 +1,23 @@
+"""The common base of every domain object: frozen, strict about unknown keys."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+
+class Frozen(BaseModel):
+    """Validated, immutable configuration. A run never mutates it; run-time state lives in run objects."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+Identifier = Annotated[
+    str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_.\-]*$", min_length=1, max_length=64)
+]
+"""An id as used in files and cross-references: starts with a letter; letters, digits, _ . -"""
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+NonNegative = Annotated[float, Field(ge=0.0)]
+Positive = Annotated[float, Field(gt=0.0)]

@@ -1,0 +1,83 @@
+"""What a week of the practice can hold: the numbers a coordinator checks first."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from .scenario import Scenario
+
+
+@dataclass(frozen=True)
+class PracticeSummary:
+    """Weekly capacity against weekly demand, in provider minutes.
+
+    ``demand_min`` prices each request at its type's scheduled length, so ``load`` above 1
+    means the template cannot hold the expected requests without overbooking.
+    """
+
+    name: str
+    timezone: str
+    days_open: tuple[str, ...]
+    providers: int
+    sessions_per_week: int
+    rooms: int
+    procedure_rooms: int
+    front_desk: int
+    medical_assistants: int
+    appointment_types: int
+    provider_minutes: int
+    hold_slots: int
+    demand_visits: float
+    demand_min: float
+    or_blocks: int
+    by_provider: pd.DataFrame
+
+    @property
+    def load(self) -> float:
+        return self.demand_min / self.provider_minutes if self.provider_minutes else float("inf")
+
+    def as_dict(self) -> dict:
+        d = {k: v for k, v in self.__dict__.items() if k != "by_provider"}
+        d["days_open"] = list(self.days_open)
+        d["load"] = round(self.load, 4)
+        d["by_provider"] = self.by_provider.to_dict(orient="records")
+        return d
+
+
+def summarize(s: Scenario) -> PracticeSummary:
+    rows = []
+    for p in s.providers:
+        rows.append(
+            {
+                "provider": p.id,
+                "name": p.name,
+                "role": p.role,
+                "sessions": p.weekly_sessions,
+                "minutes": p.weekly_minutes,
+                "holds": sum(x.holds for ss in p.sessions.values() for x in ss),
+                "days": ",".join(d for d in s.clinic.days_open if d in p.sessions),
+                "or_days": ",".join(p.or_days),
+            }
+        )
+    by_provider = pd.DataFrame(rows)
+    types = s.type_by_id
+    return PracticeSummary(
+        name=s.clinic.name,
+        timezone=s.clinic.timezone,
+        days_open=tuple(s.clinic.days_open),
+        providers=len(s.providers),
+        sessions_per_week=int(by_provider["sessions"].sum()),
+        rooms=s.rooms.n,
+        procedure_rooms=len(s.rooms.procedure_rooms),
+        front_desk=s.staff.front_desk.count,
+        medical_assistants=s.staff.medical_assistants.count,
+        appointment_types=len(s.appointment_types),
+        provider_minutes=int(by_provider["minutes"].sum()),
+        hold_slots=int(by_provider["holds"].sum()),
+        demand_visits=float(sum(d.weekly for d in s.demand)),
+        demand_min=float(sum(d.weekly * types[d.type].scheduled_min for d in s.demand)),
+        or_blocks=len(s.surgery.blocks) if s.surgery else 0,
+        by_provider=by_provider,
+    )

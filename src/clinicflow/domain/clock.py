@@ -1,0 +1,54 @@
+"""Clock times and weekdays.
+
+Inside every model time is a number of minutes (since midnight for clock times, or a duration).
+Scenario files and exports speak "HH:MM"; the conversion happens here and only here, so a
+solver or simulator never parses a string.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import BeforeValidator, PlainSerializer
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+_HHMM = re.compile(r"^(\d{1,2}):(\d{2})$")
+
+
+def parse_hhmm(value: object) -> int:
+    """Turn "HH:MM" (or an int of minutes since midnight) into minutes since midnight."""
+    if isinstance(value, bool):
+        raise ValueError("expected a clock time like '08:30'")
+    if isinstance(value, int):
+        minutes = value
+    elif isinstance(value, str):
+        m = _HHMM.match(value.strip())
+        if not m:
+            raise ValueError(f"expected a clock time like '08:30', got {value!r}")
+        hours, mins = int(m.group(1)), int(m.group(2))
+        if mins >= 60:
+            raise ValueError(f"expected minutes 00-59 in clock time, got {value!r}")
+        minutes = hours * 60 + mins
+    else:
+        raise ValueError(f"expected a clock time like '08:30', got {value!r}")
+    if not 0 <= minutes <= 24 * 60:
+        raise ValueError(f"expected a clock time between 00:00 and 24:00, got {value!r}")
+    return minutes
+
+
+def format_hhmm(minutes: float) -> str:
+    """Minutes since midnight as "HH:MM" (rounded to the minute)."""
+    total = round(minutes)
+    return f"{total // 60:02d}:{total % 60:02d}"
+
+
+ClockTime = Annotated[int, BeforeValidator(parse_hhmm), PlainSerializer(format_hhmm, return_type=str)]
+"""Minutes since midnight inside the model; "HH:MM" in files."""
+
+
+def weekday_of(date) -> str:
+    """The scenario weekday key ("mon" …) of a date."""
+    return WEEKDAYS[date.weekday()]

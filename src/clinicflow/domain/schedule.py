@@ -1,0 +1,176 @@
+"""The schedule table: the contract between the planner, the simulator and the exports.
+
+A schedule is a pandas DataFrame with one row per slot. Files carry clock times ("HH:MM") and
+ISO dates; inside, ``start_min``/``end_min`` are minutes since midnight so that models never
+parse strings. Validation names the file, the CSV line and the column.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import InputError
+from .clock import format_hhmm, parse_hhmm, weekday_of
+from .scenario import Scenario
+
+#: Columns of a schedule file, in order. ``patient_ref`` is a pseudonym, never a raw identifier.
+COLUMNS = [
+    "date",
+    "provider",
+    "start",
+    "end",
+    "appointment_type",
+    "kind",
+    "patient_ref",
+    "room",
+    "no_show_prob",
+]
+REQUIRED = ["date", "provider", "start", "appointment_type"]
+KINDS = ("template", "booked", "hold")
+
+
+def _fail(file, line, column, message):
+    raise InputError(file, f"row {line}, column {column}" if column else f"row {line}", message)
+
+
+def validate_schedule(df: pd.DataFrame, scenario: Scenario, file: str | Path | None = None) -> pd.DataFrame:
+    """Check a raw schedule table against the scenario; return the normalized frame.
+
+    The normalized frame has ``date`` (datetime.date), ``weekday``, ``start_min``, ``end_min``
+    and the file's columns (``start``/``end`` as "HH:MM"). Row numbers in errors are the file's
+    line numbers (header = line 1).
+    """
+    missing = [c for c in REQUIRED if c not in df.columns]
+    if missing:
+        raise InputError(
+            file, f"column {missing[0]}", f"missing column (expected columns: {', '.join(COLUMNS)})"
+        )
+    unknown = [c for c in df.columns if c not in COLUMNS]
+    if unknown:
+        raise InputError(file, f"column {unknown[0]}", f"unknown column (expected: {', '.join(COLUMNS)})")
+    types = scenario.type_by_id
+    provs = scenario.provider_by_id
+    rooms = set(scenario.rooms.room_ids)
+    out = []
+    for i, row in enumerate(df.to_dict(orient="records")):
+        line = i + 2
+        try:
+            date = dt.date.fromisoformat(str(row["date"]).strip()[:10])
+        except ValueError:
+            _fail(file, line, "date", f"expected a date like 2026-11-30, got {row['date']!r}")
+        pid = str(row["provider"]).strip()
+        if pid not in provs:
+            _fail(file, line, "provider", f"unknown provider {pid!r} (expected one of: {', '.join(provs)})")
+        tid = str(row["appointment_type"]).strip()
+        if tid not in types:
+            _fail(
+                file,
+                line,
+                "appointment_type",
+                f"unknown appointment type {tid!r} (expected one of: {', '.join(types)})",
+            )
+        if tid not in provs[pid].appointment_types:
+            _fail(file, line, "appointment_type", f"provider {pid} does not see {tid!r}")
+        try:
+            start = parse_hhmm(str(row["start"]).strip())
+        except ValueError as e:
+            _fail(file, line, "start", str(e))
+        end_raw = row.get("end")
+        if end_raw is None or (isinstance(end_raw, float) and pd.isna(end_raw)) or str(end_raw).strip() == "":
+            end = start + types[tid].scheduled_min
+        else:
+            try:
+                end = parse_hhmm(str(end_raw).strip())
+            except ValueError as e:
+                _fail(file, line, "end", str(e))
+            if end <= start:
+                _fail(file, line, "end", f"expected end after start {format_hhmm(start)}")
+        kind = row.get("kind")
+        kind = (
+            "template"
+            if kind is None or (isinstance(kind, float) and pd.isna(kind)) or kind == ""
+            else str(kind)
+        )
+        if kind not in KINDS:
+            _fail(file, line, "kind", f"expected one of {', '.join(KINDS)}, got {kind!r}")
+        room = row.get("room")
+        room = (
+            None if room is None or (isinstance(room, float) and pd.isna(room)) or room == "" else str(room)
+        )
+        if room is not None and room not in rooms:
+            _fail(file, line, "room", f"unknown room {room!r}")
+        p = row.get("no_show_prob")
+        if p is None or (isinstance(p, float) and pd.isna(p)) or p == "":
+            p = float("nan")
+        else:
+            try:
+                p = float(p)
+            except ValueError:
+                _fail(file, line, "no_show_prob", f"expected a probability between 0 and 1, got {p!r}")
+            if not 0 <= p <= 1:
+                _fail(file, line, "no_show_prob", f"expected a probability between 0 and 1, got {p}")
+        ref = row.get("patient_ref")
+        ref = None if ref is None or (isinstance(ref, float) and pd.isna(ref)) or ref == "" else str(ref)
+        out.append(
+            {
+                "date": date,
+                "weekday": weekday_of(date),
+                "provider": pid,
+                "start": format_hhmm(start),
+                "end": format_hhmm(end),
+                "start_min": start,
+                "end_min": end,
+                "appointment_type": tid,
+                "kind": kind,
+                "patient_ref": ref,
+                "room": room,
+                "no_show_prob": p,
+            }
+        )
+    frame = pd.DataFrame(
+        out,
+        columns=[
+            "date",
+            "weekday",
+            "provider",
+            "start",
+            "end",
+            "start_min",
+            "end_min",
+            "appointment_type",
+            "kind",
+            "patient_ref",
+            "room",
+            "no_show_prob",
+        ],
+    )
+    return frame.sort_values(["date", "provider", "start_min"], kind="stable").reset_index(drop=True)
+
+
+def read_schedule_csv(path: str | Path, scenario: Scenario) -> pd.DataFrame:
+    """Read and validate a schedule CSV (see ``COLUMNS``)."""
+    p = Path(path)
+    try:
+        df = pd.read_csv(p, dtype=str, keep_default_na=False)
+    except FileNotFoundError:
+        raise InputError(p, None, "file not found") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as e:
+        raise InputError(p, None, f"not a readable CSV file ({e.__class__.__name__})") from None
+    return validate_schedule(df, scenario, p)
+
+
+def to_file_frame(schedule: pd.DataFrame) -> pd.DataFrame:
+    """The schedule with exactly the file's columns (for CSV export)."""
+    df = schedule.copy()
+    df["date"] = df["date"].map(lambda d: d.isoformat())
+    for c in COLUMNS:
+        if c not in df.columns:
+            df[c] = None
+    return df[COLUMNS]
+
+
+def write_schedule_csv(schedule: pd.DataFrame, path: str | Path) -> None:
+    to_file_frame(schedule).to_csv(path, index=False)
