@@ -1,0 +1,5 @@
+"""``python -m clinicflow`` = the ``clinicflow`` command."""
+
+from .cli.app import main
+
+main()
