@@ -1,0 +1,1 @@
+"""Exports to the tools a practice already uses: spreadsheets, calendars, the EHR (FHIR)."""
