@@ -15,7 +15,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from .domain.scenario import ReferenceError_, Scenario
+from .domain.base import FieldProblem
+from .domain.scenario import CrossReferenceProblem, Scenario
 from .errors import InputError
 
 # ---------------------------------------------------------------------------------------------
@@ -190,9 +191,11 @@ def _describe(err: dict, data: Any, root: type[BaseModel]) -> tuple[tuple, str]:
     """Turn one pydantic error into (path, message)."""
     ctx = err.get("ctx") or {}
     exc = ctx.get("error")
-    if isinstance(exc, ReferenceError_):
+    if isinstance(exc, CrossReferenceProblem):
         return tuple(exc.path), exc.message
     path = _data_path(data, tuple(err["loc"]))
+    if isinstance(exc, FieldProblem):
+        return (*path, *exc.sub), exc.message
     kind = err["type"]
     value = err.get("input")
     if kind == "extra_forbidden":

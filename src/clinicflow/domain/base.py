@@ -21,3 +21,16 @@ Identifier = Annotated[
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
 Positive = Annotated[float, Field(gt=0.0)]
+
+
+class FieldProblem(ValueError):
+    """A validation problem that belongs to a sub-field of the model raising it.
+
+    Validators that check several fields at once raise this so the one-line error can point at
+    the exact field (``sessions.tue[0].breaks[1]``) rather than at the whole object.
+    """
+
+    def __init__(self, sub: tuple, message: str):
+        super().__init__(message)
+        self.sub = tuple(sub)
+        self.message = message

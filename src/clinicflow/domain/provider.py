@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from .base import Frozen, Identifier, NonNegative
+from .base import FieldProblem, Frozen, Identifier, NonNegative
 from .clock import ClockTime, Weekday, format_hhmm
 from .distributions import DistributionSpec
 
@@ -39,12 +39,13 @@ class Session(Frozen):
     @model_validator(mode="after")
     def _consistent(self):
         if self.end <= self.start:
-            raise ValueError(f"expected 'end' after 'start' ({format_hhmm(self.start)})")
-        for b in self.breaks:
+            raise FieldProblem(("end",), f"expected 'end' after 'start' ({format_hhmm(self.start)})")
+        for k, b in enumerate(self.breaks):
             if b.start < self.start or b.end > self.end:
-                raise ValueError(
+                raise FieldProblem(
+                    ("breaks", k),
                     f"break {format_hhmm(b.start)}-{format_hhmm(b.end)} is outside the session "
-                    f"{format_hhmm(self.start)}-{format_hhmm(self.end)}"
+                    f"{format_hhmm(self.start)}-{format_hhmm(self.end)}",
                 )
         ordered = sorted(self.breaks, key=lambda b: b.start)
         for a, b in itertools.pairwise(ordered):

@@ -17,7 +17,7 @@ from .staff import Staff
 from .surgery import Surgery
 
 
-class ReferenceError_(ValueError):
+class CrossReferenceProblem(ValueError):
     """A cross-reference problem, with the field path it belongs to."""
 
     def __init__(self, path: tuple, message: str):
@@ -85,24 +85,24 @@ def _dupes(ids: list[str]) -> str | None:
 
 
 def cross_reference_problems(s: Scenario):
-    """Yield every cross-reference problem as a ReferenceError_ with its field path."""
+    """Yield every cross-reference problem as a CrossReferenceProblem with its field path."""
     type_ids = [t.id for t in s.appointment_types]
     if (d := _dupes(type_ids)) is not None:
-        yield ReferenceError_(("appointment_types", type_ids.index(d), "id"), f"duplicate id {d!r}")
+        yield CrossReferenceProblem(("appointment_types", type_ids.index(d), "id"), f"duplicate id {d!r}")
     prov_ids = [p.id for p in s.providers]
     if (d := _dupes(prov_ids)) is not None:
         idx = len(prov_ids) - 1 - prov_ids[::-1].index(d)
-        yield ReferenceError_(("providers", idx, "id"), f"duplicate provider id {d!r}")
+        yield CrossReferenceProblem(("providers", idx, "id"), f"duplicate provider id {d!r}")
     known_types = set(type_ids)
     room_ids = set(s.rooms.room_ids)
 
     for j, r in enumerate(s.rooms.procedure_rooms):
         if r not in room_ids:
-            yield ReferenceError_(
+            yield CrossReferenceProblem(
                 ("rooms", "procedure_rooms", j), f"unknown room {r!r} (expected one of the room ids)"
             )
     if any(t.procedure for t in s.appointment_types) and not s.rooms.procedure_rooms:
-        yield ReferenceError_(
+        yield CrossReferenceProblem(
             ("rooms", "procedure_rooms"),
             "a procedure appointment type exists but no procedure room is listed",
         )
@@ -111,95 +111,95 @@ def cross_reference_problems(s: Scenario):
     for i, p in enumerate(s.providers):
         for j, t in enumerate(p.appointment_types):
             if t not in known_types:
-                yield ReferenceError_(
+                yield CrossReferenceProblem(
                     ("providers", i, "appointment_types", j),
                     f"unknown appointment type {t!r} (expected one of: {', '.join(type_ids)})",
                 )
         for t in p.visit_durations:
             if t not in p.appointment_types:
-                yield ReferenceError_(
+                yield CrossReferenceProblem(
                     ("providers", i, "visit_durations", t),
                     f"duration override for {t!r}, which this provider does not see",
                 )
         for day, sessions in p.sessions.items():
             if day not in c.days_open:
-                yield ReferenceError_(
+                yield CrossReferenceProblem(
                     ("providers", i, "sessions", day),
                     f"the clinic is not open on {day} (days_open: {', '.join(c.days_open)})",
                 )
             for k, sess in enumerate(sessions):
                 if sess.start < c.opens:
-                    yield ReferenceError_(
+                    yield CrossReferenceProblem(
                         ("providers", i, "sessions", day, k, "start"),
                         f"session starts at {format_hhmm(sess.start)}, before the clinic opens "
                         f"at {format_hhmm(c.opens)}",
                     )
                 if sess.end > c.closes:
-                    yield ReferenceError_(
+                    yield CrossReferenceProblem(
                         ("providers", i, "sessions", day, k, "end"),
                         f"session ends at {format_hhmm(sess.end)}, after the clinic closes "
                         f"at {format_hhmm(c.closes)}",
                     )
         if p.rooms_at_once > s.rooms.n:
-            yield ReferenceError_(
+            yield CrossReferenceProblem(
                 ("providers", i, "rooms_at_once"),
                 f"expected at most the clinic's {s.rooms.n} rooms, got {p.rooms_at_once}",
             )
         if p.or_days:
             if s.surgery is None:
-                yield ReferenceError_(
+                yield CrossReferenceProblem(
                     ("providers", i, "or_days"), "OR days given but the scenario has no surgery section"
                 )
             else:
                 block_days = {b.day for b in s.surgery.blocks if b.surgeon == p.id and b.day}
                 for j, d in enumerate(p.or_days):
                     if d not in block_days:
-                        yield ReferenceError_(
+                        yield CrossReferenceProblem(
                             ("providers", i, "or_days", j),
                             f"{p.id} has no OR block on {d} in surgery.blocks",
                         )
 
     for i, t in enumerate(s.appointment_types):
         if t.no_show + t.late_cancel > 1:
-            yield ReferenceError_(
+            yield CrossReferenceProblem(
                 ("appointment_types", i, "late_cancel"), "expected no_show + late_cancel <= 1"
             )
 
     for i, d in enumerate(s.demand):
         if d.type not in known_types:
-            yield ReferenceError_(
+            yield CrossReferenceProblem(
                 ("demand", i, "type"),
                 f"unknown appointment type {d.type!r} (expected one of: {', '.join(type_ids)})",
             )
         if d.provider is not None:
             if d.provider not in prov_ids:
-                yield ReferenceError_(
+                yield CrossReferenceProblem(
                     ("demand", i, "provider"),
                     f"unknown provider {d.provider!r} (expected one of: {', '.join(prov_ids)})",
                 )
             elif d.type not in s.provider_by_id[d.provider].appointment_types:
-                yield ReferenceError_(
+                yield CrossReferenceProblem(
                     ("demand", i, "type"), f"provider {d.provider!r} does not see {d.type!r}"
                 )
         elif d.type in known_types and not any(d.type in p.appointment_types for p in s.providers):
-            yield ReferenceError_(("demand", i, "type"), f"no provider sees {d.type!r}")
+            yield CrossReferenceProblem(("demand", i, "type"), f"no provider sees {d.type!r}")
 
     for t, _w in s.arrivals.walk_in_mix.items():
         if t not in known_types:
-            yield ReferenceError_(
+            yield CrossReferenceProblem(
                 ("arrivals", "walk_in_mix", t),
                 f"unknown appointment type {t!r} (expected one of: {', '.join(type_ids)})",
             )
     if (
         s.arrivals.walk_ins_per_hour > 0 or any(s.arrivals.walk_ins_by_hour.values())
     ) and not s.arrivals.walk_in_mix:
-        yield ReferenceError_(
+        yield CrossReferenceProblem(
             ("arrivals", "walk_in_mix"), "walk-ins arrive but walk_in_mix names no appointment type"
         )
 
     for day in s.staff.by_day:
         if day not in c.days_open:
-            yield ReferenceError_(("staff", "by_day", day), f"the clinic is not open on {day}")
+            yield CrossReferenceProblem(("staff", "by_day", day), f"the clinic is not open on {day}")
 
     if s.surgery is not None:
         yield from _surgery_problems(s)
@@ -210,32 +210,32 @@ def _surgery_problems(s: Scenario):
     fac = {f.id: f for f in sg.facilities}
     fac_ids = [f.id for f in sg.facilities]
     if (d := _dupes(fac_ids)) is not None:
-        yield ReferenceError_(
+        yield CrossReferenceProblem(
             ("surgery", "facilities", fac_ids.index(d), "id"), f"duplicate facility id {d!r}"
         )
     surgeons = {p.id for p in s.providers if p.role == "surgeon"}
     equipment = {e for f in sg.facilities for e in f.equipment}
     for i, b in enumerate(sg.blocks):
         if b.facility not in fac:
-            yield ReferenceError_(
+            yield CrossReferenceProblem(
                 ("surgery", "blocks", i, "facility"),
                 f"unknown facility {b.facility!r} (expected one of: {', '.join(fac_ids)})",
             )
             continue
         f = fac[b.facility]
         if b.room not in f.rooms:
-            yield ReferenceError_(
+            yield CrossReferenceProblem(
                 ("surgery", "blocks", i, "room"),
                 f"unknown room {b.room!r} at {f.id} (expected one of: {', '.join(f.rooms)})",
             )
         if b.surgeon is not None and b.surgeon not in surgeons:
-            yield ReferenceError_(
+            yield CrossReferenceProblem(
                 ("surgery", "blocks", i, "surgeon"),
                 f"unknown surgeon {b.surgeon!r} (expected a provider with role surgeon: "
                 f"{', '.join(sorted(surgeons)) or 'none'})",
             )
         if b.start < f.staffed_start or b.end > f.staffed_end:
-            yield ReferenceError_(
+            yield CrossReferenceProblem(
                 ("surgery", "blocks", i, "end" if b.end > f.staffed_end else "start"),
                 f"block {format_hhmm(b.start)}-{format_hhmm(b.end)} is outside {f.id}'s staffed hours "
                 f"{format_hhmm(f.staffed_start)}-{format_hhmm(f.staffed_end)}",
@@ -248,16 +248,16 @@ def _surgery_problems(s: Scenario):
             if not same_slot or not (a.start < b.end and b.start < a.end):
                 continue
             if a.facility == b.facility and a.room == b.room:
-                yield ReferenceError_(("surgery", "blocks", j), f"overlaps block {i} in room {b.room}")
+                yield CrossReferenceProblem(("surgery", "blocks", j), f"overlaps block {i} in room {b.room}")
             elif a.surgeon is not None and a.surgeon == b.surgeon:
-                yield ReferenceError_(
+                yield CrossReferenceProblem(
                     ("surgery", "blocks", j),
                     f"surgeon {b.surgeon} would be in two blocks at once (see block {i})",
                 )
     for i, ct in enumerate(sg.case_types):
         for j, e in enumerate(ct.equipment):
             if e not in equipment:
-                yield ReferenceError_(
+                yield CrossReferenceProblem(
                     ("surgery", "case_types", i, "equipment", j),
                     f"unknown equipment {e!r} (no facility lists it)",
                 )

@@ -1,0 +1,40 @@
+"""``clinicflow validate`` and ``--version`` as a user runs them."""
+
+import json
+
+from clinicflow import __version__
+from conftest import FAMILY, ORTHO, run_cli
+
+
+def test_version():
+    res = run_cli("--version")
+    assert res.code == 0
+    assert res.stdout.strip() == f"clinicflow {__version__}"
+
+
+def test_validate_examples_prints_summaries():
+    res = run_cli("validate", FAMILY, ORTHO)
+    assert res.code == 0, res.stderr
+    assert "Maple Street Family Medicine" in res.stdout
+    assert "Riverside Orthopaedics" in res.stdout
+    assert "6 providers, 54 sessions/week, 12 exam rooms (2 procedure)" in res.stdout
+    assert "capacity 12,285 provider-min/week" in res.stdout
+    assert "9 OR blocks" in res.stdout
+
+
+def test_validate_json():
+    res = run_cli("validate", "--json", FAMILY)
+    assert res.code == 0
+    data = json.loads(res.stdout)
+    assert data[0]["providers"] == 6
+    assert data[0]["provider_minutes"] == 12285
+    assert {r["provider"] for r in data[0]["by_provider"]} >= {"dr_okafor", "pa_brooks"}
+
+
+def test_first_bad_file_stops_with_exit_2(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("clinic: {}\n")
+    res = run_cli("validate", FAMILY, bad)
+    assert res.code == 2
+    assert "Traceback" not in res.stderr
+    assert res.stderr.startswith(f"error: {bad}:1: clinic.name: required field is missing")
