@@ -38,3 +38,12 @@ def test_first_bad_file_stops_with_exit_2(tmp_path):
     assert res.code == 2
     assert "Traceback" not in res.stderr
     assert res.stderr.startswith(f"error: {bad}:1: clinic.name: required field is missing")
+
+
+def test_dashboard_binds_to_localhost_by_default():
+    from clinicflow.cli.dashboard import APP, streamlit_command
+
+    cmd = streamlit_command(APP, "127.0.0.1", 8501)
+    assert cmd[cmd.index("--server.address") + 1] == "127.0.0.1"
+    res = run_cli("dashboard", "--help")
+    assert res.code == 0 and "127.0.0.1" in res.stdout

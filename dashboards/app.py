@@ -1,0 +1,19 @@
+"""clinicflow dashboard: start with ``clinicflow dashboard`` (bound to localhost by default)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import streamlit as st
+
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+st.set_page_config(page_title="clinicflow", layout="wide")
+
+PAGES = [
+    st.Page(str(HERE / "pages" / "practice.py"), title="Practice", default=True),
+]
+st.navigation(PAGES).run()

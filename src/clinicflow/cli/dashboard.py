@@ -1,0 +1,55 @@
+"""``clinicflow dashboard``: start the Streamlit app, bound to localhost unless told otherwise."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import typer
+
+from ..errors import InputError
+
+APP = Path(__file__).resolve().parents[3] / "dashboards" / "app.py"
+
+
+def register(app: typer.Typer) -> None:
+    app.command("dashboard")(dashboard)
+
+
+def streamlit_command(app_path: Path, host: str, port: int) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app_path),
+        "--server.address",
+        host,
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--client.toolbarMode",
+        "viewer",
+    ]
+
+
+def dashboard(
+    host: str = typer.Option("127.0.0.1", help="Address to bind; the default keeps PHI on this machine."),
+    port: int = typer.Option(8501, help="Port to serve on."),
+    app_path: Path = typer.Option(APP, "--app", help="The Streamlit app file (default: the bundled one)."),
+) -> None:
+    """Start the dashboard (schedule, patient flow, what-if, no-show analytics, surgery)."""
+    if not app_path.is_file():
+        raise InputError(
+            app_path, None, "dashboard app not found (run from a clinicflow checkout or pass --app)"
+        )
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        typer.echo(f"warning: serving on {host}: anyone who can reach it sees practice data", err=True)
+    env = dict(os.environ)
+    env.setdefault("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")
+    raise typer.Exit(subprocess.call(streamlit_command(app_path, host, port), env=env))

@@ -1,0 +1,1 @@
+"""Plotly figures for the dashboard and exported reports (labelled axes, units, legends)."""

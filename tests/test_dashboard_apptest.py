@@ -1,0 +1,41 @@
+"""Every dashboard page driven headless with Streamlit's AppTest, asserting real values."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import ROOT
+
+PAGES = ROOT / "dashboards" / "pages"
+
+
+def _run(page: str, **state) -> AppTest:
+    at = AppTest.from_file(str(PAGES / page), default_timeout=120)
+    for k, v in state.items():
+        at.session_state[k] = v
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_practice_page_family():
+    at = _run("practice.py")
+    assert at.title[0].value == "Maple Street Family Medicine"
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Providers"] == "6"
+    assert metrics["Sessions / week"] == "54"
+    assert metrics["Exam rooms"] == "12"
+    assert metrics["Provider minutes / week"] == "12,285"
+    assert metrics["Demand load"] == "79%"
+    df = at.dataframe[0].value
+    assert set(df["provider"]) >= {"dr_okafor", "pa_brooks"}
+
+
+@pytest.mark.parametrize("name, providers", [("orthopedic-practice.yaml", "6")])
+def test_practice_page_switches_scenario(name, providers):
+    at = _run("practice.py")
+    at.sidebar.selectbox(key="scenario_file").select(name).run()
+    assert not at.exception
+    assert at.title[0].value == "Riverside Orthopaedics"
+    assert {m.label: m.value for m in at.metric}["Providers"] == providers
