@@ -81,3 +81,31 @@ def summarize(s: Scenario) -> PracticeSummary:
         or_blocks=len(s.surgery.blocks) if s.surgery else 0,
         by_provider=by_provider,
     )
+
+
+def weekly_staff_cost(s: Scenario) -> dict[str, float]:
+    """Weekly staff cost by role, in the scenario's currency.
+
+    Support staff are paid for the clinic's opening hours on each open day (with the per-day
+    counts); providers for their session hours. Overtime is not included here: it is a simulated
+    quantity and is priced by the simulator's KPIs.
+    """
+    open_hours = (s.clinic.closes - s.clinic.opens) / 60
+    desk = sum(s.staff.desk_on(d) for d in s.clinic.days_open) * open_hours * s.staff.front_desk.hourly_cost
+    mas = (
+        sum(s.staff.mas_on(d) for d in s.clinic.days_open)
+        * open_hours
+        * s.staff.medical_assistants.hourly_cost
+    )
+    providers = sum(
+        (sess.end - sess.start) / 60 * p.hourly_cost
+        for p in s.providers
+        for ss in p.sessions.values()
+        for sess in ss
+    )
+    return {
+        "front_desk": round(desk, 2),
+        "medical_assistants": round(mas, 2),
+        "providers": round(providers, 2),
+        "total": round(desk + mas + providers, 2),
+    }

@@ -1,0 +1,224 @@
+"""Variant files: a base scenario plus the changes a practice manager wants to try.
+
+A variant names its base and a few typed changes ("one more MA on Tuesday and Thursday", "two more
+exam rooms", "Dr. Okafor off on Friday", "reminders: no-shows × 0.7"), plus a generic ``set`` patch
+for anything else. Variants validate like scenarios — one line naming the variant file and the
+field — and the scenario they produce is validated again, so a variant can never smuggle in an
+impossible practice.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError, field_validator
+
+from ..domain import Provider, Scenario
+from ..domain.base import Frozen, Identifier
+from ..domain.clock import Weekday
+from ..errors import InputError
+from ..scenario_file import (
+    format_path,
+    load_scenario,
+    read_yaml,
+    scenario_from_dict,
+    scenario_to_dict,
+    validation_to_input_error,
+)
+
+TemplatePolicy = Literal["evenly_spaced", "bailey_welch", "optimized"]
+
+
+class Variant(Frozen):
+    """Changes to a base scenario. Every field is optional; an empty variant equals its base."""
+
+    name: str = Field(min_length=1)
+    base: str | None = Field(default=None, description="base scenario file, relative to the variant file")
+    description: str = ""
+    extra_rooms: int = Field(
+        default=0, ge=-50, le=50, description="exam rooms added (or removed if negative)"
+    )
+    front_desk: int | None = Field(default=None, ge=0, le=50, description="front-desk clerks on every day")
+    medical_assistants: int | None = Field(default=None, ge=0, le=100, description="MAs on every day")
+    extra_mas_on: dict[Weekday, int] = Field(default_factory=dict, description="MAs added on given weekdays")
+    extra_desk_on: dict[Weekday, int] = Field(
+        default_factory=dict, description="clerks added on given weekdays"
+    )
+    providers_off: dict[Identifier, list[Weekday]] = Field(
+        default_factory=dict, description="provider id -> weekdays without sessions"
+    )
+    add_providers: list[Provider] = Field(default_factory=list)
+    no_show_scale: float = Field(
+        default=1.0, ge=0.0, le=5.0, description="multiplies every no-show probability"
+    )
+    walk_in_scale: float = Field(default=1.0, ge=0.0, le=20.0, description="multiplies walk-in rates")
+    demand_scale: float = Field(default=1.0, ge=0.0, le=5.0, description="multiplies weekly demand")
+    overbooking: bool | None = None
+    template_policy: TemplatePolicy | None = None
+    replan: bool = Field(default=True, description="re-plan the schedule when capacity changes")
+    set: dict[str, Any] = Field(default_factory=dict, description="deep-merge patch onto the base scenario")
+
+    @field_validator("extra_mas_on", "extra_desk_on")
+    @classmethod
+    def _bounded(cls, value: dict[str, int]) -> dict[str, int]:
+        for day, n in value.items():
+            if not -50 <= n <= 50:
+                raise ValueError(f"expected a change between -50 and 50 on {day}, got {n}")
+        return value
+
+    @property
+    def is_identity(self) -> bool:
+        """True when the variant changes nothing in the scenario."""
+        return (
+            self.changes_capacity is False
+            and self.no_show_scale == 1
+            and self.walk_in_scale == 1
+            and (self.demand_scale == 1 and not self.set)
+        )
+
+    @property
+    def changes_capacity(self) -> bool:
+        """Whether the template's capacity may differ from the base's (then the schedule is re-planned)."""
+        return bool(
+            self.extra_rooms
+            or self.front_desk is not None
+            or self.medical_assistants is not None
+            or self.extra_mas_on
+            or self.extra_desk_on
+            or self.providers_off
+            or self.add_providers
+            or self.demand_scale != 1
+            or self.set
+        )
+
+
+def _deep_merge(base: Any, patch: Any) -> Any:
+    """Mappings merge key by key; anything else (lists included) is replaced."""
+    if isinstance(base, dict) and isinstance(patch, dict):
+        out = dict(base)
+        for k, v in patch.items():
+            out[k] = _deep_merge(base.get(k), v) if k in base else copy.deepcopy(v)
+        return out
+    return copy.deepcopy(patch)
+
+
+def _problem(file, where: tuple, message: str) -> InputError:
+    return InputError(file, format_path(where), message)
+
+
+def apply_variant(base: Scenario, v: Variant, file: str | Path | None = None) -> Scenario:
+    """The scenario that results from applying ``v`` to ``base`` (validated)."""
+    data = scenario_to_dict(base)
+    provider_ids = [p["id"] for p in data["providers"]]
+    days_open = data["clinic"]["days_open"]
+
+    if v.extra_rooms:
+        rooms = data["rooms"]
+        ids = list(base.rooms.room_ids)
+        if v.extra_rooms > 0:
+            n = len(ids)
+            new = []
+            k = n
+            while len(new) < v.extra_rooms:
+                k += 1
+                rid = f"R{k:02d}"
+                if rid not in ids:
+                    new.append(rid)
+            ids += new
+        else:
+            removable = [r for r in ids if r not in base.rooms.procedure_rooms]
+            if len(removable) < -v.extra_rooms:
+                raise _problem(
+                    file,
+                    ("extra_rooms",),
+                    f"cannot remove {-v.extra_rooms} rooms: only {len(removable)} non-procedure rooms exist",
+                )
+            drop = set(removable[v.extra_rooms :])
+            ids = [r for r in ids if r not in drop]
+        rooms.pop("count", None)
+        rooms["ids"] = ids
+
+    staff = data["staff"]
+    if v.front_desk is not None:
+        staff["front_desk"]["count"] = v.front_desk
+    if v.medical_assistants is not None:
+        staff["medical_assistants"]["count"] = v.medical_assistants
+    for key, extra, field in (
+        ("medical_assistants", v.extra_mas_on, "extra_mas_on"),
+        ("front_desk", v.extra_desk_on, "extra_desk_on"),
+    ):
+        for day, n in extra.items():
+            if day not in days_open:
+                raise _problem(file, (field, day), f"the clinic is not open on {day}")
+            by_day = staff.setdefault("by_day", {})
+            current = base.staff.mas_on(day) if key == "medical_assistants" else base.staff.desk_on(day)
+            if v.medical_assistants is not None and key == "medical_assistants":
+                current = v.medical_assistants
+            if v.front_desk is not None and key == "front_desk":
+                current = v.front_desk
+            if current + n < 0:
+                raise _problem(file, (field, day), f"would leave {current + n} staff on {day}")
+            by_day.setdefault(day, {})[key] = current + n
+
+    for pid, days in v.providers_off.items():
+        if pid not in provider_ids:
+            raise _problem(
+                file,
+                ("providers_off", pid),
+                f"unknown provider {pid!r} (expected one of: {', '.join(provider_ids)})",
+            )
+        p = data["providers"][provider_ids.index(pid)]
+        for day in days:
+            p.get("sessions", {}).pop(day, None)
+
+    for i, p in enumerate(v.add_providers):
+        if p.id in provider_ids:
+            raise _problem(file, ("add_providers", i, "id"), f"provider {p.id!r} already exists in the base")
+        data["providers"].append(p.model_dump(mode="json", by_alias=True, exclude_none=True))
+        provider_ids.append(p.id)
+
+    if v.no_show_scale != 1:
+        for t in data["appointment_types"]:
+            t["no_show"] = min(1.0, t.get("no_show", 0.0) * v.no_show_scale)
+            if t["no_show"] + t.get("late_cancel", 0.0) > 1:
+                t["late_cancel"] = 1.0 - t["no_show"]
+    if v.walk_in_scale != 1:
+        arr = data.setdefault("arrivals", {})
+        arr["walk_ins_per_hour"] = arr.get("walk_ins_per_hour", 0.0) * v.walk_in_scale
+        arr["walk_ins_by_hour"] = {h: r * v.walk_in_scale for h, r in arr.get("walk_ins_by_hour", {}).items()}
+    if v.demand_scale != 1:
+        for d in data.get("demand", []):
+            d["weekly"] = d["weekly"] * v.demand_scale
+
+    if v.set:
+        data = _deep_merge(data, v.set)
+
+    try:
+        return scenario_from_dict(data, file)
+    except InputError as err:
+        raise InputError(file, err.where, f"the variant makes the scenario invalid: {err.message}") from None
+
+
+def load_variant(path: str | Path, base: Scenario | None = None) -> tuple[Variant, Scenario, Scenario]:
+    """Read a variant file; return (variant, base scenario, variant scenario).
+
+    The base comes from ``base`` when given, else from the file's ``base:`` path (relative to the
+    variant file).
+    """
+    data, lines = read_yaml(path)
+    if not isinstance(data, dict):
+        raise InputError(path, None, "expected a mapping with at least 'name' and some changes")
+    try:
+        v = Variant.model_validate(data)
+    except ValidationError as e:
+        raise validation_to_input_error(e, path, data, lines, Variant) from None
+    if base is None:
+        if v.base is None:
+            raise InputError(path, "base", "no base scenario: give 'base: path/to/scenario.yaml'")
+        base_path = (Path(path).parent / v.base).resolve()
+        if not base_path.is_file():
+            raise InputError(path, "base", f"base scenario not found: {v.base}")
+        base = load_scenario(base_path)
+    return v, base, apply_variant(base, v, path)
