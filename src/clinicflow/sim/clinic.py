@@ -43,6 +43,7 @@ from .patient import (
 )
 from .plan import DayPlan, Plan
 from .resources import Pool
+from .sampling import quantile_scalar as q
 
 
 class _Session:
@@ -214,11 +215,11 @@ class ClinicDay:
         p.row[R.ARRIVAL] = now
         u = w.u
         s = plan.scenario
-        p.check_in = float(s.staff.front_desk.check_in_min.quantile(u[U_CHECK_IN]))
-        p.checkout = float(s.staff.front_desk.checkout_min.quantile(u[U_CHECKOUT]))
-        p.turnover = float(s.rooms.turnover_min.quantile(u[U_TURNOVER]))
+        p.check_in = q(s.staff.front_desk.check_in_min, u[U_CHECK_IN])
+        p.checkout = q(s.staff.front_desk.checkout_min, u[U_CHECKOUT])
+        p.turnover = q(s.rooms.turnover_min, u[U_TURNOVER])
         rm = s.appointment_types[w.type].rooming_min
-        p.rooming = float(rm.quantile(u[U_ROOMING])) if p.needs_ma else 0.0
+        p.rooming = q(rm, u[U_ROOMING]) if p.needs_ma else 0.0
         p.u_visit = u[U_VISIT]
         p.visit = None
         hold = self._take_hold(w.type, now)
@@ -231,7 +232,7 @@ class ClinicDay:
             p.row[R.SESSION] = hold.sid
             p.appt = p.key = float(hold.start)
             p.row[R.APPOINTMENT] = p.appt
-            p.visit = float(plan.visit_dist[hold.provider][w.type].quantile(p.u_visit))
+            p.visit = q(plan.visit_dist[hold.provider][w.type], p.u_visit)
             if hold.start > now:  # told to come back for the slot
                 yield env.timeout(hold.start - now)
                 p.row[R.ARRIVAL] = env.now
@@ -363,7 +364,7 @@ class ClinicDay:
                             if other.provider is not pr:
                                 _wake(other.provider)
                         p.row[R.PROVIDER] = pr.index
-                        p.visit = float(plan.visit_dist[pr.index][p.type].quantile(p.u_visit))
+                        p.visit = q(plan.visit_dist[pr.index][p.type], p.u_visit)
                     p.row[R.SESSION] = ss.sid
                     p.row[R.PROVIDER_START] = now
                     yield env.timeout(p.visit)

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..streams import keyed_generator
 from .plan import DayPlan, Plan
+from .sampling import quantile
 
 # Columns of a patient's uniforms.
 U_PUNCTUALITY, U_SHOW, U_CHECK_IN, U_ROOMING, U_VISIT, U_TURNOVER, U_CHECKOUT, U_TYPE = range(8)
@@ -38,7 +39,7 @@ def _by_inversion(dists: list, which: np.ndarray, u: np.ndarray) -> np.ndarray:
     out = np.empty(len(u))
     for k in np.unique(which):
         m = which == k
-        out[m] = dists[k].quantile(u[m])
+        out[m] = quantile(dists[k], u[m])
     return out
 
 
@@ -57,7 +58,7 @@ class Draws:
             self.arrival = self.check_in = self.checkout = self.rooming = self.turnover = self.visit = z
             self.outcome = np.zeros(0, dtype=int)
             return
-        self.arrival = np.maximum(plan.p_appt + s.arrivals.punctuality.quantile(u[:, U_PUNCTUALITY]), 0.0)
+        self.arrival = np.maximum(plan.p_appt + quantile(s.arrivals.punctuality, u[:, U_PUNCTUALITY]), 0.0)
         show = u[:, U_SHOW]
         self.outcome = np.where(
             show < plan.p_no_show,
@@ -65,9 +66,9 @@ class Draws:
             np.where(show < plan.p_no_show + plan.p_cancel, LATE_CANCEL, SHOWS),
         )
         desk = s.staff.front_desk
-        self.check_in = np.asarray(desk.check_in_min.quantile(u[:, U_CHECK_IN]), dtype=float)
-        self.checkout = np.asarray(desk.checkout_min.quantile(u[:, U_CHECKOUT]), dtype=float)
-        self.turnover = np.asarray(s.rooms.turnover_min.quantile(u[:, U_TURNOVER]), dtype=float)
+        self.check_in = quantile(desk.check_in_min, u[:, U_CHECK_IN])
+        self.checkout = quantile(desk.checkout_min, u[:, U_CHECKOUT])
+        self.turnover = quantile(s.rooms.turnover_min, u[:, U_TURNOVER])
         # Visit durations: one distribution per (provider, type) pair in use.
         pairs = plan.p_provider * len(plan.types) + plan.p_type
         flat = [d for row in plan.visit_dist for d in row]
