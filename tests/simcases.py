@@ -54,7 +54,9 @@ def queue_clinic(servers: int, per_hour: float, duration: dict | float) -> objec
 
 
 def empty_schedule(scenario) -> pd.DataFrame:
-    return validate_schedule(pd.DataFrame(columns=["date", "provider", "start", "appointment_type"]), scenario)
+    return validate_schedule(
+        pd.DataFrame(columns=["date", "provider", "start", "appointment_type"]), scenario
+    )
 
 
 def erlang_c_wait(servers: int, arrival_rate: float, service_mean: float) -> float:
@@ -73,7 +75,15 @@ def md1_wait(arrival_rate: float, service: float) -> float:
 
 
 def fixed_clinic(
-    *, duration=20, scheduled=20, no_show=0.0, desk=0, rooming=None, rooms_at_once=1, breaks=(), late_cancel=0.0
+    *,
+    duration=20,
+    scheduled=20,
+    no_show=0.0,
+    desk=0,
+    rooming=None,
+    rooms_at_once=1,
+    breaks=(),
+    late_cancel=0.0,
 ):
     """One provider, one session 08:00–12:00, deterministic everything unless told otherwise."""
     return scenario_from_dict(

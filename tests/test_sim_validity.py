@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from scipy import stats
+
+from clinicflow.sim import simulate
 from simcases import (
     MONDAY,
     empty_schedule,
@@ -14,8 +16,6 @@ from simcases import (
     queue_clinic,
     schedule,
 )
-
-from clinicflow.sim import simulate
 
 WARM_UP_MIN = 240  # the day starts empty: leave the first four hours out
 
@@ -28,7 +28,12 @@ def _steady_wait_ci(scenario, replications: int, seed: int, level: float = 0.99)
     waits); its standard error comes from the delta method, d_i = W_i - R * N_i.
     """
     res = simulate(
-        scenario, empty_schedule(scenario), days=[MONDAY], replications=replications, seed=seed, keep_events=True
+        scenario,
+        empty_schedule(scenario),
+        days=[MONDAY],
+        replications=replications,
+        seed=seed,
+        keep_events=True,
     )
     p = res.patients
     assert (p["outcome"] == "seen").all()
@@ -85,7 +90,9 @@ def test_overrunning_visits_give_the_hand_computed_wait_overtime_and_cost():
     # Two 20-minute slots at 11:20 and 11:40 with 30-minute visits: the second patient waits 10
     # minutes; the session (to 12:00) runs 20 minutes over; 200 working minutes are idle.
     s = fixed_clinic(duration=30, scheduled=20)
-    res = simulate(s, schedule(s, [("11:20", "booked"), ("11:40", "booked")]), replications=1, keep_events=True)
+    res = simulate(
+        s, schedule(s, [("11:20", "booked"), ("11:40", "booked")]), replications=1, keep_events=True
+    )
     k = res.per_replication.iloc[0]
     assert k["total_wait_min"] == 10
     assert k["mean_wait_min"] == 5
@@ -139,7 +146,9 @@ def test_conservation_on_the_family_practice_week(family):
     res = simulate(family, replications=4, seed=5, keep_events=True)
     booked = int((res.schedule["kind"] != "hold").sum())
     pr = res.per_replication
-    accounted = pr["patients_seen"] + pr["no_shows"] + pr["late_cancels"] + pr["turned_away"] + pr["unseen_at_close"]
+    accounted = (
+        pr["patients_seen"] + pr["no_shows"] + pr["late_cancels"] + pr["turned_away"] + pr["unseen_at_close"]
+    )
     assert (accounted == booked + pr["walk_ins"]).all()
     p = res.patients
     assert len(p) == len(pr) * booked + pr["walk_ins"].sum()
