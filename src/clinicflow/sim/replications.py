@@ -121,7 +121,7 @@ def run_dask(
     if isinstance(cluster, Client):
         client = cluster
     elif isinstance(cluster, str):
-        client, own = Client(cluster, timeout="20s"), True
+        client, own = Client(cluster, timeout="5s"), True
     else:
         client, own = Client(cluster), True
     try:
