@@ -33,17 +33,11 @@ from . import records as R
 from .patient import (
     LATE_CANCEL,
     NO_SHOW,
-    U_CHECK_IN,
-    U_CHECKOUT,
-    U_ROOMING,
-    U_TURNOVER,
-    U_VISIT,
     Draws,
     WalkIn,
 )
 from .plan import DayPlan, Plan
-from .resources import Pool
-from .sampling import quantile_scalar as q
+from .resources import BUSY, Pool
 
 
 class _Session:
@@ -90,8 +84,8 @@ class _Patient:
         "session",
         "turnover",
         "type",
-        "u_visit",
         "visit",
+        "visits",
         "wants_checkout",
     )
 
@@ -208,19 +202,15 @@ class ClinicDay:
 
     def _walk_in(self, w: WalkIn):
         env = self.env
-        plan = self.plan
         yield env.timeout(w.arrival)
         now = env.now
         p = self._new_patient(now, True, w.type, -1)
         p.row[R.ARRIVAL] = now
-        u = w.u
-        s = plan.scenario
-        p.check_in = q(s.staff.front_desk.check_in_min, u[U_CHECK_IN])
-        p.checkout = q(s.staff.front_desk.checkout_min, u[U_CHECKOUT])
-        p.turnover = q(s.rooms.turnover_min, u[U_TURNOVER])
-        rm = s.appointment_types[w.type].rooming_min
-        p.rooming = q(rm, u[U_ROOMING]) if p.needs_ma else 0.0
-        p.u_visit = u[U_VISIT]
+        p.check_in = w.check_in
+        p.checkout = w.checkout
+        p.turnover = w.turnover
+        p.rooming = w.rooming
+        p.visits = w.visit
         p.visit = None
         hold = self._take_hold(w.type, now)
         if hold is not None:
@@ -232,7 +222,7 @@ class ClinicDay:
             p.row[R.SESSION] = hold.sid
             p.appt = p.key = float(hold.start)
             p.row[R.APPOINTMENT] = p.appt
-            p.visit = q(plan.visit_dist[hold.provider][w.type], p.u_visit)
+            p.visit = w.visit[hold.provider]
             if hold.start > now:  # told to come back for the slot
                 yield env.timeout(hold.start - now)
                 p.row[R.ARRIVAL] = env.now
@@ -271,30 +261,41 @@ class ClinicDay:
         return tuple(ss for ss in later if ss.start == first)
 
     def _flow(self, p: _Patient):
-        """Desk, room, rooming, provider, turnover, checkout: the path every patient who shows takes."""
+        """Desk, room, rooming, provider, turnover, checkout: the path every patient who shows takes.
+
+        A free resource is taken without an event and a zero duration without a timeout: the
+        patient simply moves on at the same instant.
+        """
         env = self.env
         row = p.row
         desk = self.desk
         if p.in_person:
             if desk is not None:
-                yield desk.acquire(env.now)
+                if desk.take() is BUSY:
+                    yield desk.acquire(env.now)
                 row[R.CHECK_IN_START] = env.now
-                yield env.timeout(p.check_in)
+                if p.check_in > 0:
+                    yield env.timeout(p.check_in)
                 row[R.CHECK_IN_END] = env.now
                 desk.release()
             token = p.provider.token if p.provider is not None else None
-            if token is not None:
+            if token is not None and token.take() is BUSY:
                 yield token.acquire(p.key)
             rooms = self.proc if p.procedure else self.exam
-            room = yield rooms.acquire(p.key)
+            room = rooms.take()
+            if room is BUSY:
+                room = yield rooms.acquire(p.key)
             row[R.ROOM] = room
             row[R.ROOMED] = env.now
             if p.needs_ma:
-                yield self.ma.acquire(p.key)
+                ma = self.ma
+                if ma.take() is BUSY:
+                    yield ma.acquire(p.key)
                 row[R.ROOMING_START] = env.now
-                yield env.timeout(p.rooming)
+                if p.rooming > 0:
+                    yield env.timeout(p.rooming)
                 row[R.ROOMING_END] = env.now
-                self.ma.release()
+                ma.release()
         row[R.READY] = env.now
         p.done = done = simpy.Event(env)
         self.seq += 1
@@ -309,11 +310,16 @@ class ClinicDay:
                     _wake(pr)
         yield done
         if p.in_person:
-            env.timeout(p.turnover).callbacks.append(lambda _e: self._free_room(p, token, rooms, room))
+            if p.turnover > 0:
+                env.timeout(p.turnover).callbacks.append(lambda _e: self._free_room(p, token, rooms, room))
+            else:
+                self._free_room(p, token, rooms, room)
             if p.wants_checkout and desk is not None:
-                yield desk.acquire(env.now)
+                if desk.take() is BUSY:
+                    yield desk.acquire(env.now)
                 row[R.CHECKOUT_START] = env.now
-                yield env.timeout(p.checkout)
+                if p.checkout > 0:
+                    yield env.timeout(p.checkout)
                 row[R.CHECKOUT_END] = env.now
                 desk.release()
         row[R.EXIT] = env.now
@@ -338,7 +344,6 @@ class ClinicDay:
 
     def _provider(self, pr: _Provider):
         env = self.env
-        plan = self.plan
         for ss in pr.sessions:
             if env.now < ss.start:
                 yield env.timeout(ss.start - env.now)
@@ -364,7 +369,7 @@ class ClinicDay:
                             if other.provider is not pr:
                                 _wake(other.provider)
                         p.row[R.PROVIDER] = pr.index
-                        p.visit = q(plan.visit_dist[pr.index][p.type], p.u_visit)
+                        p.visit = p.visits[pr.index]
                     p.row[R.SESSION] = ss.sid
                     p.row[R.PROVIDER_START] = now
                     yield env.timeout(p.visit)

@@ -82,14 +82,19 @@ class Draws:
 
 
 class WalkIn:
-    """A walk-in's draws: arrival minute, type and the uniforms for its durations."""
+    """A walk-in's draws: arrival minute, type, and its durations (the visit for each provider, since
+    who sees a walk-in from the shared queue is only known when a provider takes it)."""
 
-    __slots__ = ("arrival", "type", "u")
+    __slots__ = ("arrival", "check_in", "checkout", "rooming", "turnover", "type", "visit")
 
-    def __init__(self, arrival: float, type_ix: int, u: np.ndarray):
+    def __init__(self, arrival, type_ix, check_in, checkout, rooming, turnover, visit):
         self.arrival = arrival
         self.type = type_ix
-        self.u = u
+        self.check_in = check_in
+        self.checkout = checkout
+        self.rooming = rooming
+        self.turnover = turnover
+        self.visit = visit
 
 
 def walk_ins(plan: Plan, day: DayPlan, rep: np.random.SeedSequence) -> list[WalkIn]:
@@ -97,18 +102,48 @@ def walk_ins(plan: Plan, day: DayPlan, rep: np.random.SeedSequence) -> list[Walk
 
     In each hour window the count is Poisson with the window's expected count and the arrival times
     are uniform in the window — exactly a non-homogeneous Poisson process with that rate profile.
+    Each walk-in's uniforms come from the same (day, hour) stream, right after the arrival times.
     """
-    out: list[WalkIn] = []
     if not len(plan.walk_in_types):
-        return out
+        return []
     date = day.date.isoformat()
+    times, rows = [], []
     for hour, a, b, expected in day.walk_in_windows:
         g = keyed_generator(rep, "walk-ins", date, hour)
         n = int(g.poisson(expected))
         if n == 0:
             continue
-        times = np.sort(a + (b - a) * g.random(n))
-        u = np.clip(g.random((n, N_UNIFORMS)), _EPS, 1 - _EPS)
-        kinds = plan.walk_in_types[np.searchsorted(plan.walk_in_cum, u[:, U_TYPE], side="right")]
-        out.extend(WalkIn(float(t), int(k), row) for t, k, row in zip(times, kinds, u, strict=True))
-    return out
+        times.append(np.sort(a + (b - a) * g.random(n)))
+        rows.append(g.random((n, N_UNIFORMS)))
+    if not times:
+        return []
+    t = np.concatenate(times)
+    u = np.clip(np.concatenate(rows), _EPS, 1 - _EPS)
+    kinds = plan.walk_in_types[np.searchsorted(plan.walk_in_cum, u[:, U_TYPE], side="right")]
+    s = plan.scenario
+    desk = s.staff.front_desk
+    check_in = quantile(desk.check_in_min, u[:, U_CHECK_IN])
+    checkout = quantile(desk.checkout_min, u[:, U_CHECKOUT])
+    turnover = quantile(s.rooms.turnover_min, u[:, U_TURNOVER])
+    rooming = np.zeros(len(t))
+    need = plan.t_needs_ma[kinds]
+    if need.any():
+        dists = [x.rooming_min for x in s.appointment_types]
+        rooming[need] = _by_inversion(dists, kinds[need], u[need, U_ROOMING])
+    # Visit durations for every provider working today (inversion: same uniform, each provider's law).
+    visit = np.full((len(t), len(plan.providers)), np.nan)
+    for pi in day.sessions:
+        visit[:, pi] = _by_inversion(plan.visit_dist[pi], kinds, u[:, U_VISIT])
+    return [
+        WalkIn(*row[:6], row[6])
+        for row in zip(
+            t.tolist(),
+            kinds.tolist(),
+            check_in.tolist(),
+            checkout.tolist(),
+            rooming.tolist(),
+            turnover.tolist(),
+            visit.tolist(),
+            strict=True,
+        )
+    ]

@@ -12,6 +12,9 @@ import heapq
 
 import simpy
 
+#: Returned by ``Pool.take`` when no unit is free: the caller must wait on ``acquire``.
+BUSY = object()
+
 
 class Pool:
     """``capacity`` identical servers (desk clerks, MAs, exam rooms, a provider's room slots)."""
@@ -35,6 +38,17 @@ class Pool:
             self._seq += 1
             heapq.heappush(self._waiting, (key, self._seq, ev))
         return ev
+
+    def take(self):
+        """A free unit right now (its id or None) without an event, or ``BUSY``.
+
+        Skipping the event when a unit is free saves a trip through the event queue; the caller
+        continues at once, which is what an uncontended resource means.
+        """
+        if self.free > 0 and not self._waiting:
+            self.free -= 1
+            return self.ids.pop() if self.ids is not None else None
+        return BUSY
 
     def release(self, unit: int | None = None) -> None:
         """Give a unit back; the first waiter (lowest key) gets it at once."""

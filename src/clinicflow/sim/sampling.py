@@ -31,7 +31,3 @@ def quantile(dist, u):
     if isinstance(dist, Normal):
         return dist.mean_ + dist.sd_ * special.ndtri(u)
     return dist.quantile(u)
-
-
-def quantile_scalar(dist, u: float) -> float:
-    return float(quantile(dist, u))
