@@ -2,7 +2,8 @@
 
 Model (one SimPy environment per day, clock = minutes since midnight):
 
-* A booked patient arrives at appointment time + punctuality, unless a no-show or late cancellation.
+* A booked patient arrives at appointment time + punctuality (not before the doors open), unless a
+  no-show or late cancellation.
   Patients later than ``arrivals.late_cutoff_min`` are turned away (rebooked).
 * In-person patients check in at the front desk (``front_desk.count`` clerks, FIFO; no desk step when
   the count is 0), then need one of their provider's ``rooms_at_once`` room slots *and* a free exam room

@@ -58,7 +58,9 @@ class Draws:
             self.arrival = self.check_in = self.checkout = self.rooming = self.turnover = self.visit = z
             self.outcome = np.zeros(0, dtype=int)
             return
-        self.arrival = np.maximum(plan.p_appt + quantile(s.arrivals.punctuality, u[:, U_PUNCTUALITY]), 0.0)
+        # Nobody gets in before the doors open.
+        early = plan.p_appt + quantile(s.arrivals.punctuality, u[:, U_PUNCTUALITY])
+        self.arrival = np.maximum(early, float(s.clinic.opens))
         show = u[:, U_SHOW]
         self.outcome = np.where(
             show < plan.p_no_show,
