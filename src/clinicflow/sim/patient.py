@@ -26,11 +26,17 @@ _EPS = 1e-12
 SHOWS, NO_SHOW, LATE_CANCEL = 0, 1, 2
 
 
-def patient_uniforms(rep: np.random.SeedSequence, keys: list[tuple]) -> np.ndarray:
-    """One row of uniforms per booked patient, from the patient's own keyed generator."""
-    out = np.empty((len(keys), N_UNIFORMS))
-    for i, key in enumerate(keys):
-        out[i] = keyed_generator(rep, "patient", *key).random(N_UNIFORMS)
+def patient_uniforms(rep: np.random.SeedSequence, words: list[tuple[int, ...]]) -> np.ndarray:
+    """One row of uniforms per booked patient, from the patient's own keyed generator.
+
+    Equal to ``keyed_generator(rep, "patient", *key).random(N_UNIFORMS)`` (tested), built from the
+    precomputed key words (``plan.key_words``).
+    """
+    out = np.empty((len(words), N_UNIFORMS))
+    entropy, prefix = rep.entropy, tuple(rep.spawn_key)
+    seq, bitgen, gen = np.random.SeedSequence, np.random.PCG64, np.random.Generator
+    for i, w in enumerate(words):
+        out[i] = gen(bitgen(seq(entropy, spawn_key=prefix + w))).random(N_UNIFORMS)
     return np.clip(out, _EPS, 1 - _EPS)
 
 
@@ -51,7 +57,7 @@ class Draws:
     def __init__(self, plan: Plan, rep: np.random.SeedSequence):
         s = plan.scenario
         n = plan.n_patients
-        u = patient_uniforms(rep, plan.p_keys)
+        u = patient_uniforms(rep, plan.p_key_words)
         self.u = u
         if n == 0:
             z = np.zeros(0)

@@ -18,6 +18,7 @@ import pandas as pd
 from ..domain.clock import WEEKDAYS, weekday_of
 from ..domain.scenario import Scenario
 from ..errors import InputError
+from ..streams import keyed_sequence
 
 #: Patients still waiting this many minutes after the clinic closes are counted unseen at close.
 HARD_STOP_AFTER_CLOSE_MIN = 240
@@ -98,6 +99,8 @@ class Plan:
     p_no_show: np.ndarray
     p_cancel: np.ndarray
     p_keys: list[tuple]
+    #: Spawn-key words of each patient's keyed stream (``key_words``).
+    p_key_words: list[tuple[int, ...]]
     # Per type (by index).
     t_in_person: np.ndarray
     t_needs_ma: np.ndarray
@@ -112,6 +115,16 @@ class Plan:
     @property
     def n_patients(self) -> int:
         return len(self.p_day)
+
+
+def key_words(keys: list[tuple]) -> list[tuple[int, ...]]:
+    """The spawn-key words of each patient's keyed stream (hashing done once per plan, not per replication).
+
+    ``keyed_sequence(parent, *key)`` appends these words to the parent's spawn key, so they are read off
+    a sequence keyed under an empty parent.
+    """
+    root = np.random.SeedSequence(0)
+    return [keyed_sequence(root, "patient", *key).spawn_key for key in keys]
 
 
 def _working(start: int, end: int, breaks: Iterable[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
@@ -280,6 +293,7 @@ def build_plan(scenario: Scenario, schedule: pd.DataFrame, dates: list[dt.date])
         p_no_show=np.array(cols["ns"], dtype=float),
         p_cancel=np.array(cols["lc"], dtype=float),
         p_keys=keys,
+        p_key_words=key_words(keys),
         t_in_person=np.array([t.needs_room for t in at]),
         t_needs_ma=np.array([t.needs_ma for t in at]),
         t_procedure=np.array([t.procedure for t in at]),
