@@ -43,7 +43,10 @@ def test_schedule_file_and_event_log(tmp_path, family):
     assert r.code == 0, r.stderr
     ev = pd.read_csv(events)
     assert set(ev["date"]) == {"2026-03-04"}
-    assert {"run", "patient", "event_type", "event", "time", "resource_id"} <= set(ev.columns)
+    assert {"run", "entity_id", "patient", "event_type", "event", "time", "resource_id"} <= set(ev.columns)
+    used = ev[ev["event_type"] == "resource_use"]
+    assert used["resource_id"].between(1, family.rooms.n).all()
+    assert (used["room"] == used["resource_id"].map(lambda i: family.rooms.room_ids[int(i) - 1])).all()
     assert set(ev["event_type"]) == {"arrival_departure", "queue", "resource_use", "resource_use_end"}
     assert ev["timestamp"].str.endswith("-06:00").all()
 

@@ -111,7 +111,7 @@ def simulate(
         patients = pd.concat(
             [patients_frame(x.records, plan, x.replication) for x in results], ignore_index=True
         )
-        events = event_log(patients, scenario.clinic.timezone)
+        events = event_log(patients, scenario.clinic.timezone, plan.rooms)
     return SimulationResult(
         scenario_name=scenario.clinic.name,
         seed=seed,

@@ -118,30 +118,40 @@ _EVENT_STEPS = (
 )
 
 
-def event_log(patients: pd.DataFrame, timezone: str) -> pd.DataFrame:
+def room_numbers(rooms) -> dict[str, int]:
+    """Room name -> 1-based position (vidigi places resource icons by an integer ``resource_id``)."""
+    return {r: i + 1 for i, r in enumerate(rooms)}
+
+
+def event_log(patients: pd.DataFrame, timezone: str, rooms: list[str] | None = None) -> pd.DataFrame:
     """The long event log: one row per patient and event, in the form vidigi reads.
 
-    Columns: ``run`` (replication), ``patient``, ``pathway`` (appointment type), ``event_type``
-    (arrival_departure, queue, resource_use, resource_use_end), ``event``, ``time`` (minutes since
-    midnight of the first simulated day), ``resource_id`` (room, for resource events), ``provider``,
-    ``timestamp`` (ISO 8601 in the clinic's timezone) and ``minute`` (minutes since that day's midnight).
+    Columns: ``run`` (replication), ``entity_id`` and ``patient`` (the same number, unique within a run),
+    ``pathway`` (appointment type), ``event_type`` (arrival_departure, queue, resource_use,
+    resource_use_end), ``event``, ``time`` (minutes since midnight of the first simulated day),
+    ``resource_id`` (1-based room number, for resource events) and ``room`` (its name), ``provider``,
+    ``date``, ``minute`` (minutes since that day's midnight) and ``timestamp`` (ISO 8601, clinic timezone).
     """
     if patients.empty:
         return pd.DataFrame(
             columns=[
                 "run",
+                "entity_id",
                 "patient",
                 "pathway",
                 "event_type",
                 "event",
                 "time",
                 "resource_id",
+                "room",
                 "provider",
                 "date",
                 "minute",
                 "timestamp",
             ]
         )
+    numbers = room_numbers(rooms if rooms is not None else sorted({r for r in patients["room"] if r}))
+    patients = patients.assign(room_no=patients["room"].map(numbers))
     first = min(patients["date"])
     day_offset = np.array([(d - first).days * 1440 for d in patients["date"]], dtype=float)
     parts = []
@@ -159,7 +169,8 @@ def event_log(patients: pd.DataFrame, timezone: str) -> pd.DataFrame:
                 "event_type": etype,
                 "event": name,
                 "time": sub[field].to_numpy() + day_offset[m],
-                "resource_id": sub["room"].to_numpy() if etype.startswith("resource") else "",
+                "resource_id": sub["room_no"].to_numpy() if etype.startswith("resource") else np.nan,
+                "room": sub["room"].to_numpy() if etype.startswith("resource") else "",
                 "provider": sub["provider"].to_numpy(),
                 "date": sub["date"].to_numpy(),
                 "minute": sub[field].to_numpy(),
@@ -169,6 +180,8 @@ def event_log(patients: pd.DataFrame, timezone: str) -> pd.DataFrame:
         parts.append(part)
     log = pd.concat(parts, ignore_index=True)
     log = log.sort_values(["run", "time", "patient", "order"], kind="stable").drop(columns="order")
+    log["resource_id"] = log["resource_id"].astype("Int64")
+    log.insert(1, "entity_id", log["patient"])
     tz = ZoneInfo(timezone)
     log["timestamp"] = [
         (dt.datetime.combine(d, dt.time(), tzinfo=tz) + dt.timedelta(minutes=float(m))).isoformat(
