@@ -106,3 +106,9 @@ def test_progress_bar_and_json(family):
     assert j["kpis"]["patients_seen"]["mean"] == res.summary().loc["patients_seen", "mean"]
     assert len(j["kpis"]["mean_wait_min"]["ci95"]) == 2
     assert set(j["by_day"]) == {"2026-01-08"}
+
+
+def test_dates_without_a_schedule_use_the_evenly_spaced_schedule_of_their_week(family):
+    res = simulate(family, replications=2, seed=1, days=["2026-03-04"], keep_events=True)
+    assert set(res.patients["date"]) == {pd.Timestamp("2026-03-04").date()}
+    assert (res.per_replication["patients_seen"] > 50).all()

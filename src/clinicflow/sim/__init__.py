@@ -15,7 +15,7 @@ from ..domain.scenario import Scenario
 from ..domain.schedule import validate_schedule
 from ..errors import InputError
 from .kpis import KPIS, n_bins
-from .plan import BIN_MIN, REFERENCE_WEEK, build_plan, select_days
+from .plan import BIN_MIN, REFERENCE_WEEK, build_plan, parse_days, select_days
 from .records import event_log, patients_frame
 from .replications import ReplicationResult, run_dask, run_local, run_replication
 from .result import SimulationResult, timeseries_frame
@@ -25,11 +25,15 @@ __all__ = ["KPIS", "ReplicationResult", "SimulationResult", "run_replication", "
 _SCHEDULE_COLUMNS = {"date", "weekday", "provider", "start_min", "end_min", "appointment_type", "kind"}
 
 
-def _as_schedule(scenario: Scenario, schedule) -> pd.DataFrame:
+def _as_schedule(scenario: Scenario, schedule, days) -> pd.DataFrame:
     if schedule is None:
         from ..policies import evenly_spaced_schedule
 
-        return evenly_spaced_schedule(scenario, REFERENCE_WEEK)
+        # The evenly spaced schedule of the reference week, or of the weeks of the dates asked for.
+        _, dates = parse_days(days, scenario)
+        weeks = sorted({d - dt.timedelta(days=d.weekday()) for d in dates}) or [REFERENCE_WEEK]
+        frames = [evenly_spaced_schedule(scenario, w) for w in weeks]
+        return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     if not isinstance(schedule, pd.DataFrame):
         raise TypeError("schedule must be a DataFrame from clinicflow.domain.schedule.validate_schedule")
     if not set(schedule.columns) >= _SCHEDULE_COLUMNS:
@@ -53,8 +57,9 @@ def simulate(
     """Simulate the schedule's days ``replications`` times and summarize.
 
     ``schedule`` is a validated schedule frame (``validate_schedule``); ``None`` uses the evenly spaced
-    schedule of the reference week (``plan.REFERENCE_WEEK``). ``days`` keeps only some weekdays
-    ("mon", …) or dates (and adds dates absent from the schedule: walk-ins only). Replication ``r`` uses
+    schedule of the reference week (``plan.REFERENCE_WEEK``), or of the weeks of the dates in ``days``.
+    ``days`` keeps only some weekdays ("mon", …) or dates; a date absent from a given schedule is
+    simulated with walk-ins only. Replication ``r`` uses
     ``replication_sequence(seed, r)``: identical results for any ``workers`` or ``cluster`` (a Dask
     address, cluster or client). ``keep_events`` keeps the per-patient records and the event log.
     """
@@ -62,7 +67,7 @@ def simulate(
         raise InputError(None, "replications", f"expected at least 1, got {replications}")
     if workers < 1:
         raise InputError(None, "workers", f"expected at least 1, got {workers}")
-    frame = _as_schedule(scenario, schedule)
+    frame = _as_schedule(scenario, schedule, days)
     dates = select_days(frame, scenario, days)
     plan = build_plan(scenario, frame, dates)
 

@@ -138,7 +138,7 @@ def _working(start: int, end: int, breaks: Iterable[tuple[int, int]]) -> tuple[t
     return tuple(out)
 
 
-def _parse_days(days, scenario: Scenario) -> tuple[set[str], set[dt.date]]:
+def parse_days(days, scenario: Scenario) -> tuple[set[str], set[dt.date]]:
     """Split a ``days`` filter into weekdays and explicit dates."""
     if days is None:
         return set(), set()
@@ -164,7 +164,7 @@ def _parse_days(days, scenario: Scenario) -> tuple[set[str], set[dt.date]]:
 
 def select_days(schedule: pd.DataFrame, scenario: Scenario, days) -> list[dt.date]:
     """The dates to simulate: the schedule's dates, plus explicit dates in ``days``, filtered by ``days``."""
-    weekdays, dates = _parse_days(days, scenario)
+    weekdays, dates = parse_days(days, scenario)
     present = set(schedule["date"]) if len(schedule) else set()
     if dates and not weekdays:
         chosen = dates
