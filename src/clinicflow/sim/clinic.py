@@ -32,7 +32,6 @@ import simpy
 
 from . import records as R
 from .patient import (
-    LATE_CANCEL,
     NO_SHOW,
     Draws,
     WalkIn,
@@ -177,7 +176,6 @@ class ClinicDay:
             out = outcome[i]
             if out != 0:
                 p.row[R.OUTCOME] = R.NO_SHOW if out == NO_SHOW else R.LATE_CANCEL
-                assert out in (NO_SHOW, LATE_CANCEL)
                 continue
             p.provider = self.providers[prov[i]]
             p.session = self.sessions[sid[i]]
