@@ -99,31 +99,28 @@ def compare(
         typer.echo(json.dumps(comp.to_json_dict(), indent=2))
         return
     console = stdout_console()
-    t = Table(
-        title=f"{replications} replications, seed {seed}, policy {policy}; Δ = paired difference to the base"
-    )
-    t.add_column("KPI")
-    t.add_column(comp.base.name, justify="right")
     for arm in comp.variants:
-        t.add_column(arm.name, justify="right")
-        t.add_column("Δ [95% CI]", justify="right")
-    for k in SHOWN:
-        row = [k]
-        part = table[table["kpi"] == k].set_index("arm")
-        b = part.loc[comp.base.name]
-        row.append(_fmt(b["mean"], k))
-        for arm in comp.variants:
-            r = part.loc[arm.name]
-            row.append(_fmt(r["mean"], k))
+        t = Table(
+            title=f"{arm.name} vs {comp.base.name}: {replications} replications, seed {seed}, policy {policy}",
+            title_justify="left",
+        )
+        t.add_column("KPI")
+        t.add_column("base", justify="right")
+        t.add_column("variant", justify="right")
+        t.add_column("paired Δ [95% CI]", justify="right")
+        for k in SHOWN:
+            part = table[table["kpi"] == k].set_index("arm")
+            b, r = part.loc[comp.base.name], part.loc[arm.name]
             if r["diff_low"] == r["diff_high"]:
                 d = f"{r['diff']:+,.1f}" if k != "staff_cost_week" else f"{r['diff']:+,.0f}"
             elif k.endswith("utilization"):
                 d = f"{r['diff']:+.1%} [{r['diff_low']:+.1%}, {r['diff_high']:+.1%}]"
             else:
                 d = f"{r['diff']:+,.1f} [{r['diff_low']:+,.1f}, {r['diff_high']:+,.1f}]"
-            row.append(f"[dim]{d} ≈0[/]" if r["zero_in_ci"] and r["diff"] != 0 else d)
-        t.add_row(*row)
-    console.print(t)
+            if r["zero_in_ci"] and r["diff_low"] != r["diff_high"]:
+                d = f"[dim]{d} ≈0[/]"
+            t.add_row(k, _fmt(b["mean"], k), _fmt(r["mean"], k), d)
+        console.print(t)
     for arm in comp.variants:
         flags = ["re-planned" if arm.replanned else "same schedule", *arm.notes]
         console.print(f"  {arm.name}: {'; '.join(flags)}")

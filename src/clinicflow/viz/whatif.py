@@ -27,7 +27,7 @@ LABELS = {
     "desk_utilization": "desk utilization",
     "max_waiting_room": "max waiting room (patients)",
     "patients_seen": "patients seen",
-    "cost": "weighted cost (wait+idle+overtime)",
+    "cost": "weighted cost (wait + idle + overtime)",
     "staff_cost_week": "staff cost per week ($)",
 }
 
@@ -35,10 +35,18 @@ LABELS = {
 def diff_figure(table, kpis=KEY_KPIS) -> go.Figure:
     """Paired differences to the base with 95% CIs, one panel per KPI; hollow markers when the CI holds 0."""
     arms = [a for a in table["arm"].unique() if table[(table["arm"] == a)]["diff"].notna().any()]
+    cols = 3
+    nrows = (len(kpis) + cols - 1) // cols
     fig = make_subplots(
-        rows=1, cols=len(kpis), subplot_titles=[LABELS.get(k, k) for k in kpis], shared_yaxes=True
+        rows=nrows,
+        cols=cols,
+        subplot_titles=[LABELS.get(k, k) for k in kpis],
+        shared_yaxes=True,
+        vertical_spacing=0.3,
+        horizontal_spacing=0.04,
     )
-    for j, k in enumerate(kpis, start=1):
+    for idx, k in enumerate(kpis):
+        row, j = idx // cols + 1, idx % cols + 1
         part = table[(table["kpi"] == k) & table["arm"].isin(arms)]
         fig.add_trace(
             go.Scatter(
@@ -59,13 +67,13 @@ def diff_figure(table, kpis=KEY_KPIS) -> go.Figure:
                 showlegend=False,
                 name=k,
             ),
-            row=1,
+            row=row,
             col=j,
         )
-        fig.add_vline(x=0, line_dash="dot", line_color="#888", row=1, col=j)
+        fig.add_vline(x=0, line_dash="dot", line_color="#888", row=row, col=j)
     fig.update_layout(
         title="Change against the base (paired, 95% CI; hollow = interval contains 0)",
-        height=160 + 60 * max(1, len(arms)),
+        height=nrows * (140 + 50 * max(1, len(arms))) + 60,
         margin={"l": 10, "r": 10, "t": 80, "b": 40},
     )
     fig.update_xaxes(title_text="difference")
@@ -105,7 +113,7 @@ def frontier_figure(table, wait_kpi: str, knobs, target=None) -> go.Figure:
             line={"color": "#e45756"},
             name="efficient frontier",
             text=[", ".join(f"{k}={r[k]}" for k in knobs) for _, r in front.iterrows()],
-            textposition="top right",
+            textposition="top center",
             error_y={
                 "type": "data",
                 "symmetric": False,
@@ -122,10 +130,10 @@ def frontier_figure(table, wait_kpi: str, knobs, target=None) -> go.Figure:
             annotation_text=f"target ≤ {target.limit:g}",
         )
     fig.update_layout(
-        title="Staff cost against waiting",
+        title="Staff cost against waiting (mean and 95% CI per setting)",
         xaxis_title="staff cost per week ($)",
         yaxis_title=LABELS.get(wait_kpi, wait_kpi),
-        margin={"l": 10, "r": 10, "t": 60, "b": 40},
+        margin={"l": 10, "r": 40, "t": 60, "b": 40},
     )
     return fig
 
