@@ -141,10 +141,14 @@ def apply_variant(base: Scenario, v: Variant, file: str | Path | None = None) ->
         rooms["ids"] = ids
 
     staff = data["staff"]
-    if v.front_desk is not None:
-        staff["front_desk"]["count"] = v.front_desk
-    if v.medical_assistants is not None:
-        staff["medical_assistants"]["count"] = v.medical_assistants
+    # "N on every day" replaces the base's per-day counts for that role too.
+    for key, value in (("front_desk", v.front_desk), ("medical_assistants", v.medical_assistants)):
+        if value is None:
+            continue
+        staff[key]["count"] = value
+        for day_counts in staff.get("by_day", {}).values():
+            day_counts.pop(key, None)
+        staff["by_day"] = {d: c for d, c in staff.get("by_day", {}).items() if c}
     for key, extra, field in (
         ("medical_assistants", v.extra_mas_on, "extra_mas_on"),
         ("front_desk", v.extra_desk_on, "extra_desk_on"),

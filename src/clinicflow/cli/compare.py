@@ -1,0 +1,214 @@
+"""``clinicflow compare`` and ``clinicflow sweep``: what-if staffing scenarios for the practice manager."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from ..errors import InputError
+from ..scenario_file import load_scenario
+from ..whatif.compare import compare as run_compare
+from ..whatif.grid import parse_vary
+from ..whatif.schedules import POLICIES
+from ..whatif.sweep import Target
+from ..whatif.sweep import sweep as run_sweep
+from ..whatif.variants import load_variant
+from ._console import stdout_console
+
+SHOWN = (
+    "mean_wait_min",
+    "p90_wait_min",
+    "mean_time_in_clinic_min",
+    "provider_idle_min",
+    "provider_overtime_min",
+    "provider_utilization",
+    "room_utilization",
+    "ma_utilization",
+    "max_waiting_room",
+    "patients_seen",
+    "cost",
+    "staff_cost_week",
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("compare")(compare)
+    app.command("sweep")(sweep)
+
+
+def _fmt(x: float, kpi: str) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    if kpi.endswith("utilization"):
+        return f"{x:.1%}"
+    if kpi == "staff_cost_week":
+        return f"${x:,.0f}"
+    return f"{x:,.1f}"
+
+
+def _check_policy(policy: str) -> None:
+    if policy not in POLICIES:
+        raise InputError(
+            None, "--policy", f"unknown policy {policy!r} (expected one of: {', '.join(POLICIES)})"
+        )
+
+
+def compare(
+    base: Path = typer.Argument(..., help="Base scenario YAML."),
+    variants: list[Path] = typer.Argument(..., help="Variant YAML files (see docs/whatif.md)."),
+    replications: int = typer.Option(30, "--replications", "-n", min=2, help="Replications per arm."),
+    seed: int = typer.Option(0, help="Seed: the same for every arm (common random numbers)."),
+    policy: str = typer.Option("evenly_spaced", help=f"Template policy: {', '.join(POLICIES)}."),
+    workers: int = typer.Option(1, min=1, help="Local worker processes."),
+    cluster: str | None = typer.Option(None, help="Dask scheduler address, e.g. tcp://127.0.0.1:8786."),
+    as_json: bool = typer.Option(False, "--json", help="Print the comparison as JSON."),
+    out: Path | None = typer.Option(None, help="Folder for comparison.json, comparison.csv and plots."),
+) -> None:
+    """Compare variants with a base: each KPI's mean and 95% CI, and the paired difference to the base."""
+    _check_policy(policy)
+    base_scenario = load_scenario(base)
+    loaded = []
+    for path in variants:
+        v, _, scen = load_variant(path, base=base_scenario)
+        loaded.append((v.name, v, scen))
+    comp = run_compare(
+        base_scenario,
+        loaded,
+        base_name=f"base ({base.stem})",
+        policy=policy,
+        replications=replications,
+        seed=seed,
+        workers=workers,
+        cluster=cluster,
+        progress=not as_json,
+    )
+    table = comp.table()
+    if out is not None:
+        from ..exports.common import atomic_output_dir
+        from ..viz.whatif import diff_figure, write_figure
+
+        with atomic_output_dir(out) as tmp:
+            table.to_csv(tmp / "comparison.csv", index=False)
+            (tmp / "comparison.json").write_text(json.dumps(comp.to_json_dict(), indent=2))
+            write_figure(diff_figure(table), tmp / "differences")
+    if as_json:
+        typer.echo(json.dumps(comp.to_json_dict(), indent=2))
+        return
+    console = stdout_console()
+    for arm in comp.variants:
+        t = Table(
+            title=f"{arm.name} vs {comp.base.name}: {replications} replications, seed {seed}, policy {policy}",
+            title_justify="left",
+        )
+        t.add_column("KPI")
+        t.add_column("base", justify="right")
+        t.add_column("variant", justify="right")
+        t.add_column("paired Δ [95% CI]", justify="right")
+        for k in SHOWN:
+            part = table[table["kpi"] == k].set_index("arm")
+            b, r = part.loc[comp.base.name], part.loc[arm.name]
+            if r["diff_low"] == r["diff_high"]:
+                d = f"{r['diff']:+,.1f}" if k != "staff_cost_week" else f"{r['diff']:+,.0f}"
+            elif k.endswith("utilization"):
+                d = f"{r['diff']:+.1%} [{r['diff_low']:+.1%}, {r['diff_high']:+.1%}]"
+            else:
+                d = f"{r['diff']:+,.1f} [{r['diff_low']:+,.1f}, {r['diff_high']:+,.1f}]"
+            if r["zero_in_ci"] and r["diff_low"] != r["diff_high"]:
+                d = f"[dim]{d} ≈0[/]"
+            t.add_row(k, _fmt(b["mean"], k), _fmt(r["mean"], k), d)
+        console.print(t)
+    for arm in comp.variants:
+        flags = ["re-planned" if arm.replanned else "same schedule", *arm.notes]
+        console.print(f"  {arm.name}: {'; '.join(flags)}")
+    console.print("  ≈0: the 95% interval of the difference contains 0 (no detectable change)")
+    if out is not None:
+        console.print(f"  wrote {out}/comparison.csv, comparison.json, differences.html, differences.png")
+
+
+def sweep(
+    base: Path = typer.Argument(..., help="Base scenario YAML."),
+    vary: list[str] = typer.Option(
+        ..., "--vary", help="KNOB=A..B or A,B,C; knobs: rooms, mas, desk, noshow, walkins, demand."
+    ),
+    replications: int = typer.Option(30, "--replications", "-n", min=2, help="Replications per grid point."),
+    seed: int = typer.Option(0, help="Seed: the same for every point (common random numbers)."),
+    policy: str = typer.Option("evenly_spaced", help=f"Template policy: {', '.join(POLICIES)}."),
+    workers: int = typer.Option(1, min=1, help="Local worker processes."),
+    cluster: str | None = typer.Option(None, help="Dask scheduler address."),
+    target: str = typer.Option(
+        "p90_wait_min<=20", help="Service target KPI<=LIMIT for naming the cheapest setting."
+    ),
+    wait_kpi: str = typer.Option("p90_wait_min", help="Waiting KPI for the frontier."),
+    out: Path | None = typer.Option(None, help="Folder for sweep.csv, sweep.parquet and frontier plots."),
+    as_json: bool = typer.Option(False, "--json", help="Print the table as JSON records."),
+) -> None:
+    """Run a grid of staffing settings and plot staff cost against waiting, marking dominated settings."""
+    _check_policy(policy)
+    tgt = Target.parse(target)
+    Target.parse(f"{wait_kpi}<=0")  # validates the KPI name
+    varies = [parse_vary(v) for v in vary]
+    base_scenario = load_scenario(base)
+    console = stdout_console()
+    from rich.progress import Progress
+
+    with Progress(console=console, transient=True, disable=as_json) as bar:
+        task = bar.add_task("sweeping", total=None)
+
+        def tick(i: int, n: int) -> None:
+            bar.update(task, completed=i, total=n)
+
+        res = run_sweep(
+            base_scenario,
+            varies,
+            replications=replications,
+            seed=seed,
+            policy=policy,
+            workers=workers,
+            cluster=cluster,
+            wait_kpi=wait_kpi,
+            target=tgt,
+            on_point=tick,
+        )
+    if out is not None:
+        from ..exports.common import atomic_output_dir
+        from ..viz.whatif import frontier_figure, write_figure
+
+        with atomic_output_dir(out) as tmp:
+            res.table.to_csv(tmp / "sweep.csv", index=False)
+            res.table.to_parquet(tmp / "sweep.parquet", index=False)
+            write_figure(frontier_figure(res.table, wait_kpi, res.knobs, tgt), tmp / "frontier")
+    if as_json:
+        typer.echo(res.table.to_json(orient="records", indent=2))
+        return
+    t = Table(title=f"{len(res.table)} settings × {replications} replications, seed {seed}")
+    for k in res.knobs:
+        t.add_column(k, justify="right")
+    t.add_column("staff $/week", justify="right")
+    t.add_column(wait_kpi, justify="right")
+    if tgt.kpi != wait_kpi:
+        t.add_column(tgt.kpi, justify="right")
+    t.add_column("overtime min", justify="right")
+    t.add_column("", justify="left")
+    for _, r in res.table.iterrows():
+        cells = [str(r[k]) for k in res.knobs]
+        cells.append(f"{r['staff_cost_week']:,.0f}")
+        cells.append(f"{r[wait_kpi]:.1f} [{r[wait_kpi + '_ci_low']:.1f}, {r[wait_kpi + '_ci_high']:.1f}]")
+        if tgt.kpi != wait_kpi:
+            cells.append(f"{r[tgt.kpi]:.1f}")
+        cells.append(f"{r['provider_overtime_min']:.0f}")
+        cells.append("efficient" if r["efficient"] else "[dim]dominated[/]")
+        t.add_row(*cells)
+    console.print(t)
+    best = res.cheapest
+    if best is None:
+        console.print(f"No setting meets {tgt.kpi} ≤ {tgt.limit:g}.")
+    else:
+        setting = ", ".join(f"{k}={best[k]}" for k in res.knobs)
+        console.print(
+            f"Cheapest setting meeting {tgt.kpi} ≤ {tgt.limit:g}: [bold]{setting}[/] "
+            f"(${best['staff_cost_week']:,.0f}/week, {tgt.kpi} {best[tgt.kpi]:.1f})"
+        )

@@ -1,0 +1,271 @@
+"""Paired comparison of variants against a base, with common random numbers.
+
+Every arm is simulated on the same seed. Because a patient's draws are keyed by the patient (see
+``clinicflow.streams``), replication ``r`` of the base and of a variant see the same patients with the
+same punctuality, show/no-show and durations; the per-replication difference removes that shared noise,
+and its t interval is the honest — and much narrower — measure of the change. The unpaired (Welch)
+interval is reported beside it so the gain is visible.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..domain import Scenario
+from ..domain.capacity import weekly_staff_cost
+from ..sim import KPIS, SimulationResult, simulate
+from .schedules import schedule_for
+from .variants import Variant
+
+#: KPIs where smaller is better (for "improves" wording); the rest are larger-is-better or neutral.
+LOWER_IS_BETTER = {
+    "mean_wait_min",
+    "p90_wait_min",
+    "total_wait_min",
+    "mean_time_in_clinic_min",
+    "provider_idle_min",
+    "provider_overtime_min",
+    "max_waiting_room",
+    "no_shows",
+    "late_cancels",
+    "turned_away",
+    "unseen_at_close",
+    "cost",
+}
+
+
+def mean_ci(x: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
+    """Mean and Student-t interval of i.i.d. values (NaN dropped); a zero-variance sample gives a point."""
+    x = np.asarray(x, dtype=float)
+    x = x[~np.isnan(x)]
+    n = len(x)
+    if n == 0:
+        return (math.nan, math.nan, math.nan)
+    m = float(x.mean())
+    if n == 1:
+        return (m, math.nan, math.nan)
+    half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * float(x.std(ddof=1)) / math.sqrt(n)
+    return (m, m - half, m + half)
+
+
+def welch_ci(a: np.ndarray, b: np.ndarray, level: float = 0.95) -> tuple[float, float]:
+    """Unpaired (Welch) interval of mean(b) - mean(a): what the comparison would be without CRN."""
+    a = np.asarray(a, dtype=float)
+    b = np.asarray(b, dtype=float)
+    a, b = a[~np.isnan(a)], b[~np.isnan(b)]
+    if len(a) < 2 or len(b) < 2:
+        return (math.nan, math.nan)
+    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+    d = float(b.mean() - a.mean())
+    se = math.sqrt(va + vb)
+    if se == 0:
+        return (d, d)
+    dof = (va + vb) ** 2 / ((va**2) / (len(a) - 1) + (vb**2) / (len(b) - 1))
+    half = float(stats.t.ppf(0.5 + level / 2, dof)) * se
+    return (d - half, d + half)
+
+
+@dataclass
+class Arm:
+    """One simulated scenario of a comparison."""
+
+    name: str
+    scenario: Scenario
+    variant: Variant | None
+    policy: str
+    replanned: bool
+    result: SimulationResult
+    staff_cost: dict[str, float]
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Comparison:
+    base: Arm
+    variants: list[Arm]
+    seed: int
+    replications: int
+
+    @property
+    def arms(self) -> list[Arm]:
+        return [self.base, *self.variants]
+
+    def table(self, kpis: Sequence[str] = KPIS) -> pd.DataFrame:
+        """Long table: one row per (arm, KPI) with the arm's mean and CI and the paired difference to the base
+        (``diff``, ``diff_low``, ``diff_high``), the unpaired interval, and ``zero_in_ci``."""
+        rows = []
+        b = self.base.result.per_replication.set_index("replication")
+        for arm in self.arms:
+            v = arm.result.per_replication.set_index("replication")
+            common = b.index.intersection(v.index)
+            for k in kpis:
+                m, lo, hi = mean_ci(v[k].to_numpy())
+                row = {"arm": arm.name, "kpi": k, "mean": m, "ci_low": lo, "ci_high": hi}
+                if arm is not self.base:
+                    d = v.loc[common, k].to_numpy(dtype=float) - b.loc[common, k].to_numpy(dtype=float)
+                    dm, dlo, dhi = mean_ci(d)
+                    ulo, uhi = welch_ci(b[k].to_numpy(), v[k].to_numpy())
+                    zero = bool(np.isnan(dlo) or (dlo <= 0 <= dhi))
+                    row.update(
+                        diff=dm,
+                        diff_low=dlo,
+                        diff_high=dhi,
+                        unpaired_low=ulo,
+                        unpaired_high=uhi,
+                        zero_in_ci=zero,
+                    )
+                rows.append(row)
+            rows.append(
+                {
+                    "arm": arm.name,
+                    "kpi": "staff_cost_week",
+                    "mean": arm.staff_cost["total"],
+                    "ci_low": arm.staff_cost["total"],
+                    "ci_high": arm.staff_cost["total"],
+                    **(
+                        {}
+                        if arm is self.base
+                        else {
+                            "diff": arm.staff_cost["total"] - self.base.staff_cost["total"],
+                            "diff_low": arm.staff_cost["total"] - self.base.staff_cost["total"],
+                            "diff_high": arm.staff_cost["total"] - self.base.staff_cost["total"],
+                            "zero_in_ci": arm.staff_cost["total"] == self.base.staff_cost["total"],
+                        }
+                    ),
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def to_json_dict(self) -> dict:
+        t = self.table()
+
+        def num(x):
+            return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
+
+        out = {"seed": self.seed, "replications": self.replications, "base": self.base.name, "arms": []}
+        for arm in self.arms:
+            part = t[t["arm"] == arm.name]
+            kp = {}
+            for r in part.itertuples():
+                entry = {"mean": num(r.mean), "ci95": [num(r.ci_low), num(r.ci_high)]}
+                if arm is not self.base:
+                    entry["diff"] = {
+                        "mean": num(r.diff),
+                        "ci95": [num(r.diff_low), num(r.diff_high)],
+                        "unpaired_ci95": [
+                            num(getattr(r, "unpaired_low", None)),
+                            num(getattr(r, "unpaired_high", None)),
+                        ],
+                        "zero_in_ci": bool(r.zero_in_ci),
+                    }
+                kp[r.kpi] = entry
+            out["arms"].append(
+                {
+                    "name": arm.name,
+                    "policy": arm.policy,
+                    "replanned": arm.replanned,
+                    "staff_cost_week": arm.staff_cost,
+                    "notes": arm.notes,
+                    "kpis": kp,
+                }
+            )
+        return out
+
+
+def run_arm(
+    name: str,
+    scenario: Scenario,
+    variant: Variant | None,
+    *,
+    base_schedule: pd.DataFrame | None,
+    base_policy: str,
+    replications: int,
+    seed: int,
+    workers: int = 1,
+    cluster=None,
+    progress: bool = False,
+) -> Arm:
+    """Schedule (re-planned if the variant changes capacity, or kept with a flag) and simulate one arm."""
+    policy = (variant.template_policy if variant is not None else None) or base_policy
+    notes: list[str] = []
+    if variant is None or (not variant.changes_capacity and policy == base_policy):
+        schedule, replanned = base_schedule, False  # same schedule: differences come from the variant alone
+    elif variant.replan:
+        schedule, replanned = schedule_for(scenario, policy), True
+    else:
+        schedule, replanned = _keep_schedule(scenario, base_schedule, notes), False
+        notes.append("schedule kept from the base (replan: false)")
+    result = simulate(
+        scenario,
+        schedule,
+        replications=replications,
+        seed=seed,
+        workers=workers,
+        cluster=cluster,
+        progress=progress,
+    )
+    return Arm(name, scenario, variant, policy, replanned, result, weekly_staff_cost(scenario), notes)
+
+
+def _keep_schedule(scenario: Scenario, schedule: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
+    """The base schedule less slots the variant's providers no longer work (a provider off on Friday)."""
+    keep = []
+    for r in schedule.itertuples():
+        p = scenario.provider_by_id.get(r.provider)
+        sessions = p.sessions.get(r.weekday, []) if p else []
+        keep.append(any(s.start <= r.start_min and r.end_min <= s.end for s in sessions))
+    mask = np.array(keep, dtype=bool)
+    dropped = int((~mask).sum())
+    if dropped:
+        notes.append(f"{dropped} slots dropped: their provider no longer works then")
+    return schedule[mask].reset_index(drop=True)
+
+
+def compare(
+    base: Scenario,
+    variants: Sequence[tuple[str, Variant, Scenario]],
+    *,
+    base_name: str = "base",
+    policy: str = "evenly_spaced",
+    replications: int = 30,
+    seed: int = 0,
+    workers: int = 1,
+    cluster=None,
+    progress: bool = False,
+) -> Comparison:
+    """Simulate the base and each variant on the same seed; differences are paired (common random numbers)."""
+    base_schedule = schedule_for(base, policy)
+    base_arm = run_arm(
+        base_name,
+        base,
+        None,
+        base_schedule=base_schedule,
+        base_policy=policy,
+        replications=replications,
+        seed=seed,
+        workers=workers,
+        cluster=cluster,
+        progress=progress,
+    )
+    arms = [
+        run_arm(
+            name,
+            scen,
+            v,
+            base_schedule=base_schedule,
+            base_policy=policy,
+            replications=replications,
+            seed=seed,
+            workers=workers,
+            cluster=cluster,
+            progress=progress,
+        )
+        for name, v, scen in variants
+    ]
+    return Comparison(base_arm, arms, seed, replications)

@@ -1,0 +1,62 @@
+"""Sweeps over staffing settings: grid, frontier, cheapest setting meeting a target."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from clinicflow.whatif.grid import parse_vary
+from clinicflow.whatif.sweep import Target, sweep
+from conftest import FAMILY, run_cli
+
+
+def test_sweep_desk_and_mas(family):
+    res = sweep(
+        family,
+        [parse_vary("desk=1..2"), parse_vary("mas=3..4")],
+        replications=8,
+        seed=5,
+        target=Target.parse("p90_wait_min<=20"),
+    )
+    t = res.table
+    assert len(t) == 4
+    # staff cost is exact: one clerk-week = 5 x 10.5 h x $18, one MA-week = 5 x 10.5 h x $21
+    c = t.set_index(["desk", "mas"])["staff_cost_week"]
+    assert c[(2, 3)] - c[(1, 3)] == 5 * 10.5 * 18
+    assert c[(1, 4)] - c[(1, 3)] == 5 * 10.5 * 21
+    # the cheapest point is always efficient; a point that costs more and waits longer never is
+    assert t.loc[t["staff_cost_week"].idxmin(), "efficient"]
+    for i, a in t.iterrows():
+        for j, b in t.iterrows():
+            if (
+                i != j
+                and b["staff_cost_week"] <= a["staff_cost_week"]
+                and b["p90_wait_min"] < a["p90_wait_min"]
+            ):
+                assert not a["efficient"]
+    best = res.cheapest
+    if best is not None:
+        ok = t[t["p90_wait_min"] <= 20]
+        assert best["staff_cost_week"] == ok["staff_cost_week"].min()
+
+
+def test_sweep_cli_writes_tidy_table(tmp_path):
+    out = tmp_path / "sw"
+    res = run_cli(
+        "sweep", FAMILY, "--vary", "desk=1..2", "-n", "4", "--out", out, "--target", "mean_wait_min<=6"
+    )
+    assert res.code == 0, res.stderr
+    assert "Cheapest setting meeting mean_wait_min ≤ 6" in res.stdout or "No setting meets" in res.stdout
+    t = pd.read_csv(out / "sweep.csv")
+    assert list(t["desk"]) == [1, 2]
+    assert {"staff_cost_week", "p90_wait_min", "p90_wait_min_ci_low", "efficient"} <= set(t.columns)
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "sweep.parquet"), t, check_dtype=False)
+    assert (out / "frontier.png").stat().st_size > 10_000
+
+
+def test_sweep_cli_bad_knob():
+    res = run_cli("sweep", FAMILY, "--vary", "beds=1..3")
+    assert res.code == 2
+    assert (
+        res.stderr.strip()
+        == "error: <input>: --vary beds=1..3: unknown knob 'beds' (expected one of: rooms, mas, desk, noshow, walkins, demand)"
+    )
