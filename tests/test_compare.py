@@ -129,3 +129,11 @@ def test_compare_cli_bad_variant_one_line(tmp_path):
         f"error: {bad}: providers_off.dr_nobody: unknown provider 'dr_nobody'"
     )
     assert not out.exists()
+
+
+def test_progress_bar_with_worker_pool(tiny):
+    # the bar starts after the pool has forked; results that arrive first are counted, not lost
+    from clinicflow.sim import simulate
+
+    res = simulate(tiny, replications=6, workers=2, progress=True, seed=2)
+    assert len(res.per_replication) == 6

@@ -13,6 +13,20 @@ from .domain.capacity import PracticeSummary, summarize
 from .errors import ClinicflowError, InfeasibleError, InputError
 from .scenario_file import dump_scenario, load_scenario, scenario_from_dict, write_scenario
 
+
+def __getattr__(name: str):
+    """Heavier layers load on first use, so ``import clinicflow`` stays fast for the CLI."""
+    if name == "simulate":
+        from .sim import simulate
+
+        return simulate
+    if name in ("compare", "sweep", "load_variant", "apply_variant"):
+        from . import whatif
+
+        return getattr(whatif, name)
+    raise AttributeError(f"module 'clinicflow' has no attribute {name!r}")
+
+
 __all__ = [
     "ClinicflowError",
     "InfeasibleError",
@@ -20,9 +34,14 @@ __all__ = [
     "PracticeSummary",
     "Scenario",
     "__version__",
+    "apply_variant",
+    "compare",
     "dump_scenario",
     "load_scenario",
+    "load_variant",
     "scenario_from_dict",
+    "simulate",
     "summarize",
+    "sweep",
     "write_scenario",
 ]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import sys
 from pathlib import Path
 
 import typer
@@ -50,6 +52,13 @@ def _fmt(x: float, kpi: str) -> str:
     return f"{x:,.1f}"
 
 
+def _default_workers(workers: int | None, replications: int, cluster: str | None) -> int:
+    """As ``simulate``: all cores (up to 8) for 20+ replications, else one process (start-up costs more)."""
+    if workers is not None:
+        return workers
+    return min(os.cpu_count() or 1, 8) if replications >= 20 and cluster is None else 1
+
+
 def _check_policy(policy: str) -> None:
     if policy not in POLICIES:
         raise InputError(
@@ -63,13 +72,16 @@ def compare(
     replications: int = typer.Option(30, "--replications", "-n", min=2, help="Replications per arm."),
     seed: int = typer.Option(0, help="Seed: the same for every arm (common random numbers)."),
     policy: str = typer.Option("evenly_spaced", help=f"Template policy: {', '.join(POLICIES)}."),
-    workers: int = typer.Option(1, min=1, help="Local worker processes."),
+    workers: int | None = typer.Option(
+        None, min=1, help="Local worker processes (default: all cores for 20+ replications)."
+    ),
     cluster: str | None = typer.Option(None, help="Dask scheduler address, e.g. tcp://127.0.0.1:8786."),
     as_json: bool = typer.Option(False, "--json", help="Print the comparison as JSON."),
     out: Path | None = typer.Option(None, help="Folder for comparison.json, comparison.csv and plots."),
 ) -> None:
     """Compare variants with a base: each KPI's mean and 95% CI, and the paired difference to the base."""
     _check_policy(policy)
+    workers = _default_workers(workers, replications, cluster)
     base_scenario = load_scenario(base)
     loaded = []
     for path in variants:
@@ -84,7 +96,7 @@ def compare(
         seed=seed,
         workers=workers,
         cluster=cluster,
-        progress=not as_json,
+        progress=sys.stderr.isatty() and not as_json,
     )
     table = comp.table()
     if out is not None:
@@ -137,7 +149,9 @@ def sweep(
     replications: int = typer.Option(30, "--replications", "-n", min=2, help="Replications per grid point."),
     seed: int = typer.Option(0, help="Seed: the same for every point (common random numbers)."),
     policy: str = typer.Option("evenly_spaced", help=f"Template policy: {', '.join(POLICIES)}."),
-    workers: int = typer.Option(1, min=1, help="Local worker processes."),
+    workers: int | None = typer.Option(
+        None, min=1, help="Local worker processes (default: all cores for 20+ replications)."
+    ),
     cluster: str | None = typer.Option(None, help="Dask scheduler address."),
     target: str = typer.Option(
         "p90_wait_min<=20", help="Service target KPI<=LIMIT for naming the cheapest setting."
@@ -148,6 +162,7 @@ def sweep(
 ) -> None:
     """Run a grid of staffing settings and plot staff cost against waiting, marking dominated settings."""
     _check_policy(policy)
+    workers = _default_workers(workers, replications, cluster)
     tgt = Target.parse(target)
     Target.parse(f"{wait_kpi}<=0")  # validates the KPI name
     varies = [parse_vary(v) for v in vary]

@@ -86,9 +86,15 @@ def simulate(
             transient=True,
         )
     task = None
+    done_before_bar = 0
 
     def tick(k: int) -> None:
-        if bar is not None:
+        nonlocal done_before_bar
+        if bar is None:
+            return
+        if task is None:  # results that arrived before the bar started
+            done_before_bar += k
+        else:
             bar.advance(task, k)
 
     if cluster is not None:
@@ -99,7 +105,7 @@ def simulate(
         # Start the bar only after the worker pool is forked (the bar runs a refresh thread).
         first = next(it)
         with bar:
-            task = bar.add_task("sim", total=replications, completed=1)
+            task = bar.add_task("sim", total=replications, completed=done_before_bar)
             results.append(first)
             results.extend(it)
     else:
