@@ -15,5 +15,6 @@ st.set_page_config(page_title="clinicflow", layout="wide")
 
 PAGES = [
     st.Page(str(HERE / "pages" / "practice.py"), title="Practice", default=True),
+    st.Page(str(HERE / "pages" / "flow.py"), title="Patient flow"),
 ]
 st.navigation(PAGES).run()

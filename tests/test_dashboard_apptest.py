@@ -39,3 +39,15 @@ def test_practice_page_switches_scenario(name, providers):
     assert not at.exception
     assert at.title[0].value == "Riverside Orthopaedics"
     assert {m.label: m.value for m in at.metric}["Providers"] == providers
+
+
+def test_flow_page_simulates_and_names_the_bottleneck():
+    at = _run("flow.py", flow_reps=5)
+    assert at.title[0].value == "Patient flow"
+    assert at.info[0].value.startswith("The bottleneck is ")
+    metrics = {m.label: m.value for m in at.metric}
+    wait = float(metrics["Mean wait"].split()[0])
+    assert 0 < wait < 30
+    seen = float(metrics["Patients seen / week"].replace(",", ""))
+    assert 350 < seen < 520  # ~430 booked visits less no-shows, plus walk-ins
+    assert len(at.get("plotly_chart")) == 6

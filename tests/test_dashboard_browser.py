@@ -86,12 +86,14 @@ def browser():
         b.close()
 
 
-def _open(browser, url: str, name: str):
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+def _open(browser, url: str, name: str, charts: int = 1):
+    page = browser.new_page(viewport={"width": 1400, "height": 2600})
     t0 = time.monotonic()
     page.goto(url, wait_until="domcontentloaded")
-    page.wait_for_selector('[data-testid="stMetric"]', timeout=30_000)
-    page.wait_for_selector(".js-plotly-plot", timeout=30_000)
+    page.wait_for_selector('[data-testid="stMetric"]', timeout=60_000)
+    page.wait_for_function(
+        f"document.querySelectorAll('.js-plotly-plot').length >= {charts}", timeout=90_000
+    )
     elapsed = time.monotonic() - t0
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
@@ -106,4 +108,10 @@ def test_practice_page_renders_in_browser(server, browser):
     assert page.locator('[data-testid="stDataFrame"]').count() >= 1
     # the acceptance goal is 3 s on an idle machine; the suite runs in parallel, so allow slack
     assert elapsed < 15, f"first page took {elapsed:.1f} s"
+    page.close()
+
+
+def test_flow_page_runs_a_simulation_in_browser(server, browser):
+    page, _ = _open(browser, server + "/flow", "flow", charts=6)
+    assert page.get_by_text("The bottleneck is").first.is_visible()
     page.close()

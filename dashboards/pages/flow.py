@@ -1,0 +1,81 @@
+"""Patient flow page: simulate the schedule and see waits, occupancy, utilization and the bottleneck."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import streamlit as st
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _shared import pick_scenario
+
+from clinicflow import simulate
+from clinicflow.sim.analysis import (
+    bottleneck_sentence,
+    provider_day_utilization,
+    room_day_utilization,
+    wait_breakdown,
+)
+from clinicflow.viz.flow import through_the_day, utilization_heatmap, wait_breakdown_figure, wait_histogram
+
+path, scenario = pick_scenario()
+st.title("Patient flow")
+reps = st.sidebar.slider("Replications", 5, 200, 30, step=5, key="flow_reps")
+seed = st.sidebar.number_input("Seed", 0, 10_000, 1, key="flow_seed")
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def run(path: str, mtime: float, reps: int, seed: int):
+    res = simulate(scenario, replications=reps, seed=seed, keep_events=True, workers=2 if reps >= 20 else 1)
+    return res.summary(), res.timeseries, res.patients
+
+
+with st.spinner(f"Simulating {reps} replications of the week…"):
+    summary, ts, patients = run(str(path), path.stat().st_mtime, reps, seed)
+
+st.caption(f"{scenario.clinic.name} · evenly spaced template · {reps} replications · seed {seed}")
+breakdown = wait_breakdown(patients)
+st.info(bottleneck_sentence(breakdown, summary))
+
+labels = [
+    ("mean_wait_min", "Mean wait", "{:.1f} min"),
+    ("p90_wait_min", "90th pct wait", "{:.1f} min"),
+    ("provider_overtime_min", "Provider overtime / week", "{:,.0f} min"),
+    ("provider_utilization", "Provider utilization", "{:.0%}"),
+    ("patients_seen", "Patients seen / week", "{:,.0f}"),
+    ("max_waiting_room", "Peak waiting room", "{:.1f}"),
+]
+cols = st.columns(len(labels))
+for col, (k, label, fmt) in zip(cols, labels, strict=True):
+    r = summary.loc[k]
+    col.metric(
+        label, fmt.format(r["mean"]), help=f"95% CI {fmt.format(r['ci_low'])} – {fmt.format(r['ci_high'])}"
+    )
+
+left, right = st.columns(2)
+left.plotly_chart(wait_histogram(patients), width="stretch")
+right.plotly_chart(wait_breakdown_figure(breakdown), width="stretch")
+
+dates = sorted(ts["date"].unique())
+day = st.selectbox("Day", dates, format_func=lambda d: f"{d:%A %Y-%m-%d}", key="flow_day")
+left, right = st.columns(2)
+left.plotly_chart(through_the_day(ts, day, "waiting"), width="stretch")
+right.plotly_chart(through_the_day(ts, day, "rooms_busy"), width="stretch")
+
+left, right = st.columns(2)
+left.plotly_chart(
+    utilization_heatmap(
+        provider_day_utilization(patients, scenario), "provider", "Provider utilization (share of session)"
+    ),
+    width="stretch",
+)
+right.plotly_chart(
+    utilization_heatmap(
+        room_day_utilization(patients, scenario), "room", "Exam room occupancy (share of opening hours)"
+    ),
+    width="stretch",
+)
+
+st.subheader("All KPIs (mean and 95% CI over replications)")
+st.dataframe(summary.round(2), width="stretch")
