@@ -14,7 +14,8 @@ if str(HERE) not in sys.path:
 st.set_page_config(page_title="clinicflow", layout="wide")
 
 PAGES = [
-    st.Page(str(HERE / "pages" / "practice.py"), title="Practice", default=True),
-    st.Page(str(HERE / "pages" / "flow.py"), title="Patient flow"),
+    st.Page(str(HERE / "views" / "practice.py"), title="Practice", default=True),
+    st.Page(str(HERE / "views" / "flow.py"), title="Patient flow"),
+    st.Page(str(HERE / "views" / "whatif.py"), title="What-if"),
 ]
 st.navigation(PAGES).run()

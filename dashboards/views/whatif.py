@@ -1,0 +1,160 @@
+"""What-if page: edit staffing against the base, run a paired comparison, sweep for the frontier."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import streamlit as st
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _shared import pick_scenario
+
+from clinicflow import InputError
+from clinicflow.domain import WEEKDAYS
+from clinicflow.viz.whatif import LABELS, diff_figure, frontier_figure
+from clinicflow.whatif import Variant, apply_variant, compare, sweep
+from clinicflow.whatif.grid import KNOBS, parse_vary
+from clinicflow.whatif.sweep import Target
+
+path, base = pick_scenario()
+st.title("What-if staffing")
+st.caption(
+    f"Base: {base.clinic.name} · changes are compared on the same simulated patients (common random numbers)"
+)
+
+days_open = [d for d in WEEKDAYS if d in base.clinic.days_open]
+with st.form("variant"):
+    c1, c2, c3 = st.columns(3)
+    extra_rooms = c1.number_input("Exam rooms added", -base.rooms.n + 1, 20, 0, key="wi_rooms")
+    mas = c2.number_input("MAs on every day", 0, 30, base.staff.medical_assistants.count, key="wi_mas")
+    desk = c3.number_input(
+        "Front-desk clerks on every day", 0, 20, base.staff.front_desk.count, key="wi_desk"
+    )
+    c1, c2, c3 = st.columns(3)
+    extra_ma_days = c1.multiselect("One more MA on", days_open, key="wi_ma_days")
+    off_provider = c2.selectbox("Provider off", ["(none)"] + [p.id for p in base.providers], key="wi_off")
+    off_days = c3.multiselect("… on", days_open, key="wi_off_days")
+    c1, c2, c3 = st.columns(3)
+    no_show_scale = c1.slider("No-show rate × (reminders ≈ 0.7)", 0.0, 1.5, 1.0, 0.05, key="wi_noshow")
+    walk_in_scale = c2.slider("Walk-ins ×", 0.0, 3.0, 1.0, 0.1, key="wi_walkins")
+    reps = c3.slider("Replications", 10, 200, 100, 10, key="wi_reps")
+    run = st.form_submit_button("Run comparison", type="primary")
+
+fields = {}
+if extra_rooms:
+    fields["extra_rooms"] = int(extra_rooms)
+if mas != base.staff.medical_assistants.count:  # left at its default, the base's per-day counts stand
+    fields["medical_assistants"] = int(mas)
+if desk != base.staff.front_desk.count:
+    fields["front_desk"] = int(desk)
+if extra_ma_days:
+    fields["extra_mas_on"] = dict.fromkeys(extra_ma_days, 1)
+if off_provider != "(none)" and off_days:
+    fields["providers_off"] = {off_provider: off_days}
+if no_show_scale != 1:
+    fields["no_show_scale"] = no_show_scale
+if walk_in_scale != 1:
+    fields["walk_in_scale"] = walk_in_scale
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def run_compare(path: str, mtime: float, fields: dict, reps: int):
+    v = Variant(name="variant", **fields)
+    scen = apply_variant(base, v)
+    comp = compare(base, [("variant", v, scen)], replications=reps, seed=1, workers=2)
+    return comp.table(), comp.variants[0].replanned
+
+
+try:
+    with st.spinner(f"Simulating base and variant, {reps} replications each…"):
+        table, replanned = run_compare(str(path), path.stat().st_mtime, fields, reps)
+except InputError as err:
+    st.error(str(err))
+    st.stop()
+
+st.subheader("Variant against the base")
+st.caption(
+    "Changes: "
+    + (", ".join(f"{k}={v}" for k, v in fields.items()) or "none (the variant equals the base)")
+    + (" · schedule re-planned for the new capacity" if replanned else "")
+)
+shown = [
+    "mean_wait_min",
+    "p90_wait_min",
+    "provider_overtime_min",
+    "provider_idle_min",
+    "patients_seen",
+    "cost",
+    "staff_cost_week",
+]
+for row in (shown[:4], shown[4:]):
+    for col, k in zip(st.columns(4), row, strict=False):
+        r = table[(table["arm"] == "variant") & (table["kpi"] == k)].iloc[0]
+        b = table[(table["arm"] == "base") & (table["kpi"] == k)].iloc[0]
+        delta = f"{r['diff']:+,.1f}"
+        if r["diff_low"] != r["diff_high"]:
+            delta += f" [{r['diff_low']:+,.1f}, {r['diff_high']:+,.1f}]"
+        col.metric(
+            LABELS.get(k, k),
+            f"{r['mean']:,.1f}",
+            delta=delta,
+            delta_color="off" if r["zero_in_ci"] else "inverse",
+            help=f"base {b['mean']:,.1f}; paired difference with its 95% CI",
+        )
+st.plotly_chart(diff_figure(table), width="stretch")
+view = table.pivot_table(index="kpi", columns="arm", values="mean").join(
+    table[table["arm"] == "variant"].set_index("kpi")[["diff", "diff_low", "diff_high", "zero_in_ci"]]
+)
+st.dataframe(view.round(3), width="stretch")
+
+st.subheader("Sweep: staff cost against waiting")
+with st.form("sweep"):
+    c1, c2, c3, c4 = st.columns(4)
+    knob1 = c1.selectbox("Vary", list(KNOBS), index=list(KNOBS).index("mas"), key="sw_k1")
+    range1 = c2.text_input("values", "2..5", key="sw_r1")
+    knob2 = c3.selectbox("and", list(KNOBS), index=list(KNOBS).index("desk"), key="sw_k2")
+    range2 = c4.text_input("values ", "1..3", key="sw_r2")
+    c1, c2 = st.columns(2)
+    target = c1.text_input("Target", "p90_wait_min<=20", key="sw_target")
+    sreps = c2.slider("Replications per setting", 5, 100, 20, 5, key="sw_reps")
+    go = st.form_submit_button("Run sweep")
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def run_sweep(path: str, mtime: float, v1: str, v2: str, target: str, reps: int):
+    varies = [parse_vary(v1)] + ([parse_vary(v2)] if v2 else [])
+    res = sweep(base, varies, replications=reps, seed=1, workers=2, target=Target.parse(target))
+    return res.table, res.knobs, res.cheapest
+
+
+if go or st.session_state.get("sw_ran"):
+    st.session_state["sw_ran"] = True
+    try:
+        spec2 = f"{knob2}={range2}" if knob2 != knob1 else ""
+        with st.spinner("Sweeping…"):
+            stable, knobs, best = run_sweep(
+                str(path), path.stat().st_mtime, f"{knob1}={range1}", spec2, target, sreps
+            )
+    except InputError as err:
+        st.error(str(err))
+        st.stop()
+    tgt = Target.parse(target)
+    st.plotly_chart(frontier_figure(stable, "p90_wait_min", knobs, tgt), width="stretch")
+    if best is None:
+        st.warning(f"No setting meets {target}.")
+    else:
+        st.success(
+            "Cheapest setting meeting "
+            + target
+            + ": "
+            + ", ".join(f"{k}={best[k]}" for k in knobs)
+            + f" (${best['staff_cost_week']:,.0f} per week)"
+        )
+    st.dataframe(
+        stable[
+            [*knobs, "staff_cost_week", "p90_wait_min", "mean_wait_min", "provider_overtime_min", "efficient"]
+        ].round(2),
+        hide_index=True,
+        width="stretch",
+    )
