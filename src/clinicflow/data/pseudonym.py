@@ -85,8 +85,8 @@ class Pseudonymizer:
         return hmac.new(self._key, b"clinicflow key fingerprint v1", hashlib.sha256).hexdigest()[:16]
 
     def _ref(self, prefix: str, label: bytes, value: str) -> str:
-        mac = hmac.new(self._key, label + b"\x1f" + value.encode("utf-8"), hashlib.sha256)
-        return prefix + mac.hexdigest()[:REF_HEX]
+        mac = hmac.digest(self._key, label + b"\x1f" + value.encode("utf-8"), "sha256")
+        return prefix + mac.hex()[:REF_HEX]
 
     def patient(self, patient_id: str) -> str:
         """``p_`` + 20 hex characters."""

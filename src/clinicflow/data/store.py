@@ -124,15 +124,21 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
     con.execute("COMMIT")
 
 
+def _one(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None):
+    """The first row of a query, or None (fetching everything so the connection is free again)."""
+    rows = con.execute(sql, params or []).fetchall()
+    return rows[0] if rows else None
+
+
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(SCHEMA)
-    version = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    version = _one(con, "SELECT value FROM meta WHERE key = 'schema_version'")
     if version is None:
         con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
 
 
 def _check_key(con: duckdb.DuckDBPyConnection, db: Path, pseudo: Pseudonymizer) -> None:
-    row = con.execute("SELECT value FROM meta WHERE key = 'key_fingerprint'").fetchone()
+    row = _one(con, "SELECT value FROM meta WHERE key = 'key_fingerprint'")
     if row is None:
         con.execute("INSERT INTO meta VALUES ('key_fingerprint', ?)", [pseudo.fingerprint])
     elif row[0] != pseudo.fingerprint:
@@ -180,15 +186,13 @@ def _load(con, db: Path, file: Path, fmt: str, digest: str, batch: Batch, pseudo
     with transaction(con):
         ensure_schema(con)
         _check_key(con, db, pseudo)
-        seen = con.execute(
-            "SELECT import_id FROM imports WHERE file_digest = ? ORDER BY import_id LIMIT 1", [digest]
-        ).fetchone()
+        seen = _one(con, "SELECT import_id FROM imports WHERE file_digest = ? ORDER BY import_id LIMIT 1", [digest])
         if seen is not None:
             result.import_id, result.already_imported = int(seen[0]), True
             result.rows_unchanged = len(batch.good)
             result.bad_reasons = {}
             return result
-        import_id = int(con.execute("SELECT coalesce(max(import_id), 0) + 1 FROM imports").fetchone()[0])
+        import_id = int(_one(con, "SELECT coalesce(max(import_id), 0) + 1 FROM imports")[0])
         result.import_id = import_id
         _write_appointments(con, batch.good, import_id, result)
         _write_quarantine(con, batch.bad, batch.location, import_id)
@@ -285,7 +289,7 @@ def open_store(db: str | Path) -> duckdb.DuckDBPyConnection:
     if "appointments" not in tables:
         con.close()
         raise InputError(db, None, "not a clinicflow history store (no appointments table)")
-    if con.execute("SELECT count(*) FROM appointments").fetchone()[0] == 0:
+    if _one(con, "SELECT count(*) FROM appointments")[0] == 0:
         con.close()
         raise InputError(db, None, "the history store holds no appointments yet")
     return con

@@ -92,7 +92,6 @@ def generate_history(
     weeks: int = 26,
     scenario: Scenario | None = None,
     cancellations: bool = True,
-    base_rate: float = 0.20,
 ) -> pd.DataFrame:
     """``n`` appointments over ``weeks`` weeks from ``start`` (a Monday is best).
 
@@ -139,7 +138,7 @@ def generate_history(
     reminder = (lead >= 2) & (rng.random(n) < 0.65)
 
     # the no-show probability, with each earlier no-show of the same patient counted in date order
-    t_rate = np.array([t.no_show for t in types])[type_idx] if scenario is not None else np.full(n, base_rate)
+    t_rate = np.array([t.no_show for t in types])[type_idx]
     band = _age_band(age[pat])
     eta = (
         _logit(np.clip(t_rate, 0.01, 0.9))
