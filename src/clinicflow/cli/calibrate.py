@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from ..data.calibrate import calibrate_scenario, score_schedule
 from ..data.durations import MIN_VISITS
@@ -67,9 +68,9 @@ def calibrate(
     for c in result.changes:
         new = c["new"]
         shown = f"{new['dist']} mean {new['mean']} sd {new['sd']}" if isinstance(new, dict) else f"{new}"
-        console.print(f"  {c['field']}: {shown}  (n={c['n']:,})")
+        console.print(f"  {escape(c['field'])}: {shown}  (n={c['n']:,})")
     for k in result.kept:
-        console.print(f"  [dim]{k}[/]")
+        console.print(f"  [dim]{escape(k)}[/]")
     if scored is not None:
         n = int((scored["kind"] == "booked").sum())
         console.print(f"[bold green]wrote[/] {schedule_out}: no_show_prob scored for {n} booked rows "

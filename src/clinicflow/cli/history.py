@@ -15,6 +15,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -89,10 +90,10 @@ def import_cmd(
         return
     out = stdout_console()
     if result.already_imported:
-        out.print(f"[bold]{file.name}[/]: already imported (import #{result.import_id}); 0 rows added")
+        out.print(f"[bold]{escape(file.name)}[/]: already imported (import #{result.import_id}); 0 rows added")
         return
     out.print(
-        f"[bold green]imported[/] {file.name} ({result.format}) into {db} as import #{result.import_id}: "
+        f"[bold green]imported[/] {escape(file.name)} ({result.format}) into {escape(str(db))} as import #{result.import_id}: "
         f"{result.rows_read:,} rows read, {result.rows_added:,} added, {result.rows_updated:,} updated, "
         f"{result.rows_unchanged:,} already stored"
         + (f", {result.duplicates_in_file:,} repeated in the file" if result.duplicates_in_file else "")
@@ -100,7 +101,7 @@ def import_cmd(
     if result.rows_quarantined:
         out.print(f"[yellow]{result.rows_quarantined:,} bad rows quarantined[/] (table 'quarantine'):")
         for reason, count in result.bad_reasons.items():
-            out.print(f"  {count:>6,}  {reason}")
+            out.print(f"  {count:>6,}  {escape(reason)}")
 
 
 def _pct(v: float | None) -> str:
@@ -246,4 +247,4 @@ def synthesize_cmd(
     history = generate_history(rows, seed=seed, start=first, weeks=weeks, scenario=s, cancellations=layout != "noshow-kaggle")
     frame = to_noshow_kaggle(history) if layout == "noshow-kaggle" else to_generic(history)
     atomic_write(out, lambda p: write_history(frame, p))
-    stdout_console().print(f"wrote {len(frame):,} synthetic appointments ({layout} layout) to {out}")
+    stdout_console().print(f"wrote {len(frame):,} synthetic appointments ({layout} layout) to {escape(str(out))}")

@@ -181,7 +181,7 @@ def generate_history(
     sched_min = np.where(lead == 0, np.maximum(7 * 60, start_min - rng.integers(15, 240, n)), rng.integers(7 * 60, 18 * 60, n))
     frame = pd.DataFrame(
         {
-            "appointment_id": (5_000_000 + rng.permutation(n)).astype(str),
+            "appointment_id": _unique_ids(rng, n, 10**6, 10**7),
             "patient_id": patient_ids[pat],
             "provider": np.array(providers)[prov_idx],
             "appointment_type": np.array([t.id for t in types])[type_idx],
