@@ -7,7 +7,8 @@ time the more no-shows; young adults miss more than older patients; reminders he
 Fridays and Saturdays are worse; and a patient who missed before tends to miss again — both
 through a persistent patient propensity and a direct effect of each earlier no-show. Each
 appointment's probability is a logistic function of these effects; the generator keeps it (as
-``true_prob``) so tests can check what a model recovers.
+``true_prob``, and as ``known_prob`` without the unobservable patient propensity) so tests can
+check what a model recovers.
 
 Visit timestamps (check-in, rooming, provider start/end, checkout) are drawn for attended visits
 from each type's (and provider's) duration distribution, so duration fitting has a known answer.
@@ -156,6 +157,7 @@ def generate_history(
     order = np.lexsort((appt_date, pat))
     no_show = np.zeros(n, bool)
     prob = np.zeros(n)
+    known = np.zeros(n)  # the same without the unobservable patient propensity
     prior = np.zeros(n, int)
     prev_pat, count, pending, pending_day = -1, 0, 0, None
     for i in order:
@@ -167,6 +169,7 @@ def generate_history(
             pending, pending_day = 0, d
         prior[i] = count
         prob[i] = 1 / (1 + np.exp(-(eta[i] + PRIOR_NO_SHOW_EFFECT * min(count, 3))))
+        known[i] = 1 / (1 + np.exp(-(eta[i] - z[p] + PRIOR_NO_SHOW_EFFECT * min(count, 3))))
         no_show[i] = u[i] < prob[i]
         pending += int(no_show[i])
 
@@ -201,6 +204,7 @@ def generate_history(
             "lead_days": lead,
             "prior_no_shows": prior,
             "true_prob": prob,
+            "known_prob": known,
         }
     )
     _add_timestamps(frame, rng, types, durations, type_idx, prov_idx)
