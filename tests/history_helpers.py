@@ -17,7 +17,9 @@ def kaggle_file(path: Path, rows: int = 3000, seed: int = 3, weeks: int = 12) ->
     return path, frame
 
 
-def generic_file(path: Path, rows: int = 3000, seed: int = 4, weeks: int = 12, scenario=None) -> tuple[Path, pd.DataFrame]:
+def generic_file(
+    path: Path, rows: int = 3000, seed: int = 4, weeks: int = 12, scenario=None
+) -> tuple[Path, pd.DataFrame]:
     frame = to_generic(generate_history(rows, seed=seed, weeks=weeks, scenario=scenario))
     write_history(frame, path)
     return path, frame
@@ -27,7 +29,10 @@ def snapshot(db: Path) -> dict[str, list]:
     """Every row of every table, sorted: two equal snapshots mean an unchanged store."""
     con = duckdb.connect(str(db), read_only=True)
     try:
-        tables = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables ORDER BY 1").fetchall()]
+        tables = [
+            r[0]
+            for r in con.execute("SELECT table_name FROM information_schema.tables ORDER BY 1").fetchall()
+        ]
         return {t: sorted(map(repr, con.execute(f'SELECT * FROM "{t}"').fetchall())) for t in tables}
     finally:
         con.close()
@@ -42,7 +47,9 @@ def all_text(db: Path) -> list[str]:
         for table, column in cols:
             out.extend(
                 str(v[0])
-                for v in con.execute(f'SELECT CAST("{column}" AS VARCHAR) FROM "{table}" WHERE "{column}" IS NOT NULL').fetchall()
+                for v in con.execute(
+                    f'SELECT CAST("{column}" AS VARCHAR) FROM "{table}" WHERE "{column}" IS NOT NULL'
+                ).fetchall()
             )
         return out
     finally:

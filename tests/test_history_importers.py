@@ -9,8 +9,6 @@ import stat
 import duckdb
 import pandas as pd
 import pytest
-from conftest import ROOT
-from history_helpers import generic_file
 
 from clinicflow.data.importers import read_history
 from clinicflow.data.mapping import load_mapping
@@ -18,6 +16,8 @@ from clinicflow.data.normalize import normalize
 from clinicflow.data.pseudonym import Pseudonymizer, default_key_path, load_or_create_key
 from clinicflow.data.store import BadRowsError, import_history
 from clinicflow.errors import InputError
+from conftest import ROOT
+from history_helpers import generic_file
 
 EXAMPLE_MAPPING = ROOT / "scenarios" / "history-mapping.example.yaml"
 
@@ -83,17 +83,92 @@ def test_generic_layout_in_each_format_loads_the_same(tmp_path, ext):
 
 def _mapped_export(tmp_path):
     rows = [
-        ["A-1", "MRN001", "OKAFOR, AMARA MD", "FU20", "03/01/2025 10:05", "03/04/2025 09:20", "Checked Out",
-         "03/04/2025 09:12", "03/04/2025 09:25", "03/04/2025 09:31", "03/04/2025 09:49", "03/04/2025 09:55", "54", "F", "Y"],
-        ["A-2", "MRN002", "LINDQVIST, ERIK MD", "NP40", "02/20/2025 16:00", "03/04/2025 10:00", "NS",
-         "", "", "", "", "", "31", "M", "N"],
-        ["A-3", "MRN001", "OKAFOR, AMARA MD", "PE30", "03/03/2025 08:00", "03/05/2025 08:00", "Same-Day Cancel",
-         "", "", "", "", "", "54", "F", ""],
-        ["A-4", "MRN003", "OKAFOR, AMARA MD", "FU20", "03/03/2025 08:00", "03/06/2025 11:00", "Rescheduled",
-         "", "", "", "", "", "70", "F", "Y"],
+        [
+            "A-1",
+            "MRN001",
+            "OKAFOR, AMARA MD",
+            "FU20",
+            "03/01/2025 10:05",
+            "03/04/2025 09:20",
+            "Checked Out",
+            "03/04/2025 09:12",
+            "03/04/2025 09:25",
+            "03/04/2025 09:31",
+            "03/04/2025 09:49",
+            "03/04/2025 09:55",
+            "54",
+            "F",
+            "Y",
+        ],
+        [
+            "A-2",
+            "MRN002",
+            "LINDQVIST, ERIK MD",
+            "NP40",
+            "02/20/2025 16:00",
+            "03/04/2025 10:00",
+            "NS",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "31",
+            "M",
+            "N",
+        ],
+        [
+            "A-3",
+            "MRN001",
+            "OKAFOR, AMARA MD",
+            "PE30",
+            "03/03/2025 08:00",
+            "03/05/2025 08:00",
+            "Same-Day Cancel",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "54",
+            "F",
+            "",
+        ],
+        [
+            "A-4",
+            "MRN003",
+            "OKAFOR, AMARA MD",
+            "FU20",
+            "03/03/2025 08:00",
+            "03/06/2025 11:00",
+            "Rescheduled",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "70",
+            "F",
+            "Y",
+        ],
     ]
-    cols = ["Appt ID", "MRN", "Provider", "Visit Type", "Booked On", "Appt Start", "Status", "Checked In", "Roomed",
-            "Provider In", "Provider Out", "Checked Out", "Age", "Sex", "Reminder Sent"]
+    cols = [
+        "Appt ID",
+        "MRN",
+        "Provider",
+        "Visit Type",
+        "Booked On",
+        "Appt Start",
+        "Status",
+        "Checked In",
+        "Roomed",
+        "Provider In",
+        "Provider Out",
+        "Checked Out",
+        "Age",
+        "Sex",
+        "Reminder Sent",
+    ]
     f = tmp_path / "export.csv"
     pd.DataFrame(rows, columns=cols).to_csv(f, index=False)
     return f
@@ -117,15 +192,19 @@ def test_example_mapping_file_maps_columns_statuses_and_ids(tmp_path):
 
 def test_mapping_file_errors_are_one_line_with_the_yaml_line(tmp_path):
     m = tmp_path / "m.yaml"
-    m.write_text("columns:\n  appointment_id: ID\n  patient_id: MRN\n  start_at: S\n  status: St\n  provder: P\n")
+    m.write_text(
+        "columns:\n  appointment_id: ID\n  patient_id: MRN\n  start_at: S\n  status: St\n  provder: P\n"
+    )
     with pytest.raises(InputError) as exc:
         load_mapping(m)
     assert str(exc.value) == f"{m}:6: columns.provder: unknown field 'provder' (did you mean 'provider'?)"
     m.write_text("columns:\n  appointment_id: ID\n  patient_id: MRN\n  start_at: S\n")
     with pytest.raises(InputError, match=r"columns.status: required field is missing"):
         load_mapping(m)
-    m.write_text("columns: {appointment_id: I, patient_id: P, start_at: S, status: T}\n"
-                 "statuses: {attended: [Done], no_show: [done]}\n")
+    m.write_text(
+        "columns: {appointment_id: I, patient_id: P, start_at: S, status: T}\n"
+        "statuses: {attended: [Done], no_show: [done]}\n"
+    )
     with pytest.raises(InputError, match="listed under both attended and no_show"):
         load_mapping(m)
 
@@ -133,7 +212,9 @@ def test_mapping_file_errors_are_one_line_with_the_yaml_line(tmp_path):
 def test_missing_mapped_column_is_named(tmp_path):
     f = tmp_path / "x.csv"
     pd.DataFrame({"ID": ["1"], "Who": ["2"]}).to_csv(f, index=False)
-    with pytest.raises(InputError, match=r"column appointment_id: missing column for appointment_id \(give --mapping"):
+    with pytest.raises(
+        InputError, match=r"column appointment_id: missing column for appointment_id \(give --mapping"
+    ):
         read_history(f)
 
 
@@ -145,7 +226,9 @@ def test_odd_dates_in_a_mapped_file(tmp_path):
     df.loc[3, "Age"] = "-4"
     df.to_csv(f, index=False)
     with pytest.raises(BadRowsError) as exc:
-        import_history(f, tmp_path / "h.duckdb", mapping=load_mapping(EXAMPLE_MAPPING), key_file=tmp_path / "k")
+        import_history(
+            f, tmp_path / "h.duckdb", mapping=load_mapping(EXAMPLE_MAPPING), key_file=tmp_path / "k"
+        )
     assert list(zip(exc.value.bad["line"], exc.value.bad["reason"], strict=True)) == [
         (3, "appointment dated before it was booked"),
         (4, "provider_end_at before provider_start_at"),
@@ -162,7 +245,9 @@ def _appointment(i, status, start="2025-03-04T09:00:00-06:00", patient="pat-77")
             "resourceType": "Appointment",
             "id": f"appt-{i}",
             "status": status,
-            "appointmentType": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0276", "code": "FOLLOWUP"}]},
+            "appointmentType": {
+                "coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0276", "code": "FOLLOWUP"}]
+            },
             "created": "2025-02-20",
             "start": start,
             "end": "2025-03-04T09:20:00-06:00",

@@ -6,7 +6,6 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-from history_helpers import generic_file
 from sklearn.metrics import roc_auc_score
 
 from clinicflow.data.noshow import feature_frame, fit_noshow, time_split
@@ -14,6 +13,7 @@ from clinicflow.data.pseudonym import Pseudonymizer, load_or_create_key
 from clinicflow.data.store import import_history
 from clinicflow.data.synthetic import generate_history, to_generic, write_history
 from clinicflow.errors import InputError
+from history_helpers import generic_file
 
 
 @pytest.fixture(scope="module")

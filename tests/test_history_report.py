@@ -6,10 +6,10 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-from history_helpers import generic_file, kaggle_file
 
 from clinicflow.data.report import history_report
 from clinicflow.data.store import import_history
+from history_helpers import generic_file, kaggle_file
 
 
 def _independent(raw: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -21,10 +21,20 @@ def _independent(raw: pd.DataFrame) -> dict[str, pd.DataFrame]:
     df["booked"] = df["status"] != "cancelled"
     df["ns"] = df["status"] == "no_show"
     df["lc"] = df["status"] == "late_cancel"
-    df["weekday"] = df["day"].dt.day_of_week.map(dict(enumerate(["mon", "tue", "wed", "thu", "fri", "sat", "sun"])))
+    df["weekday"] = df["day"].dt.day_of_week.map(
+        dict(enumerate(["mon", "tue", "wed", "thu", "fri", "sat", "sun"]))
+    )
     df["hour"] = df["start"].dt.strftime("%H:00")
-    df["lead_band"] = pd.cut(df["lead"], [-1, 0, 2, 7, 14, 30, 60, 10**6], labels=["0", "1-2", "3-7", "8-14", "15-30", "31-60", "61+"]).astype(str)
-    df["age_band"] = pd.cut(df["age"].astype(int), [-1, 17, 29, 44, 64, 79, 500], labels=["0-17", "18-29", "30-44", "45-64", "65-79", "80+"]).astype(str)
+    df["lead_band"] = pd.cut(
+        df["lead"],
+        [-1, 0, 2, 7, 14, 30, 60, 10**6],
+        labels=["0", "1-2", "3-7", "8-14", "15-30", "31-60", "61+"],
+    ).astype(str)
+    df["age_band"] = pd.cut(
+        df["age"].astype(int),
+        [-1, 17, 29, 44, 64, 79, 500],
+        labels=["0-17", "18-29", "30-44", "45-64", "65-79", "80+"],
+    ).astype(str)
     df["reminder"] = df["reminder"].map({"yes": "yes", "no": "no"})
     # prior no-shows: the patient's no-shows on strictly earlier days
     per_day = df.groupby(["patient_id", "day"])["ns"].sum().reset_index().sort_values(["patient_id", "day"])
@@ -32,8 +42,22 @@ def _independent(raw: pd.DataFrame) -> dict[str, pd.DataFrame]:
     df = df.merge(per_day[["patient_id", "day", "prior"]], on=["patient_id", "day"], how="left")
     df["prior_no_shows"] = np.where(df["prior"] >= 3, "3+", df["prior"].astype(int).astype(str))
     out = {}
-    for dim in ("weekday", "hour", "lead_band", "age_band", "appointment_type", "provider", "reminder", "prior_no_shows"):
-        g = df.groupby(dim).agg(appointments=("status", "size"), booked=("booked", "sum"), no_shows=("ns", "sum"), late_cancels=("lc", "sum"))
+    for dim in (
+        "weekday",
+        "hour",
+        "lead_band",
+        "age_band",
+        "appointment_type",
+        "provider",
+        "reminder",
+        "prior_no_shows",
+    ):
+        g = df.groupby(dim).agg(
+            appointments=("status", "size"),
+            booked=("booked", "sum"),
+            no_shows=("ns", "sum"),
+            late_cancels=("lc", "sum"),
+        )
         g["no_show_rate"] = g["no_shows"] / g["booked"]
         g["late_cancel_rate"] = g["late_cancels"] / g["booked"]
         out[dim] = g
@@ -43,7 +67,7 @@ def _independent(raw: pd.DataFrame) -> dict[str, pd.DataFrame]:
 @pytest.fixture(scope="module")
 def generic_store(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("report")
-    f, frame = generic_file(tmp / "g.csv", rows=4000, seed=21)
+    f, _frame = generic_file(tmp / "g.csv", rows=4000, seed=21)
     db = tmp / "h.duckdb"
     import_history(f, db, key_file=tmp / "key")
     raw = pd.read_csv(f, dtype=str, keep_default_na=False)
@@ -64,7 +88,17 @@ def test_overall_numbers_equal_pandas(generic_store):
 
 
 @pytest.mark.parametrize(
-    "dim", ["weekday", "hour", "lead_band", "age_band", "appointment_type", "provider", "reminder", "prior_no_shows"]
+    "dim",
+    [
+        "weekday",
+        "hour",
+        "lead_band",
+        "age_band",
+        "appointment_type",
+        "provider",
+        "reminder",
+        "prior_no_shows",
+    ],
 )
 def test_breakdown_equals_pandas(generic_store, dim):
     report, raw = generic_store
@@ -74,7 +108,10 @@ def test_breakdown_equals_pandas(generic_store, dim):
     for key, row in expected.iterrows():
         g = got[key]
         assert (g["appointments"], g["booked"], g["no_shows"], g["late_cancels"]) == (
-            row["appointments"], row["booked"], row["no_shows"], row["late_cancels"]
+            row["appointments"],
+            row["booked"],
+            row["no_shows"],
+            row["late_cancels"],
         ), key
         assert g["no_show_rate"] == pytest.approx(row["no_show_rate"], abs=1e-12)
         assert g["late_cancel_rate"] == pytest.approx(row["late_cancel_rate"], abs=1e-12)
@@ -96,8 +133,10 @@ def test_noshow_layout_report_has_no_hours_and_matches_pandas(tmp_path):
     report = history_report(con)
     con.close()
     assert [r["hour"] for r in report["by"]["hour"]] == ["unknown"]
-    lead = (pd.to_datetime(frame["AppointmentDay"]).dt.tz_localize(None).dt.normalize()
-            - pd.to_datetime(frame["ScheduledDay"]).dt.tz_localize(None).dt.normalize()).dt.days
+    lead = (
+        pd.to_datetime(frame["AppointmentDay"]).dt.tz_localize(None).dt.normalize()
+        - pd.to_datetime(frame["ScheduledDay"]).dt.tz_localize(None).dt.normalize()
+    ).dt.days
     sms = {r["reminder"]: r for r in report["by"]["reminder"]}
     for flag, label in ((1, "yes"), (0, "no")):
         sel = frame["SMS_received"] == flag

@@ -13,12 +13,12 @@ import time
 import duckdb
 import pandas as pd
 import pytest
-from conftest import ROOT
-from history_helpers import all_text, generic_file, kaggle_file, snapshot
 
 from clinicflow.data import store as store_mod
 from clinicflow.data.store import BadRowsError, import_history
 from clinicflow.errors import InputError
+from conftest import ROOT
+from history_helpers import all_text, generic_file, kaggle_file, snapshot
 
 
 @pytest.fixture()
@@ -45,7 +45,10 @@ def test_noshow_kaggle_import_counts_and_outcomes(tmp_path, key):
     # the public layout's dates carry no time of day: the hour is unknown, not midnight
     assert con.execute("SELECT count(*) FROM appointments WHERE start_at IS NOT NULL").fetchall()[0][0] == 0
     con.close()
-    assert got == {"no_show": int((frame["No-show"] == "Yes").sum()), "attended": int((frame["No-show"] == "No").sum())}
+    assert got == {
+        "no_show": int((frame["No-show"] == "Yes").sum()),
+        "attended": int((frame["No-show"] == "No").sum()),
+    }
 
 
 def test_reimport_adds_nothing_and_superset_adds_only_new_rows(tmp_path, key):
@@ -166,8 +169,11 @@ def test_no_raw_identifier_anywhere_in_the_store(tmp_path, key):
     import_history(gf, db, key_file=key)
     import_history(bad, db, key_file=key, skip_bad_rows=True)
     raw_ids = (
-        set(kframe["PatientId"].astype(str)) | set(gframe["patient_id"].astype(str)) | set(bframe["PatientId"].astype(str))
-        | set(kframe["AppointmentID"].astype(str)) | set(gframe["appointment_id"].astype(str))
+        set(kframe["PatientId"].astype(str))
+        | set(gframe["patient_id"].astype(str))
+        | set(bframe["PatientId"].astype(str))
+        | set(kframe["AppointmentID"].astype(str))
+        | set(gframe["appointment_id"].astype(str))
     )
     assert all(len(i) >= 7 for i in raw_ids)
     assert _count(db) == len(kframe) + len(gframe) + len(bframe) - 4

@@ -9,9 +9,7 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from ..data.calibrate import calibrate_scenario, score_schedule
 from ..data.durations import MIN_VISITS
-from ..data.noshow import fit_noshow
 from ..data.store import DEFAULT_DB, open_store
 from ..domain.schedule import read_schedule_csv, write_schedule_csv
 from ..errors import InputError
@@ -28,8 +26,12 @@ def calibrate(
     scenario: Path = typer.Argument(..., help="Scenario YAML to start from."),
     db: Path = typer.Option(Path(DEFAULT_DB), "--db", help="The DuckDB history store."),
     out: Path = typer.Option(..., "--out", help="Calibrated scenario YAML to write."),
-    schedule: Path | None = typer.Option(None, "--schedule", help="Schedule CSV whose booked rows get a no-show score."),
-    schedule_out: Path | None = typer.Option(None, "--schedule-out", help="Where to write the scored schedule."),
+    schedule: Path | None = typer.Option(
+        None, "--schedule", help="Schedule CSV whose booked rows get a no-show score."
+    ),
+    schedule_out: Path | None = typer.Option(
+        None, "--schedule-out", help="Where to write the scored schedule."
+    ),
     min_n: int = typer.Option(MIN_VISITS, "--min-n", min=5, help="Fewest observations to replace a value."),
     as_json: bool = typer.Option(False, "--json", help="Print the changes (and model evaluation) as JSON."),
 ) -> None:
@@ -39,8 +41,15 @@ def calibrate(
     With --schedule, booked rows with a patient_ref get a calibrated per-appointment no-show
     probability in the no_show_prob column (read by plan and simulate).
     """
+    from ..data.calibrate import calibrate_scenario, score_schedule  # scikit-learn only when used
+    from ..data.noshow import fit_noshow
+
     if (schedule is None) != (schedule_out is None):
-        raise InputError(None, "--schedule-out" if schedule else "--schedule", "give --schedule and --schedule-out together")
+        raise InputError(
+            None,
+            "--schedule-out" if schedule else "--schedule",
+            "give --schedule and --schedule-out together",
+        )
     base = load_scenario(scenario)
     con = open_store(db)
     try:
@@ -59,7 +68,10 @@ def calibrate(
     if as_json:
         payload = {"scenario": str(out), **result.as_dict()}
         if scored is not None:
-            payload["schedule"] = {"file": str(schedule_out), "scored_rows": int(scored["no_show_prob"].notna().sum())}
+            payload["schedule"] = {
+                "file": str(schedule_out),
+                "scored_rows": int(scored["no_show_prob"].notna().sum()),
+            }
             payload["no_show_model"] = evaluation
         typer.echo(json.dumps(payload, indent=2, default=str))
         return
@@ -73,5 +85,7 @@ def calibrate(
         console.print(f"  [dim]{escape(k)}[/]")
     if scored is not None:
         n = int((scored["kind"] == "booked").sum())
-        console.print(f"[bold green]wrote[/] {schedule_out}: no_show_prob scored for {n} booked rows "
-                      f"(model test ROC AUC {evaluation['test']['roc_auc']:.3f})")
+        console.print(
+            f"[bold green]wrote[/] {schedule_out}: no_show_prob scored for {n} booked rows "
+            f"(model test ROC AUC {evaluation['test']['roc_auc']:.3f})"
+        )

@@ -22,7 +22,6 @@ from rich.table import Table
 from ..data.durations import MIN_VISITS, fit_durations
 from ..data.importers import FORMATS
 from ..data.mapping import load_mapping
-from ..data.noshow import fit_noshow
 from ..data.report import history_report
 from ..data.store import DEFAULT_DB, import_history, open_store
 from ..data.synthetic import LAYOUTS, generate_history, to_generic, to_noshow_kaggle, write_history
@@ -63,12 +62,18 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
 def import_cmd(
     file: Path = typer.Argument(..., help="History file: .csv, .xlsx, .parquet, or a FHIR Bundle .json."),
     fmt: str = typer.Option("auto", "--format", help=f"One of: {', '.join(FORMATS)}."),
-    mapping: Path | None = typer.Option(None, "--mapping", help="Column-mapping YAML (see scenarios/history-mapping.example.yaml)."),
+    mapping: Path | None = typer.Option(
+        None, "--mapping", help="Column-mapping YAML (see scenarios/history-mapping.example.yaml)."
+    ),
     db: Path = DB_OPTION,
     key_file: Path | None = typer.Option(
-        None, "--key-file", help="Pseudonymization key (default $CLINICFLOW_KEY_FILE or ~/.config/clinicflow/key; created once)."
+        None,
+        "--key-file",
+        help="Pseudonymization key (default $CLINICFLOW_KEY_FILE or ~/.config/clinicflow/key; created once).",
     ),
-    skip_bad_rows: bool = typer.Option(False, "--skip-bad-rows", help="Load the good rows; quarantine the bad ones with their reason."),
+    skip_bad_rows: bool = typer.Option(
+        False, "--skip-bad-rows", help="Load the good rows; quarantine the bad ones with their reason."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the import summary as JSON."),
 ) -> None:
     """Load a history file into the store, whole or not at all; a re-import adds nothing."""
@@ -77,12 +82,21 @@ def import_cmd(
     m = load_mapping(mapping) if mapping is not None else None
     err = Console(stderr=True)
     with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-        console=err, transient=True, disable=not err.is_terminal,
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
     ) as progress:
         task = progress.add_task("reading", total=None)
         result = import_history(
-            file, db, fmt, m, key_file, skip_bad_rows,
+            file,
+            db,
+            fmt,
+            m,
+            key_file,
+            skip_bad_rows,
             on_stage=lambda s: progress.update(task, description=f"{s} {file.name}"),
         )
     if as_json:
@@ -90,7 +104,9 @@ def import_cmd(
         return
     out = stdout_console()
     if result.already_imported:
-        out.print(f"[bold]{escape(file.name)}[/]: already imported (import #{result.import_id}); 0 rows added")
+        out.print(
+            f"[bold]{escape(file.name)}[/]: already imported (import #{result.import_id}); 0 rows added"
+        )
         return
     out.print(
         f"[bold green]imported[/] {escape(file.name)} ({result.format}) into {escape(str(db))} as import #{result.import_id}: "
@@ -129,8 +145,12 @@ def _print_report(report: dict) -> None:
             t.add_column(c, justify="left" if c == name else "right")
         for r in rows:
             t.add_row(
-                r[name], f"{r['booked']:,}", f"{r['no_shows']:,}", _pct(r["no_show_rate"]),
-                f"{r['late_cancels']:,}", _pct(r["late_cancel_rate"]),
+                r[name],
+                f"{r['booked']:,}",
+                f"{r['no_shows']:,}",
+                _pct(r["no_show_rate"]),
+                f"{r['late_cancels']:,}",
+                _pct(r["late_cancel_rate"]),
             )
         out.print(t)
 
@@ -148,7 +168,9 @@ def _print_model(ev: dict) -> None:
         f"(uncalibrated {tst['brier_uncalibrated']:.4f}, base rate {tst['brier_base_rate']:.4f}); "
         f"observed {tst['no_show_rate']:.1%}, mean predicted {tst['mean_predicted']:.1%}"
     )
-    t = Table(title="calibration on the test set (deciles)", title_justify="left", box=None, header_style="bold")
+    t = Table(
+        title="calibration on the test set (deciles)", title_justify="left", box=None, header_style="bold"
+    )
     for c in ("bin", "n", "predicted", "observed"):
         t.add_column(c, justify="right")
     for r in ev["calibration_table"]:
@@ -161,21 +183,35 @@ def _print_durations(fits: list[dict]) -> None:
     if not fits:
         out.print("[dim]durations: no visits with provider start and end timestamps[/]")
         return
-    t = Table(title="visit durations (provider face time, minutes)", title_justify="left", box=None, header_style="bold")
+    t = Table(
+        title="visit durations (provider face time, minutes)",
+        title_justify="left",
+        box=None,
+        header_style="bold",
+    )
     for c in ("type", "provider", "n", "mean", "sd", "best", "fit mean", "fit sd", "KS", "ΔAIC"):
         t.add_column(c, justify="left" if c in ("type", "provider", "best") else "right")
     for f in fits:
         best = next(x for x in f["fits"] if x["family"] == f["best"])
         other = min(x["aic"] for x in f["fits"] if x["family"] != f["best"])
         t.add_row(
-            f["appointment_type"], f["provider"] or "(all)", f"{f['n']:,}", f"{f['observed']['mean']:.1f}",
-            f"{f['observed']['sd']:.1f}", f["best"], f"{best['mean']:.1f}", f"{best['sd']:.1f}",
-            f"{best['ks']:.3f}", f"{other - best['aic']:.0f}",
+            f["appointment_type"],
+            f["provider"] or "(all)",
+            f"{f['n']:,}",
+            f"{f['observed']['mean']:.1f}",
+            f"{f['observed']['sd']:.1f}",
+            f["best"],
+            f"{best['mean']:.1f}",
+            f"{best['sd']:.1f}",
+            f"{best['ks']:.3f}",
+            f"{other - best['aic']:.0f}",
         )
     out.print(t)
 
 
 def _model_and_durations(con, min_n: int) -> dict:
+    from ..data.noshow import fit_noshow  # scikit-learn loads only for the commands that fit
+
     _, evaluation = fit_noshow(con)
     return {"no_show_model": evaluation, "durations": [f.as_dict() for f in fit_durations(con, min_n)]}
 
@@ -184,7 +220,9 @@ def _model_and_durations(con, min_n: int) -> dict:
 def report_cmd(
     db: Path = DB_OPTION,
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
-    model: bool = typer.Option(True, "--model/--no-model", help="Also fit and evaluate the no-show model and durations."),
+    model: bool = typer.Option(
+        True, "--model/--no-model", help="Also fit and evaluate the no-show model and durations."
+    ),
     min_n: int = typer.Option(MIN_VISITS, "--min-n", min=5, help="Fewest visits for a duration fit."),
 ) -> None:
     """Volume, no-show and late-cancel rates overall and by weekday, hour, lead time, age, type,
@@ -232,7 +270,9 @@ def synthesize_cmd(
     seed: int = typer.Option(0, "--seed", help="Random seed."),
     weeks: int = typer.Option(26, "--weeks", min=2, max=520, help="Weeks of history."),
     start: str = typer.Option("2025-01-06", "--start", help="First day (ISO date)."),
-    scenario: Path | None = typer.Option(None, "--scenario", help="Take types, providers, rates and durations from this scenario."),
+    scenario: Path | None = typer.Option(
+        None, "--scenario", help="Take types, providers, rates and durations from this scenario."
+    ),
 ) -> None:
     """Write a synthetic appointment history (no real patient anywhere) for tests and demos."""
     if layout not in LAYOUTS:
@@ -244,7 +284,11 @@ def synthesize_cmd(
     if out.suffix.lower() not in (".csv", ".xlsx", ".parquet", ".pq"):
         raise InputError(out, None, "expected a .csv, .xlsx or .parquet file name")
     s = load_scenario(scenario) if scenario is not None else None
-    history = generate_history(rows, seed=seed, start=first, weeks=weeks, scenario=s, cancellations=layout != "noshow-kaggle")
+    history = generate_history(
+        rows, seed=seed, start=first, weeks=weeks, scenario=s, cancellations=layout != "noshow-kaggle"
+    )
     frame = to_noshow_kaggle(history) if layout == "noshow-kaggle" else to_generic(history)
     atomic_write(out, lambda p: write_history(frame, p))
-    stdout_console().print(f"wrote {len(frame):,} synthetic appointments ({layout} layout) to {escape(str(out))}")
+    stdout_console().print(
+        f"wrote {len(frame):,} synthetic appointments ({layout} layout) to {escape(str(out))}"
+    )

@@ -46,16 +46,21 @@ def _type_rates(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     ).df()
 
 
-def calibrate_scenario(scenario: Scenario, con: duckdb.DuckDBPyConnection, min_n: int = MIN_VISITS) -> Calibration:
+def calibrate_scenario(
+    scenario: Scenario, con: duckdb.DuckDBPyConnection, min_n: int = MIN_VISITS
+) -> Calibration:
     """A copy of ``scenario`` with probabilities and durations fitted from the store."""
     data = scenario_to_dict(scenario)
     changes: list[dict] = []
     kept: list[str] = []
     types = {t["id"]: t for t in data["appointment_types"]}
     # late cancellations are only estimable when the source records cancellations at all
-    records_cancels = con.execute(
-        "SELECT count(*) FROM appointments WHERE status IN ('late_cancel', 'cancelled')"
-    ).fetchall()[0][0] > 0
+    records_cancels = (
+        con.execute(
+            "SELECT count(*) FROM appointments WHERE status IN ('late_cancel', 'cancelled')"
+        ).fetchall()[0][0]
+        > 0
+    )
 
     rates = _type_rates(con)
     seen_types = set(rates["appointment_type"])
@@ -65,12 +70,21 @@ def calibrate_scenario(scenario: Scenario, con: duckdb.DuckDBPyConnection, min_n
             continue
         t = types[r.appointment_type]
         if r.booked < min_n:
-            kept.append(f"appointment_types[{r.appointment_type}]: only {r.booked} booked visits (< {min_n}); rates kept")
+            kept.append(
+                f"appointment_types[{r.appointment_type}]: only {r.booked} booked visits (< {min_n}); rates kept"
+            )
             continue
         fields = [("no_show", r.no_shows)] + ([("late_cancel", r.late_cancels)] if records_cancels else [])
         for name, count in fields:
             new = round(count / r.booked, 4)
-            changes.append({"field": f"appointment_types[{r.appointment_type}].{name}", "old": t.get(name, 0.0), "new": new, "n": int(r.booked)})
+            changes.append(
+                {
+                    "field": f"appointment_types[{r.appointment_type}].{name}",
+                    "old": t.get(name, 0.0),
+                    "new": new,
+                    "n": int(r.booked),
+                }
+            )
             t[name] = new
     for tid in types:
         if tid not in seen_types:
@@ -83,12 +97,30 @@ def calibrate_scenario(scenario: Scenario, con: duckdb.DuckDBPyConnection, min_n
             continue
         if fit.provider is None:
             t = types[fit.appointment_type]
-            changes.append({"field": f"appointment_types[{fit.appointment_type}].duration", "old": t["duration"], "new": spec, "n": fit.n, "fit": fit.best.as_dict()})
+            changes.append(
+                {
+                    "field": f"appointment_types[{fit.appointment_type}].duration",
+                    "old": t["duration"],
+                    "new": spec,
+                    "n": fit.n,
+                    "fit": fit.best.as_dict(),
+                }
+            )
             t["duration"] = spec
-        elif fit.provider in providers and fit.appointment_type in providers[fit.provider]["appointment_types"]:
+        elif (
+            fit.provider in providers and fit.appointment_type in providers[fit.provider]["appointment_types"]
+        ):
             p = providers[fit.provider]
             vd = p.setdefault("visit_durations", {})
-            changes.append({"field": f"providers[{fit.provider}].visit_durations.{fit.appointment_type}", "old": vd.get(fit.appointment_type), "new": spec, "n": fit.n, "fit": fit.best.as_dict()})
+            changes.append(
+                {
+                    "field": f"providers[{fit.provider}].visit_durations.{fit.appointment_type}",
+                    "old": vd.get(fit.appointment_type),
+                    "new": spec,
+                    "n": fit.n,
+                    "fit": fit.best.as_dict(),
+                }
+            )
             vd[fit.appointment_type] = spec
     return Calibration(scenario_from_dict(data, "<calibrated scenario>"), changes, kept)
 
@@ -107,7 +139,10 @@ def schedule_features(schedule: pd.DataFrame, con: duckdb.DuckDBPyConnection) ->
             "start_min": schedule["start_min"].astype(int).to_numpy(),
             "provider": schedule["provider"].astype(str).to_numpy(),
             "appointment_type": schedule["appointment_type"].astype(str).to_numpy(),
-            "patient_ref": schedule["patient_ref"].astype("object").where(schedule["patient_ref"].notna(), None).to_numpy(),
+            "patient_ref": schedule["patient_ref"]
+            .astype("object")
+            .where(schedule["patient_ref"].notna(), None)
+            .to_numpy(),
         }
     )
     con.register("sched", s)
@@ -133,11 +168,15 @@ def schedule_features(schedule: pd.DataFrame, con: duckdb.DuckDBPyConnection) ->
         ).df()
     finally:
         con.unregister("sched")
-    df["prior_no_show_rate"] = df["prior_no_shows"] / df["prior_appointments"].where(df["prior_appointments"] > 0)
+    df["prior_no_show_rate"] = df["prior_no_shows"] / df["prior_appointments"].where(
+        df["prior_appointments"] > 0
+    )
     return df
 
 
-def score_schedule(schedule: pd.DataFrame, con: duckdb.DuckDBPyConnection, model: NoShowModel) -> pd.DataFrame:
+def score_schedule(
+    schedule: pd.DataFrame, con: duckdb.DuckDBPyConnection, model: NoShowModel
+) -> pd.DataFrame:
     """The schedule with ``no_show_prob`` filled for booked rows that name a patient.
 
     Other rows (templates, holds, rows without a patient) keep their value; an empty value means

@@ -63,7 +63,16 @@ def fit_lognormal(x: np.ndarray) -> Fit:
     ks = stats.kstest(x, dist.cdf)
     mean = math.exp(mu + sigma**2 / 2)
     sd = math.sqrt(math.expm1(sigma**2)) * mean
-    return Fit("lognormal", mean, sd, {"mu": mu, "sigma": sigma}, ll, 4 - 2 * ll, float(ks.statistic), float(ks.pvalue))
+    return Fit(
+        "lognormal",
+        mean,
+        sd,
+        {"mu": mu, "sigma": sigma},
+        ll,
+        4 - 2 * ll,
+        float(ks.statistic),
+        float(ks.pvalue),
+    )
 
 
 def fit_gamma(x: np.ndarray) -> Fit:
@@ -72,7 +81,16 @@ def fit_gamma(x: np.ndarray) -> Fit:
     ll = float(dist.logpdf(x).sum())
     ks = stats.kstest(x, dist.cdf)
     mean, sd = shape * scale, math.sqrt(shape) * scale
-    return Fit("gamma", mean, sd, {"shape": float(shape), "scale": float(scale)}, ll, 4 - 2 * ll, float(ks.statistic), float(ks.pvalue))
+    return Fit(
+        "gamma",
+        mean,
+        sd,
+        {"shape": float(shape), "scale": float(scale)},
+        ll,
+        4 - 2 * ll,
+        float(ks.statistic),
+        float(ks.pvalue),
+    )
 
 
 @dataclass(frozen=True)

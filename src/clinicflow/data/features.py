@@ -11,7 +11,15 @@ outcome and asserting the features do not move.
 from __future__ import annotations
 
 #: Lead-time bands in days (inclusive bounds).
-LEAD_BANDS = ((0, 0, "0"), (1, 2, "1-2"), (3, 7, "3-7"), (8, 14, "8-14"), (15, 30, "15-30"), (31, 60, "31-60"), (61, None, "61+"))
+LEAD_BANDS = (
+    (0, 0, "0"),
+    (1, 2, "1-2"),
+    (3, 7, "3-7"),
+    (8, 14, "8-14"),
+    (15, 30, "15-30"),
+    (31, 60, "31-60"),
+    (61, None, "61+"),
+)
 WEEKDAY_SQL = "(['mon','tue','wed','thu','fri','sat','sun'])[isodow(appt_date)]"
 
 
@@ -32,9 +40,7 @@ def visits_sql(source: str = "appointments") -> str:
     appointments kept on the books and are left out of ``prior_appointments``);
     ``days_since_last`` is NULL for a patient's first day.
     """
-    window = (
-        "PARTITION BY patient_ref ORDER BY day_num RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING"
-    )
+    window = "PARTITION BY patient_ref ORDER BY day_num RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING"
     return f"""
     WITH base AS (
         SELECT *,

@@ -94,7 +94,9 @@ def read_history(path: str | Path, fmt: str = "auto", mapping: Mapping | None = 
     if fmt == "fhir":
         return _read_fhir(p, digest)
     if fmt == "noshow-kaggle":
-        frame = _read_table(p, "csv" if p.suffix.lower() not in (".xlsx", ".xls", ".parquet", ".pq") else _ext_format(p), None)
+        frame = _read_table(
+            p, "csv" if p.suffix.lower() not in (".xlsx", ".xls", ".parquet", ".pq") else _ext_format(p), None
+        )
         return _kaggle(frame, p, digest)
     frame = _read_table(p, fmt, mapping)
     if mapping is None and all(c in frame.columns for c in NOSHOW_KAGGLE_COLUMNS):
@@ -137,7 +139,9 @@ def _read_table(p: Path, fmt: str, mapping: Mapping | None) -> pd.DataFrame:
             df = pd.read_parquet(p)
             for c in df.columns:
                 if not pd.api.types.is_datetime64_any_dtype(df[c]):
-                    df[c] = df[c].map(lambda v: "" if v is None or (isinstance(v, float) and v != v) else str(v))
+                    df[c] = df[c].map(
+                        lambda v: "" if v is None or (isinstance(v, float) and v != v) else str(v)
+                    )
         else:  # pragma: no cover - guarded by FORMATS
             raise InputError(p, None, f"format {fmt!r} cannot be read as a table")
     except InputError:
@@ -171,7 +175,9 @@ def _apply_mapping(df: pd.DataFrame, p: Path, fmt: str, digest: str, mapping: Ma
         if src in df.columns:
             out[f] = df[src].reset_index(drop=True)
         elif mapping is not IDENTITY:
-            raise InputError(p, f"column {src}", f"mapping names column {src!r} for {f}, but the file has no such column")
+            raise InputError(
+                p, f"column {src}", f"mapping names column {src!r} for {f}, but the file has no such column"
+            )
     rc = mapping.recode
     for f, table in (("provider", rc.provider), ("appointment_type", rc.appointment_type)):
         if table and f in out.columns:
@@ -235,8 +241,17 @@ def _read_fhir(p: Path, digest: str) -> RawTable:
             bad.append((i, f"not a valid FHIR Appointment ({where}: {err['type']})"))
             continue
         rows.append(_fhir_row(appt, i))
-    columns = ["line", "appointment_id", "patient_id", "provider", "appointment_type", "scheduled_at",
-               "start_at", "end_at", "status"]
+    columns = [
+        "line",
+        "appointment_id",
+        "patient_id",
+        "provider",
+        "appointment_type",
+        "scheduled_at",
+        "start_at",
+        "end_at",
+        "status",
+    ]
     frame = pd.DataFrame(rows, columns=columns)
     return RawTable(frame, p, "fhir", digest, location="entry", pre_bad=bad)
 

@@ -37,7 +37,13 @@ DEFAULT_STATUSES: dict[str, tuple[str, ...]] = {
         "seen",
     ),
     "no_show": ("no_show", "noshow", "ns", "dna", "did_not_attend", "missed"),
-    "late_cancel": ("late_cancel", "late_cancellation", "late_cancelled", "late_canceled", "late_cancelation"),
+    "late_cancel": (
+        "late_cancel",
+        "late_cancellation",
+        "late_cancelled",
+        "late_canceled",
+        "late_cancelation",
+    ),
     "cancelled": ("cancelled", "canceled", "cancellation", "cancel"),
 }
 #: Statuses of appointments that have not happened (or never existed): not history.

@@ -48,7 +48,14 @@ STORE_COLUMNS = (
 #: Fields that define an appointment's content (its row hash); the line it came from does not.
 HASHED = tuple(c for c in STORE_COLUMNS if c not in ("row_hash", "source_line"))
 
-AGE_BANDS = ((0, 17, "0-17"), (18, 29, "18-29"), (30, 44, "30-44"), (45, 64, "45-64"), (65, 79, "65-79"), (80, 200, "80+"))
+AGE_BANDS = (
+    (0, 17, "0-17"),
+    (18, 29, "18-29"),
+    (30, 44, "30-44"),
+    (45, 64, "45-64"),
+    (65, 79, "65-79"),
+    (80, 200, "80+"),
+)
 _TRUE = {"1", "y", "yes", "true", "t", "sent", "x"}
 _FALSE = {"0", "n", "no", "false", "f", "not sent", "none"}
 
@@ -175,22 +182,39 @@ def normalize(raw: RawTable, pseudo: Pseudonymizer) -> Batch:
     status_raw = _text(col("status"), n)
     if raw.status_kind == "noshow-yes-no":
         low = status_raw.str.lower()
-        status = pd.Series(np.where(low == "yes", "no_show", np.where(low == "no", "attended", "")), dtype="string")
-        why.add((status == "").to_numpy(), lambda i: f"No-show: expected Yes or No, got {_short(status_raw.iat[i])}")
+        status = pd.Series(
+            np.where(low == "yes", "no_show", np.where(low == "no", "attended", "")), dtype="string"
+        )
+        why.add(
+            (status == "").to_numpy(),
+            lambda i: f"No-show: expected Yes or No, got {_short(status_raw.iat[i])}",
+        )
     else:
         table = m.status_table()
         keys = status_raw.map(normalize_status)
         status = keys.map(table).astype("string").fillna("")
         not_outcome = keys.isin([normalize_status(s) for s in NOT_OUTCOMES]).to_numpy()
         why.add((status_raw == "").to_numpy(), "missing status")
-        why.add(not_outcome, lambda i: f"status {_short(status_raw.iat[i])} is not an outcome (the appointment has not happened)")
-        why.add((status == "").to_numpy(), lambda i: f"unknown status {_short(status_raw.iat[i])} (map it under statuses: in a mapping file)")
+        why.add(
+            not_outcome,
+            lambda i: (
+                f"status {_short(status_raw.iat[i])} is not an outcome (the appointment has not happened)"
+            ),
+        )
+        why.add(
+            (status == "").to_numpy(),
+            lambda i: (
+                f"unknown status {_short(status_raw.iat[i])} (map it under statuses: in a mapping file)"
+            ),
+        )
 
     # age
     age_txt = _text(col("age"), n)
     age_num = pd.to_numeric(age_txt.where(age_txt != ""), errors="coerce")
-    why.add((age_txt != "").to_numpy() & (age_num.isna() | (age_num % 1 != 0)).to_numpy(),
-            lambda i: f"age: expected a whole number, got {_short(age_txt.iat[i])}")
+    why.add(
+        (age_txt != "").to_numpy() & (age_num.isna() | (age_num % 1 != 0)).to_numpy(),
+        lambda i: f"age: expected a whole number, got {_short(age_txt.iat[i])}",
+    )
     why.add((age_num < 0).fillna(False).to_numpy(), lambda i: f"negative age {int(age_num.iat[i])}")
     why.add((age_num > 120).fillna(False).to_numpy(), lambda i: f"age {int(age_num.iat[i])} above 120")
     age = age_num.where(age_num % 1 == 0).astype("Int64")
@@ -202,10 +226,14 @@ def normalize(raw: RawTable, pseudo: Pseudonymizer) -> Batch:
     # chronology
     appt_date = start.dt.normalize()
     sched = parsed["scheduled_at"]
-    why.add((appt_date < sched.dt.normalize()).fillna(False).to_numpy(), "appointment dated before it was booked")
+    why.add(
+        (appt_date < sched.dt.normalize()).fillna(False).to_numpy(), "appointment dated before it was booked"
+    )
     why.add((parsed["end_at"] < start).fillna(False).to_numpy(), "end_at before start_at")
-    why.add((parsed["provider_end_at"] < parsed["provider_start_at"]).fillna(False).to_numpy(),
-            "provider_end_at before provider_start_at")
+    why.add(
+        (parsed["provider_end_at"] < parsed["provider_start_at"]).fillna(False).to_numpy(),
+        "provider_end_at before provider_start_at",
+    )
     # A file where every start is at midnight carries dates only (the public no-show layout):
     # the hour is unknown, not 00:00.
     has_time = bool(((start - appt_date).dt.total_seconds().fillna(0) != 0).any())
@@ -214,8 +242,10 @@ def normalize(raw: RawTable, pseudo: Pseudonymizer) -> Batch:
     reminder = pd.Series(pd.NA, index=range(n), dtype="boolean")
     reminder[reminder_txt.isin(_TRUE).to_numpy()] = True
     reminder[reminder_txt.isin(_FALSE).to_numpy()] = False
-    why.add(((reminder_txt != "") & reminder.isna()).to_numpy(),
-            lambda i: f"reminder: expected yes/no, got {_short(reminder_txt.iat[i])}")
+    why.add(
+        ((reminder_txt != "") & reminder.isna()).to_numpy(),
+        lambda i: f"reminder: expected yes/no, got {_short(reminder_txt.iat[i])}",
+    )
 
     sex_txt = _text(col("sex"), n).str.upper().str[:1]
     sex_code = np.where(sex_txt.isin(["F", "W"]), "F", np.where(sex_txt == "M", "M", "other"))
@@ -225,8 +255,10 @@ def normalize(raw: RawTable, pseudo: Pseudonymizer) -> Batch:
     for f in FLAG_FIELDS:
         t = _text(col(f), n)
         v = pd.to_numeric(t.where(t != ""), errors="coerce")
-        why.add(((t != "") & (v.isna() | (v % 1 != 0) | (v < 0))).to_numpy(),
-                lambda i, f=f, t=t: f"{f}: expected 0, 1, 2 …, got {_short(t.iat[i])}")
+        why.add(
+            ((t != "") & (v.isna() | (v % 1 != 0) | (v < 0))).to_numpy(),
+            lambda i, f=f, t=t: f"{f}: expected 0, 1, 2 …, got {_short(t.iat[i])}",
+        )
         flags[f] = v.where(v % 1 == 0).astype("Int16")
 
     out = pd.DataFrame(
@@ -263,7 +295,9 @@ def normalize(raw: RawTable, pseudo: Pseudonymizer) -> Batch:
         mask = np.zeros(n, bool)
         mask[conflict] = True
         lines = first_line.to_dict()
-        why.add(mask, lambda i: f"appointment id repeated with different data (also at {raw.location} {lines[i]})")
+        why.add(
+            mask, lambda i: f"appointment id repeated with different data (also at {raw.location} {lines[i]})"
+        )
         same = sub.index[(variants == 1).to_numpy()]
         repeat = out.loc[same, "appointment_ref"].duplicated(keep="first")
         drop = np.zeros(n, bool)

@@ -90,13 +90,22 @@ def _design(used: tuple[str, ...]) -> ColumnTransformer:
         parts.append(
             (
                 "spline",
-                make_pipeline(SimpleImputer(strategy="median", add_indicator=True), SplineTransformer(n_knots=5, degree=3)),
+                make_pipeline(
+                    SimpleImputer(strategy="median", add_indicator=True),
+                    SplineTransformer(n_knots=5, degree=3),
+                ),
                 spline,
             )
         )
         parts.append(("spline_missing", MissingIndicator(features="all"), spline))
     if nums:
-        parts.append(("num", make_pipeline(SimpleImputer(strategy="median", add_indicator=True), StandardScaler()), nums))
+        parts.append(
+            (
+                "num",
+                make_pipeline(SimpleImputer(strategy="median", add_indicator=True), StandardScaler()),
+                nums,
+            )
+        )
     if cats:
         parts.append(("cat", OneHotEncoder(handle_unknown="ignore", min_frequency=20), cats))
     return ColumnTransformer(parts)
@@ -141,20 +150,34 @@ def _boosting(used: tuple[str, ...], seed: int):
     nums = [c for c in used if c not in cats]
     design = ColumnTransformer(
         [
-            ("cat", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan, encoded_missing_value=np.nan), cats),
+            (
+                "cat",
+                OrdinalEncoder(
+                    handle_unknown="use_encoded_value", unknown_value=np.nan, encoded_missing_value=np.nan
+                ),
+                cats,
+            ),
             ("num", "passthrough", nums),
         ]
     )
     trees = HistGradientBoostingClassifier(
-        learning_rate=0.08, max_iter=150, max_depth=3, min_samples_leaf=200, l2_regularization=5.0,
-        categorical_features=list(range(len(cats))), early_stopping=False, random_state=seed,
+        learning_rate=0.08,
+        max_iter=150,
+        max_depth=3,
+        min_samples_leaf=200,
+        l2_regularization=5.0,
+        categorical_features=list(range(len(cats))),
+        early_stopping=False,
+        random_state=seed,
     )
     return make_pipeline(design, trees)
 
 
 def _candidates(used: tuple[str, ...], seed: int) -> dict[str, object]:
     return {
-        "logistic regression (L2, splines)": make_pipeline(_design(used), LogisticRegression(C=0.5, max_iter=2000)),
+        "logistic regression (L2, splines)": make_pipeline(
+            _design(used), LogisticRegression(C=0.5, max_iter=2000)
+        ),
         "gradient boosting": _boosting(used, seed),
     }
 
@@ -163,8 +186,8 @@ def time_split(dates: pd.Series, holdout: float = 0.2, validation: float = 0.2):
     """Masks (train, calibration, test) by distinct appointment date: test = last ``holdout`` of dates."""
     days = np.sort(pd.unique(dates))
     n = len(days)
-    test_from = days[min(n - 1, int(math.floor(n * (1 - holdout))))]
-    cal_from = days[min(n - 1, int(math.floor(n * (1 - holdout - validation))))]
+    test_from = days[min(n - 1, math.floor(n * (1 - holdout)))]
+    cal_from = days[min(n - 1, math.floor(n * (1 - holdout - validation)))]
     d = dates.to_numpy()
     return d < cal_from, (d >= cal_from) & (d < test_from), d >= test_from
 
@@ -179,7 +202,7 @@ def _calibration_table(p: np.ndarray, y: np.ndarray, bins: int = 10) -> list[dic
         out.append(
             {
                 "bin": k + 1,
-                "n": int(len(idx)),
+                "n": len(idx),
                 "predicted": round(float(p[idx].mean()), 4),
                 "observed": round(float(y[idx].mean()), 4),
                 "p_min": round(float(p[idx].min()), 4),
@@ -204,7 +227,9 @@ def fit_noshow(con: duckdb.DuckDBPyConnection, seed: int = 0) -> tuple[NoShowMod
     y = df["y"].to_numpy().astype(int)
     for name, mask in (("training", train), ("calibration", cal), ("test", test)):
         if len(np.unique(y[mask])) < 2:
-            raise InputError(None, None, f"the {name} period has only one outcome; a no-show model needs both")
+            raise InputError(
+                None, None, f"the {name} period has only one outcome; a no-show model needs both"
+            )
     used = tuple(c for c in (*NUMERIC, *CATEGORICAL) if df[c].notna().any())
     X = _matrix(df, used)
     # One BLAS/OpenMP thread: on a shared 2-core machine two spinning threads were 5-10x slower

@@ -16,13 +16,22 @@ from .normalize import AGE_BANDS
 #: Breakdown name → (SQL expression of the group label, label order or None for alphabetical).
 DIMENSIONS: dict[str, tuple[str, list[str] | None]] = {
     "weekday": ("weekday", ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]),
-    "hour": ("CASE WHEN hour IS NULL THEN 'unknown' ELSE lpad(CAST(hour AS VARCHAR), 2, '0') || ':00' END", None),
+    "hour": (
+        "CASE WHEN hour IS NULL THEN 'unknown' ELSE lpad(CAST(hour AS VARCHAR), 2, '0') || ':00' END",
+        None,
+    ),
     "lead_band": ("lead_band", [b[2] for b in LEAD_BANDS]),
     "age_band": ("coalesce(age_band, 'unknown')", [b[2] for b in AGE_BANDS]),
     "appointment_type": ("coalesce(appointment_type, 'unknown')", None),
     "provider": ("coalesce(provider, 'unknown')", None),
-    "reminder": ("CASE WHEN reminder THEN 'yes' WHEN NOT reminder THEN 'no' ELSE 'unknown' END", ["no", "yes"]),
-    "prior_no_shows": ("CASE WHEN prior_no_shows >= 3 THEN '3+' ELSE CAST(prior_no_shows AS VARCHAR) END", ["0", "1", "2", "3+"]),
+    "reminder": (
+        "CASE WHEN reminder THEN 'yes' WHEN NOT reminder THEN 'no' ELSE 'unknown' END",
+        ["no", "yes"],
+    ),
+    "prior_no_shows": (
+        "CASE WHEN prior_no_shows >= 3 THEN '3+' ELSE CAST(prior_no_shows AS VARCHAR) END",
+        ["0", "1", "2", "3+"],
+    ),
 }
 
 _COUNTS = """
@@ -35,7 +44,16 @@ _COUNTS = """
     sum(is_no_show) / nullif(sum(is_booked), 0) AS no_show_rate,
     sum(is_late_cancel) / nullif(sum(is_booked), 0) AS late_cancel_rate
 """
-_FIELDS = ("appointments", "booked", "attended", "no_shows", "late_cancels", "cancelled", "no_show_rate", "late_cancel_rate")
+_FIELDS = (
+    "appointments",
+    "booked",
+    "attended",
+    "no_shows",
+    "late_cancels",
+    "cancelled",
+    "no_show_rate",
+    "late_cancel_rate",
+)
 
 
 def _row(values) -> dict:
@@ -69,6 +87,8 @@ def history_report(con: duckdb.DuckDBPyConnection) -> dict:
     for name, (expr, order) in DIMENSIONS.items():
         rows = con.execute(f"SELECT {expr} AS label, {_COUNTS} FROM visits GROUP BY 1").fetchall()
         groups = {str(r[0]): _row(r[1:]) for r in rows}
-        keys = sorted(groups, key=lambda k, o=order: (k == "unknown", o.index(k) if o and k in o else len(o or ()), k))
+        keys = sorted(
+            groups, key=lambda k, o=order: (k == "unknown", o.index(k) if o and k in o else len(o or ()), k)
+        )
         report["by"][name] = [{name: k, **groups[k]} for k in keys]
     return report

@@ -69,7 +69,9 @@ class BadRowsError(InputError):
         more = len(bad) - 1
         msg = str(first["reason"])
         if more:
-            msg += f" (and {more} more bad row{'s' if more > 1 else ''}, at {location} " + ", ".join(map(str, others))
+            msg += f" (and {more} more bad row{'s' if more > 1 else ''}, at {location} " + ", ".join(
+                map(str, others)
+            )
             msg += " …)" if more > len(others) else ")"
         msg += "; nothing was imported (--skip-bad-rows loads the good rows and quarantines the rest)"
         super().__init__(file, f"{location} {int(first['line'])}", msg, line=int(first["line"]))
@@ -99,7 +101,9 @@ def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnect
     """Open the store; a store locked by another process is a one-line error."""
     p = Path(path)
     if read_only and not p.exists():
-        raise InputError(p, None, "no history store here (run 'clinicflow history import FILE --db PATH' first)")
+        raise InputError(
+            p, None, "no history store here (run 'clinicflow history import FILE --db PATH' first)"
+        )
     try:
         con = duckdb.connect(str(p), read_only=read_only)
     except duckdb.IOException as e:
@@ -180,13 +184,17 @@ def import_history(
         con.close()
 
 
-def _load(con, db: Path, file: Path, fmt: str, digest: str, batch: Batch, pseudo: Pseudonymizer) -> ImportResult:
+def _load(
+    con, db: Path, file: Path, fmt: str, digest: str, batch: Batch, pseudo: Pseudonymizer
+) -> ImportResult:
     result = ImportResult(file.name, fmt, None, batch.rows_read, duplicates_in_file=batch.duplicates_in_file)
     result.bad_reasons = _reason_counts(batch.bad)
     with transaction(con):
         ensure_schema(con)
         _check_key(con, db, pseudo)
-        seen = _one(con, "SELECT import_id FROM imports WHERE file_digest = ? ORDER BY import_id LIMIT 1", [digest])
+        seen = _one(
+            con, "SELECT import_id FROM imports WHERE file_digest = ? ORDER BY import_id LIMIT 1", [digest]
+        )
         if seen is not None:
             result.import_id, result.already_imported = int(seen[0]), True
             result.rows_unchanged = len(batch.good)

@@ -106,7 +106,9 @@ def generate_history(
 
     # patients: age, sex, attributes, persistent propensity, and how often they come
     n_pat = max(1, int(n / 1.75))
-    age = np.clip(np.where(rng.random(n_pat) < 0.2, rng.integers(0, 18, n_pat), rng.normal(47, 18, n_pat)), 0, 102)
+    age = np.clip(
+        np.where(rng.random(n_pat) < 0.2, rng.integers(0, 18, n_pat), rng.normal(47, 18, n_pat)), 0, 102
+    )
     age = age.astype(int)
     sex = np.where(rng.random(n_pat) < 0.64, "F", "M")
     z = rng.normal(0, PATIENT_SD, n_pat)
@@ -123,7 +125,12 @@ def generate_history(
     # when: open days, weekday volumes, lead times
     days = [start + dt.timedelta(days=d) for d in range(weeks * 7)]
     days = [d for d in days if WEEKDAYS[d.weekday()] in days_open]
-    vol = np.array([{"mon": 1.15, "tue": 1.1, "wed": 1.05, "thu": 1.0, "fri": 0.9}.get(WEEKDAYS[d.weekday()], 0.35) for d in days])
+    vol = np.array(
+        [
+            {"mon": 1.15, "tue": 1.1, "wed": 1.05, "thu": 1.0, "fri": 0.9}.get(WEEKDAYS[d.weekday()], 0.35)
+            for d in days
+        ]
+    )
     day_idx = rng.choice(len(days), n, p=vol / vol.sum())
     appt_date = np.array(days, dtype="datetime64[D]")[day_idx]
     weekday = np.array([WEEKDAYS[d.weekday()] for d in days])[day_idx]
@@ -181,7 +188,9 @@ def generate_history(
         status[~no_show & (c >= late) & (c < late + 0.06)] = "cancelled"
 
     # booking time: a working-hours clock time, before the start on a same-day booking
-    sched_min = np.where(lead == 0, np.maximum(7 * 60, start_min - rng.integers(15, 240, n)), rng.integers(7 * 60, 18 * 60, n))
+    sched_min = np.where(
+        lead == 0, np.maximum(7 * 60, start_min - rng.integers(15, 240, n)), rng.integers(7 * 60, 18 * 60, n)
+    )
     frame = pd.DataFrame(
         {
             "appointment_id": _unique_ids(rng, n, 10**6, 10**7),
@@ -189,7 +198,8 @@ def generate_history(
             "provider": np.array(providers)[prov_idx],
             "appointment_type": np.array([t.id for t in types])[type_idx],
             "appt_date": appt_date,
-            "scheduled_at": (appt_date - lead.astype("timedelta64[D]")).astype("datetime64[m]") + sched_min.astype("timedelta64[m]"),
+            "scheduled_at": (appt_date - lead.astype("timedelta64[D]")).astype("datetime64[m]")
+            + sched_min.astype("timedelta64[m]"),
             "start_at": appt_date.astype("datetime64[m]") + start_min.astype("timedelta64[m]"),
             "status": status,
             "age": age[pat],
@@ -200,7 +210,9 @@ def generate_history(
             "diabetes": diabetes[pat],
             "alcoholism": alcoholism[pat],
             "handicap": handicap[pat],
-            "neighbourhood": np.array([f"BAIRRO {k:02d}" for k in range(40)])[rng.integers(0, 40, n_pat)][pat],
+            "neighbourhood": np.array([f"BAIRRO {k:02d}" for k in range(40)])[rng.integers(0, 40, n_pat)][
+                pat
+            ],
             "lead_days": lead,
             "prior_no_shows": prior,
             "true_prob": prob,
@@ -262,7 +274,7 @@ def _add_timestamps(frame, rng, types, durations, type_idx, prov_idx) -> None:
     providers = frame["provider"].to_numpy()
     dur = np.zeros(n)
     for (p, t), d in durations.items():
-        tid = [k for k, ty in enumerate(types) if ty.id == t][0]
+        tid = next(k for k, ty in enumerate(types) if ty.id == t)
         mask = (providers == p) & (type_idx == tid)
         if mask.any():
             dur[mask] = d.sample(rng, int(mask.sum()))
@@ -312,7 +324,15 @@ def to_noshow_kaggle(history: pd.DataFrame) -> pd.DataFrame:
 def to_generic(history: pd.DataFrame) -> pd.DataFrame:
     """clinicflow's own field names (imports without a mapping file), timestamps to the second."""
     out = history[list(GENERIC_COLUMNS)].copy()
-    for c in ("scheduled_at", "start_at", "checkin_at", "roomed_at", "provider_start_at", "provider_end_at", "checkout_at"):
+    for c in (
+        "scheduled_at",
+        "start_at",
+        "checkin_at",
+        "roomed_at",
+        "provider_start_at",
+        "provider_end_at",
+        "checkout_at",
+    ):
         out[c] = pd.to_datetime(out[c]).dt.strftime("%Y-%m-%dT%H:%M:%S").fillna("")
     out["reminder"] = np.where(out["reminder"], "yes", "no")
     return out
