@@ -309,3 +309,17 @@ def test_fhir_not_a_bundle(tmp_path):
     f.write_text("{nope")
     with pytest.raises(InputError, match="not valid JSON"):
         read_history(f)
+
+
+def test_bulk_pseudonyms_equal_the_reference_hmac():
+    import hashlib
+    import hmac
+
+    key = bytes(range(32))
+    ps = Pseudonymizer(key)
+    ids = [str(10**13 + 7919 * i) for i in range(500)] + ["  42 ", "42.0", "Ünïcode-7", ""]
+    bulk = ps.patients(ids)
+    assert bulk == [ps.patient(i) for i in ids]
+    assert bulk[0] == "p_" + hmac.new(key, b"patient\x1f" + ids[0].encode(), hashlib.sha256).hexdigest()[:20]
+    assert bulk[-4] == bulk[-3] == ps.patient("42")
+    assert ps.appointments(ids[:100]) == [ps.appointment(i) for i in ids[:100]]

@@ -161,8 +161,8 @@ def _boosting(used: tuple[str, ...], seed: int):
         ]
     )
     trees = HistGradientBoostingClassifier(
-        learning_rate=0.08,
-        max_iter=150,
+        learning_rate=0.1,
+        max_iter=100,
         max_depth=3,
         min_samples_leaf=200,
         l2_regularization=5.0,

@@ -172,6 +172,9 @@ def import_history(
     stage("reading")
     raw = read_history(file, fmt, mapping)
     pseudo = Pseudonymizer(load_or_create_key(key_file))
+    seen = _seen_digest(Path(db), raw.digest, pseudo)
+    if seen is not None:  # the same bytes again: nothing to check, nothing to add
+        return ImportResult(raw.file.name, raw.format, seen, len(raw.frame), already_imported=True)
     stage("checking")
     batch = normalize(raw, pseudo)
     if len(batch.bad) and not skip_bad_rows:
@@ -180,6 +183,28 @@ def import_history(
     con = connect(db)
     try:
         return _load(con, Path(db), raw.file, raw.format, raw.digest, batch, pseudo)
+    finally:
+        con.close()
+
+
+def _seen_digest(db: Path, digest: str, pseudo: Pseudonymizer) -> int | None:
+    """The import id of an earlier load of the same file with the same key, if any (a read-only
+    peek; the authoritative check is repeated inside the load's transaction)."""
+    if not db.exists():
+        return None
+    try:
+        con = duckdb.connect(str(db), read_only=True)
+    except duckdb.Error:
+        return None  # locked or unreadable: the full path reports it properly
+    try:
+        tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        if not {"imports", "meta"} <= tables:
+            return None
+        key = _one(con, "SELECT value FROM meta WHERE key = 'key_fingerprint'")
+        if key is None or key[0] != pseudo.fingerprint:
+            return None
+        row = _one(con, "SELECT min(import_id) FROM imports WHERE file_digest = ?", [digest])
+        return int(row[0]) if row and row[0] is not None else None
     finally:
         con.close()
 
