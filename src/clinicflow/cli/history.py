@@ -109,9 +109,9 @@ def import_cmd(
         )
         return
     out.print(
-        f"[bold green]imported[/] {escape(file.name)} ({result.format}) into {escape(str(db))} as import #{result.import_id}: "
+        f"[bold green]imported[/] {escape(file.name)} ({result.format}) as import #{result.import_id}: "
         f"{result.rows_read:,} rows read, {result.rows_added:,} added, {result.rows_updated:,} updated, "
-        f"{result.rows_unchanged:,} already stored"
+        f"{result.rows_unchanged:,} unchanged"
         + (f", {result.duplicates_in_file:,} repeated in the file" if result.duplicates_in_file else "")
     )
     if result.rows_quarantined:
@@ -158,19 +158,20 @@ def _print_report(report: dict) -> None:
 def _print_model(ev: dict) -> None:
     out = stdout_console()
     tst = ev["test"]
+    per, rows = ev["periods"], ev["rows"]
+    out.print(f"[bold]no-show model[/]: {escape(ev['model'])}")
     out.print(
-        f"[bold]no-show model[/] ({ev['model']}): trained {ev['periods']['train'][0]}..{ev['periods']['train'][1]} "
-        f"({ev['rows']['train']:,}), calibrated {ev['periods']['calibration'][0]}..{ev['periods']['calibration'][1]}, "
-        f"tested {ev['periods']['test'][0]}..{ev['periods']['test'][1]} ({ev['rows']['test']:,})"
+        f"  trained {per['train'][0]}..{per['train'][1]} ({rows['train']:,}), "
+        f"calibrated {per['calibration'][0]}..{per['calibration'][1]} ({rows['calibration']:,}), "
+        f"tested {per['test'][0]}..{per['test'][1]} ({rows['test']:,})"
     )
     out.print(
         f"  test ROC AUC {tst['roc_auc']:.3f}; Brier {tst['brier']:.4f} "
         f"(uncalibrated {tst['brier_uncalibrated']:.4f}, base rate {tst['brier_base_rate']:.4f}); "
         f"observed {tst['no_show_rate']:.1%}, mean predicted {tst['mean_predicted']:.1%}"
     )
-    t = Table(
-        title="calibration on the test set (deciles)", title_justify="left", box=None, header_style="bold"
-    )
+    out.print("  calibration on the test set, by decile of predicted probability:")
+    t = Table(box=None, header_style="bold")
     for c in ("bin", "n", "predicted", "observed"):
         t.add_column(c, justify="right")
     for r in ev["calibration_table"]:

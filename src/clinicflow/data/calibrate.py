@@ -174,17 +174,43 @@ def schedule_features(schedule: pd.DataFrame, con: duckdb.DuckDBPyConnection) ->
     return df
 
 
+def _booking_mix(con: duckdb.DuckDBPyConnection, k: int = 100) -> pd.DataFrame:
+    """``k`` (lead days, reminder) pairs spread evenly over the stored kept appointments, ordered by
+    lead time: the empirical distribution that a schedule row's unknown booking is averaged over."""
+    return con.execute(
+        f"""WITH v AS (
+              SELECT date_diff('day', CAST(scheduled_at AS DATE), appt_date) AS lead_days,
+                     CASE WHEN reminder THEN 1.0 WHEN NOT reminder THEN 0.0 END AS reminder_num,
+                     row_number() OVER (ORDER BY date_diff('day', CAST(scheduled_at AS DATE), appt_date),
+                                        reminder, appointment_ref) AS i,
+                     count(*) OVER () AS n
+              FROM appointments WHERE status <> 'cancelled' AND scheduled_at IS NOT NULL)
+            SELECT lead_days, reminder_num FROM v
+            WHERE i IN (SELECT DISTINCT CAST(ceil((j + 0.5) * n / {k}) AS BIGINT) FROM v, range({k}) t(j))"""
+    ).df()
+
+
 def score_schedule(
     schedule: pd.DataFrame, con: duckdb.DuckDBPyConnection, model: NoShowModel
 ) -> pd.DataFrame:
     """The schedule with ``no_show_prob`` filled for booked rows that name a patient.
 
-    Other rows (templates, holds, rows without a patient) keep their value; an empty value means
-    "use the appointment type's probability".
+    A schedule does not say when each appointment was booked, so each row's probability is the
+    average over the practice's own mix of lead times and reminders (100 evenly spaced points of
+    the stored distribution) rather than a guess at one lead time. Other rows (templates, holds,
+    rows without a patient) keep their value; an empty value means "use the appointment type's
+    probability".
     """
     out = schedule.copy()
     rows = (out["kind"] == "booked").to_numpy() & out["patient_ref"].notna().to_numpy()
     if rows.any():
         feats = schedule_features(out[rows].reset_index(drop=True), con)
-        out.loc[rows, "no_show_prob"] = np.round(model.predict(feats), 4)
+        mix = _booking_mix(con)
+        if len(mix):
+            grid = feats.drop(columns=["lead_days", "reminder_num"]).merge(mix, how="cross")
+            p = pd.Series(model.predict(grid)).groupby(grid["idx"].to_numpy()).mean()
+            probs = p.reindex(feats["idx"]).to_numpy()
+        else:
+            probs = model.predict(feats)
+        out.loc[rows, "no_show_prob"] = np.round(probs, 4)
     return out
