@@ -130,7 +130,7 @@ def test_bad_file_one_line_exit_2_and_store_unchanged(flow, tmp_path):
     before = snapshot(flow["db"])
     line = _one_line_exit_2(run_cli("history", "import", bad, "--db", flow["db"], "--key-file", flow["key"]))
     assert line == (
-        f"error: {bad}:12: line 12: negative age -3 (and 1 more bad row, at line 42); nothing was imported "
+        f"error: {bad}:12: negative age -3 (and 1 more bad row, at line 42); nothing was imported "
         "(--skip-bad-rows loads the good rows and quarantines the rest)"
     )
     assert snapshot(flow["db"]) == before

@@ -74,7 +74,11 @@ class BadRowsError(InputError):
             )
             msg += " …)" if more > len(others) else ")"
         msg += "; nothing was imported (--skip-bad-rows loads the good rows and quarantines the rest)"
-        super().__init__(file, f"{location} {int(first['line'])}", msg, line=int(first["line"]))
+        n = int(first["line"])
+        if location == "line":  # file:line: reason
+            super().__init__(file, None, msg, line=n)
+        else:  # file: entry 3: reason
+            super().__init__(file, f"{location} {n}", msg)
 
 
 @dataclass
