@@ -159,3 +159,33 @@ def test_bad_invocations(tmp_path):
     assert not (tmp_path / "none.duckdb").exists()
     line = _one_line_exit_2(run_cli("history", "synthesize", tmp_path / "x.txt"))
     assert "expected a .csv, .xlsx or .parquet file name" in line
+
+
+def test_pseudonymize_a_schedule_then_score_it(flow, tmp_path):
+    raw = pd.read_csv(flow["tmp"] / "fam.csv", dtype=str)
+    pid = raw["patient_id"].iloc[0]
+    sched = tmp_path / "raw-schedule.csv"
+    pd.DataFrame(
+        {
+            "date": ["2025-05-05", "2025-05-05"],
+            "provider": ["dr_okafor", "dr_okafor"],
+            "start": ["09:00", "09:20"],
+            "appointment_type": ["follow_up", "follow_up"],
+            "kind": ["booked", "template"],
+            "patient_id": [pid, ""],
+        }
+    ).to_csv(sched, index=False)
+    out = tmp_path / "schedule.csv"
+    r = run_cli("history", "pseudonymize", sched, "--out", out, "--key-file", flow["key"])
+    assert r.code == 0, r.stderr
+    assert "1 ids replaced" in r.stdout and pid not in r.stdout
+    text = out.read_text()
+    assert pid not in text
+    df = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert list(df.columns)[-1] == "patient_ref" and df["patient_ref"].iloc[0].startswith("p_")
+    assert df["patient_ref"].iloc[1] == ""
+    from clinicflow.data.pseudonym import Pseudonymizer, load_or_create_key
+
+    assert df["patient_ref"].iloc[0] == Pseudonymizer(load_or_create_key(flow["key"])).patient(pid)
+    line = _one_line_exit_2(run_cli("history", "pseudonymize", sched, "--out", out, "--column", "mrn"))
+    assert "column mrn: no such column" in line

@@ -9,6 +9,8 @@ import stat
 import duckdb
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from clinicflow.data.importers import read_history
 from clinicflow.data.mapping import load_mapping
@@ -323,3 +325,12 @@ def test_bulk_pseudonyms_equal_the_reference_hmac():
     assert bulk[0] == "p_" + hmac.new(key, b"patient\x1f" + ids[0].encode(), hashlib.sha256).hexdigest()[:20]
     assert bulk[-4] == bulk[-3] == ps.patient("42")
     assert ps.appointments(ids[:100]) == [ps.appointment(i) for i in ids[:100]]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=12), min_size=64, max_size=90)
+)
+def test_bulk_pseudonyms_equal_single_ones_for_any_text(ids):
+    ps = Pseudonymizer(b"z" * 32)
+    assert ps.patients(ids) == [ps.patient(i) for i in ids]

@@ -293,3 +293,37 @@ def synthesize_cmd(
     stdout_console().print(
         f"wrote {len(frame):,} synthetic appointments ({layout} layout) to {escape(str(out))}"
     )
+
+
+@history_app.command("pseudonymize")
+def pseudonymize_cmd(
+    file: Path = typer.Argument(..., help="CSV with a column of raw patient ids (e.g. a schedule export)."),
+    out: Path = typer.Option(..., "--out", help="CSV to write, with the ids replaced."),
+    column: str = typer.Option("patient_id", "--column", help="Column holding the raw patient ids."),
+    rename: str = typer.Option("patient_ref", "--as", help="Name of the pseudonym column in the output."),
+    key_file: Path | None = typer.Option(
+        None, "--key-file", help="The same key the history was imported with."
+    ),
+) -> None:
+    """Replace raw patient ids in a CSV by the store's pseudonyms (``p_…``), e.g. to give a schedule
+    the ``patient_ref`` column that ``calibrate --schedule`` scores by patient history."""
+    import pandas as pd
+
+    from ..data.pseudonym import Pseudonymizer, load_or_create_key
+
+    try:
+        df = pd.read_csv(file, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError(file, None, "file not found") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+        raise InputError(file, None, f"not a readable CSV file ({e.__class__.__name__})") from None
+    if column not in df.columns:
+        raise InputError(file, f"column {column}", f"no such column (columns: {', '.join(df.columns)})")
+    pseudo = Pseudonymizer(load_or_create_key(key_file))
+    raw = df[column]
+    refs = pd.Series(pseudo.patients(raw), index=df.index).where(raw.str.strip() != "", "")
+    df = df.drop(columns=[column]).assign(**{rename: refs})
+    atomic_write(out, lambda p: df.to_csv(p, index=False))
+    stdout_console().print(
+        f"wrote {escape(str(out))}: {int((refs != '').sum()):,} ids replaced by pseudonyms"
+    )
