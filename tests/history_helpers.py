@@ -6,6 +6,7 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pytest
 
 from clinicflow.data.synthetic import generate_history, to_generic, to_noshow_kaggle, write_history
 
@@ -54,3 +55,9 @@ def all_text(db: Path) -> list[str]:
         return out
     finally:
         con.close()
+
+
+@pytest.fixture(autouse=True)
+def _key_in_tmp(tmp_path, monkeypatch):
+    """No test may create or read the real ~/.config/clinicflow/key."""
+    monkeypatch.setenv("CLINICFLOW_KEY_FILE", str(tmp_path / "default-key"))

@@ -9,7 +9,7 @@ import pytest
 
 from clinicflow import load_scenario
 from conftest import FAMILY, run_cli
-from history_helpers import snapshot
+from history_helpers import _key_in_tmp, snapshot  # noqa: F401
 
 
 @pytest.fixture(scope="module")

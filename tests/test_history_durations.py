@@ -17,7 +17,7 @@ from clinicflow.data.store import import_history
 from clinicflow.scenario_file import dump_scenario
 from clinicflow.scenario_file import load_scenario as load
 from conftest import FAMILY
-from history_helpers import generic_file
+from history_helpers import _key_in_tmp, generic_file  # noqa: F401
 
 
 def test_lognormal_fit_recovers_parameters_within_sampling_error():

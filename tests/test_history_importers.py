@@ -9,7 +9,7 @@ import stat
 import duckdb
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from clinicflow.data.importers import read_history
@@ -19,7 +19,7 @@ from clinicflow.data.pseudonym import Pseudonymizer, default_key_path, load_or_c
 from clinicflow.data.store import BadRowsError, import_history
 from clinicflow.errors import InputError
 from conftest import ROOT
-from history_helpers import generic_file
+from history_helpers import _key_in_tmp, generic_file  # noqa: F401
 
 EXAMPLE_MAPPING = ROOT / "scenarios" / "history-mapping.example.yaml"
 
@@ -327,7 +327,7 @@ def test_bulk_pseudonyms_equal_the_reference_hmac():
     assert ps.appointments(ids[:100]) == [ps.appointment(i) for i in ids[:100]]
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     st.lists(st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=12), min_size=64, max_size=90)
 )

@@ -13,7 +13,7 @@ from clinicflow.data.pseudonym import Pseudonymizer, load_or_create_key
 from clinicflow.data.store import import_history
 from clinicflow.data.synthetic import generate_history, to_generic, write_history
 from clinicflow.errors import InputError
-from history_helpers import generic_file
+from history_helpers import _key_in_tmp, generic_file  # noqa: F401
 
 
 @pytest.fixture(scope="module")

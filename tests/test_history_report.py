@@ -9,7 +9,7 @@ import pytest
 
 from clinicflow.data.report import history_report
 from clinicflow.data.store import import_history
-from history_helpers import generic_file, kaggle_file
+from history_helpers import _key_in_tmp, generic_file, kaggle_file  # noqa: F401
 
 
 def _independent(raw: pd.DataFrame) -> dict[str, pd.DataFrame]:

@@ -18,7 +18,7 @@ from clinicflow.data import store as store_mod
 from clinicflow.data.store import BadRowsError, import_history
 from clinicflow.errors import InputError
 from conftest import ROOT
-from history_helpers import all_text, generic_file, kaggle_file, snapshot
+from history_helpers import _key_in_tmp, all_text, generic_file, kaggle_file, snapshot  # noqa: F401
 
 
 @pytest.fixture()
