@@ -290,13 +290,20 @@ def normalize(raw: RawTable, pseudo: Pseudonymizer) -> Batch:
     if dup.any():
         sub = out.loc[dup, ["appointment_ref", "row_hash", "source_line"]]
         variants = sub.groupby("appointment_ref")["row_hash"].transform("nunique")
-        first_line = sub.groupby("appointment_ref")["source_line"].transform("min")
         conflict = sub.index[(variants > 1).to_numpy()]
+        group_lines = sub.groupby("appointment_ref")["source_line"].agg(list).to_dict()
+        refs, src = out["appointment_ref"], out["source_line"]
+
+        def _other_line(i: int) -> int:
+            return next(x for x in group_lines[refs.iat[i]] if x != src.iat[i])
+
         mask = np.zeros(n, bool)
         mask[conflict] = True
-        lines = first_line.to_dict()
         why.add(
-            mask, lambda i: f"appointment id repeated with different data (also at {raw.location} {lines[i]})"
+            mask,
+            lambda i: (
+                f"appointment id repeated with different data (also at {raw.location} {_other_line(i)})"
+            ),
         )
         same = sub.index[(variants == 1).to_numpy()]
         repeat = out.loc[same, "appointment_ref"].duplicated(keep="first")
