@@ -127,31 +127,35 @@ def _pct(v: float | None) -> str:
 def _print_report(report: dict) -> None:
     out = stdout_console()
     v, o = report["volume"], report["overall"]
+    cancels = v["records_cancellations"]
     out.print(
         f"[bold]{v['appointments']:,} appointments[/] of {v['patients']:,} patients, "
         f"{v['first_date']} to {v['last_date']} ({v['days']} days, {v['imports']} imports, "
         f"{v['quarantined_rows']} quarantined rows)"
     )
-    out.print(
-        f"no-show rate [bold]{_pct(o['no_show_rate'])}[/], late-cancel rate {_pct(o['late_cancel_rate'])} "
-        f"(of {o['booked']:,} kept on the books; {o['cancelled']:,} cancelled in advance)"
-    )
+    if cancels:
+        out.print(
+            f"no-show rate [bold]{_pct(o['no_show_rate'])}[/], late-cancel rate {_pct(o['late_cancel_rate'])} "
+            f"(of {o['booked']:,} kept on the books; {o['cancelled']:,} cancelled in advance)"
+        )
+    else:
+        out.print(
+            f"no-show rate [bold]{_pct(o['no_show_rate'])}[/] (of {o['booked']:,}; "
+            "the data records no cancellations, so no late-cancel rate)"
+        )
     for name, rows in report["by"].items():
         if all(r[name] == "unknown" for r in rows):
             out.print(f"[dim]by {name}: not in the data[/]")
             continue
         t = Table(title=f"by {name}", title_justify="left", box=None, header_style="bold", pad_edge=False)
-        for c in (name, "booked", "no-shows", "rate", "late cancels", "rate "):
+        cols = (name, "booked", "no-shows", "rate") + (("late cancels", "rate ") if cancels else ())
+        for c in cols:
             t.add_column(c, justify="left" if c == name else "right")
         for r in rows:
-            t.add_row(
-                r[name],
-                f"{r['booked']:,}",
-                f"{r['no_shows']:,}",
-                _pct(r["no_show_rate"]),
-                f"{r['late_cancels']:,}",
-                _pct(r["late_cancel_rate"]),
-            )
+            cells = [r[name], f"{r['booked']:,}", f"{r['no_shows']:,}", _pct(r["no_show_rate"])]
+            if cancels:
+                cells += [f"{r['late_cancels']:,}", _pct(r["late_cancel_rate"])]
+            t.add_row(*cells)
         out.print(t)
 
 
@@ -161,9 +165,9 @@ def _print_model(ev: dict) -> None:
     per, rows = ev["periods"], ev["rows"]
     out.print(f"[bold]no-show model[/]: {escape(ev['model'])}")
     out.print(
-        f"  trained {per['train'][0]}..{per['train'][1]} ({rows['train']:,}), "
-        f"calibrated {per['calibration'][0]}..{per['calibration'][1]} ({rows['calibration']:,}), "
-        f"tested {per['test'][0]}..{per['test'][1]} ({rows['test']:,})"
+        f"  train {per['train'][0]}..{per['train'][1]} ({rows['train']:,}), "
+        f"calibration {per['calibration'][0]}..{per['calibration'][1]} ({rows['calibration']:,}), "
+        f"test {per['test'][0]}..{per['test'][1]} ({rows['test']:,})"
     )
     out.print(
         f"  test ROC AUC {tst['roc_auc']:.3f}; Brier {tst['brier']:.4f} "

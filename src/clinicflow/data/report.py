@@ -80,6 +80,8 @@ def history_report(con: duckdb.DuckDBPyConnection) -> dict:
             "days": int(head[3]),
             "imports": int(imports[0]),
             "quarantined_rows": int(imports[1]),
+            # the public no-show layout, for one, has no cancellations: its late-cancel rate is unknown
+            "records_cancellations": overall["late_cancels"] + overall["cancelled"] > 0,
         },
         "overall": overall,
         "by": {},
