@@ -171,6 +171,9 @@ def schedule_features(schedule: pd.DataFrame, con: duckdb.DuckDBPyConnection) ->
     df["prior_no_show_rate"] = df["prior_no_shows"] / df["prior_appointments"].where(
         df["prior_appointments"] > 0
     )
+    df["prior_no_show_logit"] = np.log(
+        (df["prior_no_shows"] + 0.5) / (df["prior_appointments"] - df["prior_no_shows"] + 2.5)
+    )
     return df
 
 

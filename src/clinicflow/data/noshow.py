@@ -52,20 +52,28 @@ NUMERIC = (
     "prior_no_shows",
     "prior_late_cancels",
     "prior_no_show_rate",
+    "prior_no_show_logit",
     "days_since_last",
 )
 CATEGORICAL = ("appointment_type", "provider", "sex")
+#: Log-odds of the patient's no-show rate shrunk towards 1/6 (0.5 no-shows in 3 visits): how much
+#: evidence a history carries grows with its length, which a raw rate cannot say (1 of 1 and 10 of
+#: 10 are both 100%) and a linear model of counts cannot combine on its own.
+PRIOR_LOGIT_SQL = "ln((prior_no_shows + 0.5) / (prior_appointments - prior_no_shows + 2.5))"
 MIN_DATES = 10
 MIN_ROWS = 200
 
 
 def feature_frame(con: duckdb.DuckDBPyConnection, source: str = "appointments") -> pd.DataFrame:
     """One row per kept appointment with its features, target and date (history from earlier days only)."""
-    cols = ", ".join(c for c in NUMERIC if c not in ("reminder_num", "prior_no_show_rate"))
+    cols = ", ".join(
+        c for c in NUMERIC if c not in ("reminder_num", "prior_no_show_rate", "prior_no_show_logit")
+    )
     df = con.execute(
         f"""SELECT appointment_ref, appt_date, is_no_show AS y, {cols},
                    CASE WHEN reminder THEN 1.0 WHEN NOT reminder THEN 0.0 END AS reminder_num,
                    prior_no_shows / nullif(prior_appointments, 0) AS prior_no_show_rate,
+                   {PRIOR_LOGIT_SQL} AS prior_no_show_logit,
                    {", ".join(CATEGORICAL)}
             FROM ({visits_sql(source)}) v
             WHERE status IN ('attended', 'no_show', 'late_cancel')
