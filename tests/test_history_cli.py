@@ -27,6 +27,7 @@ def flow(tmp_path_factory):
     out["again"] = run_cli("history", "import", csv, "--db", db, "--key-file", key)
     out["report"] = run_cli("history", "report", "--db", db, "--json")
     out["report_text"] = run_cli("history", "report", "--db", db, "--no-model")
+    out["fit"] = run_cli("history", "fit", "--db", db)
     sched = tmp / "sched.csv"
     refs = pd.read_csv(csv, dtype=str)["patient_id"]  # raw ids: must never be printed
     out["raw_ids"] = set(refs)
@@ -93,6 +94,14 @@ def test_report_json_has_rates_model_and_durations(flow):
     assert "by lead_band" in text and "no-show rate" in text
 
 
+def test_fit_prints_model_and_durations(flow):
+    r = flow["fit"]
+    assert r.code == 0, r.stderr
+    assert "no-show model:" in r.stdout and "test ROC AUC" in r.stdout
+    assert "calibration on the test set" in r.stdout and "visit durations" in r.stdout
+    assert "by weekday" not in r.stdout
+
+
 def test_calibrate_writes_a_valid_scenario_and_scored_schedule(flow):
     r = flow["calibrate"]
     assert r.code == 0, r.stderr
@@ -108,7 +117,7 @@ def test_calibrate_writes_a_valid_scenario_and_scored_schedule(flow):
 def test_no_patient_identifier_in_any_output(flow):
     text = "".join(
         flow[k].stdout + flow[k].stderr
-        for k in ("synth", "import", "again", "report", "report_text", "calibrate")
+        for k in ("synth", "import", "again", "report", "report_text", "fit", "calibrate")
     )
     assert not [i for i in flow["raw_ids"] if i in text]
 

@@ -192,6 +192,27 @@ def test_example_mapping_file_maps_columns_statuses_and_ids(tmp_path):
     assert g["patient_ref"].iloc[0] == g["patient_ref"].iloc[2] != g["patient_ref"].iloc[1]
 
 
+def test_excel_sheet_from_the_mapping(tmp_path):
+    f = _mapped_export(tmp_path)
+    df = pd.read_csv(f, dtype=str, keep_default_na=False)
+    xlsx = tmp_path / "export.xlsx"
+    with pd.ExcelWriter(xlsx) as w:
+        pd.DataFrame({"note": ["cover sheet"]}).to_excel(w, sheet_name="Cover", index=False)
+        df.to_excel(w, sheet_name="Appointments", index=False)
+    text = (
+        EXAMPLE_MAPPING.read_text()
+        .replace("format: csv", "format: excel")
+        .replace("# sheet: Appointments", "sheet: Appointments")
+    )
+    m = tmp_path / "m.yaml"
+    m.write_text(text)
+    batch = normalize(read_history(xlsx, mapping=load_mapping(m)), Pseudonymizer(b"k" * 32))
+    assert batch.bad.empty and list(batch.good["source_line"]) == [2, 3, 4, 5]
+    m.write_text(text.replace("sheet: Appointments", "sheet: Visits"))
+    with pytest.raises(InputError, match="not a readable excel file"):
+        read_history(xlsx, mapping=load_mapping(m))
+
+
 def test_mapping_file_errors_are_one_line_with_the_yaml_line(tmp_path):
     m = tmp_path / "m.yaml"
     m.write_text(
