@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from clinicflow import load_scenario
+from clinicflow.domain.schedule import read_schedule_csv
 from conftest import FAMILY, run_cli
 from history_helpers import _key_in_tmp, snapshot  # noqa: F401
 
@@ -110,7 +111,7 @@ def test_calibrate_writes_a_valid_scenario_and_scored_schedule(flow):
     cal = load_scenario(flow["tmp"] / "cal.yaml")
     changed = {c["field"]: c for c in payload["changes"]}
     assert cal.type_by_id["new_patient"].no_show == changed["appointment_types[new_patient].no_show"]["new"]
-    scored = pd.read_csv(flow["tmp"] / "scored.csv")
+    scored = read_schedule_csv(flow["tmp"] / "scored.csv", cal)  # the schedule contract still holds
     assert 0 <= scored.loc[0, "no_show_prob"] <= 1 and pd.isna(scored.loc[1, "no_show_prob"])
 
 
