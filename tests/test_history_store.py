@@ -257,3 +257,16 @@ def test_import_killed_half_way_leaves_the_store_as_it_was(tmp_path, key):
     r = import_history(big, db, key_file=key)  # and the file still loads afterwards
     assert not r.already_imported and r.rows_read == 20000
     assert _count(db) == 500 + r.rows_added
+
+
+def test_failed_first_import_leaves_no_empty_store(tmp_path, key, monkeypatch):
+    f, _ = generic_file(tmp_path / "g.csv", rows=100)
+    db = tmp_path / "new.duckdb"
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(store_mod, "_write_quarantine", boom)
+    with pytest.raises(RuntimeError):
+        import_history(f, db, key_file=key)
+    assert not db.exists() and not (tmp_path / "new.duckdb.wal").exists()

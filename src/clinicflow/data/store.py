@@ -184,9 +184,16 @@ def import_history(
     if len(batch.bad) and not skip_bad_rows:
         raise BadRowsError(raw.file, batch.bad, batch.location)
     stage("loading")
+    created = not Path(db).exists()
     con = connect(db)
     try:
         return _load(con, Path(db), raw.file, raw.format, raw.digest, batch, pseudo)
+    except BaseException:
+        if created:  # a store this import created and could not fill is not left behind, empty
+            con.close()
+            for leftover in (Path(db), Path(f"{db}.wal")):
+                leftover.unlink(missing_ok=True)
+        raise
     finally:
         con.close()
 
