@@ -355,3 +355,58 @@ def test_bulk_pseudonyms_equal_the_reference_hmac():
 def test_bulk_pseudonyms_equal_single_ones_for_any_text(ids):
     ps = Pseudonymizer(b"z" * 32)
     assert ps.patients(ids) == [ps.patient(i) for i in ids]
+
+
+_ROW = {
+    "appointment_id": "1",
+    "patient_id": "9",
+    "start_at": "2025-03-04T09:00:00",
+    "scheduled_at": "2025-03-01T10:00:00",
+    "status": "attended",
+    "age": "40",
+}
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(-5, 130),
+            st.sampled_from(["attended", "No Show", "late-cancel", "booked", "??"]),
+            st.integers(-3, 3),
+        ),
+        min_size=1,
+        max_size=25,
+    )
+)
+def test_each_row_is_good_or_reported_with_its_line(tmp_path, rows):
+    records = []
+    for k, (age, status, shift) in enumerate(rows):
+        r = dict(_ROW, appointment_id=str(k), age=str(age), status=status)
+        r["scheduled_at"] = (
+            f"2025-03-{4 - shift:02d}T10:00:00"  # shift > 0: booked before; < 0: after the visit
+        )
+        records.append(r)
+    f = tmp_path / "p.csv"
+    pd.DataFrame(records).to_csv(f, index=False)
+    batch = normalize(read_history(f), Pseudonymizer(b"h" * 32))
+    bad = dict(zip(batch.bad["line"], batch.bad["reason"], strict=True))
+    assert len(batch.good) + len(bad) == len(rows)
+    for k, (age, status, shift) in enumerate(rows):
+        line = k + 2
+        expected = None
+        if status == "booked":
+            expected = "status 'booked' is not an outcome"
+        elif status == "??":
+            expected = "unknown status '??'"
+        elif age < 0:
+            expected = f"negative age {age}"
+        elif age > 120:
+            expected = f"age {age} above 120"
+        elif shift < 0:
+            expected = "appointment dated before it was booked"
+        if expected is None:
+            assert line not in bad
+        else:
+            assert bad[line].startswith(expected), (line, bad[line])
+    assert set(batch.good["status"]) <= {"attended", "no_show", "late_cancel"}
