@@ -1,0 +1,91 @@
+"""``clinicflow calibrate``: write history-fitted no-show probabilities and durations into a scenario,
+and per-appointment no-show scores into a schedule."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.markup import escape
+
+from ..data.durations import MIN_VISITS
+from ..data.store import DEFAULT_DB, open_store
+from ..domain.schedule import read_schedule_csv, write_schedule_csv
+from ..errors import InputError
+from ..scenario_file import dump_scenario, load_scenario
+from ._console import stdout_console
+from .history import atomic_write
+
+
+def register(app: typer.Typer) -> None:
+    app.command("calibrate")(calibrate)
+
+
+def calibrate(
+    scenario: Path = typer.Argument(..., help="Scenario YAML to start from."),
+    db: Path = typer.Option(Path(DEFAULT_DB), "--db", help="The DuckDB history store."),
+    out: Path = typer.Option(..., "--out", help="Calibrated scenario YAML to write."),
+    schedule: Path | None = typer.Option(
+        None, "--schedule", help="Schedule CSV whose booked rows get a no-show score."
+    ),
+    schedule_out: Path | None = typer.Option(
+        None, "--schedule-out", help="Where to write the scored schedule."
+    ),
+    min_n: int = typer.Option(MIN_VISITS, "--min-n", min=5, help="Fewest observations to replace a value."),
+    as_json: bool = typer.Option(False, "--json", help="Print the changes (and model evaluation) as JSON."),
+) -> None:
+    """Fit no-show and late-cancel probabilities per type and duration distributions per type and
+    provider from the history store; write them into a scenario that validates.
+
+    With --schedule, booked rows with a patient_ref get a calibrated per-appointment no-show
+    probability in the no_show_prob column (read by plan and simulate).
+    """
+    from ..data.calibrate import calibrate_scenario, score_schedule  # scikit-learn only when used
+    from ..data.noshow import fit_noshow
+
+    if (schedule is None) != (schedule_out is None):
+        raise InputError(
+            None,
+            "--schedule-out" if schedule else "--schedule",
+            "give --schedule and --schedule-out together",
+        )
+    base = load_scenario(scenario)
+    con = open_store(db)
+    try:
+        result = calibrate_scenario(base, con, min_n=min_n)
+        scored = evaluation = None
+        if schedule is not None:
+            sched = read_schedule_csv(schedule, result.scenario)
+            model, evaluation = fit_noshow(con)
+            scored = score_schedule(sched, con, model)
+    finally:
+        con.close()
+    text = dump_scenario(result.scenario)
+    atomic_write(out, lambda p: p.write_text(text, encoding="utf-8"))
+    if scored is not None:
+        atomic_write(schedule_out, lambda p: write_schedule_csv(scored, p))
+    if as_json:
+        payload = {"scenario": str(out), **result.as_dict()}
+        if scored is not None:
+            payload["schedule"] = {
+                "file": str(schedule_out),
+                "scored_rows": int(scored["no_show_prob"].notna().sum()),
+            }
+            payload["no_show_model"] = evaluation
+        typer.echo(json.dumps(payload, indent=2, default=str))
+        return
+    console = stdout_console()
+    console.print(f"[bold green]wrote[/] {out}: {len(result.changes)} values fitted from {db}")
+    for c in result.changes:
+        new = c["new"]
+        shown = f"{new['dist']} mean {new['mean']} sd {new['sd']}" if isinstance(new, dict) else f"{new}"
+        console.print(f"  {escape(c['field'])}: {shown}  (n={c['n']:,})")
+    for k in result.kept:
+        console.print(f"  [dim]{escape(k)}[/]")
+    if scored is not None:
+        n = int((scored["kind"] == "booked").sum())
+        console.print(
+            f"[bold green]wrote[/] {schedule_out}: no_show_prob scored for {n} booked rows "
+            f"(model test ROC AUC {evaluation['test']['roc_auc']:.3f})"
+        )

@@ -1,0 +1,333 @@
+"""``clinicflow history``: import appointment history, report on it, fit models, make synthetic files.
+
+Thin: every number comes from :mod:`clinicflow.data`. Output is counts, rates and fits only —
+never a patient identifier.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ..data.durations import MIN_VISITS, fit_durations
+from ..data.importers import FORMATS
+from ..data.mapping import load_mapping
+from ..data.report import history_report
+from ..data.store import DEFAULT_DB, import_history, open_store
+from ..data.synthetic import LAYOUTS, generate_history, to_generic, to_noshow_kaggle, write_history
+from ..errors import InputError
+from ..scenario_file import load_scenario
+from ._console import stdout_console
+
+history_app = typer.Typer(
+    name="history",
+    help="Import appointment history (CSV, Excel, Parquet, FHIR, the public no-show layout) and analyse no-shows.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(history_app, name="history")
+
+
+DB_OPTION = typer.Option(Path(DEFAULT_DB), "--db", help="The DuckDB history store.")
+
+
+def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """Write through a temporary file beside ``path`` and rename: no half-written file on error."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@history_app.command("import")
+def import_cmd(
+    file: Path = typer.Argument(..., help="History file: .csv, .xlsx, .parquet, or a FHIR Bundle .json."),
+    fmt: str = typer.Option("auto", "--format", help=f"One of: {', '.join(FORMATS)}."),
+    mapping: Path | None = typer.Option(
+        None, "--mapping", help="Column-mapping YAML (see scenarios/history-mapping.example.yaml)."
+    ),
+    db: Path = DB_OPTION,
+    key_file: Path | None = typer.Option(
+        None,
+        "--key-file",
+        help="Pseudonymization key (default $CLINICFLOW_KEY_FILE or ~/.config/clinicflow/key; created once).",
+    ),
+    skip_bad_rows: bool = typer.Option(
+        False, "--skip-bad-rows", help="Load the good rows; quarantine the bad ones with their reason."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the import summary as JSON."),
+) -> None:
+    """Load a history file into the store, whole or not at all; a re-import adds nothing."""
+    if fmt not in FORMATS:
+        raise InputError(None, "--format", f"expected one of: {', '.join(FORMATS)}, got {fmt!r}")
+    m = load_mapping(mapping) if mapping is not None else None
+    err = Console(stderr=True)
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    ) as progress:
+        task = progress.add_task("reading", total=None)
+        result = import_history(
+            file,
+            db,
+            fmt,
+            m,
+            key_file,
+            skip_bad_rows,
+            on_stage=lambda s: progress.update(task, description=f"{s} {file.name}"),
+        )
+    if as_json:
+        typer.echo(json.dumps(result.as_dict(), indent=2))
+        return
+    out = stdout_console()
+    if result.already_imported:
+        out.print(
+            f"[bold]{escape(file.name)}[/]: already imported (import #{result.import_id}); 0 rows added"
+        )
+        return
+    out.print(
+        f"[bold green]imported[/] {escape(file.name)} ({result.format}) as import #{result.import_id}: "
+        f"{result.rows_read:,} rows read, {result.rows_added:,} added, {result.rows_updated:,} updated, "
+        f"{result.rows_unchanged:,} unchanged"
+        + (f", {result.duplicates_in_file:,} repeated in the file" if result.duplicates_in_file else "")
+    )
+    if result.rows_quarantined:
+        out.print(f"[yellow]{result.rows_quarantined:,} bad rows quarantined[/] (table 'quarantine'):")
+        for reason, count in result.bad_reasons.items():
+            out.print(f"  {count:>6,}  {escape(reason)}")
+
+
+def _pct(v: float | None) -> str:
+    return "-" if v is None else f"{v:.1%}"
+
+
+def _print_report(report: dict) -> None:
+    out = stdout_console()
+    v, o = report["volume"], report["overall"]
+    cancels = v["records_cancellations"]
+    out.print(
+        f"[bold]{v['appointments']:,} appointments[/] of {v['patients']:,} patients, "
+        f"{v['first_date']} to {v['last_date']} ({v['days']} days, {v['imports']} imports, "
+        f"{v['quarantined_rows']} quarantined rows)"
+    )
+    if cancels:
+        out.print(
+            f"no-show rate [bold]{_pct(o['no_show_rate'])}[/], late-cancel rate {_pct(o['late_cancel_rate'])} "
+            f"(of {o['booked']:,} kept on the books; {o['cancelled']:,} cancelled in advance)"
+        )
+    else:
+        out.print(
+            f"no-show rate [bold]{_pct(o['no_show_rate'])}[/] (of {o['booked']:,}; "
+            "the data records no cancellations, so no late-cancel rate)"
+        )
+    for name, rows in report["by"].items():
+        if all(r[name] == "unknown" for r in rows):
+            out.print(f"[dim]by {name}: not in the data[/]")
+            continue
+        t = Table(title=f"by {name}", title_justify="left", box=None, header_style="bold", pad_edge=False)
+        cols = (name, "booked", "no-shows", "rate") + (("late cancels", "rate ") if cancels else ())
+        for c in cols:
+            t.add_column(c, justify="left" if c == name else "right")
+        for r in rows:
+            cells = [r[name], f"{r['booked']:,}", f"{r['no_shows']:,}", _pct(r["no_show_rate"])]
+            if cancels:
+                cells += [f"{r['late_cancels']:,}", _pct(r["late_cancel_rate"])]
+            t.add_row(*cells)
+        out.print(t)
+
+
+def _print_model(ev: dict) -> None:
+    out = stdout_console()
+    tst = ev["test"]
+    per, rows = ev["periods"], ev["rows"]
+    out.print(f"[bold]no-show model[/]: {escape(ev['model'])}")
+    out.print(
+        f"  train {per['train'][0]}..{per['train'][1]} ({rows['train']:,}), "
+        f"calibration {per['calibration'][0]}..{per['calibration'][1]} ({rows['calibration']:,}), "
+        f"test {per['test'][0]}..{per['test'][1]} ({rows['test']:,})"
+    )
+    out.print(
+        f"  test ROC AUC {tst['roc_auc']:.3f}; Brier {tst['brier']:.4f} "
+        f"(uncalibrated {tst['brier_uncalibrated']:.4f}, base rate {tst['brier_base_rate']:.4f}); "
+        f"observed {tst['no_show_rate']:.1%}, mean predicted {tst['mean_predicted']:.1%}"
+    )
+    out.print("  calibration on the test set, by decile of predicted probability:")
+    t = Table(box=None, header_style="bold")
+    for c in ("bin", "n", "predicted", "observed"):
+        t.add_column(c, justify="right")
+    for r in ev["calibration_table"]:
+        t.add_row(str(r["bin"]), f"{r['n']:,}", f"{r['predicted']:.1%}", f"{r['observed']:.1%}")
+    out.print(t)
+
+
+def _print_durations(fits: list[dict]) -> None:
+    out = stdout_console()
+    if not fits:
+        out.print("[dim]durations: no visits with provider start and end timestamps[/]")
+        return
+    t = Table(
+        title="visit durations (provider face time, minutes)",
+        title_justify="left",
+        box=None,
+        header_style="bold",
+    )
+    for c in ("type", "provider", "n", "mean", "sd", "best", "fit mean", "fit sd", "KS", "ΔAIC"):
+        t.add_column(c, justify="left" if c in ("type", "provider", "best") else "right")
+    for f in fits:
+        best = next(x for x in f["fits"] if x["family"] == f["best"])
+        other = min(x["aic"] for x in f["fits"] if x["family"] != f["best"])
+        t.add_row(
+            f["appointment_type"],
+            f["provider"] or "(all)",
+            f"{f['n']:,}",
+            f"{f['observed']['mean']:.1f}",
+            f"{f['observed']['sd']:.1f}",
+            f["best"],
+            f"{best['mean']:.1f}",
+            f"{best['sd']:.1f}",
+            f"{best['ks']:.3f}",
+            f"{other - best['aic']:.0f}",
+        )
+    out.print(t)
+
+
+def _model_and_durations(con, min_n: int) -> dict:
+    from ..data.noshow import fit_noshow  # scikit-learn loads only for the commands that fit
+
+    _, evaluation = fit_noshow(con)
+    return {"no_show_model": evaluation, "durations": [f.as_dict() for f in fit_durations(con, min_n)]}
+
+
+@history_app.command("report")
+def report_cmd(
+    db: Path = DB_OPTION,
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+    model: bool = typer.Option(
+        True, "--model/--no-model", help="Also fit and evaluate the no-show model and durations."
+    ),
+    min_n: int = typer.Option(MIN_VISITS, "--min-n", min=5, help="Fewest visits for a duration fit."),
+) -> None:
+    """Volume, no-show and late-cancel rates overall and by weekday, hour, lead time, age, type,
+    provider, reminder and prior no-shows; with the no-show model's evaluation and duration fits."""
+    con = open_store(db)
+    try:
+        report = history_report(con)
+        if model:
+            report.update(_model_and_durations(con, min_n))
+    finally:
+        con.close()
+    if as_json:
+        typer.echo(json.dumps(report, indent=2))
+        return
+    _print_report(report)
+    if model:
+        _print_model(report["no_show_model"])
+        _print_durations(report["durations"])
+
+
+@history_app.command("fit")
+def fit_cmd(
+    db: Path = DB_OPTION,
+    as_json: bool = typer.Option(False, "--json", help="Print the evaluation and fits as JSON."),
+    min_n: int = typer.Option(MIN_VISITS, "--min-n", min=5, help="Fewest visits for a duration fit."),
+) -> None:
+    """Fit the no-show model (time-based holdout, calibrated) and the visit-duration distributions."""
+    con = open_store(db)
+    try:
+        result = _model_and_durations(con, min_n)
+    finally:
+        con.close()
+    if as_json:
+        typer.echo(json.dumps(result, indent=2))
+        return
+    _print_model(result["no_show_model"])
+    _print_durations(result["durations"])
+
+
+@history_app.command("synthesize")
+def synthesize_cmd(
+    out: Path = typer.Argument(..., help="File to write (.csv, .xlsx or .parquet)."),
+    rows: int = typer.Option(5000, "--rows", min=1, max=5_000_000, help="Number of appointments."),
+    layout: str = typer.Option("generic", "--layout", help=f"One of: {', '.join(LAYOUTS)}."),
+    seed: int = typer.Option(0, "--seed", help="Random seed."),
+    weeks: int = typer.Option(26, "--weeks", min=2, max=520, help="Weeks of history."),
+    start: str = typer.Option("2025-01-06", "--start", help="First day (ISO date)."),
+    scenario: Path | None = typer.Option(
+        None, "--scenario", help="Take types, providers, rates and durations from this scenario."
+    ),
+) -> None:
+    """Write a synthetic appointment history (no real patient anywhere) for tests and demos."""
+    if layout not in LAYOUTS:
+        raise InputError(None, "--layout", f"expected one of: {', '.join(LAYOUTS)}, got {layout!r}")
+    try:
+        first = dt.date.fromisoformat(start)
+    except ValueError:
+        raise InputError(None, "--start", f"expected a date like 2025-01-06, got {start!r}") from None
+    if out.suffix.lower() not in (".csv", ".xlsx", ".parquet", ".pq"):
+        raise InputError(out, None, "expected a .csv, .xlsx or .parquet file name")
+    s = load_scenario(scenario) if scenario is not None else None
+    history = generate_history(
+        rows, seed=seed, start=first, weeks=weeks, scenario=s, cancellations=layout != "noshow-kaggle"
+    )
+    frame = to_noshow_kaggle(history) if layout == "noshow-kaggle" else to_generic(history)
+    atomic_write(out, lambda p: write_history(frame, p))
+    stdout_console().print(
+        f"wrote {len(frame):,} synthetic appointments ({layout} layout) to {escape(str(out))}"
+    )
+
+
+@history_app.command("pseudonymize")
+def pseudonymize_cmd(
+    file: Path = typer.Argument(..., help="CSV with a column of raw patient ids (e.g. a schedule export)."),
+    out: Path = typer.Option(..., "--out", help="CSV to write, with the ids replaced."),
+    column: str = typer.Option("patient_id", "--column", help="Column holding the raw patient ids."),
+    rename: str = typer.Option("patient_ref", "--as", help="Name of the pseudonym column in the output."),
+    key_file: Path | None = typer.Option(
+        None, "--key-file", help="The same key the history was imported with."
+    ),
+) -> None:
+    """Replace raw patient ids in a CSV by the store's pseudonyms (``p_…``), e.g. to give a schedule
+    the ``patient_ref`` column that ``calibrate --schedule`` scores by patient history."""
+    import pandas as pd
+
+    from ..data.pseudonym import Pseudonymizer, load_or_create_key
+
+    try:
+        df = pd.read_csv(file, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError(file, None, "file not found") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+        raise InputError(file, None, f"not a readable CSV file ({e.__class__.__name__})") from None
+    if column not in df.columns:
+        raise InputError(file, f"column {column}", f"no such column (columns: {', '.join(df.columns)})")
+    pseudo = Pseudonymizer(load_or_create_key(key_file))
+    raw = df[column]
+    refs = pd.Series(pseudo.patients(raw), index=df.index).where(raw.str.strip() != "", "")
+    df = df.drop(columns=[column]).assign(**{rename: refs})
+    atomic_write(out, lambda p: df.to_csv(p, index=False))
+    stdout_console().print(
+        f"wrote {escape(str(out))}: {int((refs != '').sum()):,} ids replaced by pseudonyms"
+    )

@@ -1,0 +1,219 @@
+"""Turning history into scenario parameters: no-show and late-cancel probabilities per appointment
+type, visit-duration distributions per type and per provider, and a per-appointment no-show score
+for the ``no_show_prob`` column of a schedule (which ``plan`` and ``simulate`` read).
+
+The new scenario is rebuilt from plain data and validated like any scenario file, so what is
+written always loads. Groups with too few observations keep the scenario's value (and say so).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from ..domain.scenario import Scenario
+from ..scenario_file import scenario_from_dict, scenario_to_dict
+from .durations import MIN_VISITS, fit_durations
+from .noshow import NoShowModel
+
+
+@dataclass
+class Calibration:
+    """The calibrated scenario and a record of every value changed or left alone."""
+
+    scenario: Scenario
+    changes: list[dict] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"changes": self.changes, "kept": self.kept}
+
+
+def _dist_data(spec) -> dict:
+    return spec.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def _type_rates(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return con.execute(
+        """SELECT appointment_type,
+                  count(*) FILTER (WHERE status <> 'cancelled') AS booked,
+                  count(*) FILTER (WHERE status = 'no_show') AS no_shows,
+                  count(*) FILTER (WHERE status = 'late_cancel') AS late_cancels
+           FROM appointments WHERE appointment_type IS NOT NULL GROUP BY 1 ORDER BY 1"""
+    ).df()
+
+
+def calibrate_scenario(
+    scenario: Scenario, con: duckdb.DuckDBPyConnection, min_n: int = MIN_VISITS
+) -> Calibration:
+    """A copy of ``scenario`` with probabilities and durations fitted from the store."""
+    data = scenario_to_dict(scenario)
+    changes: list[dict] = []
+    kept: list[str] = []
+    types = {t["id"]: t for t in data["appointment_types"]}
+    # late cancellations are only estimable when the source records cancellations at all
+    records_cancels = (
+        con.execute(
+            "SELECT count(*) FROM appointments WHERE status IN ('late_cancel', 'cancelled')"
+        ).fetchall()[0][0]
+        > 0
+    )
+
+    rates = _type_rates(con)
+    seen_types = set(rates["appointment_type"])
+    for r in rates.itertuples():
+        if r.appointment_type not in types:
+            kept.append(f"history type {r.appointment_type!r} is not in the scenario (ignored)")
+            continue
+        t = types[r.appointment_type]
+        if r.booked < min_n:
+            kept.append(
+                f"appointment_types[{r.appointment_type}]: only {r.booked} booked visits (< {min_n}); rates kept"
+            )
+            continue
+        fields = [("no_show", r.no_shows)] + ([("late_cancel", r.late_cancels)] if records_cancels else [])
+        for name, count in fields:
+            new = round(count / r.booked, 4)
+            changes.append(
+                {
+                    "field": f"appointment_types[{r.appointment_type}].{name}",
+                    "old": t.get(name, 0.0),
+                    "new": new,
+                    "n": int(r.booked),
+                }
+            )
+            t[name] = new
+    for tid in types:
+        if tid not in seen_types:
+            kept.append(f"appointment_types[{tid}]: no history; no_show and duration kept")
+
+    providers = {p["id"]: p for p in data["providers"]}
+    for fit in fit_durations(con, min_n=min_n):
+        spec = _dist_data(fit.best.spec())
+        if fit.appointment_type not in types:
+            continue
+        if fit.provider is None:
+            t = types[fit.appointment_type]
+            changes.append(
+                {
+                    "field": f"appointment_types[{fit.appointment_type}].duration",
+                    "old": t["duration"],
+                    "new": spec,
+                    "n": fit.n,
+                    "fit": fit.best.as_dict(),
+                }
+            )
+            t["duration"] = spec
+        elif (
+            fit.provider in providers and fit.appointment_type in providers[fit.provider]["appointment_types"]
+        ):
+            p = providers[fit.provider]
+            vd = p.setdefault("visit_durations", {})
+            changes.append(
+                {
+                    "field": f"providers[{fit.provider}].visit_durations.{fit.appointment_type}",
+                    "old": vd.get(fit.appointment_type),
+                    "new": spec,
+                    "n": fit.n,
+                    "fit": fit.best.as_dict(),
+                }
+            )
+            vd[fit.appointment_type] = spec
+    return Calibration(scenario_from_dict(data, "<calibrated scenario>"), changes, kept)
+
+
+def schedule_features(schedule: pd.DataFrame, con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Model features of each schedule row, with the patient's history before the row's date.
+
+    A schedule carries no booking time, so ``lead_days`` (and whether a reminder was sent) are
+    unknown: the model treats them as missing. Demographics come from the patient's most recent
+    stored appointment.
+    """
+    s = pd.DataFrame(
+        {
+            "idx": np.arange(len(schedule)),
+            "date": pd.to_datetime(schedule["date"]),
+            "start_min": schedule["start_min"].astype(int).to_numpy(),
+            "provider": schedule["provider"].astype(str).to_numpy(),
+            "appointment_type": schedule["appointment_type"].astype(str).to_numpy(),
+            "patient_ref": schedule["patient_ref"]
+            .astype("object")
+            .where(schedule["patient_ref"].notna(), None)
+            .to_numpy(),
+        }
+    )
+    con.register("sched", s)
+    try:
+        df = con.execute(
+            """SELECT s.idx, s.provider, s.appointment_type,
+                      NULL::DOUBLE AS lead_days, NULL::DOUBLE AS reminder_num,
+                      isodow(CAST(s.date AS DATE)) AS weekday_num, s.start_min // 60 AS hour,
+                      arg_max(a.age, a.appt_date) AS age, arg_max(a.sex, a.appt_date) AS sex,
+                      arg_max(a.scholarship, a.appt_date) AS scholarship,
+                      arg_max(a.hypertension, a.appt_date) AS hypertension,
+                      arg_max(a.diabetes, a.appt_date) AS diabetes,
+                      arg_max(a.alcoholism, a.appt_date) AS alcoholism,
+                      arg_max(a.handicap, a.appt_date) AS handicap,
+                      count(a.appointment_ref) FILTER (WHERE a.status <> 'cancelled') AS prior_appointments,
+                      count(a.appointment_ref) FILTER (WHERE a.status = 'no_show') AS prior_no_shows,
+                      count(a.appointment_ref) FILTER (WHERE a.status = 'late_cancel') AS prior_late_cancels,
+                      date_diff('day', max(a.appt_date), CAST(s.date AS DATE)) AS days_since_last
+               FROM sched s LEFT JOIN appointments a
+                 ON a.patient_ref = s.patient_ref AND a.appt_date < CAST(s.date AS DATE)
+               GROUP BY s.idx, s.provider, s.appointment_type, s.date, s.start_min
+               ORDER BY s.idx"""
+        ).df()
+    finally:
+        con.unregister("sched")
+    df["prior_no_show_rate"] = df["prior_no_shows"] / df["prior_appointments"].where(
+        df["prior_appointments"] > 0
+    )
+    df["prior_no_show_logit"] = np.log(
+        (df["prior_no_shows"] + 0.5) / (df["prior_appointments"] - df["prior_no_shows"] + 2.5)
+    )
+    return df
+
+
+def _booking_mix(con: duckdb.DuckDBPyConnection, k: int = 100) -> pd.DataFrame:
+    """``k`` (lead days, reminder) pairs spread evenly over the stored kept appointments, ordered by
+    lead time: the empirical distribution that a schedule row's unknown booking is averaged over."""
+    return con.execute(
+        f"""WITH v AS (
+              SELECT date_diff('day', CAST(scheduled_at AS DATE), appt_date) AS lead_days,
+                     CASE WHEN reminder THEN 1.0 WHEN NOT reminder THEN 0.0 END AS reminder_num,
+                     row_number() OVER (ORDER BY date_diff('day', CAST(scheduled_at AS DATE), appt_date),
+                                        reminder, appointment_ref) AS i,
+                     count(*) OVER () AS n
+              FROM appointments WHERE status <> 'cancelled' AND scheduled_at IS NOT NULL)
+            SELECT lead_days, reminder_num FROM v
+            WHERE i IN (SELECT DISTINCT CAST(ceil((j + 0.5) * n / {k}) AS BIGINT) FROM v, range({k}) t(j))"""
+    ).df()
+
+
+def score_schedule(
+    schedule: pd.DataFrame, con: duckdb.DuckDBPyConnection, model: NoShowModel
+) -> pd.DataFrame:
+    """The schedule with ``no_show_prob`` filled for booked rows that name a patient.
+
+    A schedule does not say when each appointment was booked, so each row's probability is the
+    average over the practice's own mix of lead times and reminders (100 evenly spaced points of
+    the stored distribution) rather than a guess at one lead time. Other rows (templates, holds,
+    rows without a patient) keep their value; an empty value means "use the appointment type's
+    probability".
+    """
+    out = schedule.copy()
+    rows = (out["kind"] == "booked").to_numpy() & out["patient_ref"].notna().to_numpy()
+    if rows.any():
+        feats = schedule_features(out[rows].reset_index(drop=True), con)
+        mix = _booking_mix(con)
+        if len(mix):
+            grid = feats.drop(columns=["lead_days", "reminder_num"]).merge(mix, how="cross")
+            p = pd.Series(model.predict(grid)).groupby(grid["idx"].to_numpy()).mean()
+            probs = p.reindex(feats["idx"]).to_numpy()
+        else:
+            probs = model.predict(feats)
+        out.loc[rows, "no_show_prob"] = np.round(probs, 4)
+    return out

@@ -1,0 +1,285 @@
+"""Readers for appointment-history files: CSV, Excel, Parquet, the public no-show layout, FHIR.
+
+Each reader returns a :class:`RawTable`: the file's rows renamed onto clinicflow's field names
+(still raw text, identifiers included) with each row's line number in the file, so that problems
+can be reported where a person can find them. Nothing here validates values or touches the store;
+:mod:`clinicflow.data.normalize` does that, and pseudonymizes, before anything is kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+
+from ..errors import InputError
+from .mapping import IDENTITY, Columns, Mapping
+
+Format = Literal["auto", "csv", "excel", "parquet", "fhir", "noshow-kaggle"]
+FORMATS: tuple[str, ...] = ("auto", "csv", "excel", "parquet", "fhir", "noshow-kaggle")
+
+#: The widely used public no-show dataset (Brazil, 2016): one row per appointment; "Yes" in
+#: ``No-show`` means the patient did not come. ``AppointmentDay`` carries a date only.
+NOSHOW_KAGGLE_COLUMNS = (
+    "PatientId",
+    "AppointmentID",
+    "Gender",
+    "ScheduledDay",
+    "AppointmentDay",
+    "Age",
+    "Neighbourhood",
+    "Scholarship",
+    "Hipertension",
+    "Diabetes",
+    "Alcoholism",
+    "Handcap",
+    "SMS_received",
+    "No-show",
+)
+#: Extra 0/1 (Handcap 0–4) attributes of the public dataset kept as model features.
+KAGGLE_FLAGS = {
+    "Scholarship": "scholarship",
+    "Hipertension": "hypertension",
+    "Diabetes": "diabetes",
+    "Alcoholism": "alcoholism",
+    "Handcap": "handicap",
+}
+FLAG_FIELDS = tuple(KAGGLE_FLAGS.values())
+
+
+@dataclass
+class RawTable:
+    """Rows of one file under clinicflow's field names, as text; ``line`` locates each row.
+
+    ``location`` is how rows are located in messages: "line" for text files and sheets, "row"
+    for Parquet, "entry" for FHIR bundles. ``status_kind`` says how ``status`` is spelled:
+    "text" (mapped through the status table) or "noshow-yes-no" (the public dataset's flag).
+    """
+
+    frame: pd.DataFrame
+    file: Path
+    format: str
+    digest: str
+    location: str = "line"
+    status_kind: str = "text"
+    mapping: Mapping = field(default_factory=lambda: IDENTITY)
+    pre_bad: list[tuple[int, str]] = field(default_factory=list)  # rows rejected while reading
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of the file's bytes: the same export imported twice is recognized at once."""
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def read_history(path: str | Path, fmt: str = "auto", mapping: Mapping | None = None) -> RawTable:
+    """Read a history file in any supported format (``fmt="auto"`` decides from the name and header)."""
+    p = Path(path)
+    if fmt not in FORMATS:
+        raise InputError(p, None, f"unknown format {fmt!r} (expected one of: {', '.join(FORMATS)})")
+    if not p.exists():
+        raise InputError(p, None, "file not found")
+    if not p.is_file():
+        raise InputError(p, None, "not a file")
+    digest = file_digest(p)
+    if fmt == "auto":
+        fmt = _detect_format(p, mapping)
+    if fmt == "fhir":
+        return _read_fhir(p, digest)
+    if fmt == "noshow-kaggle":
+        frame = _read_table(
+            p, "csv" if p.suffix.lower() not in (".xlsx", ".xls", ".parquet", ".pq") else _ext_format(p), None
+        )
+        return _kaggle(frame, p, digest)
+    frame = _read_table(p, fmt, mapping)
+    if mapping is None and all(c in frame.columns for c in NOSHOW_KAGGLE_COLUMNS):
+        return _kaggle(frame, p, digest)
+    return _apply_mapping(frame, p, fmt, digest, mapping or IDENTITY)
+
+
+def _ext_format(p: Path) -> str:
+    ext = p.suffix.lower()
+    if ext in (".xlsx", ".xlsm", ".xls"):
+        return "excel"
+    if ext in (".parquet", ".pq"):
+        return "parquet"
+    if ext in (".json", ".ndjson"):
+        return "fhir"
+    return "csv"
+
+
+def _detect_format(p: Path, mapping: Mapping | None) -> str:
+    if mapping is not None and mapping.format is not None:
+        return mapping.format
+    fmt = _ext_format(p)
+    if fmt == "csv" and mapping is None:
+        with p.open("r", encoding="utf-8-sig", errors="replace") as fh:
+            header = [c.strip().strip('"') for c in fh.readline().strip().split(",")]
+        if all(c in header for c in NOSHOW_KAGGLE_COLUMNS):
+            return "noshow-kaggle"
+    return fmt
+
+
+def _read_table(p: Path, fmt: str, mapping: Mapping | None) -> pd.DataFrame:
+    """The file as a frame of text cells (Parquet keeps real timestamp columns as they are)."""
+    try:
+        if fmt == "csv":
+            df = pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        elif fmt == "excel":
+            sheet = mapping.sheet if mapping is not None and mapping.sheet is not None else 0
+            df = pd.read_excel(p, sheet_name=sheet, dtype=str, keep_default_na=False)
+        elif fmt == "parquet":
+            df = pd.read_parquet(p)
+            for c in df.columns:
+                if not pd.api.types.is_datetime64_any_dtype(df[c]):
+                    df[c] = df[c].map(
+                        lambda v: "" if v is None or (isinstance(v, float) and v != v) else str(v)
+                    )
+        else:  # pragma: no cover - guarded by FORMATS
+            raise InputError(p, None, f"format {fmt!r} cannot be read as a table")
+    except InputError:
+        raise
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+        raise InputError(p, None, f"not a readable {fmt} file ({e.__class__.__name__})") from None
+    except ValueError as e:  # e.g. an unknown Excel sheet
+        raise InputError(p, None, f"not a readable {fmt} file: {str(e).splitlines()[0]}") from None
+    except Exception as e:  # openpyxl / pyarrow raise their own types on corrupt files
+        raise InputError(p, None, f"not a readable {fmt} file ({e.__class__.__name__})") from None
+    df.columns = [str(c).strip() for c in df.columns]
+    return df
+
+
+def _line_numbers(n: int, fmt: str) -> pd.Series:
+    # header is line 1 (CSV, Excel); Parquet rows count from 1
+    return pd.Series(range(2, n + 2) if fmt in ("csv", "excel") else range(1, n + 1), dtype="int64")
+
+
+def _apply_mapping(df: pd.DataFrame, p: Path, fmt: str, digest: str, mapping: Mapping) -> RawTable:
+    cols: Columns = mapping.columns
+    wanted = {f: src for f, src in cols.model_dump().items() if src is not None}
+    required = ("appointment_id", "patient_id", "start_at", "status")
+    missing = [f for f in required if wanted[f] not in df.columns]
+    if missing:
+        f = missing[0]
+        hint = "" if mapping is not IDENTITY else " (give --mapping MAP.yaml to name the file's columns)"
+        raise InputError(p, f"column {wanted[f]}", f"missing column for {f}{hint}")
+    out = pd.DataFrame({"line": _line_numbers(len(df), fmt)})
+    for f, src in wanted.items():
+        if src in df.columns:
+            out[f] = df[src].reset_index(drop=True)
+        elif mapping is not IDENTITY:
+            raise InputError(
+                p, f"column {src}", f"mapping names column {src!r} for {f}, but the file has no such column"
+            )
+    rc = mapping.recode
+    for f, table in (("provider", rc.provider), ("appointment_type", rc.appointment_type)):
+        if table and f in out.columns:
+            out[f] = out[f].map(lambda v, t=table: t.get(str(v).strip(), v))
+    location = "row" if fmt == "parquet" else "line"
+    return RawTable(out, p, fmt, digest, location=location, mapping=mapping)
+
+
+def _kaggle(df: pd.DataFrame, p: Path, digest: str) -> RawTable:
+    missing = [c for c in NOSHOW_KAGGLE_COLUMNS if c not in df.columns]
+    if missing:
+        raise InputError(p, f"column {missing[0]}", "missing column of the noshow-kaggle layout")
+    out = pd.DataFrame(
+        {
+            "line": _line_numbers(len(df), "csv"),
+            "appointment_id": df["AppointmentID"].to_numpy(),
+            "patient_id": df["PatientId"].to_numpy(),
+            "scheduled_at": df["ScheduledDay"].to_numpy(),
+            "start_at": df["AppointmentDay"].to_numpy(),
+            "status": df["No-show"].to_numpy(),
+            "age": df["Age"].to_numpy(),
+            "sex": df["Gender"].to_numpy(),
+            "reminder": df["SMS_received"].to_numpy(),
+        }
+    )
+    for src, name in KAGGLE_FLAGS.items():
+        out[name] = df[src].to_numpy()
+    # Neighbourhood is deliberately dropped: a small area is a quasi-identifier and not needed.
+    return RawTable(out, p, "noshow-kaggle", digest, status_kind="noshow-yes-no")
+
+
+# ---------------------------------------------------------------------------------------------
+# FHIR R4 Bundles of Appointment resources
+
+
+def _read_fhir(p: Path, digest: str) -> RawTable:
+    from fhir.resources.R4B.appointment import Appointment  # R4B's Appointment is R4's
+    from pydantic import ValidationError
+
+    try:
+        doc = json.loads(p.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        line = getattr(e, "lineno", None)
+        raise InputError(p, None, "not valid JSON", line=line) from None
+    if not isinstance(doc, dict) or doc.get("resourceType") != "Bundle":
+        raise InputError(p, None, "expected a FHIR Bundle (resourceType: Bundle) of Appointment resources")
+    entries = doc.get("entry") or []
+    if not isinstance(entries, list):
+        raise InputError(p, "entry", "expected a list of bundle entries")
+    rows: list[dict] = []
+    bad: list[tuple[int, str]] = []
+    for i, entry in enumerate(entries, start=1):
+        res = entry.get("resource") if isinstance(entry, dict) else None
+        if not isinstance(res, dict) or res.get("resourceType") != "Appointment":
+            continue  # Patients, Practitioners … travel in the same bundles; only appointments count
+        try:
+            appt = Appointment.model_validate({k: v for k, v in res.items() if k != "resourceType"})
+        except ValidationError as e:
+            err = e.errors(include_url=False)[0]
+            where = ".".join(str(x) for x in err["loc"] if not str(x).startswith("function"))
+            bad.append((i, f"not a valid FHIR Appointment ({where}: {err['type']})"))
+            continue
+        rows.append(_fhir_row(appt, i))
+    columns = [
+        "line",
+        "appointment_id",
+        "patient_id",
+        "provider",
+        "appointment_type",
+        "scheduled_at",
+        "start_at",
+        "end_at",
+        "status",
+    ]
+    frame = pd.DataFrame(rows, columns=columns)
+    return RawTable(frame, p, "fhir", digest, location="entry", pre_bad=bad)
+
+
+def _fhir_row(appt, entry: int) -> dict:
+    patient = provider = ""
+    for part in appt.participant or []:
+        ref = (part.actor.reference or "") if part.actor is not None else ""
+        kind, _, ident = ref.partition("/")
+        if kind == "Patient" and not patient:
+            patient = ident
+        elif kind in ("Practitioner", "PractitionerRole") and not provider:
+            provider = ident
+    appt_type = ""
+    for concept in [appt.appointmentType, *(appt.serviceType or [])]:
+        if concept is not None and concept.coding:
+            appt_type = concept.coding[0].code or ""
+            if appt_type:
+                break
+    ident = appt.id or (appt.identifier[0].value if appt.identifier else "") or ""
+    return {
+        "line": entry,
+        "appointment_id": ident,
+        "patient_id": patient,
+        "provider": provider,
+        "appointment_type": appt_type,
+        "scheduled_at": appt.created.isoformat() if appt.created else "",
+        "start_at": appt.start.isoformat() if appt.start else "",
+        "end_at": appt.end.isoformat() if appt.end else "",
+        "status": appt.status or "",
+    }

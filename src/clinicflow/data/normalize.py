@@ -1,0 +1,338 @@
+"""Validate, normalize and pseudonymize a raw history table into store rows.
+
+All checks are vectorized (a 110,000-row export is checked in well under a second) and each bad
+row gets the *first* reason it fails, with its line number. Odd data — a negative age, an
+appointment dated before it was booked, a status nobody mapped — is a bad row, never silently
+kept: it either stops the import (the default) or goes to the quarantine table with its reason
+(``--skip-bad-rows``). Reasons never quote an identifier.
+
+Raw identifiers leave this module only as keyed pseudonyms (:mod:`clinicflow.data.pseudonym`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from .importers import FLAG_FIELDS, RawTable
+from .mapping import NOT_OUTCOMES, normalize_status
+from .pseudonym import Pseudonymizer
+
+TIMESTAMP_FIELDS = ("checkin_at", "roomed_at", "provider_start_at", "provider_end_at", "checkout_at")
+
+#: Columns of the ``appointments`` table, in order (see :mod:`clinicflow.data.store`).
+STORE_COLUMNS = (
+    "appointment_ref",
+    "row_hash",
+    "patient_ref",
+    "provider",
+    "appointment_type",
+    "scheduled_at",
+    "appt_date",
+    "start_at",
+    "end_at",
+    "status",
+    *TIMESTAMP_FIELDS,
+    "age",
+    "age_band",
+    "sex",
+    "reminder",
+    *FLAG_FIELDS,
+    "source_line",
+)
+#: Fields that define an appointment's content (its row hash); the line it came from does not.
+HASHED = tuple(c for c in STORE_COLUMNS if c not in ("row_hash", "source_line"))
+
+AGE_BANDS = (
+    (0, 17, "0-17"),
+    (18, 29, "18-29"),
+    (30, 44, "30-44"),
+    (45, 64, "45-64"),
+    (65, 79, "65-79"),
+    (80, 200, "80+"),
+)
+_TRUE = {"1", "y", "yes", "true", "t", "sent", "x"}
+_FALSE = {"0", "n", "no", "false", "f", "not sent", "none"}
+
+
+@dataclass
+class Batch:
+    """A file's rows ready for the store, and the rows that are not."""
+
+    good: pd.DataFrame  # STORE_COLUMNS
+    bad: pd.DataFrame  # line, reason
+    rows_read: int
+    duplicates_in_file: int
+    location: str
+
+
+def age_band(age: pd.Series) -> pd.Series:
+    out = pd.Series(pd.NA, index=age.index, dtype="string")
+    for lo, hi, label in AGE_BANDS:
+        out[(age >= lo) & (age <= hi)] = label
+    return out
+
+
+def _text(s: pd.Series | None, n: int) -> pd.Series:
+    if s is None:
+        return pd.Series([""] * n, dtype="string")
+    return s.astype("string").fillna("").str.strip().reset_index(drop=True)
+
+
+def parse_datetimes(s: pd.Series | None, n: int, fmt: str | None = None, dayfirst: bool = False):
+    """Parse a column of date/times to naive wall-clock timestamps.
+
+    Returns ``(values, bad)`` where ``bad`` marks non-empty cells that are not a date/time. An
+    offset (``Z``, ``-06:00``) is dropped *after* reading the wall-clock time it qualifies: the
+    clinic's hours are local, and converting to UTC would move a 09:00 visit to 15:00.
+    """
+    if s is None:
+        return pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns]"), np.zeros(n, bool)
+    s = s.reset_index(drop=True)
+    if pd.api.types.is_datetime64_any_dtype(s):
+        if getattr(s.dt, "tz", None) is not None:
+            s = s.dt.tz_localize(None)
+        return s.astype("datetime64[ns]"), np.zeros(n, bool)
+    text = _text(s, n)
+    empty = (text == "").to_numpy()
+    vals = text.where(~pd.Series(empty))
+    parsed = None
+    try:
+        parsed = pd.to_datetime(vals, format=fmt or "ISO8601", errors="coerce", dayfirst=dayfirst)
+        if getattr(parsed.dt, "tz", None) is not None:
+            parsed = parsed.dt.tz_localize(None)
+    except (ValueError, TypeError):  # mixed offsets in one column
+        parsed = None
+    if parsed is None:
+        parsed = pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns]")
+    parsed = parsed.astype("datetime64[ns]")
+    todo = np.flatnonzero(parsed.isna().to_numpy() & ~empty)
+    if len(todo) and fmt is None:
+        fixed = [_parse_one(text.iat[i], dayfirst) for i in todo]
+        parsed.iloc[todo] = pd.to_datetime(pd.Series(fixed, dtype="object"), errors="coerce")
+    bad = parsed.isna().to_numpy() & ~empty
+    return parsed, bad
+
+
+def _parse_one(value: str, dayfirst: bool):
+    try:
+        return dt.datetime.fromisoformat(value).replace(tzinfo=None)
+    except ValueError:
+        pass
+    try:
+        ts = pd.to_datetime(value, dayfirst=dayfirst)
+    except (ValueError, TypeError, OverflowError):
+        return None
+    return ts.tz_localize(None).to_pydatetime() if ts.tzinfo is not None else ts.to_pydatetime()
+
+
+class _Reasons:
+    """The first failing reason of each row."""
+
+    def __init__(self, n: int):
+        self.reason = np.full(n, "", dtype=object)
+
+    def add(self, mask: np.ndarray, reason) -> None:
+        mask = np.asarray(mask, bool) & (self.reason == "")
+        if not mask.any():
+            return
+        if callable(reason):
+            idx = np.flatnonzero(mask)
+            self.reason[idx] = [reason(i) for i in idx]
+        else:
+            self.reason[mask] = reason
+
+    @property
+    def bad(self) -> np.ndarray:
+        return self.reason != ""
+
+
+def _short(v: object) -> str:
+    s = str(v)
+    return repr(s if len(s) <= 30 else s[:27] + "...")
+
+
+def normalize(raw: RawTable, pseudo: Pseudonymizer) -> Batch:
+    """Check every row of ``raw`` and turn the good ones into store rows."""
+    df = raw.frame.reset_index(drop=True)
+    n = len(df)
+    m = raw.mapping
+    why = _Reasons(n)
+    col = df.get
+
+    appt_id = _text(col("appointment_id"), n)
+    patient_id = _text(col("patient_id"), n)
+    why.add((appt_id == "").to_numpy(), "missing appointment id")
+    why.add((patient_id == "").to_numpy(), "missing patient id")
+
+    start, bad_start = parse_datetimes(col("start_at"), n, m.datetime_format, m.dayfirst)
+    why.add(start.isna().to_numpy() & ~bad_start, "missing appointment start")
+    why.add(bad_start, lambda i: f"start_at: not a date/time: {_short(df['start_at'].iat[i])}")
+    parsed: dict[str, pd.Series] = {}
+    for f in ("scheduled_at", "end_at", *TIMESTAMP_FIELDS):
+        parsed[f], _bad = parse_datetimes(col(f), n, m.datetime_format, m.dayfirst)
+        why.add(_bad, lambda i, f=f: f"{f}: not a date/time: {_short(df[f].iat[i])}")
+
+    # outcome
+    status_raw = _text(col("status"), n)
+    if raw.status_kind == "noshow-yes-no":
+        low = status_raw.str.lower()
+        status = pd.Series(
+            np.where(low == "yes", "no_show", np.where(low == "no", "attended", "")), dtype="string"
+        )
+        why.add(
+            (status == "").to_numpy(),
+            lambda i: f"No-show: expected Yes or No, got {_short(status_raw.iat[i])}",
+        )
+    else:
+        table = m.status_table()
+        keys = status_raw.map(normalize_status)
+        status = keys.map(table).astype("string").fillna("")
+        not_outcome = keys.isin([normalize_status(s) for s in NOT_OUTCOMES]).to_numpy()
+        why.add((status_raw == "").to_numpy(), "missing status")
+        why.add(
+            not_outcome,
+            lambda i: (
+                f"status {_short(status_raw.iat[i])} is not an outcome (the appointment has not happened)"
+            ),
+        )
+        why.add(
+            (status == "").to_numpy(),
+            lambda i: (
+                f"unknown status {_short(status_raw.iat[i])} (map it under statuses: in a mapping file)"
+            ),
+        )
+
+    # age
+    age_txt = _text(col("age"), n)
+    age_num = pd.to_numeric(age_txt.where(age_txt != ""), errors="coerce")
+    why.add(
+        (age_txt != "").to_numpy() & (age_num.isna() | (age_num % 1 != 0)).to_numpy(),
+        lambda i: f"age: expected a whole number, got {_short(age_txt.iat[i])}",
+    )
+    why.add((age_num < 0).fillna(False).to_numpy(), lambda i: f"negative age {int(age_num.iat[i])}")
+    why.add((age_num > 120).fillna(False).to_numpy(), lambda i: f"age {int(age_num.iat[i])} above 120")
+    age = age_num.where(age_num % 1 == 0).astype("Int64")
+    bands = age_band(age)
+    if col("age_band") is not None:
+        given = _text(col("age_band"), n)
+        bands = bands.fillna(given.where(given != "")).astype("string")
+
+    # chronology
+    appt_date = start.dt.normalize()
+    sched = parsed["scheduled_at"]
+    why.add(
+        (appt_date < sched.dt.normalize()).fillna(False).to_numpy(), "appointment dated before it was booked"
+    )
+    why.add((parsed["end_at"] < start).fillna(False).to_numpy(), "end_at before start_at")
+    why.add(
+        (parsed["provider_end_at"] < parsed["provider_start_at"]).fillna(False).to_numpy(),
+        "provider_end_at before provider_start_at",
+    )
+    # A file where every start is at midnight carries dates only (the public no-show layout):
+    # the hour is unknown, not 00:00.
+    has_time = bool(((start - appt_date).dt.total_seconds().fillna(0) != 0).any())
+
+    reminder_txt = _text(col("reminder"), n).str.lower()
+    reminder = pd.Series(pd.NA, index=range(n), dtype="boolean")
+    reminder[reminder_txt.isin(_TRUE).to_numpy()] = True
+    reminder[reminder_txt.isin(_FALSE).to_numpy()] = False
+    why.add(
+        ((reminder_txt != "") & reminder.isna()).to_numpy(),
+        lambda i: f"reminder: expected yes/no, got {_short(reminder_txt.iat[i])}",
+    )
+
+    sex_txt = _text(col("sex"), n).str.upper().str[:1]
+    sex_code = np.where(sex_txt.isin(["F", "W"]), "F", np.where(sex_txt == "M", "M", "other"))
+    sex = pd.Series(sex_code, dtype="string").where(~sex_txt.isin(["", "U"]))
+
+    flags: dict[str, pd.Series] = {}
+    for f in FLAG_FIELDS:
+        t = _text(col(f), n)
+        v = pd.to_numeric(t.where(t != ""), errors="coerce")
+        why.add(
+            ((t != "") & (v.isna() | (v % 1 != 0) | (v < 0))).to_numpy(),
+            lambda i, f=f, t=t: f"{f}: expected 0, 1, 2 …, got {_short(t.iat[i])}",
+        )
+        flags[f] = v.where(v % 1 == 0).astype("Int16")
+
+    out = pd.DataFrame(
+        {
+            "appointment_ref": pd.Series(pseudo.appointments(appt_id), dtype="string"),
+            "patient_ref": pd.Series(pseudo.patients(patient_id), dtype="string"),
+            "provider": _text(col("provider"), n).replace("", pd.NA),
+            "appointment_type": _text(col("appointment_type"), n).replace("", pd.NA),
+            "scheduled_at": sched,
+            "appt_date": appt_date,
+            "start_at": start if has_time else pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns]"),
+            "end_at": parsed["end_at"],
+            "status": status,
+            **{f: parsed[f] for f in TIMESTAMP_FIELDS},
+            "age": age,
+            "age_band": bands,
+            "sex": sex,
+            "reminder": reminder,
+            **flags,
+            "source_line": df["line"].astype("int64").to_numpy(),
+        }
+    )
+    del appt_id, patient_id  # raw identifiers go no further
+    out["row_hash"] = row_hashes(out)
+
+    # the same appointment twice in one file: identical rows are one row; differing rows are bad
+    dup = out["appointment_ref"].duplicated(keep=False).to_numpy() & ~why.bad
+    duplicates_in_file = 0
+    if dup.any():
+        sub = out.loc[dup, ["appointment_ref", "row_hash", "source_line"]]
+        variants = sub.groupby("appointment_ref")["row_hash"].transform("nunique")
+        conflict = sub.index[(variants > 1).to_numpy()]
+        group_lines = sub.groupby("appointment_ref")["source_line"].agg(list).to_dict()
+        refs, src = out["appointment_ref"], out["source_line"]
+
+        def _other_line(i: int) -> int:
+            return next(x for x in group_lines[refs.iat[i]] if x != src.iat[i])
+
+        mask = np.zeros(n, bool)
+        mask[conflict] = True
+        why.add(
+            mask,
+            lambda i: (
+                f"appointment id repeated with different data (also at {raw.location} {_other_line(i)})"
+            ),
+        )
+        same = sub.index[(variants == 1).to_numpy()]
+        repeat = out.loc[same, "appointment_ref"].duplicated(keep="first")
+        drop = np.zeros(n, bool)
+        drop[same[repeat.to_numpy()]] = True
+        duplicates_in_file = int(drop.sum())
+    else:
+        drop = np.zeros(n, bool)
+
+    bad_mask = why.bad
+    bad = pd.DataFrame({"line": out["source_line"][bad_mask].to_numpy(), "reason": why.reason[bad_mask]})
+    if raw.pre_bad:
+        bad = pd.concat([pd.DataFrame(raw.pre_bad, columns=["line", "reason"]), bad], ignore_index=True)
+        bad = bad.sort_values("line", kind="stable").reset_index(drop=True)
+    good = out.loc[~bad_mask & ~drop, list(STORE_COLUMNS)].reset_index(drop=True)
+    return Batch(good, bad, n + len(raw.pre_bad), duplicates_in_file, raw.location)
+
+
+def row_hashes(frame: pd.DataFrame) -> list[str]:
+    """SHA-256 of each row's content (pseudonyms, not identifiers, so the hash reveals nothing).
+
+    Computed by an in-memory DuckDB (vectorized, ~20x faster than hashing row by row in Python);
+    every value is rendered by DuckDB's own casts, so the text hashed does not depend on the
+    source file's spelling of a date.
+    """
+    con = duckdb.connect()
+    try:
+        con.register("f", pa.Table.from_pandas(frame[list(HASHED)], preserve_index=False))
+        expr = " || chr(31) || ".join(f"coalesce(CAST({c} AS VARCHAR), '')" for c in HASHED)
+        return [r[0] for r in con.execute(f"SELECT sha256({expr}) FROM f").fetchall()]
+    finally:
+        con.close()

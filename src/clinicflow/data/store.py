@@ -1,0 +1,339 @@
+"""The history store: an embedded DuckDB database of pseudonymized appointments.
+
+Loads are **atomic**: a file is read and checked in full before the database is opened, and
+every write of one import (appointments, quarantine rows, the import record) happens inside one
+transaction, so a bad file, an error or a killed process leaves the store exactly as it was
+(DuckDB's write-ahead log only replays committed transactions).
+
+Loads are **idempotent**: a file whose SHA-256 digest was already imported is recognized at
+once; otherwise each row's content hash decides — an appointment already stored with the same
+content is left alone, one whose content changed (a later export of the same appointment, say
+"booked" → "fulfilled") replaces it, and only new appointments are added.
+
+**No raw identifier** is ever written: patients and appointments are keyed pseudonyms, the
+store records only the key's fingerprint, and quarantine rows keep the line and the reason, not
+the row's content.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from ..errors import InputError
+from .importers import FLAG_FIELDS, read_history
+from .mapping import Mapping
+from .normalize import STORE_COLUMNS, TIMESTAMP_FIELDS, Batch, normalize
+from .pseudonym import Pseudonymizer, load_or_create_key
+
+SCHEMA_VERSION = "1"
+DEFAULT_DB = "clinicflow.duckdb"
+
+SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS meta (key VARCHAR, value VARCHAR);
+CREATE TABLE IF NOT EXISTS imports (
+    import_id INTEGER, file_name VARCHAR, file_digest VARCHAR, format VARCHAR,
+    imported_at TIMESTAMP, rows_read INTEGER, rows_added INTEGER, rows_updated INTEGER,
+    rows_unchanged INTEGER, rows_quarantined INTEGER, duplicates_in_file INTEGER
+);
+CREATE TABLE IF NOT EXISTS appointments (
+    appointment_ref VARCHAR NOT NULL, row_hash VARCHAR NOT NULL, patient_ref VARCHAR NOT NULL,
+    provider VARCHAR, appointment_type VARCHAR,
+    scheduled_at TIMESTAMP, appt_date DATE NOT NULL, start_at TIMESTAMP, end_at TIMESTAMP,
+    status VARCHAR NOT NULL,
+    {", ".join(f"{f} TIMESTAMP" for f in TIMESTAMP_FIELDS)},
+    age SMALLINT, age_band VARCHAR, sex VARCHAR, reminder BOOLEAN,
+    {", ".join(f"{f} SMALLINT" for f in FLAG_FIELDS)},
+    source_line BIGINT, import_id INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS quarantine (
+    import_id INTEGER, location VARCHAR, line BIGINT, reason VARCHAR
+);
+"""
+
+
+class BadRowsError(InputError):
+    """A file with bad rows, rejected whole. ``bad`` lists every (line, reason)."""
+
+    def __init__(self, file: Path, bad: pd.DataFrame, location: str):
+        self.bad = bad
+        first = bad.iloc[0]
+        others = bad["line"].iloc[1:6].tolist()
+        more = len(bad) - 1
+        msg = str(first["reason"])
+        if more:
+            msg += f" (and {more} more bad row{'s' if more > 1 else ''}, at {location} " + ", ".join(
+                map(str, others)
+            )
+            msg += " …)" if more > len(others) else ")"
+        msg += "; nothing was imported (--skip-bad-rows loads the good rows and quarantines the rest)"
+        n = int(first["line"])
+        if location == "line":  # file:line: reason
+            super().__init__(file, None, msg, line=n)
+        else:  # file: entry 3: reason
+            super().__init__(file, f"{location} {n}", msg)
+
+
+@dataclass
+class ImportResult:
+    """What one import did (safe to print: counts only)."""
+
+    file: str
+    format: str
+    import_id: int | None
+    rows_read: int
+    rows_added: int = 0
+    rows_updated: int = 0
+    rows_unchanged: int = 0
+    rows_quarantined: int = 0
+    duplicates_in_file: int = 0
+    already_imported: bool = False
+    bad_reasons: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the store; a store locked by another process is a one-line error."""
+    p = Path(path)
+    if read_only and not p.exists():
+        raise InputError(
+            p, None, "no history store here (run 'clinicflow history import FILE --db PATH' first)"
+        )
+    try:
+        con = duckdb.connect(str(p), read_only=read_only)
+    except duckdb.IOException as e:
+        text = str(e)
+        if "lock" in text.lower():
+            raise InputError(p, None, "the history store is in use by another process") from None
+        raise InputError(p, None, f"cannot open the history store ({text.splitlines()[0][:120]})") from None
+    except duckdb.Error as e:
+        raise InputError(p, None, f"not a clinicflow history store ({e.__class__.__name__})") from None
+    return con
+
+
+@contextlib.contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Everything inside commits together or not at all (any exception rolls back)."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+def _one(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None):
+    """The first row of a query, or None (fetching everything so the connection is free again)."""
+    rows = con.execute(sql, params or []).fetchall()
+    return rows[0] if rows else None
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(SCHEMA)
+    version = _one(con, "SELECT value FROM meta WHERE key = 'schema_version'")
+    if version is None:
+        con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
+
+
+def _check_key(con: duckdb.DuckDBPyConnection, db: Path, pseudo: Pseudonymizer) -> None:
+    row = _one(con, "SELECT value FROM meta WHERE key = 'key_fingerprint'")
+    if row is None:
+        con.execute("INSERT INTO meta VALUES ('key_fingerprint', ?)", [pseudo.fingerprint])
+    elif row[0] != pseudo.fingerprint:
+        raise InputError(
+            db,
+            None,
+            "this store was built with a different pseudonymization key; import with the same "
+            "--key-file (or CLINICFLOW_KEY_FILE) so each patient keeps one reference",
+        )
+
+
+def import_history(
+    file: str | Path,
+    db: str | Path = DEFAULT_DB,
+    fmt: str = "auto",
+    mapping: Mapping | None = None,
+    key_file: str | Path | None = None,
+    skip_bad_rows: bool = False,
+    on_stage: Callable[[str], None] | None = None,
+) -> ImportResult:
+    """Read, check, pseudonymize and load one file into the store, atomically.
+
+    Raises :class:`BadRowsError` (and leaves the store untouched — not even created) when the file
+    has bad rows and ``skip_bad_rows`` is false.
+    """
+    stage = on_stage or (lambda _s: None)
+    stage("reading")
+    raw = read_history(file, fmt, mapping)
+    pseudo = Pseudonymizer(load_or_create_key(key_file))
+    seen = _seen_digest(Path(db), raw.digest, pseudo)
+    if seen is not None:  # the same bytes again: nothing to check, nothing to add
+        return ImportResult(raw.file.name, raw.format, seen, len(raw.frame), already_imported=True)
+    stage("checking")
+    batch = normalize(raw, pseudo)
+    if len(batch.bad) and not skip_bad_rows:
+        raise BadRowsError(raw.file, batch.bad, batch.location)
+    stage("loading")
+    created = not Path(db).exists()
+    con = connect(db)
+    try:
+        return _load(con, Path(db), raw.file, raw.format, raw.digest, batch, pseudo)
+    except BaseException:
+        if created:  # a store this import created and could not fill is not left behind, empty
+            con.close()
+            for leftover in (Path(db), Path(f"{db}.wal")):
+                leftover.unlink(missing_ok=True)
+        raise
+    finally:
+        con.close()
+
+
+def _seen_digest(db: Path, digest: str, pseudo: Pseudonymizer) -> int | None:
+    """The import id of an earlier load of the same file with the same key, if any (a read-only
+    peek; the authoritative check is repeated inside the load's transaction)."""
+    if not db.exists():
+        return None
+    try:
+        con = duckdb.connect(str(db), read_only=True)
+    except duckdb.Error:
+        return None  # locked or unreadable: the full path reports it properly
+    try:
+        tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        if not {"imports", "meta"} <= tables:
+            return None
+        key = _one(con, "SELECT value FROM meta WHERE key = 'key_fingerprint'")
+        if key is None or key[0] != pseudo.fingerprint:
+            return None
+        row = _one(con, "SELECT min(import_id) FROM imports WHERE file_digest = ?", [digest])
+        return int(row[0]) if row and row[0] is not None else None
+    finally:
+        con.close()
+
+
+def _load(
+    con, db: Path, file: Path, fmt: str, digest: str, batch: Batch, pseudo: Pseudonymizer
+) -> ImportResult:
+    result = ImportResult(file.name, fmt, None, batch.rows_read, duplicates_in_file=batch.duplicates_in_file)
+    result.bad_reasons = _reason_counts(batch.bad)
+    with transaction(con):
+        ensure_schema(con)
+        _check_key(con, db, pseudo)
+        seen = _one(
+            con, "SELECT import_id FROM imports WHERE file_digest = ? ORDER BY import_id LIMIT 1", [digest]
+        )
+        if seen is not None:
+            result.import_id, result.already_imported = int(seen[0]), True
+            result.rows_unchanged = len(batch.good)
+            result.bad_reasons = {}
+            return result
+        import_id = int(_one(con, "SELECT coalesce(max(import_id), 0) + 1 FROM imports")[0])
+        result.import_id = import_id
+        _write_appointments(con, batch.good, import_id, result)
+        _write_quarantine(con, batch.bad, batch.location, import_id)
+        result.rows_quarantined = len(batch.bad)
+        _record_import(con, file, fmt, digest, import_id, result)
+    con.execute("CHECKPOINT")
+    return result
+
+
+def _reason_counts(bad: pd.DataFrame) -> dict[str, int]:
+    """Bad rows counted by kind of reason (the text before any quoted value)."""
+    kinds = bad["reason"].astype(str).str.replace(r"\s*['(].*$", "", regex=True)
+    return {k: int(v) for k, v in kinds.value_counts().items()}
+
+
+def _write_appointments(con, good: pd.DataFrame, import_id: int, result: ImportResult) -> None:
+    table = pa.Table.from_pandas(good, preserve_index=False)
+    con.register("incoming", table)
+    try:
+        con.execute(
+            """CREATE TEMP TABLE incoming_state AS
+               SELECT i.appointment_ref,
+                      CASE WHEN a.appointment_ref IS NULL THEN 'new'
+                           WHEN a.row_hash = i.row_hash THEN 'same' ELSE 'changed' END AS state
+               FROM incoming i LEFT JOIN appointments a USING (appointment_ref)"""
+        )
+        counts = dict(con.execute("SELECT state, count(*) FROM incoming_state GROUP BY state").fetchall())
+        result.rows_added = int(counts.get("new", 0))
+        result.rows_updated = int(counts.get("changed", 0))
+        result.rows_unchanged = int(counts.get("same", 0))
+        if result.rows_updated:
+            con.execute(
+                "DELETE FROM appointments WHERE appointment_ref IN "
+                "(SELECT appointment_ref FROM incoming_state WHERE state = 'changed')"
+            )
+        cols = ", ".join(STORE_COLUMNS)
+        con.execute(
+            f"""INSERT INTO appointments ({cols}, import_id)
+                SELECT {", ".join("i." + c for c in STORE_COLUMNS)}, {import_id}
+                FROM incoming i JOIN incoming_state s USING (appointment_ref)
+                WHERE s.state <> 'same'"""
+        )
+    finally:
+        con.execute("DROP TABLE IF EXISTS incoming_state")
+        con.unregister("incoming")
+
+
+def _write_quarantine(con, bad: pd.DataFrame, location: str, import_id: int) -> None:
+    if not len(bad):
+        return
+    q = pd.DataFrame(
+        {
+            "import_id": import_id,
+            "location": location,
+            "line": bad["line"].astype("int64"),
+            "reason": bad["reason"].astype(str),
+        }
+    )
+    con.register("bad_rows", pa.Table.from_pandas(q, preserve_index=False))
+    try:
+        con.execute("INSERT INTO quarantine SELECT import_id, location, line, reason FROM bad_rows")
+    finally:
+        con.unregister("bad_rows")
+
+
+def _record_import(con, file: Path, fmt: str, digest: str, import_id: int, r: ImportResult) -> None:
+    con.execute(
+        "INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            import_id,
+            file.name,
+            digest,
+            fmt,
+            dt.datetime.now(dt.UTC).replace(tzinfo=None),
+            r.rows_read,
+            r.rows_added,
+            r.rows_updated,
+            r.rows_unchanged,
+            r.rows_quarantined,
+            r.duplicates_in_file,
+        ],
+    )
+
+
+def load_appointments(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every stored appointment (pseudonymized), ordered by date."""
+    return con.execute("SELECT * FROM appointments ORDER BY appt_date, start_at, appointment_ref").df()
+
+
+def open_store(db: str | Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to an existing store with at least one appointment."""
+    con = connect(db, read_only=True)
+    tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    if "appointments" not in tables:
+        con.close()
+        raise InputError(db, None, "not a clinicflow history store (no appointments table)")
+    if _one(con, "SELECT count(*) FROM appointments")[0] == 0:
+        con.close()
+        raise InputError(db, None, "the history store holds no appointments yet")
+    return con

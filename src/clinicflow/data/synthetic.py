@@ -1,0 +1,350 @@
+"""Synthetic appointment histories: realistic enough to test and demo the analytics, and no real
+patient anywhere.
+
+No-show behaviour follows the effects the literature reports consistently (Dantas et al., Health
+Policy 2018, a review of 105 studies; the public Brazilian no-show dataset): the longer the lead
+time the more no-shows; young adults miss more than older patients; reminders help; Mondays,
+Fridays and Saturdays are worse; and a patient who missed before tends to miss again — both
+through a persistent patient propensity and a direct effect of each earlier no-show. Each
+appointment's probability is a logistic function of these effects; the generator keeps it (as
+``true_prob``, and as ``known_prob`` without the unobservable patient propensity) so tests can
+check what a model recovers.
+
+Visit timestamps (check-in, rooming, provider start/end, checkout) are drawn for attended visits
+from each type's (and provider's) duration distribution, so duration fitting has a known answer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..domain.clock import WEEKDAYS
+from ..domain.distributions import Lognormal
+from ..domain.scenario import Scenario
+from ..streams import keyed_generator
+
+#: Effects on the log-odds of a no-show (relative to a 45–64-year-old, no reminder, Tue–Thu).
+AGE_EFFECT = {"0-17": -0.05, "18-29": 0.40, "30-44": 0.20, "45-64": 0.0, "65-79": -0.30, "80+": -0.15}
+WEEKDAY_EFFECT = {"mon": 0.18, "tue": 0.0, "wed": 0.0, "thu": 0.02, "fri": 0.12, "sat": 0.25, "sun": 0.25}
+LEAD_EFFECT = 0.32  # per log(1 + lead days)
+REMINDER_EFFECT = -0.40
+PRIOR_NO_SHOW_EFFECT = 0.45  # per earlier no-show, up to three
+PATIENT_SD = 0.7  # sd of the persistent patient propensity (log-odds)
+
+LAYOUTS = ("noshow-kaggle", "generic")
+
+GENERIC_COLUMNS = (
+    "appointment_id",
+    "patient_id",
+    "provider",
+    "appointment_type",
+    "scheduled_at",
+    "start_at",
+    "status",
+    "checkin_at",
+    "roomed_at",
+    "provider_start_at",
+    "provider_end_at",
+    "checkout_at",
+    "age",
+    "sex",
+    "reminder",
+)
+
+
+@dataclass(frozen=True)
+class _Type:
+    id: str
+    no_show: float
+    late_cancel: float
+    scheduled_min: int
+    duration: object
+    rooming_mean: float
+
+
+_DEFAULT_TYPES = (
+    _Type("new_patient", 0.22, 0.04, 40, Lognormal(mean=34, sd=12), 9),
+    _Type("follow_up", 0.15, 0.04, 20, Lognormal(mean=16, sd=6.5), 6),
+    _Type("annual_physical", 0.12, 0.05, 30, Lognormal(mean=27, sd=8), 8),
+    _Type("sick_visit", 0.09, 0.02, 20, Lognormal(mean=14, sd=5), 5),
+)
+_DEFAULT_PROVIDERS = {"dr_a": 1.0, "dr_b": 1.15, "np_c": 0.9}
+
+
+def _logit(p):
+    return np.log(p / (1 - p))
+
+
+def _age_band(age: np.ndarray) -> np.ndarray:
+    edges = np.array([18, 30, 45, 65, 80])
+    labels = np.array(list(AGE_EFFECT))
+    return labels[np.searchsorted(edges, age, side="right")]
+
+
+def generate_history(
+    n: int,
+    seed: int = 0,
+    start: dt.date = dt.date(2025, 1, 6),
+    weeks: int = 26,
+    scenario: Scenario | None = None,
+    cancellations: bool = True,
+) -> pd.DataFrame:
+    """``n`` appointments over ``weeks`` weeks from ``start`` (a Monday is best).
+
+    With a ``scenario``, appointment types, their no-show rates and durations, providers (and
+    their duration overrides) and open days come from it; otherwise a small family practice.
+    ``cancellations`` adds late and advance cancellations (the public layout has neither).
+    The frame carries raw synthetic identifiers, like a real export would, plus ``true_prob``.
+    """
+    rng = keyed_generator(np.random.SeedSequence(seed), "synthetic-history")
+    types, providers, sees, durations, days_open = _practice(scenario)
+
+    # patients: age, sex, attributes, persistent propensity, and how often they come
+    n_pat = max(1, int(n / 1.75))
+    age = np.clip(
+        np.where(rng.random(n_pat) < 0.2, rng.integers(0, 18, n_pat), rng.normal(47, 18, n_pat)), 0, 102
+    )
+    age = age.astype(int)
+    sex = np.where(rng.random(n_pat) < 0.64, "F", "M")
+    z = rng.normal(0, PATIENT_SD, n_pat)
+    older = age >= 45
+    hypertension = (rng.random(n_pat) < np.where(older, 0.38, 0.06)).astype(int)
+    diabetes = (rng.random(n_pat) < np.where(older, 0.14, 0.02)).astype(int)
+    alcoholism = (rng.random(n_pat) < 0.03).astype(int)
+    scholarship = (rng.random(n_pat) < 0.10).astype(int)
+    handicap = np.where(rng.random(n_pat) < 0.02, rng.integers(1, 5, n_pat), 0)
+    patient_ids = _unique_ids(rng, n_pat, 10**13, 10**14)
+    weight = rng.gamma(0.9, 1.0, n_pat)
+    pat = rng.choice(n_pat, n, p=weight / weight.sum())
+
+    # when: open days, weekday volumes, lead times
+    days = [start + dt.timedelta(days=d) for d in range(weeks * 7)]
+    days = [d for d in days if WEEKDAYS[d.weekday()] in days_open]
+    vol = np.array(
+        [
+            {"mon": 1.15, "tue": 1.1, "wed": 1.05, "thu": 1.0, "fri": 0.9}.get(WEEKDAYS[d.weekday()], 0.35)
+            for d in days
+        ]
+    )
+    day_idx = rng.choice(len(days), n, p=vol / vol.sum())
+    appt_date = np.array(days, dtype="datetime64[D]")[day_idx]
+    weekday = np.array([WEEKDAYS[d.weekday()] for d in days])[day_idx]
+    same_day = rng.random(n) < 0.3
+    lead = np.where(same_day, 0, np.minimum(np.round(rng.lognormal(np.log(9), 1.0, n)), 120)).astype(int)
+
+    # what, with whom, at what time
+    type_idx = rng.integers(0, len(types), n)
+    prov_idx = np.array([rng.choice(sees[t]) for t in type_idx]) if n else np.zeros(0, int)
+    slot = rng.integers(0, 26, n)  # 08:00 … 16:20 in 20-minute steps
+    start_min = 8 * 60 + 20 * slot
+    hour = start_min // 60
+    reminder = (lead >= 2) & (rng.random(n) < 0.65)
+
+    # the no-show probability, with each earlier no-show of the same patient counted in date order
+    t_rate = np.array([t.no_show for t in types])[type_idx]
+    band = _age_band(age[pat])
+    eta = (
+        _logit(np.clip(t_rate, 0.01, 0.9))
+        - 0.75  # centres the effects so the overall rate stays near the types' rates
+        + LEAD_EFFECT * np.log1p(lead)
+        + REMINDER_EFFECT * reminder
+        + np.vectorize(AGE_EFFECT.get)(band)
+        + np.vectorize(WEEKDAY_EFFECT.get)(weekday)
+        + np.where((hour < 9) | (hour >= 16), 0.15, 0.0)
+        + 0.15 * scholarship[pat]
+        + 0.15 * alcoholism[pat]
+        + z[pat]
+    )
+    u = rng.random(n)
+    order = np.lexsort((appt_date, pat))
+    no_show = np.zeros(n, bool)
+    prob = np.zeros(n)
+    known = np.zeros(n)  # the same without the unobservable patient propensity
+    prior = np.zeros(n, int)
+    prev_pat, count, pending, pending_day = -1, 0, 0, None
+    for i in order:
+        p, d = pat[i], appt_date[i]
+        if p != prev_pat:
+            prev_pat, count, pending, pending_day = p, 0, 0, d
+        elif d != pending_day:  # outcomes of earlier days become known
+            count += pending
+            pending, pending_day = 0, d
+        prior[i] = count
+        prob[i] = 1 / (1 + np.exp(-(eta[i] + PRIOR_NO_SHOW_EFFECT * min(count, 3))))
+        known[i] = 1 / (1 + np.exp(-(eta[i] - z[p] + PRIOR_NO_SHOW_EFFECT * min(count, 3))))
+        no_show[i] = u[i] < prob[i]
+        pending += int(no_show[i])
+
+    status = np.where(no_show, "no_show", "attended").astype(object)
+    if cancellations:
+        c = rng.random(n)
+        late = np.array([t.late_cancel for t in types])[type_idx]
+        status[~no_show & (c < late)] = "late_cancel"
+        status[~no_show & (c >= late) & (c < late + 0.06)] = "cancelled"
+
+    # booking time: a working-hours clock time, before the start on a same-day booking
+    sched_min = np.where(
+        lead == 0, np.maximum(7 * 60, start_min - rng.integers(15, 240, n)), rng.integers(7 * 60, 18 * 60, n)
+    )
+    frame = pd.DataFrame(
+        {
+            "appointment_id": _unique_ids(rng, n, 10**6, 10**7),
+            "patient_id": patient_ids[pat],
+            "provider": np.array(providers)[prov_idx],
+            "appointment_type": np.array([t.id for t in types])[type_idx],
+            "appt_date": appt_date,
+            "scheduled_at": (appt_date - lead.astype("timedelta64[D]")).astype("datetime64[m]")
+            + sched_min.astype("timedelta64[m]"),
+            "start_at": appt_date.astype("datetime64[m]") + start_min.astype("timedelta64[m]"),
+            "status": status,
+            "age": age[pat],
+            "sex": sex[pat],
+            "reminder": reminder,
+            "scholarship": scholarship[pat],
+            "hypertension": hypertension[pat],
+            "diabetes": diabetes[pat],
+            "alcoholism": alcoholism[pat],
+            "handicap": handicap[pat],
+            "neighbourhood": np.array([f"BAIRRO {k:02d}" for k in range(40)])[rng.integers(0, 40, n_pat)][
+                pat
+            ],
+            "lead_days": lead,
+            "prior_no_shows": prior,
+            "true_prob": prob,
+            "known_prob": known,
+        }
+    )
+    _add_timestamps(frame, rng, types, durations, type_idx, prov_idx)
+    return frame.sort_values(["appt_date", "start_at", "appointment_id"]).reset_index(drop=True)
+
+
+def _unique_ids(rng, n: int, lo: int, hi: int) -> np.ndarray:
+    ids = np.unique(rng.integers(lo, hi, n + n // 10 + 10))
+    while len(ids) < n:  # pragma: no cover - astronomically unlikely
+        ids = np.unique(np.concatenate([ids, rng.integers(lo, hi, n)]))
+    return rng.permutation(ids)[:n].astype(str)
+
+
+def _practice(scenario: Scenario | None):
+    if scenario is None:
+        types = list(_DEFAULT_TYPES)
+        providers = list(_DEFAULT_PROVIDERS)
+        sees = [np.arange(len(providers))] * len(types)
+        durations = {(p, t.id): _scaled(t.duration, f) for p, f in _DEFAULT_PROVIDERS.items() for t in types}
+        return types, providers, sees, durations, ("mon", "tue", "wed", "thu", "fri")
+    types = [
+        _Type(
+            t.id,
+            t.no_show,
+            t.late_cancel,
+            t.scheduled_min,
+            t.duration,
+            t.rooming_min.mean if t.rooming_min is not None else 0.0,
+        )
+        for t in scenario.appointment_types
+    ]
+    providers = [p.id for p in scenario.providers]
+    sees = []
+    keep = []
+    for t in types:
+        idx = np.array([i for i, p in enumerate(scenario.providers) if t.id in p.appointment_types])
+        if len(idx):
+            sees.append(idx)
+            keep.append(t)
+    durations = {
+        (p.id, t.id): scenario.visit_duration(p.id, t.id)
+        for p in scenario.providers
+        for t in keep
+        if t.id in p.appointment_types
+    }
+    return keep, providers, sees, durations, tuple(scenario.clinic.days_open)
+
+
+def _scaled(d, factor: float):
+    return Lognormal(mean=d.mean * factor, sd=d.sd * factor)
+
+
+def _add_timestamps(frame, rng, types, durations, type_idx, prov_idx) -> None:
+    n = len(frame)
+    providers = frame["provider"].to_numpy()
+    dur = np.zeros(n)
+    for (p, t), d in durations.items():
+        tid = next(k for k, ty in enumerate(types) if ty.id == t)
+        mask = (providers == p) & (type_idx == tid)
+        if mask.any():
+            dur[mask] = d.sample(rng, int(mask.sum()))
+    rooming = np.array([t.rooming_mean for t in types])[type_idx] * rng.gamma(6.0, 1 / 6.0, n)
+    start = frame["start_at"].to_numpy().astype("datetime64[s]")
+    punct = np.clip(rng.normal(-8, 12, n), -45, 40)
+    checkin = start + (punct * 60).astype("timedelta64[s]")
+    roomed = np.maximum(checkin, start) + (rng.exponential(6, n) * 60).astype("timedelta64[s]")
+    p_start = roomed + (rooming * 60).astype("timedelta64[s]")
+    p_end = p_start + (dur * 60).astype("timedelta64[s]")
+    checkout = p_end + (rng.exponential(3, n) * 60).astype("timedelta64[s]")
+    came = (frame["status"] == "attended").to_numpy()
+    for name, values in (
+        ("checkin_at", checkin),
+        ("roomed_at", roomed),
+        ("provider_start_at", p_start),
+        ("provider_end_at", p_end),
+        ("checkout_at", checkout),
+    ):
+        frame[name] = pd.Series(values).where(came)
+    frame["true_duration"] = np.where(came, dur, np.nan)
+
+
+def to_noshow_kaggle(history: pd.DataFrame) -> pd.DataFrame:
+    """The public no-show dataset's layout (attended / no-show rows only, dates without times)."""
+    h = history[history["status"].isin(["attended", "no_show"])]
+    return pd.DataFrame(
+        {
+            "PatientId": h["patient_id"].to_numpy(),
+            "AppointmentID": h["appointment_id"].to_numpy(),
+            "Gender": h["sex"].to_numpy(),
+            "ScheduledDay": pd.to_datetime(h["scheduled_at"]).dt.strftime("%Y-%m-%dT%H:%M:%SZ").to_numpy(),
+            "AppointmentDay": pd.to_datetime(h["appt_date"]).dt.strftime("%Y-%m-%dT00:00:00Z").to_numpy(),
+            "Age": h["age"].to_numpy(),
+            "Neighbourhood": h["neighbourhood"].to_numpy(),
+            "Scholarship": h["scholarship"].to_numpy(),
+            "Hipertension": h["hypertension"].to_numpy(),
+            "Diabetes": h["diabetes"].to_numpy(),
+            "Alcoholism": h["alcoholism"].to_numpy(),
+            "Handcap": h["handicap"].to_numpy(),
+            "SMS_received": h["reminder"].astype(int).to_numpy(),
+            "No-show": np.where(h["status"] == "no_show", "Yes", "No"),
+        }
+    )
+
+
+def to_generic(history: pd.DataFrame) -> pd.DataFrame:
+    """clinicflow's own field names (imports without a mapping file), timestamps to the second."""
+    out = history[list(GENERIC_COLUMNS)].copy()
+    for c in (
+        "scheduled_at",
+        "start_at",
+        "checkin_at",
+        "roomed_at",
+        "provider_start_at",
+        "provider_end_at",
+        "checkout_at",
+    ):
+        out[c] = pd.to_datetime(out[c]).dt.strftime("%Y-%m-%dT%H:%M:%S").fillna("")
+    out["reminder"] = np.where(out["reminder"], "yes", "no")
+    return out
+
+
+def write_history(frame: pd.DataFrame, path: str | Path) -> None:
+    """Write a layout frame as CSV, Excel or Parquet (by the file's extension)."""
+    p = Path(path)
+    ext = p.suffix.lower()
+    if ext in (".xlsx", ".xlsm"):
+        frame.to_excel(p, index=False)
+    elif ext in (".parquet", ".pq"):
+        frame.to_parquet(p, index=False)
+    else:
+        frame.to_csv(p, index=False)

@@ -1,0 +1,124 @@
+"""Duration fits and calibration of a scenario from history."""
+
+from __future__ import annotations
+
+import math
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from clinicflow import load_scenario
+from clinicflow.data.calibrate import calibrate_scenario, score_schedule
+from clinicflow.data.durations import fit_durations, fit_gamma, fit_lognormal
+from clinicflow.data.noshow import fit_noshow
+from clinicflow.data.store import import_history
+from clinicflow.scenario_file import dump_scenario
+from clinicflow.scenario_file import load_scenario as load
+from conftest import FAMILY
+from history_helpers import _key_in_tmp, generic_file  # noqa: F401
+
+
+def test_lognormal_fit_recovers_parameters_within_sampling_error():
+    rng = np.random.default_rng(1)
+    mu, sigma, n = math.log(20), 0.4, 4000
+    f = fit_lognormal(rng.lognormal(mu, sigma, n))
+    # the MLE of mu has sd sigma/sqrt(n); of sigma about sigma/sqrt(2n): allow 4 sd
+    assert abs(f.params["mu"] - mu) < 4 * sigma / math.sqrt(n)
+    assert abs(f.params["sigma"] - sigma) < 4 * sigma / math.sqrt(2 * n)
+    assert f.ks < 1.36 / math.sqrt(n)  # the 5% KS critical value
+
+
+def test_best_family_by_aic():
+    rng = np.random.default_rng(2)
+    g = rng.gamma(2.0, 8.0, 5000)  # gamma with shape 2 is far from lognormal
+    ln = rng.lognormal(3.0, 0.6, 5000)
+    assert min((fit_lognormal(g), fit_gamma(g)), key=lambda f: f.aic).family == "gamma"
+    assert min((fit_lognormal(ln), fit_gamma(ln)), key=lambda f: f.aic).family == "lognormal"
+    fg = fit_gamma(g)
+    assert fg.mean == pytest.approx(16.0, rel=0.03) and fg.params["shape"] == pytest.approx(2.0, rel=0.06)
+
+
+@pytest.fixture(scope="module")
+def family_store(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("cal")
+    family = load_scenario(FAMILY)
+    f, frame = generic_file(tmp / "fam.csv", rows=12000, seed=41, weeks=20, scenario=family)
+    db = tmp / "h.duckdb"
+    key = tmp / "key"
+    import_history(f, db, key_file=key)
+    con = duckdb.connect(str(db), read_only=True)
+    yield family, con, frame, tmp
+    con.close()
+
+
+def test_duration_fits_match_the_scenario_that_generated_them(family_store):
+    family, con, _, _ = family_store
+    fits = {(f.appointment_type, f.provider): f for f in fit_durations(con)}
+    for t in family.appointment_types:
+        if (t.id, None) not in fits:
+            continue
+        # the pooled fit mixes providers' overrides: compare per provider with the provider's own
+        for p in family.providers:
+            f = fits.get((t.id, p.id))
+            if f is None:
+                continue
+            truth = family.visit_duration(p.id, t.id)
+            se = truth.sd / math.sqrt(f.n)
+            assert abs(f.best.mean - truth.mean) < 5 * se + 0.05, (t.id, p.id)
+            assert f.best.sd == pytest.approx(truth.sd, rel=0.2), (t.id, p.id)
+    # Medicare wellness visits are gamma in the scenario, and gamma wins on the pooled data
+    assert fits[("medicare_awv", None)].best.family == "gamma"
+
+
+def test_calibrated_scenario_validates_and_carries_the_fitted_values(family_store, tmp_path):
+    family, con, frame, _ = family_store
+    cal = calibrate_scenario(family, con)
+    text = dump_scenario(cal.scenario)
+    out = tmp_path / "cal.yaml"
+    out.write_text(text)
+    again = load(out)  # what is written loads and validates
+    kept = frame[frame["status"] != "cancelled"]
+    for t in again.appointment_types:
+        sub = kept[kept["appointment_type"] == t.id]
+        if len(sub) >= 30:
+            assert t.no_show == pytest.approx((sub["status"] == "no_show").mean(), abs=5e-5)
+            assert t.late_cancel == pytest.approx((sub["status"] == "late_cancel").mean(), abs=5e-5)
+    changed = {c["field"] for c in cal.changes}
+    assert "appointment_types[new_patient].duration" in changed
+    assert "providers[dr_lindqvist].visit_durations.follow_up" in changed
+    lind = again.provider_by_id["dr_lindqvist"]
+    assert set(lind.visit_durations) <= set(lind.appointment_types)
+
+
+def test_schedule_scores_rank_patients_by_history(family_store):
+    _family, con, _frame, _ = family_store
+    model, _ = fit_noshow(con)
+    appts = con.execute(
+        """SELECT patient_ref, count(*) FILTER (WHERE status = 'no_show') AS ns, count(*) AS n
+           FROM appointments GROUP BY 1 HAVING count(*) >= 4 ORDER BY ns DESC, patient_ref"""
+    ).df()
+    worst, best = appts.iloc[0]["patient_ref"], appts[appts["ns"] == 0].iloc[0]["patient_ref"]
+    last = pd.to_datetime(con.execute("SELECT max(appt_date) FROM appointments").fetchall()[0][0]).date()
+    day = last + pd.Timedelta(days=7)
+    sched = pd.DataFrame(
+        {
+            "date": [day] * 4,
+            "weekday": ["mon"] * 4,
+            "provider": ["dr_okafor"] * 4,
+            "start": ["09:00", "09:20", "09:40", "10:00"],
+            "end": ["09:20", "09:40", "10:00", "10:20"],
+            "start_min": [540, 560, 580, 600],
+            "end_min": [560, 580, 600, 620],
+            "appointment_type": ["follow_up"] * 4,
+            "kind": ["booked", "booked", "template", "booked"],
+            "patient_ref": [worst, best, None, "p_unknownpatient0000"],
+            "room": [None] * 4,
+            "no_show_prob": [np.nan] * 4,
+        }
+    )
+    scored = score_schedule(sched, con, model)
+    p = scored["no_show_prob"].to_numpy()
+    assert p[0] > p[1] and 0 <= p[1] <= 1 and 0 <= p[3] <= 1
+    assert np.isnan(p[2])  # a template slot keeps "use the type's probability"
