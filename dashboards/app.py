@@ -17,5 +17,6 @@ PAGES = [
     st.Page(str(HERE / "views" / "practice.py"), title="Practice", default=True),
     st.Page(str(HERE / "views" / "flow.py"), title="Patient flow"),
     st.Page(str(HERE / "views" / "whatif.py"), title="What-if"),
+    st.Page(str(HERE / "views" / "noshow.py"), title="No-show analytics"),
 ]
 st.navigation(PAGES).run()

@@ -79,3 +79,14 @@ def test_whatif_page_sweep_names_cheapest_setting():
     assert at.success[0].value.startswith("Cheapest setting meeting p90_wait_min<=20: mas=") or at.warning
     df = at.dataframe[-1].value
     assert len(df) == 4 and set(df["mas"]) == {3, 4}
+
+
+def test_noshow_page_on_synthetic_history():
+    at = _run("noshow.py", ns_rows=5_000)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Appointments"] == "5,000"
+    rate = float(metrics["No-show rate"].rstrip("%")) / 100
+    assert 0.08 < rate < 0.25  # the family practice's types have 6–22% no-show rates
+    auc = float(metrics["ROC AUC (holdout)"])
+    assert 0.55 < auc < 0.9  # lead time, age, reminders and prior no-shows carry real signal
+    assert len(at.get("plotly_chart")) == 9  # 8 segments + calibration

@@ -86,14 +86,15 @@ def browser():
         b.close()
 
 
-def _open(browser, url: str, name: str, charts: int = 1):
+def _open(browser, url: str, name: str, charts: int = 1, tables: bool = True):
     page = browser.new_page(viewport={"width": 1400, "height": 2600})
     t0 = time.monotonic()
     page.goto(url, wait_until="domcontentloaded")
     page.wait_for_selector('[data-testid="stMetric"]', timeout=60_000)
     page.wait_for_function(f"document.querySelectorAll('.js-plotly-plot').length >= {charts}", timeout=90_000)
     elapsed = time.monotonic() - t0
-    page.wait_for_selector('[data-testid="stDataFrame"]', timeout=60_000)
+    if tables:
+        page.wait_for_selector('[data-testid="stDataFrame"]', timeout=60_000)
     page.wait_for_timeout(1500)  # let the last elements paint before the screenshot
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
@@ -124,4 +125,10 @@ def test_whatif_page_in_browser(server, browser):
     assert page.get_by_text("Variant against the base").first.is_visible()
     # a 100-replication what-if (base + variant) on the example practice; goal 15 s on an idle machine
     assert elapsed < 60, f"what-if took {elapsed:.1f} s"
+    page.close()
+
+
+def test_noshow_page_in_browser(server, browser):
+    page, _ = _open(browser, server + "/noshow", "noshow", charts=9, tables=False)
+    assert page.get_by_text("No-show model").first.is_visible()
     page.close()

@@ -1,0 +1,131 @@
+"""No-show analytics page: rates by segment, the model's AUC and calibration, next week's risk."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _shared import pick_scenario
+
+from clinicflow import InputError
+from clinicflow.data import fit_noshow, generate_history, history_report, import_history, open_store
+from clinicflow.data.synthetic import to_generic, write_history
+from clinicflow.viz.noshow import TITLES, calibration_figure, segment_figure
+
+path, scenario = pick_scenario()
+st.title("No-show analytics")
+
+source = st.sidebar.radio(
+    "History", ["Synthetic demo history", "Upload an export", "Existing store"], key="ns_source"
+)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def demo_store(scenario_path: str, mtime: float, rows: int) -> str:
+    """A synthetic history of this practice, imported like a real export (no real patient data)."""
+    d = Path(tempfile.mkdtemp(prefix="clinicflow-demo-"))
+    write_history(to_generic(generate_history(rows, seed=1, scenario=scenario)), d / "history.csv")
+    import_history(d / "history.csv", db=d / "demo.duckdb", key_file=d / "demo.key")
+    return str(d / "demo.duckdb")
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def uploaded_store(name: str, data: bytes) -> tuple[str, dict]:
+    d = Path(tempfile.mkdtemp(prefix="clinicflow-upload-"))
+    f = d / Path(name).name
+    f.write_bytes(data)
+    result = import_history(f, db=d / "upload.duckdb", skip_bad_rows=True)
+    return str(d / "upload.duckdb"), result.as_dict()
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def analyse(db: str, version: str):
+    con = open_store(db)
+    try:
+        report = history_report(con)
+        try:
+            _, evaluation = fit_noshow(con)
+        except InputError as err:
+            evaluation = {"error": str(err)}
+    finally:
+        con.close()
+    return report, evaluation
+
+
+try:
+    if source == "Synthetic demo history":
+        rows = st.sidebar.select_slider(
+            "Appointments", [5_000, 10_000, 20_000, 50_000], 10_000, key="ns_rows"
+        )
+        with st.spinner("Generating and importing a synthetic history…"):
+            db = demo_store(str(path), path.stat().st_mtime, rows)
+        st.caption(
+            f"Synthetic history of {scenario.clinic.name}: {rows:,} appointments, pseudonymized on import."
+        )
+    elif source == "Upload an export":
+        up = st.sidebar.file_uploader(
+            "CSV, Excel, Parquet or FHIR JSON export",
+            type=["csv", "xlsx", "parquet", "json"],
+            key="ns_upload",
+        )
+        if up is None:
+            st.info("Upload an appointment export (the public no-show layout is recognised from its header).")
+            st.stop()
+        with st.spinner("Importing (patient identifiers are replaced by keyed hashes)…"):
+            db, result = uploaded_store(up.name, up.getvalue())
+        st.caption(
+            f"{result['rows_added']:,} appointments imported from {up.name}"
+            + (f"; {result['rows_quarantined']:,} bad rows quarantined" if result["rows_quarantined"] else "")
+        )
+    else:
+        db = st.sidebar.text_input("Store", "clinicflow.duckdb", key="ns_db")
+        if not Path(db).is_file():
+            st.warning(f"No store at {db}: import history with `clinicflow history import FILE --db {db}`.")
+            st.stop()
+    with st.spinner("Computing rates and fitting the no-show model…"):
+        report, evaluation = analyse(db, str(Path(db).stat().st_mtime))
+except InputError as err:
+    st.error(str(err))
+    st.stop()
+
+o, v = report["overall"], report["volume"]
+c = st.columns(4)
+c[0].metric("Appointments", f"{o['appointments']:,}", help=f"{v['first_date']} to {v['last_date']}")
+c[1].metric("No-show rate", f"{o['no_show_rate']:.1%}", help="no-shows ÷ appointments kept on the books")
+c[2].metric(
+    "Late-cancel rate", f"{o['late_cancel_rate']:.1%}" if v["records_cancellations"] else "not recorded"
+)
+c[3].metric("Patients", f"{v['patients']:,}")
+
+dims = [d for d in TITLES if d in report["by"]]
+for i in range(0, len(dims), 2):
+    cols = st.columns(2)
+    for col, dim in zip(cols, dims[i : i + 2], strict=False):
+        col.plotly_chart(segment_figure(report, dim), width="stretch")
+
+st.subheader("No-show model")
+if "error" in evaluation:
+    st.warning(evaluation["error"])
+else:
+    t = evaluation["test"]
+    c = st.columns(4)
+    c[0].metric("ROC AUC (holdout)", f"{t['roc_auc']:.3f}", help="last 20% of appointment dates")
+    c[1].metric(
+        "Brier score",
+        f"{t['brier']:.4f}",
+        delta=f"{t['brier'] - t['brier_base_rate']:+.4f} vs base rate",
+        delta_color="inverse",
+    )
+    c[2].metric("Mean predicted", f"{t['mean_predicted']:.1%}", help=f"observed {t['no_show_rate']:.1%}")
+    c[3].metric("Model", evaluation["model"].split(" + ")[0])
+    st.plotly_chart(calibration_figure(evaluation), width="stretch")
+    st.caption(
+        f"Trained {evaluation['periods']['train'][0]} – {evaluation['periods']['train'][1]}, calibrated "
+        f"{evaluation['periods']['calibration'][0]} – {evaluation['periods']['calibration'][1]}, tested "
+        f"{evaluation['periods']['test'][0]} – {evaluation['periods']['test'][1]}. Patient-history features use "
+        "only appointments before the one predicted."
+    )
