@@ -1,0 +1,200 @@
+"""Overtime risk of a room-day: the distribution of its total busy time.
+
+A room-day that runs cases 1..n back to back with turnovers between them is busy for
+``T = D1 + … + Dn + R1 + … + R(n-1)`` minutes. Durations and turnovers are right-skewed and
+independent; their sum has no closed form, so we use the **Fenton–Wilkinson** approximation:
+``T`` is taken to be lognormal with the same mean ``M = Σ mean`` and variance ``V = Σ var``
+(Fenton 1960; Wilkinson's moment matching as used for OR day totals by Strum et al. 2000 and
+Dexter et al.). Only the two sums enter, and both are linear in the case-assignment variables,
+which is what lets CP-SAT carry a *chance constraint*:
+
+    P(T > C) <= target   ⇔   Q(M, V) = exp(mu + z sigma) <= C,   z = Φ⁻¹(1 - target),
+    sigma² = ln(1 + V / M²),   mu = ln M - sigma² / 2.
+
+For fixed capacity ``C`` the quantile grows with ``M`` and (on the branch that matters,
+``sigma < z``) with ``V``, so the feasible set is ``V <= Vmax(M)``: a table over integer
+minutes that the model reads with an element constraint. The same two numbers give the
+expected overtime ``E[(T - C)+]`` in closed form (the lognormal "call" formula).
+
+The approximation is tested against Monte Carlo in ``tests/test_overtime.py``: for sums of
+2–12 lognormal cases with CV 0.2–0.4 the 80th-percentile error is well under 2 %.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Iterable
+
+import numpy as np
+from scipy.stats import norm
+
+
+def sum_moments(dists: Iterable) -> tuple[float, float]:
+    """Mean and variance of a sum of independent durations (distribution objects)."""
+    mean = var = 0.0
+    for d in dists:
+        mean += d.mean
+        var += d.sd**2
+    return mean, var
+
+
+def fw_params(mean: float, var: float) -> tuple[float, float]:
+    """(mu, sigma) of the lognormal with this mean and variance."""
+    if mean <= 0:
+        raise ValueError("expected a positive mean")
+    s2 = math.log1p(var / mean**2)
+    return math.log(mean) - s2 / 2, math.sqrt(s2)
+
+
+def fw_quantile(mean: float, var: float, p: float) -> float:
+    """The ``p`` quantile of the Fenton–Wilkinson lognormal (``mean`` itself when var = 0)."""
+    if mean <= 0:
+        return 0.0
+    if var <= 0:
+        return mean
+    mu, sigma = fw_params(mean, var)
+    return math.exp(mu + float(norm.ppf(p)) * sigma)
+
+
+def fw_overtime_probability(mean: float, var: float, capacity: float) -> float:
+    """P(T > capacity) under the approximation."""
+    if mean <= 0:
+        return 0.0
+    if var <= 0:
+        return float(mean > capacity)
+    mu, sigma = fw_params(mean, var)
+    return float(norm.sf((math.log(capacity) - mu) / sigma))
+
+
+def fw_expected_overtime(mean: float, var: float, capacity: float) -> float:
+    """E[(T - capacity)+] in minutes under the approximation (lognormal call price)."""
+    if mean <= 0:
+        return 0.0
+    if var <= 0:
+        return max(0.0, mean - capacity)
+    mu, sigma = fw_params(mean, var)
+    d1 = (mu + sigma**2 - math.log(capacity)) / sigma
+    return float(mean * norm.cdf(d1) - capacity * norm.cdf(d1 - sigma))
+
+
+def _z(target: float) -> float:
+    """z of the quantile that must fit; a target of 0 means 'never' (we use 8 sd)."""
+    return float(norm.isf(target)) if target > 0 else 8.0
+
+
+def max_variance(mean: float, capacity: float, target: float) -> float:
+    """Largest total variance for which P(T > capacity) <= target at this total mean.
+
+    Solves ``-s²/2 + z s <= ln(C/M)`` for the branch through s = 0: ``s <= z - sqrt(z² - 2r)``.
+    When the mean is far below capacity (z² < 2r) any variance passes mathematically (a huge
+    variance puts the mass beyond the quantile), so we stop at s = z: the conservative, continuous
+    end of the physical branch.
+    """
+    if mean <= 0:
+        return math.inf
+    if mean > capacity:
+        return -1.0
+    z = _z(target)
+    if z <= 0:
+        return math.inf
+    r = math.log(capacity / mean)
+    s = z - math.sqrt(max(0.0, z * z - 2 * r))
+    return mean**2 * math.expm1(s * s)
+
+
+def max_variance_table(capacity: int, target: float, cap: int) -> list[int]:
+    """``floor(max_variance(M))`` for integer M = 0..capacity, clipped to [-1, cap] for CP-SAT
+    (-1 = no variance fits, i.e. the mean alone does not)."""
+    out = []
+    for m in range(capacity + 1):
+        v = max_variance(float(m), float(capacity), target)
+        out.append(cap if v >= cap else max(-1, math.floor(v)))
+    return out
+
+
+def expected_overtime_grid(
+    capacity: float, mean_step: int, mean_buckets: int, var_step: int, var_buckets: int
+) -> np.ndarray:
+    """E[(T - C)+] at grid points (mean = i * mean_step, var = j * var_step), shape (i, j).
+
+    Expected overtime increases in the mean and, at a fixed mean, in the variance (lognormals of
+    equal mean are ordered in the convex order by sigma), so rounding both up to the grid gives
+    an upper value.
+    """
+    grid = np.zeros((mean_buckets, var_buckets))
+    for i in range(mean_buckets):
+        for j in range(var_buckets):
+            grid[i, j] = fw_expected_overtime(i * mean_step, j * var_step, capacity)
+    return grid
+
+
+def monte_carlo_total(dists: list, rng: np.random.Generator, n: int) -> np.ndarray:
+    """``n`` draws of the sum of the given distributions (for checking the approximation)."""
+    total = np.zeros(n)
+    for d in dists:
+        total += d.sample(rng, n)
+    return total
+
+
+# ---------------------------------------------------------------------------------------------
+# Forms for CP-SAT
+#
+# The feasible set {V <= Vmax(M)} is not convex: Vmax falls steeply, then flattens (like
+# ((C - M) / z)² for a normal total). The model therefore states it exactly with an element
+# constraint over integer M, and adds one linear *relaxation* for the LP bound: the chord of Vmax
+# from the point where it drops below the room-day's largest reachable variance down to (C, 0),
+# raised until it lies on or above Vmax at every integer M.
+
+
+def variance_chord(table: list[int], var_cap: int) -> tuple[int, float]:
+    """(m0, slope>=0) such that ``V <= slope * (C - M)`` holds wherever ``V <= table[M]`` and
+    ``V <= var_cap``; ``C = len(table) - 1``."""
+    cap = len(table) - 1
+    m0 = next((k for k in range(cap + 1) if all(t <= var_cap for t in table[k:]) and table[k] < var_cap), cap)
+    if m0 >= cap:
+        return cap, 0.0
+    slope = var_cap / (cap - m0)
+    for k in range(m0, cap):
+        slope = max(slope, table[k] / (cap - k))
+    return m0, slope
+
+
+@functools.lru_cache(maxsize=256)
+def expected_overtime_planes(
+    capacity: int, target: float, var_cap: float, n_mean: int = 10, n_sd: int = 8, tolerance: float = 0.25
+) -> list[tuple[float, float, float]]:
+    """Tangent planes (a, b, c) of E[(T - C)+] ≈ a M + b S + c, with S the total standard
+    deviation, over the region the chance constraint allows (M <= C, S² <= min(Vmax(M), var_cap)).
+
+    ``EO >= max(0, planes)`` is the objective's estimate of expected overtime. In (M, S) the
+    function is very nearly convex (it is exactly convex for a normal total); planes that still
+    overshoot it by more than ``tolerance`` minutes somewhere on a fine grid of the region are
+    dropped. What is left under-estimates between tangent points; the plan reports the exact
+    value after solving.
+    """
+    pts = []
+    for m in np.linspace(0, capacity, 97):
+        s_top = math.sqrt(max(0.0, min(var_cap, max_variance(m, capacity, target)))) if m > 0 else 0.0
+        for sd in np.linspace(0, s_top, 25):
+            pts.append((m, sd, fw_expected_overtime(m, sd * sd, capacity)))
+    grid = np.array(pts)
+    planes = []
+    for m in np.linspace(0.6 * capacity, capacity, n_mean):
+        s_top = max(1.0, math.sqrt(min(var_cap, max_variance(m, capacity, target))))
+        for sd in np.linspace(s_top / n_sd, s_top, n_sd):
+            f = fw_expected_overtime(m, sd * sd, capacity)
+            h = 0.25
+            fm = (
+                fw_expected_overtime(m + h, sd * sd, capacity)
+                - fw_expected_overtime(m - h, sd * sd, capacity)
+            ) / (2 * h)
+            fs = (
+                fw_expected_overtime(m, (sd + h) ** 2, capacity)
+                - fw_expected_overtime(m, (sd - h) ** 2, capacity)
+            ) / (2 * h)
+            plane = (fm, fs, f - fm * m - fs * sd)
+            over = plane[0] * grid[:, 0] + plane[1] * grid[:, 1] + plane[2] - grid[:, 2]
+            if f > 0.05 and over.max() <= tolerance:
+                planes.append(plane)
+    return planes

@@ -1,0 +1,563 @@
+"""Surgical case scheduling: which case goes to which OR block, in what order, at what time.
+
+Two CP-SAT solves, in the order of the OR-Tools samples (data → variables → constraints →
+objective → solve → report):
+
+1. **Assignment.** A boolean per (case, eligible room-day) with an optional interval at its
+   booked time. Hard constraints: one room-day per case at most; cases and their turnovers do
+   not overlap within a room and end by the block end; a surgeon is never in two rooms at once
+   and works at one facility a day; equipment in use never exceeds the facility's count
+   (cumulative per facility, date and item); eligibility, windows, deadlines and authorization
+   dates hold (only eligible pairs get a variable, see ``surgery_eligibility``); and the
+   **overtime chance constraint**: each room-day's total busy time at its ``1 - overtime_target``
+   quantile fits the block, via the Fenton–Wilkinson lognormal (``overtime.py``), encoded as
+   ``V <= Vmax[M]`` with an element constraint on the room-day's summed mean ``M`` and variance
+   ``V``. Objective: priority-weighted cases booked, plus booked minutes (utilization) valued at
+   the idle cost they avoid, minus expected overtime valued at the overtime cost — read from a
+   table of ``E[(T - C)+]`` at the rounded-up (M, V).
+2. **Sequencing.** With the assignment fixed, order the cases of each room-day to limit how
+   late later cases start against their booked time: minimize the sum over cases of the
+   standard deviation of everything before it in the room (the delay of a case started "to
+   follow" grows with that spread). Without other constraints this is smallest-variance-first
+   (Denton, Viapiano & Vogl 2007); with equipment and surgeon constraints the solver trades off.
+
+The result is a typed ``SurgeryPlan``: status, objective, bound, wall time, bookings, the reason
+for every case not booked, and each room-day's overtime risk.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pandas as pd
+from ortools.sat.python import cp_model
+
+from ..domain.cases import SurgicalCase
+from ..domain.clock import format_hhmm
+from ..domain.scenario import Scenario
+from ..domain.surgery_schedule import SURGERY_COLUMNS, RoomDay, week_room_days, week_start_of
+from ..errors import InputError
+from .overtime import (
+    expected_overtime_planes,
+    fw_expected_overtime,
+    fw_overtime_probability,
+    fw_quantile,
+    max_variance,
+    max_variance_table,
+    variance_chord,
+)
+from .surgery_eligibility import CaseFacts, candidates, case_facts, equipment_name
+
+#: Objective points per unit of priority weight for a booked case (in tenths of a cost-minute):
+#: 1,000 cost-minutes, more than any one case's utilization value, so priority comes first.
+PRIORITY_POINTS = 10_000
+
+Progress = Callable[[str, float, float, float], None]
+"""on_progress(phase, objective, bound, seconds) — called at each improving solution."""
+
+
+@dataclass(frozen=True)
+class Booking:
+    case_id: str
+    room_day: RoomDay
+    start: int
+    end: int
+    sequence: int
+
+
+@dataclass(frozen=True)
+class RoomDayRisk:
+    """Analytic (Fenton–Wilkinson) risk of one room-day as booked."""
+
+    room_day: RoomDay
+    cases: int
+    booked_min: int  # planned case minutes
+    mean_total: float  # mean busy time (cases + turnovers between them)
+    sd_total: float
+    quantile_total: float  # at 1 - overtime_target
+    p_overtime: float
+    expected_overtime: float
+
+
+@dataclass
+class SurgeryPlan:
+    status: str
+    objective: float
+    bound: float
+    wall_time: float
+    week: tuple[dt.date, dt.date]
+    room_days: list[RoomDay]
+    bookings: list[Booking]
+    unbooked: dict[str, str]
+    facts: dict[str, CaseFacts]
+    risks: list[RoomDayRisk] = field(default_factory=list)
+    delay_proxy: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def booked_ids(self) -> set[str]:
+        return {b.case_id for b in self.bookings}
+
+    def table(self) -> pd.DataFrame:
+        """The surgery schedule table (``SURGERY_COLUMNS`` plus minute columns)."""
+        rows = []
+        for b in sorted(self.bookings, key=lambda b: (b.room_day, b.start)):
+            f = self.facts[b.case_id]
+            r = b.room_day
+            rows.append(
+                {
+                    "date": r.date,
+                    "facility": r.facility,
+                    "room": r.room,
+                    "block_start": format_hhmm(r.start),
+                    "block_end": format_hhmm(r.end),
+                    "block_owner": r.owner or "open",
+                    "sequence": b.sequence,
+                    "start": format_hhmm(b.start),
+                    "end": format_hhmm(b.end),
+                    "case_id": b.case_id,
+                    "surgeon": f.case.surgeon,
+                    "case_type": f.case.case_type,
+                    "patient_ref": f.case.patient_ref or "",
+                    "priority": f.case.priority,
+                    "planned_min": f.planned,
+                    "equipment": ";".join(f.needs),
+                    "start_min": b.start,
+                    "end_min": b.end,
+                    "block_start_min": r.start,
+                    "block_end_min": r.end,
+                }
+            )
+        cols = [*SURGERY_COLUMNS, "start_min", "end_min", "block_start_min", "block_end_min"]
+        return pd.DataFrame(rows, columns=cols)
+
+    def unscheduled_table(self) -> pd.DataFrame:
+        rows = []
+        for cid, reason in self.unbooked.items():
+            c = self.facts[cid].case
+            rows.append(
+                {
+                    "case_id": cid,
+                    "surgeon": c.surgeon,
+                    "case_type": c.case_type,
+                    "priority": c.priority,
+                    "auth_status": c.auth_status,
+                    "earliest_date": c.earliest_date,
+                    "latest_date": c.latest_date,
+                    "deadline": c.deadline or "",
+                    "reason": reason,
+                }
+            )
+        cols = ["case_id", "surgeon", "case_type", "priority", "auth_status", "earliest_date", "latest_date"]
+        return pd.DataFrame(rows, columns=[*cols, "deadline", "reason"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Data
+
+
+@dataclass(frozen=True)
+class _Data:
+    scenario: Scenario
+    week: tuple[dt.date, dt.date]
+    room_days: list[RoomDay]
+    facts: dict[str, CaseFacts]
+    options: dict[str, list[RoomDay]]  # case -> eligible room-days
+    unbookable: dict[str, str]  # case -> reason (no eligible room-day)
+    turnover: dict[str, tuple[float, float, int]]  # facility -> (mean, var, planned minutes)
+
+
+def _prepare(scenario: Scenario, cases: list[SurgicalCase], week: dt.date) -> _Data:
+    if scenario.surgery is None:
+        raise InputError(None, "surgery", "the scenario has no surgery section")
+    monday = week_start_of(week)
+    span = (monday, monday + dt.timedelta(days=6))
+    room_days = week_room_days(scenario, monday)
+    facts = {c.case_id: case_facts(c, scenario, span[1]) for c in cases}
+    options: dict[str, list[RoomDay]] = {}
+    unbookable: dict[str, str] = {}
+    for cid, f in facts.items():
+        rds, reason = candidates(f, room_days, scenario, span)
+        if reason is not None:
+            unbookable[cid] = reason
+        else:
+            options[cid] = rds
+    turnover = {
+        fac.id: (fac.turnover_min.mean, fac.turnover_min.sd**2, round(fac.turnover_min.mean))
+        for fac in scenario.surgery.facilities
+    }
+    return _Data(scenario, span, room_days, facts, options, unbookable, turnover)
+
+
+def _imean(x: float) -> int:
+    return math.ceil(x - 1e-9)
+
+
+# ---------------------------------------------------------------------------------------------
+# Phase 1: assignment
+
+
+class _Callback(cp_model.CpSolverSolutionCallback):
+    def __init__(self, phase: str, on_progress: Progress | None, sign: float = 1.0):
+        super().__init__()
+        self.phase, self.on_progress, self.sign = phase, on_progress, sign
+
+    def on_solution_callback(self) -> None:
+        if self.on_progress is not None:
+            self.on_progress(
+                self.phase,
+                self.sign * self.objective_value,
+                self.sign * self.best_objective_bound,
+                self.wall_time,
+            )
+
+
+def _solver(time_limit: float, workers: int, seed: int) -> cp_model.CpSolver:
+    s = cp_model.CpSolver()
+    s.parameters.max_time_in_seconds = max(0.5, time_limit)
+    s.parameters.num_workers = workers
+    s.parameters.random_seed = seed
+    return s
+
+
+def _room_day_sums(model, data: _Data, r: RoomDay, xs: list[tuple[str, cp_model.IntVar]]):
+    """Integer (ceil) summed mean M and variance V of a room-day's busy time, as expressions."""
+    t_mean, t_var, _ = data.turnover[r.facility]
+    used = model.new_bool_var(f"used[{r.key}]")
+    for _, x in xs:
+        model.add_implication(x, used)
+    model.add(sum(x for _, x in xs) >= used)
+    n = sum(x for _, x in xs)
+    mean = sum(_imean(data.facts[c].mean) * x for c, x in xs) + _imean(t_mean) * (n - used)
+    var = sum(_imean(data.facts[c].var) * x for c, x in xs) + _imean(t_var) * (n - used)
+    var_cap = sum(_imean(data.facts[c].var) for c, _ in xs) + _imean(t_var) * max(0, len(xs) - 1)
+    return mean, var, var_cap
+
+
+def _assign(data: _Data, time_limit: float, workers: int, seed: int, on_progress: Progress | None):
+    sc = data.scenario
+    sg = sc.surgery
+    assert sg is not None
+    model = cp_model.CpModel()
+    x: dict[tuple[str, RoomDay], cp_model.IntVar] = {}
+    start: dict[tuple[str, RoomDay], cp_model.IntVar] = {}
+    case_iv: dict[tuple[str, RoomDay], cp_model.IntervalVar] = {}
+    by_rd: dict[RoomDay, list[tuple[str, cp_model.IntVar]]] = defaultdict(list)
+    room_ivs: dict[RoomDay, list] = defaultdict(list)
+
+    # -- variables
+    for cid, rds in data.options.items():
+        f = data.facts[cid]
+        for r in rds:
+            t_plan = data.turnover[r.facility][2]
+            k = (cid, r)
+            x[k] = model.new_bool_var(f"x[{cid},{r.key}]")
+            start[k] = model.new_int_var(r.start, r.end - f.planned, f"start[{cid},{r.key}]")
+            case_iv[k] = model.new_optional_fixed_size_interval_var(
+                start[k], f.planned, x[k], f"case[{cid},{r.key}]"
+            )
+            room_ivs[r].append(
+                model.new_optional_fixed_size_interval_var(
+                    start[k], f.planned + t_plan, x[k], f"room[{cid},{r.key}]"
+                )
+            )
+            by_rd[r].append((cid, x[k]))
+
+    # -- constraints: one room-day per case
+    for cid, rds in data.options.items():
+        model.add_at_most_one(x[cid, r] for r in rds)
+    # rooms: cases and turnovers never overlap, within the block (start domains)
+    for _r, ivs in room_ivs.items():
+        model.add_no_overlap(ivs)
+    # surgeons: never in two rooms at once; one facility per day
+    by_surgeon_day: dict[tuple[str, dt.date], list[tuple[str, RoomDay]]] = defaultdict(list)
+    for k in x:
+        by_surgeon_day[data.facts[k[0]].case.surgeon, k[1].date].append(k)
+    for (surgeon, date), keys in by_surgeon_day.items():
+        if len({k[1] for k in keys}) > 1:
+            model.add_no_overlap([case_iv[k] for k in keys])
+        facilities = sorted({k[1].facility for k in keys})
+        if len(facilities) > 1:
+            at = {fac: model.new_bool_var(f"at[{surgeon},{date},{fac}]") for fac in facilities}
+            for k in keys:
+                model.add_implication(x[k], at[k[1].facility])
+            model.add_at_most_one(at.values())
+    # equipment: in use at every moment <= the facility's count
+    counts = {fac.id: fac.equipment for fac in sg.facilities}
+    by_equipment: dict[tuple[str, dt.date, str], list] = defaultdict(list)
+    for k in x:
+        for e in data.facts[k[0]].needs:
+            by_equipment[k[1].facility, k[1].date, e].append(k)
+    for (fac, _date, e), keys in by_equipment.items():
+        if len({k[0] for k in keys}) > counts[fac].get(e, 0):
+            model.add_cumulative([case_iv[k] for k in keys], [1] * len(keys), counts[fac].get(e, 0))
+
+    # overtime chance constraint (exact on integer minutes, rounded up) and expected overtime
+    idle = sc.costs.idle_per_min
+    overtime_w = max(1, round(sc.costs.overtime_per_min))
+    eo_terms = []
+    for r, xs in by_rd.items():
+        mean, var, var_cap = _room_day_sums(model, data, r, xs)
+        cap = r.minutes
+        m = model.new_int_var(0, cap, f"M[{r.key}]")
+        model.add(m == mean)
+        v = model.new_int_var(0, max(0, var_cap), f"V[{r.key}]")
+        model.add(v == var)
+        table = max_variance_table(cap, sg.overtime_target, max(0, var_cap))
+        vmax = model.new_int_var(-1, max(0, var_cap), f"Vmax[{r.key}]")
+        model.add_element(m, table, vmax)
+        model.add(v <= vmax)
+        # redundant linear forms of the same limits, for the LP bound
+        m0, slope = variance_chord(table, var_cap)
+        if m0 < cap:
+            model.add(1000 * v <= math.ceil(1000 * slope) * (cap - m))
+        t_plan = data.turnover[r.facility][2]
+        model.add(sum((data.facts[c].planned + t_plan) * xv for c, xv in xs) <= cap + t_plan)
+        # expected overtime, from tangent planes in (M, S) with S >= sqrt(V) in tenths of a minute
+        s_top = math.ceil(10 * math.sqrt(max(1, var_cap)))
+        sd = model.new_int_var(0, s_top, f"S10[{r.key}]")
+        sq = model.new_int_var(0, s_top * s_top, f"S10sq[{r.key}]")
+        model.add_multiplication_equality(sq, [sd, sd])
+        model.add(sq >= 100 * v)
+        eo = model.new_int_var(0, 10 * cap, f"EO10[{r.key}]")  # tenths of a minute
+        for a, b, c in expected_overtime_planes(cap, sg.overtime_target, 1000 * math.ceil(var_cap / 1000)):
+            model.add(100 * eo >= round(1000 * a) * m + round(100 * b) * sd + round(1000 * c))
+        eo_terms.append(eo)
+
+    # -- objective
+    gain = []
+    for k, var_ in x.items():
+        f = data.facts[k[0]]
+        gain.append((PRIORITY_POINTS * f.weight + round(10 * idle * f.planned)) * var_)
+    model.maximize(sum(gain) - overtime_w * sum(eo_terms))
+
+    solver = _solver(time_limit, workers, seed)
+    status = solver.solve(model, _Callback("assign", on_progress))
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        raise RuntimeError(f"assignment model returned {solver.status_name(status)}")  # x = 0 is feasible
+    chosen = {k[0]: (k[1], solver.value(start[k])) for k, var_ in x.items() if solver.boolean_value(var_)}
+    return chosen, solver.status_name(status), solver.objective_value, solver.best_objective_bound
+
+
+# ---------------------------------------------------------------------------------------------
+# Phase 2: sequencing
+
+
+def _pred_sd(order: list[str], data: _Data, t_var: float) -> float:
+    """Sum over cases of the sd of everything before them in the room (the delay proxy, minutes)."""
+    total, acc = 0.0, 0.0
+    for cid in order:
+        total += math.sqrt(acc)
+        acc += data.facts[cid].var + t_var
+    return total
+
+
+def _sequence(data: _Data, chosen: dict, time_limit: float, workers: int, seed: int, on_progress):
+    sg = data.scenario.surgery
+    assert sg is not None
+    model = cp_model.CpModel()
+    start, case_iv = {}, {}
+    by_rd: dict[RoomDay, list[str]] = defaultdict(list)
+    for cid, (r, s0) in chosen.items():
+        f = data.facts[cid]
+        t_plan = data.turnover[r.facility][2]
+        start[cid] = model.new_int_var(r.start, r.end - f.planned, f"start[{cid}]")
+        model.add_hint(start[cid], s0)
+        case_iv[cid] = model.new_fixed_size_interval_var(start[cid], f.planned, f"case[{cid}]")
+        by_rd[r].append(cid)
+    for r, ids in by_rd.items():
+        t_plan = data.turnover[r.facility][2]
+        model.add_no_overlap(
+            [
+                model.new_fixed_size_interval_var(start[c], data.facts[c].planned + t_plan, f"room[{c}]")
+                for c in ids
+            ]
+        )
+    by_surgeon_day = defaultdict(list)
+    for cid, (r, _) in chosen.items():
+        by_surgeon_day[data.facts[cid].case.surgeon, r.date].append(cid)
+    for ids in by_surgeon_day.values():
+        if len({chosen[c][0] for c in ids}) > 1:
+            model.add_no_overlap([case_iv[c] for c in ids])
+    counts = {fac.id: fac.equipment for fac in sg.facilities}
+    by_equipment = defaultdict(list)
+    for cid, (r, _) in chosen.items():
+        for e in data.facts[cid].needs:
+            by_equipment[r.facility, r.date, e].append(cid)
+    for (fac, _d, e), ids in by_equipment.items():
+        if len(ids) > counts[fac].get(e, 0):
+            model.add_cumulative([case_iv[c] for c in ids], [1] * len(ids), counts[fac].get(e, 0))
+
+    sd_terms, slack_terms = [], []
+    for r, ids in by_rd.items():
+        _t_mean, t_var, t_plan = data.turnover[r.facility]
+        before = {}
+        for i in ids:
+            for j in ids:
+                if i < j:
+                    b = model.new_bool_var(f"before[{i},{j}]")
+                    before[i, j], before[j, i] = b, ~b
+                    model.add(start[j] >= start[i] + data.facts[i].planned + t_plan).only_enforce_if(b)
+                    model.add(start[i] >= start[j] + data.facts[j].planned + t_plan).only_enforce_if(~b)
+        for i in ids:
+            pv = sum(_imean(data.facts[j].var + t_var) * before[j, i] for j in ids if j != i)
+            top = sum(_imean(data.facts[j].var + t_var) for j in ids if j != i)
+            sd10 = model.new_int_var(0, math.ceil(10 * math.sqrt(top)) + 1, f"sd[{i}]")
+            sq = model.new_int_var(0, (math.ceil(10 * math.sqrt(top)) + 1) ** 2, f"sq[{i}]")
+            model.add_multiplication_equality(sq, [sd10, sd10])
+            model.add(sq >= 100 * pv)
+            sd_terms.append(sd10)
+            slack_terms.append(start[i] - r.start)
+    # delay spread first (tenths of a minute), then compact days as a tie-break
+    model.minimize(100 * sum(sd_terms) + sum(slack_terms))
+    solver = _solver(time_limit, workers, seed)
+    status = solver.solve(model, _Callback("sequence", on_progress))
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return {cid: s0 for cid, (_, s0) in chosen.items()}
+    return {cid: solver.value(v) for cid, v in start.items()}
+
+
+# ---------------------------------------------------------------------------------------------
+# Public API
+
+
+def solve_surgery(
+    scenario: Scenario,
+    cases: list[SurgicalCase],
+    week: dt.date,
+    *,
+    time_limit: float = 20.0,
+    workers: int = 2,
+    seed: int = 0,
+    on_progress: Progress | None = None,
+) -> SurgeryPlan:
+    """Book the week's cases; return a checked, typed plan."""
+    t0 = time.perf_counter()
+    data = _prepare(scenario, cases, week)
+    chosen: dict[str, tuple[RoomDay, int]] = {}
+    status, objective, bound = "OPTIMAL", 0.0, 0.0
+    if data.options:
+        chosen, status, objective, bound = _assign(data, 0.75 * time_limit, workers, seed, on_progress)
+    first_order = {cid: s for cid, (_, s) in chosen.items()}
+    starts = (
+        _sequence(data, chosen, max(1.0, 0.25 * time_limit), workers, seed, on_progress) if chosen else {}
+    )
+    bookings = _bookings(data, chosen, starts)
+    unbooked = dict(data.unbookable)
+    for cid in data.options:
+        if cid not in chosen:
+            unbooked[cid] = _why_not_booked(data, cid, bookings, status)
+    order = [c.case_id for c in cases]
+    unbooked = {cid: unbooked[cid] for cid in order if cid in unbooked}
+    plan = SurgeryPlan(
+        status=status,
+        objective=objective / 10,
+        bound=bound / 10,
+        wall_time=time.perf_counter() - t0,
+        week=data.week,
+        room_days=data.room_days,
+        bookings=bookings,
+        unbooked=unbooked,
+        facts=data.facts,
+    )
+    plan.risks = room_day_risks(scenario, plan.room_days, bookings, data.facts)
+    plan.delay_proxy = {
+        "assignment_order": _delay_proxy(data, chosen, first_order),
+        "sequenced": _delay_proxy(data, chosen, starts),
+    }
+    return plan
+
+
+def _delay_proxy(data: _Data, chosen: dict, starts: dict) -> float:
+    by_rd = defaultdict(list)
+    for cid, (r, _) in chosen.items():
+        by_rd[r].append(cid)
+    return sum(
+        _pred_sd(sorted(ids, key=lambda c: starts[c]), data, data.turnover[r.facility][1])
+        for r, ids in by_rd.items()
+    )
+
+
+def _bookings(data: _Data, chosen: dict, starts: dict) -> list[Booking]:
+    by_rd = defaultdict(list)
+    for cid, (r, _) in chosen.items():
+        by_rd[r].append(cid)
+    out = []
+    for r, ids in by_rd.items():
+        for seq, cid in enumerate(sorted(ids, key=lambda c: starts[c]), start=1):
+            s = starts[cid]
+            out.append(Booking(cid, r, s, s + data.facts[cid].planned, seq))
+    return sorted(out, key=lambda b: (b.room_day, b.start))
+
+
+def room_day_risks(
+    scenario: Scenario, room_days: list[RoomDay], bookings: list[Booking], facts: dict[str, CaseFacts]
+) -> list[RoomDayRisk]:
+    """Fenton–Wilkinson risk of every room-day of the week (empty ones included)."""
+    sg = scenario.surgery
+    assert sg is not None
+    turn = {f.id: f.turnover_min for f in sg.facilities}
+    q = 1 - sg.overtime_target
+    out = []
+    for r in room_days:
+        ids = [b.case_id for b in bookings if b.room_day == r]
+        n = len(ids)
+        t = turn[r.facility]
+        mean = sum(facts[c].mean for c in ids) + max(0, n - 1) * t.mean
+        var = sum(facts[c].var for c in ids) + max(0, n - 1) * t.sd**2
+        out.append(
+            RoomDayRisk(
+                room_day=r,
+                cases=n,
+                booked_min=sum(facts[c].planned for c in ids),
+                mean_total=mean,
+                sd_total=math.sqrt(var),
+                quantile_total=fw_quantile(mean, var, q),
+                p_overtime=fw_overtime_probability(mean, var, r.minutes),
+                expected_overtime=fw_expected_overtime(mean, var, r.minutes),
+            )
+        )
+    return out
+
+
+def _why_not_booked(data: _Data, cid: str, bookings: list[Booking], status: str) -> str:
+    """Plain words for an eligible case the optimizer left out."""
+    sg = data.scenario.surgery
+    assert sg is not None
+    f = data.facts[cid]
+    q = 1 - sg.overtime_target
+    fits = []
+    for r in data.options[cid]:
+        ids = [b.case_id for b in bookings if b.room_day == r]
+        t_mean, t_var, t_plan = data.turnover[r.facility]
+        n = len(ids) + 1
+        mean = sum(_imean(data.facts[c].mean) for c in [*ids, cid]) + (n - 1) * _imean(t_mean)
+        var = sum(_imean(data.facts[c].var) for c in [*ids, cid]) + (n - 1) * _imean(t_var)
+        planned = sum(data.facts[c].planned for c in ids) + f.planned + (n - 1) * t_plan
+        if (
+            mean <= r.minutes
+            and var <= max_variance(mean, r.minutes, sg.overtime_target)
+            and planned <= r.minutes
+        ):
+            fits.append(r)
+    labels = [r.label() for r in data.options[cid]]
+    shown = ", ".join(labels[:3]) + (f" and {len(labels) - 3} more" if len(labels) > 3 else "")
+    if not fits:
+        return (
+            f"eligible blocks full: adding it to {shown} would break the {q:.0%} overtime limit "
+            "(cases of higher value fill them)"
+        )
+    note = (
+        " (solver stopped at its time limit; a longer --time-limit may book it)"
+        if status != "OPTIMAL"
+        else ""
+    )
+    needs = f", {'/'.join(equipment_name(e) for e in f.needs)} in use" if f.needs else ""
+    return (
+        f"fits {fits[0].label()} by length but not beside its booked cases (surgeon at another facility "
+        f"or in another room{needs}){note}"
+    )
