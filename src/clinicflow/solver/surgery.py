@@ -335,10 +335,13 @@ def _assign(data: _Data, time_limit: float, workers: int, seed: int, on_progress
         gain.append((PRIORITY_POINTS * f.weight + round(10 * idle * f.planned)) * var_)
     model.maximize(sum(gain) - overtime_w * sum(eo_terms))
 
+    # warm start: the empty week is always feasible, so the solver has a solution from the start
+    for var_ in x.values():
+        model.add_hint(var_, 0)
     solver = _solver(time_limit, workers, seed)
     status = solver.solve(model, _Callback("assign", on_progress))
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        raise RuntimeError(f"assignment model returned {solver.status_name(status)}")  # x = 0 is feasible
+        return {}, solver.status_name(status), 0.0, solver.best_objective_bound
     chosen = {k[0]: (k[1], solver.value(start[k])) for k, var_ in x.items() if solver.boolean_value(var_)}
     return chosen, solver.status_name(status), solver.objective_value, solver.best_objective_bound
 
