@@ -25,9 +25,11 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Iterable
+from statistics import NormalDist
 
 import numpy as np
-from scipy.stats import norm
+
+_N = NormalDist()  # scalar normal cdf/quantile: ~50x faster than scipy.stats on scalars
 
 
 def sum_moments(dists: Iterable) -> tuple[float, float]:
@@ -54,7 +56,7 @@ def fw_quantile(mean: float, var: float, p: float) -> float:
     if var <= 0:
         return mean
     mu, sigma = fw_params(mean, var)
-    return math.exp(mu + float(norm.ppf(p)) * sigma)
+    return math.exp(mu + _N.inv_cdf(p) * sigma)
 
 
 def fw_overtime_probability(mean: float, var: float, capacity: float) -> float:
@@ -64,7 +66,7 @@ def fw_overtime_probability(mean: float, var: float, capacity: float) -> float:
     if var <= 0:
         return float(mean > capacity)
     mu, sigma = fw_params(mean, var)
-    return float(norm.sf((math.log(capacity) - mu) / sigma))
+    return 1.0 - _N.cdf((math.log(capacity) - mu) / sigma)
 
 
 def fw_expected_overtime(mean: float, var: float, capacity: float) -> float:
@@ -75,12 +77,12 @@ def fw_expected_overtime(mean: float, var: float, capacity: float) -> float:
         return max(0.0, mean - capacity)
     mu, sigma = fw_params(mean, var)
     d1 = (mu + sigma**2 - math.log(capacity)) / sigma
-    return float(mean * norm.cdf(d1) - capacity * norm.cdf(d1 - sigma))
+    return max(0.0, mean * _N.cdf(d1) - capacity * _N.cdf(d1 - sigma))
 
 
 def _z(target: float) -> float:
     """z of the quantile that must fit; a target of 0 means 'never' (we use 8 sd)."""
-    return float(norm.isf(target)) if target > 0 else 8.0
+    return _N.inv_cdf(1 - target) if 0 < target < 1 else (8.0 if target <= 0 else -8.0)
 
 
 def max_variance(mean: float, capacity: float, target: float) -> float:

@@ -198,6 +198,65 @@ def _imean(x: float) -> int:
 
 
 # ---------------------------------------------------------------------------------------------
+# Warm start
+
+
+def equipment_fits(
+    counts: dict[str, int], needs: tuple[str, ...], start: int, end: int, others: list[tuple]
+) -> bool:
+    """Would a case needing ``needs`` during [start, end) keep every item within its count, given
+    ``others`` = [(start, end, needs), ...] already placed at the facility that day?"""
+    for e in needs:
+        active = [(s, t) for s, t, n in others if e in n and s < end and start < t]
+        points = sorted({start, *[s for s, _ in active if s > start]})
+        if any(1 + sum(1 for s, t in active if s <= p < t) > counts.get(e, 0) for p in points):
+            return False
+    return True
+
+
+def _greedy(data: _Data) -> dict[str, tuple[RoomDay, int]]:
+    """A feasible plan to start the search from: highest weight first, each case appended to the
+    first room-day where every hard constraint (the risk limit included, with the model's
+    rounding) still holds."""
+    sg = data.scenario.surgery
+    assert sg is not None
+    counts = {f.id: f.equipment for f in sg.facilities}
+    state: dict[RoomDay, list] = defaultdict(lambda: [0, 0, 0, 0])  # n, end, M, V
+    busy: dict[tuple[str, dt.date], list] = defaultdict(list)
+    in_use: dict[tuple[str, dt.date], list] = defaultdict(list)
+    chosen: dict[str, tuple[RoomDay, int]] = {}
+    order = sorted(
+        data.options, key=lambda c: (-data.facts[c].weight, len(data.options[c]), -data.facts[c].planned)
+    )
+    for cid in order:
+        f = data.facts[cid]
+        for r in data.options[cid]:
+            t_mean, t_var, t_plan = data.turnover[r.facility]
+            n, end_, m, v = state[r]
+            start = end_ + t_plan if n else r.start
+            end = start + f.planned
+            m2 = m + _imean(f.mean) + (_imean(t_mean) if n else 0)
+            v2 = v + _imean(f.var) + (_imean(t_var) if n else 0)
+            if (
+                end > r.end
+                or m2 > r.minutes
+                or v2 > math.floor(max_variance(m2, r.minutes, sg.overtime_target))
+            ):
+                continue
+            b = busy[f.case.surgeon, r.date]
+            if any((s < end and start < e) or fac != r.facility for s, e, fac in b):
+                continue
+            if not equipment_fits(counts[r.facility], f.needs, start, end, in_use[r.facility, r.date]):
+                continue
+            state[r] = [n + 1, end, m2, v2]
+            b.append((start, end, r.facility))
+            in_use[r.facility, r.date].append((start, end, f.needs))
+            chosen[cid] = (r, start)
+            break
+    return chosen
+
+
+# ---------------------------------------------------------------------------------------------
 # Phase 1: assignment
 
 
@@ -335,9 +394,13 @@ def _assign(data: _Data, time_limit: float, workers: int, seed: int, on_progress
         gain.append((PRIORITY_POINTS * f.weight + round(10 * idle * f.planned)) * var_)
     model.maximize(sum(gain) - overtime_w * sum(eo_terms))
 
-    # warm start: the empty week is always feasible, so the solver has a solution from the start
-    for var_ in x.values():
-        model.add_hint(var_, 0)
+    # warm start from a greedy plan that keeps every hard constraint
+    warm = _greedy(data)
+    for k, var_ in x.items():
+        hit = warm.get(k[0])
+        model.add_hint(var_, int(hit is not None and hit[0] == k[1]))
+        if hit is not None and hit[0] == k[1]:
+            model.add_hint(start[k], hit[1])
     solver = _solver(time_limit, workers, seed)
     status = solver.solve(model, _Callback("assign", on_progress))
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -444,11 +507,9 @@ def solve_surgery(
     chosen: dict[str, tuple[RoomDay, int]] = {}
     status, objective, bound = "OPTIMAL", 0.0, 0.0
     if data.options:
-        chosen, status, objective, bound = _assign(data, 0.75 * time_limit, workers, seed, on_progress)
+        chosen, status, objective, bound = _assign(data, 0.7 * time_limit, workers, seed, on_progress)
     first_order = {cid: s for cid, (_, s) in chosen.items()}
-    starts = (
-        _sequence(data, chosen, max(1.0, 0.25 * time_limit), workers, seed, on_progress) if chosen else {}
-    )
+    starts = _sequence(data, chosen, max(1.0, 0.2 * time_limit), workers, seed, on_progress) if chosen else {}
     bookings = _bookings(data, chosen, starts)
     unbooked = dict(data.unbookable)
     for cid in data.options:

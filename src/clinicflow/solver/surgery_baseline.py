@@ -15,19 +15,7 @@ from collections import defaultdict
 from ..domain.cases import SurgicalCase
 from ..domain.scenario import Scenario
 from ..domain.surgery_schedule import RoomDay
-from .surgery import Booking, SurgeryPlan, _prepare, room_day_risks
-
-
-def _equipment_ok(
-    facility_counts: dict[str, int], needs: tuple[str, ...], start: int, end: int, others: list[tuple]
-) -> bool:
-    """Would a case needing ``needs`` during [start, end) keep every item within its count?"""
-    for e in needs:
-        active = [(s, t) for s, t, n in others if e in n and s < end and start < t]
-        points = sorted({start, *[s for s, _ in active if s > start]})
-        if any(1 + sum(1 for s, t in active if s <= p < t) > facility_counts.get(e, 0) for p in points):
-            return False
-    return True
+from .surgery import Booking, SurgeryPlan, _prepare, equipment_fits, room_day_risks
 
 
 def first_come_first_served(scenario: Scenario, cases: list[SurgicalCase], week: dt.date) -> SurgeryPlan:
@@ -60,7 +48,7 @@ def first_come_first_served(scenario: Scenario, cases: list[SurgicalCase], week:
                 continue
             if any(fac != r.facility for _, _, fac in busy):
                 continue
-            if not _equipment_ok(counts[r.facility], f.needs, start, end, in_use[r.facility, r.date]):
+            if not equipment_fits(counts[r.facility], f.needs, start, end, in_use[r.facility, r.date]):
                 continue
             bookings.append(Booking(c.case_id, r, start, end, n_in[r] + 1))
             end_of[r] = end
