@@ -23,6 +23,7 @@ The approximation is tested against Monte Carlo in ``tests/test_overtime.py``: f
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 from collections.abc import Iterable
 from statistics import NormalDist
@@ -200,3 +201,53 @@ def expected_overtime_planes(
             if f > 0.05 and over.max() <= tolerance:
                 planes.append(plane)
     return planes
+
+
+@functools.lru_cache(maxsize=256)
+def variance_segments(
+    capacity: int, target: float, var_cap: float, n_low: int = 4, n_high: int = 12
+) -> tuple[tuple[int, int, float, float], ...]:
+    """A piecewise-linear inner approximation of ``V <= Vmax(M)``: segments (L, U, a, b) such that a
+    room-day passes the chance constraint when, for at least one segment, ``L <= M <= U`` and
+    ``1000 V <= ⌊1000a⌋ M + ⌊1000b⌋``. The model picks the segment with one boolean each.
+
+    Each line is the chord of Vmax over its segment, lowered until it lies under ``floor(Vmax)`` at
+    every integer M of the segment (Vmax is convex over most loads, so chords sit above it). Most
+    segments cover the loads where ``Vmax <= var_cap`` (the room-day's largest reachable variance),
+    where the limit binds; the first segment is the empty room-day.
+    """
+    vmax = [0.0] + [max_variance(m, capacity, target) for m in range(1, capacity + 1)]
+    lo = next((m for m in range(1, capacity + 1) if all(v <= var_cap for v in vmax[m:])), capacity)
+    knots = sorted(
+        {
+            1,
+            *np.linspace(1, lo, n_low + 1).round().astype(int),
+            *np.linspace(lo, capacity, n_high + 1).round().astype(int),
+        }
+    )
+    segs: list[tuple[int, int, float, float]] = [(0, 0, 0.0, 0.0), (1, capacity, 0.0, 0.0)]  # V = 0 fits
+    for left, right in itertools.pairwise(knots):
+        ms = np.arange(left, right + 1)
+        floor_v = np.floor(np.minimum([vmax[m] for m in ms], 1e12))
+        ys = [min(vmax[m], var_cap) for m in (left, right)]
+        chord = (ys[1] - ys[0]) / max(1, right - left)
+        mid = (left + right) / 2
+        tangent = max_variance(mid + 0.5, capacity, target) - max_variance(mid - 0.5, capacity, target)
+        best = None
+        for slope, icpt in (
+            (chord, ys[0] - chord * left),
+            (tangent, max_variance(mid, capacity, target) - tangent * mid),
+        ):
+            icpt -= max(0.0, float(np.max(slope * ms + icpt - floor_v))) + 1e-6
+            area = float(np.sum(np.minimum(slope * ms + icpt, var_cap)))
+            if best is None or area > best[0]:
+                best = (area, slope, icpt)
+        segs.append((left, right, best[1], best[2]))
+    return tuple(segs)
+
+
+def within_segments(m: int, v: int, segs: tuple[tuple[int, int, float, float], ...]) -> bool:
+    """The model's test with its integer rounding."""
+    return any(
+        lo <= m <= hi and 1000 * v <= math.floor(1000 * a) * m + math.floor(1000 * b) for lo, hi, a, b in segs
+    )

@@ -47,9 +47,10 @@ from .overtime import (
     fw_expected_overtime,
     fw_overtime_probability,
     fw_quantile,
-    max_variance,
     max_variance_table,
     variance_chord,
+    variance_segments,
+    within_segments,
 )
 from .surgery_eligibility import CaseFacts, candidates, case_facts, equipment_name
 
@@ -169,6 +170,7 @@ class _Data:
     options: dict[str, list[RoomDay]]  # case -> eligible room-days
     unbookable: dict[str, str]  # case -> reason (no eligible room-day)
     turnover: dict[str, tuple[float, float, int]]  # facility -> (mean, var, planned minutes)
+    segments: dict[RoomDay, tuple]  # room-day -> risk-limit segments (variance_segments)
 
 
 def _prepare(scenario: Scenario, cases: list[SurgicalCase], week: dt.date) -> _Data:
@@ -190,7 +192,18 @@ def _prepare(scenario: Scenario, cases: list[SurgicalCase], week: dt.date) -> _D
         fac.id: (fac.turnover_min.mean, fac.turnover_min.sd**2, round(fac.turnover_min.mean))
         for fac in scenario.surgery.facilities
     }
-    return _Data(scenario, span, room_days, facts, options, unbookable, turnover)
+    segments = {}
+    for r in room_days:
+        ids = [cid for cid, rds in options.items() if r in rds]
+        t_var = turnover[r.facility][1]
+        var_cap = sum(_imean(facts[c].var) for c in ids) + _imean(t_var) * max(0, len(ids) - 1)
+        segments[r] = variance_segments(r.minutes, scenario.surgery.overtime_target, _var_key(var_cap))
+    return _Data(scenario, span, room_days, facts, options, unbookable, turnover, segments)
+
+
+def _var_key(var_cap: float) -> int:
+    """Variance caps rounded up to a thousand, so room-days share cached segment tables."""
+    return 1000 * max(1, math.ceil(var_cap / 1000))
 
 
 def _imean(x: float) -> int:
@@ -237,11 +250,7 @@ def _greedy(data: _Data) -> dict[str, tuple[RoomDay, int]]:
             end = start + f.planned
             m2 = m + _imean(f.mean) + (_imean(t_mean) if n else 0)
             v2 = v + _imean(f.var) + (_imean(t_var) if n else 0)
-            if (
-                end > r.end
-                or m2 > r.minutes
-                or v2 > math.floor(max_variance(m2, r.minutes, sg.overtime_target))
-            ):
+            if end > r.end or not within_segments(m2, v2, data.segments[r]):
                 continue
             b = busy[f.case.surgeon, r.date]
             if any((s < end and start < e) or fac != r.facility for s, e, fac in b):
@@ -308,13 +317,34 @@ def _assign(data: _Data, time_limit: float, workers: int, seed: int, on_progress
     by_rd: dict[RoomDay, list[tuple[str, cp_model.IntVar]]] = defaultdict(list)
     room_ivs: dict[RoomDay, list] = defaultdict(list)
 
+    counts = {fac.id: fac.equipment for fac in sg.facilities}
+    keys = [(cid, r) for cid, rds in data.options.items() for r in rds]
+    # Timing matters only where rooms interact: a surgeon with options in two rooms of one facility
+    # on one date, or more room-days sharing an item than the facility has of it. Elsewhere a
+    # room-day's cases fit exactly when their planned minutes and turnovers do (one machine, no
+    # release times), so those room-days get no start variables at all.
+    by_surgeon_day: dict[tuple[str, dt.date, str], list[tuple[str, RoomDay]]] = defaultdict(list)
+    by_equipment: dict[tuple[str, dt.date, str], list[tuple[str, RoomDay]]] = defaultdict(list)
+    for k in keys:
+        by_surgeon_day[data.facts[k[0]].case.surgeon, k[1].date, k[1].facility].append(k)
+        for e in data.facts[k[0]].needs:
+            by_equipment[k[1].facility, k[1].date, e].append(k)
+    surgeon_groups = [ks for ks in by_surgeon_day.values() if len({k[1] for k in ks}) > 1]
+    equipment_groups = [
+        (ks, counts[fac].get(e, 0))
+        for (fac, _d, e), ks in by_equipment.items()
+        if len({k[1] for k in ks}) > counts[fac].get(e, 0)
+    ]
+    timed = {k[1] for ks in surgeon_groups for k in ks} | {k[1] for ks, _ in equipment_groups for k in ks}
+
     # -- variables
-    for cid, rds in data.options.items():
+    for cid, r in keys:
         f = data.facts[cid]
-        for r in rds:
+        k = (cid, r)
+        x[k] = model.new_bool_var(f"x[{cid},{r.key}]")
+        by_rd[r].append((cid, x[k]))
+        if r in timed:
             t_plan = data.turnover[r.facility][2]
-            k = (cid, r)
-            x[k] = model.new_bool_var(f"x[{cid},{r.key}]")
             start[k] = model.new_int_var(r.start, r.end - f.planned, f"start[{cid},{r.key}]")
             case_iv[k] = model.new_optional_fixed_size_interval_var(
                 start[k], f.planned, x[k], f"case[{cid},{r.key}]"
@@ -324,36 +354,30 @@ def _assign(data: _Data, time_limit: float, workers: int, seed: int, on_progress
                     start[k], f.planned + t_plan, x[k], f"room[{cid},{r.key}]"
                 )
             )
-            by_rd[r].append((cid, x[k]))
 
     # -- constraints: one room-day per case
     for cid, rds in data.options.items():
         model.add_at_most_one(x[cid, r] for r in rds)
-    # rooms: cases and turnovers never overlap, within the block (start domains)
+    # rooms: cases and turnovers never overlap, within the block (start domains); untimed room-days
+    # are held by the planned-minutes capacity below
     for _r, ivs in room_ivs.items():
         model.add_no_overlap(ivs)
     # surgeons: never in two rooms at once; one facility per day
-    by_surgeon_day: dict[tuple[str, dt.date], list[tuple[str, RoomDay]]] = defaultdict(list)
-    for k in x:
-        by_surgeon_day[data.facts[k[0]].case.surgeon, k[1].date].append(k)
-    for (surgeon, date), keys in by_surgeon_day.items():
-        if len({k[1] for k in keys}) > 1:
-            model.add_no_overlap([case_iv[k] for k in keys])
-        facilities = sorted({k[1].facility for k in keys})
+    for ks in surgeon_groups:
+        model.add_no_overlap([case_iv[k] for k in ks])
+    by_day: dict[tuple[str, dt.date], set[str]] = defaultdict(set)
+    for surgeon, date, fac in by_surgeon_day:
+        by_day[surgeon, date].add(fac)
+    for (surgeon, date), facilities in by_day.items():
         if len(facilities) > 1:
-            at = {fac: model.new_bool_var(f"at[{surgeon},{date},{fac}]") for fac in facilities}
-            for k in keys:
-                model.add_implication(x[k], at[k[1].facility])
+            at = {fac: model.new_bool_var(f"at[{surgeon},{date},{fac}]") for fac in sorted(facilities)}
+            for fac in facilities:
+                for k in by_surgeon_day[surgeon, date, fac]:
+                    model.add_implication(x[k], at[fac])
             model.add_at_most_one(at.values())
     # equipment: in use at every moment <= the facility's count
-    counts = {fac.id: fac.equipment for fac in sg.facilities}
-    by_equipment: dict[tuple[str, dt.date, str], list] = defaultdict(list)
-    for k in x:
-        for e in data.facts[k[0]].needs:
-            by_equipment[k[1].facility, k[1].date, e].append(k)
-    for (fac, _date, e), keys in by_equipment.items():
-        if len({k[0] for k in keys}) > counts[fac].get(e, 0):
-            model.add_cumulative([case_iv[k] for k in keys], [1] * len(keys), counts[fac].get(e, 0))
+    for ks, count in equipment_groups:
+        model.add_cumulative([case_iv[k] for k in ks], [1] * len(ks), count)
 
     # overtime chance constraint (exact on integer minutes, rounded up) and expected overtime
     idle = sc.costs.idle_per_min
@@ -366,12 +390,17 @@ def _assign(data: _Data, time_limit: float, workers: int, seed: int, on_progress
         model.add(m == mean)
         v = model.new_int_var(0, max(0, var_cap), f"V[{r.key}]")
         model.add(v == var)
-        table = max_variance_table(cap, sg.overtime_target, max(0, var_cap))
-        vmax = model.new_int_var(-1, max(0, var_cap), f"Vmax[{r.key}]")
-        model.add_element(m, table, vmax)
-        model.add(v <= vmax)
+        # the chance constraint: one segment of the piecewise-linear inner approximation of
+        # V <= Vmax(M) holds (conservative; see overtime.variance_segments)
+        segs = variance_segments(cap, sg.overtime_target, _var_key(var_cap))
+        pick = [model.new_bool_var(f"seg[{r.key},{j}]") for j in range(len(segs))]
+        model.add_exactly_one(pick)
+        for b, (lo, hi, a, c) in zip(pick, segs, strict=True):
+            model.add(m >= lo).only_enforce_if(b)
+            model.add(m <= hi).only_enforce_if(b)
+            model.add(1000 * v <= math.floor(1000 * a) * m + math.floor(1000 * c)).only_enforce_if(b)
         # redundant linear forms of the same limits, for the LP bound
-        m0, slope = variance_chord(table, var_cap)
+        m0, slope = variance_chord(max_variance_table(cap, sg.overtime_target, max(0, var_cap)), var_cap)
         if m0 < cap:
             model.add(1000 * v <= math.ceil(1000 * slope) * (cap - m))
         t_plan = data.turnover[r.facility][2]
@@ -399,13 +428,24 @@ def _assign(data: _Data, time_limit: float, workers: int, seed: int, on_progress
     for k, var_ in x.items():
         hit = warm.get(k[0])
         model.add_hint(var_, int(hit is not None and hit[0] == k[1]))
-        if hit is not None and hit[0] == k[1]:
+        if hit is not None and hit[0] == k[1] and k in start:
             model.add_hint(start[k], hit[1])
     solver = _solver(time_limit, workers, seed)
     status = solver.solve(model, _Callback("assign", on_progress))
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return {}, solver.status_name(status), 0.0, solver.best_objective_bound
-    chosen = {k[0]: (k[1], solver.value(start[k])) for k, var_ in x.items() if solver.boolean_value(var_)}
+    chosen = {}
+    for k, var_ in x.items():
+        if solver.boolean_value(var_):
+            chosen[k[0]] = (k[1], solver.value(start[k]) if k in start else k[1].start)
+    # untimed room-days: cases in the order given (what sequencing then improves on)
+    nxt: dict[RoomDay, int] = {}
+    for cid in data.options:
+        if cid in chosen and chosen[cid][0] not in timed:
+            r = chosen[cid][0]
+            s0 = nxt.get(r, r.start)
+            chosen[cid] = (r, s0)
+            nxt[r] = s0 + data.facts[cid].planned + data.turnover[r.facility][2]
     return chosen, solver.status_name(status), solver.objective_value, solver.best_objective_bound
 
 
@@ -602,11 +642,7 @@ def _why_not_booked(data: _Data, cid: str, bookings: list[Booking], status: str)
         mean = sum(_imean(data.facts[c].mean) for c in [*ids, cid]) + (n - 1) * _imean(t_mean)
         var = sum(_imean(data.facts[c].var) for c in [*ids, cid]) + (n - 1) * _imean(t_var)
         planned = sum(data.facts[c].planned for c in ids) + f.planned + (n - 1) * t_plan
-        if (
-            mean <= r.minutes
-            and var <= max_variance(mean, r.minutes, sg.overtime_target)
-            and planned <= r.minutes
-        ):
+        if mean <= r.minutes and within_segments(mean, var, data.segments[r]) and planned <= r.minutes:
             fits.append(r)
     labels = [r.label() for r in data.options[cid]]
     shown = ", ".join(labels[:3]) + (f" and {len(labels) - 3} more" if len(labels) > 3 else "")
