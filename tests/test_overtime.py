@@ -4,6 +4,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 from clinicflow.domain.distributions import Gamma, Lognormal
@@ -17,6 +19,8 @@ from clinicflow.solver.overtime import (
     monte_carlo_total,
     sum_moments,
     variance_chord,
+    variance_segments,
+    within_segments,
 )
 
 
@@ -98,3 +102,35 @@ def test_overtime_planes_stay_under_the_function():
         assert est <= true + 0.25
         worst_under = max(worst_under, true - est)
     assert worst_under < 3.0  # a close estimate, not just a bound
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    cap=st.sampled_from([240, 360, 480, 600]),
+    target=st.sampled_from([0.05, 0.1, 0.2, 0.3]),
+    var_cap=st.sampled_from([1000, 4000, 12000, 40000]),
+    m=st.integers(0, 600),
+    v=st.integers(0, 40000),
+)
+def test_segments_never_allow_a_room_day_over_the_limit(cap, target, var_cap, m, v):
+    """Whatever the model accepts passes the exact Fenton–Wilkinson test."""
+    segs = variance_segments(cap, target, var_cap)
+    if within_segments(m, v, segs):
+        assert m <= cap
+        if m > 0:
+            assert fw_quantile(m, v, 1 - target) <= cap * (1 + 1e-9)
+        else:
+            assert v == 0
+
+
+@pytest.mark.parametrize("target", [0.1, 0.2, 0.3])
+def test_segments_lose_little(target):
+    """The inner approximation is tight: for each variance a room-day can carry, the largest load
+    the model accepts is within a few minutes of the exact limit (away from the variance cap)."""
+    cap, var_cap = 480, 8000
+    segs = variance_segments(cap, target, var_cap)
+    assert all(within_segments(m, 0, segs) for m in range(cap + 1))  # a fixed-length day always fits
+    for v in range(0, int(0.9 * var_cap), 100):
+        exact = max(m for m in range(1, cap + 1) if max_variance(m, cap, target) >= v)
+        model = max(m for m in range(cap + 1) if within_segments(m, v, segs))
+        assert exact - model <= 3, (v, exact, model)

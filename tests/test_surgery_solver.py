@@ -201,6 +201,12 @@ def test_randomized_instances_have_no_violation(ortho, seed):
     plan = solve_surgery(sc, cases, week, time_limit=4, workers=2, seed=seed)
     assert check_schedule(sc, cases, plan.table(), week) == []
     assert not {c.case_id for c in cases if c.auth_status != "approved"} & plan.booked_ids
+    # and the simulated week keeps each booked room-day's overtime probability at the target (95% CI)
+    from clinicflow.sim.or_day import simulate_or, summarize_or
+
+    summary = summarize_or(simulate_or(sc, plan.table(), cases, 200, seed))
+    for r in summary["room_days"]:
+        assert r["p_overtime_ci"][0] <= target, (r["room_day"], r["p_overtime"])
 
 
 def test_checker_can_fail(ortho, ortho_cases, ortho_plan):

@@ -10,11 +10,14 @@ objective → solve → report):
    (cumulative per facility, date and item); eligibility, windows, deadlines and authorization
    dates hold (only eligible pairs get a variable, see ``surgery_eligibility``); and the
    **overtime chance constraint**: each room-day's total busy time at its ``1 - overtime_target``
-   quantile fits the block, via the Fenton–Wilkinson lognormal (``overtime.py``), encoded as
-   ``V <= Vmax[M]`` with an element constraint on the room-day's summed mean ``M`` and variance
-   ``V``. Objective: priority-weighted cases booked, plus booked minutes (utilization) valued at
-   the idle cost they avoid, minus expected overtime valued at the overtime cost — read from a
-   table of ``E[(T - C)+]`` at the rounded-up (M, V).
+   quantile fits the block, via the Fenton–Wilkinson lognormal (``overtime.py``), stated on the
+   room-day's summed mean ``M`` and variance ``V`` as a disjunction of linear pieces under
+   ``V <= Vmax(M)`` (conservative). Room-days whose timing cannot interact with another room
+   (no shared surgeon or scarce equipment) get no start variables: their cases fit exactly when
+   planned minutes and turnovers do. Objective: priority-weighted cases booked, plus booked
+   minutes (utilization) valued at the idle cost they avoid, minus expected overtime valued at
+   the overtime cost — from tangent planes of ``E[(T - C)+]`` in (M, S), ``S >= sqrt(V)``.
+   The search starts from a greedy plan that keeps every rule.
 2. **Sequencing.** With the assignment fixed, order the cases of each room-day to limit how
    late later cases start against their booked time: minimize the sum over cases of the
    standard deviation of everything before it in the room (the delay of a case started "to
@@ -32,27 +35,25 @@ import math
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-import pandas as pd
 from ortools.sat.python import cp_model
 
 from ..domain.cases import SurgicalCase
-from ..domain.clock import format_hhmm
 from ..domain.scenario import Scenario
-from ..domain.surgery_schedule import SURGERY_COLUMNS, RoomDay, week_room_days, week_start_of
+from ..domain.surgery_schedule import RoomDay, week_room_days, week_start_of
 from ..errors import InputError
 from .overtime import (
     expected_overtime_planes,
-    fw_expected_overtime,
-    fw_overtime_probability,
-    fw_quantile,
     max_variance_table,
     variance_chord,
     variance_segments,
     within_segments,
 )
 from .surgery_eligibility import CaseFacts, candidates, case_facts, equipment_name
+from .surgery_plan import Booking, RoomDayRisk, SurgeryPlan, room_day_risks
+
+__all__ = ["Booking", "RoomDayRisk", "SurgeryPlan", "equipment_fits", "room_day_risks", "solve_surgery"]
 
 #: Objective points per unit of priority weight for a booked case (in tenths of a cost-minute):
 #: 1,000 cost-minutes, more than any one case's utilization value, so priority comes first.
@@ -60,101 +61,6 @@ PRIORITY_POINTS = 10_000
 
 Progress = Callable[[str, float, float, float], None]
 """on_progress(phase, objective, bound, seconds) — called at each improving solution."""
-
-
-@dataclass(frozen=True)
-class Booking:
-    case_id: str
-    room_day: RoomDay
-    start: int
-    end: int
-    sequence: int
-
-
-@dataclass(frozen=True)
-class RoomDayRisk:
-    """Analytic (Fenton–Wilkinson) risk of one room-day as booked."""
-
-    room_day: RoomDay
-    cases: int
-    booked_min: int  # planned case minutes
-    mean_total: float  # mean busy time (cases + turnovers between them)
-    sd_total: float
-    quantile_total: float  # at 1 - overtime_target
-    p_overtime: float
-    expected_overtime: float
-
-
-@dataclass
-class SurgeryPlan:
-    status: str
-    objective: float
-    bound: float
-    wall_time: float
-    week: tuple[dt.date, dt.date]
-    room_days: list[RoomDay]
-    bookings: list[Booking]
-    unbooked: dict[str, str]
-    facts: dict[str, CaseFacts]
-    risks: list[RoomDayRisk] = field(default_factory=list)
-    delay_proxy: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def booked_ids(self) -> set[str]:
-        return {b.case_id for b in self.bookings}
-
-    def table(self) -> pd.DataFrame:
-        """The surgery schedule table (``SURGERY_COLUMNS`` plus minute columns)."""
-        rows = []
-        for b in sorted(self.bookings, key=lambda b: (b.room_day, b.start)):
-            f = self.facts[b.case_id]
-            r = b.room_day
-            rows.append(
-                {
-                    "date": r.date,
-                    "facility": r.facility,
-                    "room": r.room,
-                    "block_start": format_hhmm(r.start),
-                    "block_end": format_hhmm(r.end),
-                    "block_owner": r.owner or "open",
-                    "sequence": b.sequence,
-                    "start": format_hhmm(b.start),
-                    "end": format_hhmm(b.end),
-                    "case_id": b.case_id,
-                    "surgeon": f.case.surgeon,
-                    "case_type": f.case.case_type,
-                    "patient_ref": f.case.patient_ref or "",
-                    "priority": f.case.priority,
-                    "planned_min": f.planned,
-                    "equipment": ";".join(f.needs),
-                    "start_min": b.start,
-                    "end_min": b.end,
-                    "block_start_min": r.start,
-                    "block_end_min": r.end,
-                }
-            )
-        cols = [*SURGERY_COLUMNS, "start_min", "end_min", "block_start_min", "block_end_min"]
-        return pd.DataFrame(rows, columns=cols)
-
-    def unscheduled_table(self) -> pd.DataFrame:
-        rows = []
-        for cid, reason in self.unbooked.items():
-            c = self.facts[cid].case
-            rows.append(
-                {
-                    "case_id": cid,
-                    "surgeon": c.surgeon,
-                    "case_type": c.case_type,
-                    "priority": c.priority,
-                    "auth_status": c.auth_status,
-                    "earliest_date": c.earliest_date,
-                    "latest_date": c.latest_date,
-                    "deadline": c.deadline or "",
-                    "reason": reason,
-                }
-            )
-        cols = ["case_id", "surgeon", "case_type", "priority", "auth_status", "earliest_date", "latest_date"]
-        return pd.DataFrame(rows, columns=[*cols, "deadline", "reason"])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -596,36 +502,6 @@ def _bookings(data: _Data, chosen: dict, starts: dict) -> list[Booking]:
             s = starts[cid]
             out.append(Booking(cid, r, s, s + data.facts[cid].planned, seq))
     return sorted(out, key=lambda b: (b.room_day, b.start))
-
-
-def room_day_risks(
-    scenario: Scenario, room_days: list[RoomDay], bookings: list[Booking], facts: dict[str, CaseFacts]
-) -> list[RoomDayRisk]:
-    """Fenton–Wilkinson risk of every room-day of the week (empty ones included)."""
-    sg = scenario.surgery
-    assert sg is not None
-    turn = {f.id: f.turnover_min for f in sg.facilities}
-    q = 1 - sg.overtime_target
-    out = []
-    for r in room_days:
-        ids = [b.case_id for b in bookings if b.room_day == r]
-        n = len(ids)
-        t = turn[r.facility]
-        mean = sum(facts[c].mean for c in ids) + max(0, n - 1) * t.mean
-        var = sum(facts[c].var for c in ids) + max(0, n - 1) * t.sd**2
-        out.append(
-            RoomDayRisk(
-                room_day=r,
-                cases=n,
-                booked_min=sum(facts[c].planned for c in ids),
-                mean_total=mean,
-                sd_total=math.sqrt(var),
-                quantile_total=fw_quantile(mean, var, q),
-                p_overtime=fw_overtime_probability(mean, var, r.minutes),
-                expected_overtime=fw_expected_overtime(mean, var, r.minutes),
-            )
-        )
-    return out
 
 
 def _why_not_booked(data: _Data, cid: str, bookings: list[Booking], status: str) -> str:
