@@ -1,4 +1,5 @@
-"""Solve time of the surgery scheduler: the orthopedic example week and a 2x larger instance.
+"""Solve time of the surgery scheduler: the orthopedic example week, the same practice with 150
+cases (the issue's benchmark: two facilities, five days), and a 2x larger instance.
 
 The 2x instance doubles the OR capacity (each weekly block gets a twin of open time in a new room
 of the same facility, and equipment counts double) and the case list to 150 cases (the issue's
@@ -67,6 +68,7 @@ def main() -> None:
         read_cases_csv(ROOT / "scenarios/orthopedic-cases.csv", ortho),
         args.time_limit,
     )
+    run("example practice, 150 cases", ortho, generate_cases(ortho, WEEK, 150, seed=11), args.time_limit)
     big = doubled_scenario()
     run(
         "2x instance (150 cases, 2 facilities)", big, generate_cases(big, WEEK, 150, seed=11), args.time_limit

@@ -91,7 +91,10 @@ def test_kpis_compare_with_first_come(out):
     assert o["expected_overtime_min"] < b["expected_overtime_min"]
     assert k["comparison"]["optimized_books_at_least_as_many_priority_weighted"] is True
     assert "simulated" in o and "simulated" in b
-    assert k["sequencing"]["delay_spread_sum_min_after"] <= k["sequencing"]["delay_spread_sum_min_before"]
+    seq = k["sequencing"]
+    assert seq["delay_spread_sum_min_after"] <= seq["delay_spread_sum_min_before"]
+    # low-variance-first sequencing shortens simulated start delays (paired by common random numbers)
+    assert seq["simulated_mean_start_delay_min_after"] <= seq["simulated_mean_start_delay_min_before"] + 0.25
 
 
 def test_fhir_bundle_validates_as_r4(out):
@@ -105,6 +108,8 @@ def test_fhir_bundle_validates_as_r4(out):
     a = bundle.entry[0].resource
     assert a.status == "booked" and a.start.tzinfo is not None
     assert str(a.start.utcoffset()) in ("-1 day, 19:00:00",)  # America/New_York in winter: -05:00
+    case_priority = int(table.loc[table["case_id"] == a.identifier[0].value, "priority"].iloc[0])
+    assert a.priority == 6 - case_priority  # FHIR: 1 = highest
     refs = {p.actor.reference.split("/")[0] for p in a.participant}
     assert refs == {"Patient", "Practitioner", "Location"}
 

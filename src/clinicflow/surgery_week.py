@@ -63,6 +63,20 @@ def plan_week(
         if baseline.bookings:
             base_sim = simulate_or(scenario, baseline.table(), cases, replications, seed)
     kpis = week_kpis(scenario, cases, plan, baseline, sim, base_sim)
+    if sim is not None and plan.unsequenced:
+        # what sequencing bought, on the same random draws (common random numbers)
+        before = summarize_or(simulate_or(scenario, plan.table(plan.unsequenced), cases, replications, seed))
+        after = kpis["optimized"]["simulated"]
+        kpis["sequencing"]["simulated_mean_start_delay_min_before"] = before["overall"][
+            "mean_start_delay_min"
+        ]
+        kpis["sequencing"]["simulated_mean_start_delay_min_after"] = after["mean_start_delay_min"]
+        kpis["sequencing"]["simulated_share_started_15_min_late_before"] = before["overall"][
+            "share_of_cases_started_15_min_late"
+        ]
+        kpis["sequencing"]["simulated_share_started_15_min_late_after"] = after[
+            "share_of_cases_started_15_min_late"
+        ]
     return SurgeryWeek(scenario, cases, plan, baseline, sim, base_sim, kpis)
 
 

@@ -139,7 +139,8 @@ def fhir_bundle(table: pd.DataFrame, scenario: Scenario) -> dict:
             "status": "booked",
             "serviceType": [{"text": type_name.get(row.case_type, row.case_type)}],
             "appointmentType": {"text": "surgical case"},
-            "priority": int(row.priority),
+            # FHIR: 1 is the highest priority (0 = undefined); ours: 5 is the most urgent
+            "priority": 6 - int(row.priority),
             "description": f"{type_name.get(row.case_type, row.case_type)} in {row.room}",
             "start": start.isoformat(),
             "end": end.isoformat(),

@@ -475,6 +475,7 @@ def solve_surgery(
         facts=data.facts,
     )
     plan.risks = room_day_risks(scenario, plan.room_days, bookings, data.facts)
+    plan.unsequenced = _bookings(data, chosen, first_order)
     plan.delay_proxy = {
         "assignment_order": _delay_proxy(data, chosen, first_order),
         "sequenced": _delay_proxy(data, chosen, starts),

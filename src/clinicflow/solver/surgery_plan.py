@@ -55,15 +55,18 @@ class SurgeryPlan:
     facts: dict[str, CaseFacts]
     risks: list[RoomDayRisk] = field(default_factory=list)
     delay_proxy: dict[str, float] = field(default_factory=dict)
+    #: the same assignment in the order before sequencing (for measuring what sequencing gains)
+    unsequenced: list[Booking] = field(default_factory=list)
 
     @property
     def booked_ids(self) -> set[str]:
         return {b.case_id for b in self.bookings}
 
-    def table(self) -> pd.DataFrame:
-        """The surgery schedule table (``SURGERY_COLUMNS`` plus minute columns)."""
+    def table(self, bookings: list[Booking] | None = None) -> pd.DataFrame:
+        """The surgery schedule table (``SURGERY_COLUMNS`` plus minute columns) of the plan, or of
+        other ``bookings`` of the same cases."""
         rows = []
-        for b in sorted(self.bookings, key=lambda b: (b.room_day, b.start)):
+        for b in sorted(self.bookings if bookings is None else bookings, key=lambda b: (b.room_day, b.start)):
             f = self.facts[b.case_id]
             r = b.room_day
             rows.append(
