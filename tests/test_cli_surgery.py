@@ -81,6 +81,15 @@ def test_simulated_overtime_within_target(out):
     assert booked
     for r in booked:
         assert r["simulated"]["p_overtime_ci"][0] <= target, r["block"]
+    # each booked case's start delay against its booked time, with its CI
+    delays = k["case_start_delays"]
+    assert len(delays) == sum(r["cases"] for r in booked)
+    first = [d for d in delays if d["booked_start_min"] == 450]  # first cases start on time
+    assert first and all(d["mean_start_delay_min"] == 0 for d in first)
+    assert all(
+        d["mean_start_delay_ci"][0] <= d["mean_start_delay_min"] <= d["mean_start_delay_ci"][1]
+        for d in delays
+    )
 
 
 def test_kpis_compare_with_first_come(out):
@@ -125,7 +134,8 @@ def test_calendars_and_excel(out):
     assert len(events) == (table["surgeon"] == "dr_nakamura").sum()
     assert str(events[0]["DTSTART"].dt.tzinfo) == "America/New_York"
     wb = load_workbook(d / "surgery_schedule.xlsx")
-    assert wb.sheetnames == ["Schedule", "Room-days", "Not booked"]
+    assert wb.sheetnames == ["Schedule", "Room-days", "Not booked", "Case delays"]
+    assert wb["Case delays"].max_row == len(table) + 1
     assert wb["Schedule"].max_row == len(table) + 1
 
 

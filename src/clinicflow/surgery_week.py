@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from .domain.cases import SurgicalCase
+from .domain.clock import format_hhmm
 from .domain.scenario import Scenario
 from .domain.surgery_schedule import SURGERY_COLUMNS
 from .exports.common import atomic_output_dir
@@ -108,7 +109,8 @@ def week_kpis(
 ) -> dict:
     assert scenario.surgery is not None
     target = scenario.surgery.overtime_target
-    simulated = {r["room_day"]: r for r in summarize_or(sim)["room_days"]} if sim is not None else {}
+    summary = summarize_or(sim) if sim is not None else None
+    simulated = {r["room_day"]: r for r in summary["room_days"]} if summary else {}
     room_days = []
     for r in plan.risks:
         row = {
@@ -166,6 +168,7 @@ def week_kpis(
             "note": "sum over cases of the sd of everything before them in the room; sequencing minimizes it",
         },
         "room_days": room_days,
+        "case_start_delays": summary["cases"] if summary else [],
     }
 
 
@@ -184,6 +187,22 @@ def room_day_frame(kpis: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def case_delay_frame(kpis: dict) -> pd.DataFrame:
+    rows = []
+    for c in kpis.get("case_start_delays", []):
+        rows.append(
+            {
+                "case_id": c["case_id"],
+                "room_day": c["room_day"],
+                "booked_start": format_hhmm(c["booked_start_min"]),
+                "mean_start_delay_min": round(c["mean_start_delay_min"], 1),
+                "delay_ci_95": "{:.1f}-{:.1f}".format(*c["mean_start_delay_ci"]),
+                "p_started_15_min_late": round(c["p_started_15_min_late"], 3),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
 def write_outputs(week: SurgeryWeek, out: str | Path) -> list[Path]:
     """Write every output file atomically into ``out``; return their paths."""
     table = week.plan.table()
@@ -192,7 +211,12 @@ def write_outputs(week: SurgeryWeek, out: str | Path) -> list[Path]:
     with atomic_output_dir(out) as tmp:
         schedule_csv(table, tmp / "surgery_schedule.csv", SURGERY_COLUMNS)
         schedule_xlsx(
-            table, SURGERY_COLUMNS, room_day_frame(week.kpis), unscheduled, tmp / "surgery_schedule.xlsx"
+            table,
+            SURGERY_COLUMNS,
+            room_day_frame(week.kpis),
+            unscheduled,
+            tmp / "surgery_schedule.xlsx",
+            case_delay_frame(week.kpis),
         )
         cal_paths = surgeon_calendars(table, week.scenario, tmp)
         write_json(fhir_bundle(table, week.scenario), tmp / "surgery_appointments.fhir.json")

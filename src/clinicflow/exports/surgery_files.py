@@ -45,11 +45,20 @@ def unscheduled_csv(unscheduled: pd.DataFrame, path: Path) -> None:
 
 
 def schedule_xlsx(
-    table: pd.DataFrame, columns: list[str], room_days: pd.DataFrame, unscheduled: pd.DataFrame, path: Path
+    table: pd.DataFrame,
+    columns: list[str],
+    room_days: pd.DataFrame,
+    unscheduled: pd.DataFrame,
+    path: Path,
+    case_delays: pd.DataFrame | None = None,
 ) -> None:
-    """Three sheets: the schedule, the room-days with their overtime risk, the cases not booked."""
+    """Sheets: the schedule, the room-days with their overtime risk, the cases not booked and,
+    when simulated, each case's start delay against its booked time."""
+    sheets = [("Schedule", table[columns]), ("Room-days", room_days), ("Not booked", unscheduled)]
+    if case_delays is not None and not case_delays.empty:
+        sheets.append(("Case delays", case_delays))
     with pd.ExcelWriter(path, engine="openpyxl") as xw:
-        for name, df in (("Schedule", table[columns]), ("Room-days", room_days), ("Not booked", unscheduled)):
+        for name, df in sheets:
             frame = _safe_frame(df)
             frame.to_excel(xw, sheet_name=name, index=False)
             ws = xw.sheets[name]

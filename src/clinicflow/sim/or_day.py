@@ -194,6 +194,21 @@ def summarize_or(result: ORSimResult) -> dict:
                 "mean_start_delay_ci": [dlo, dhi],
             }
         )
+    case_rows = []
+    for cid, g in cs.groupby("case_id", sort=True):
+        dm, dlo, dhi = mean_ci(g["delay"].to_numpy())
+        p15, lo15, hi15 = wilson(int((g["delay"] > 15).sum()), len(g))
+        case_rows.append(
+            {
+                "case_id": cid,
+                "room_day": g["room_day"].iloc[0],
+                "booked_start_min": float(g["booked_start"].iloc[0]),
+                "mean_start_delay_min": dm,
+                "mean_start_delay_ci": [dlo, dhi],
+                "p_started_15_min_late": p15,
+                "p_started_15_min_late_ci": [lo15, hi15],
+            }
+        )
     per_rep = rd.groupby("rep").agg(overtime=("overtime", "sum"), busy=("busy", "sum"))
     minutes = float((rd.groupby("room_day").first().eval("block_end - block_start")).sum())
     any_over = rd.assign(o=rd["overtime"] > 0).groupby("rep")["o"].mean().to_numpy()
@@ -210,7 +225,7 @@ def summarize_or(result: ORSimResult) -> dict:
         m, lo, hi = mean_ci(arr)
         overall[name] = m
         overall[f"{name}_ci"] = [lo, hi]
-    return {"replications": result.replications, "room_days": rows, "overall": overall}
+    return {"replications": result.replications, "room_days": rows, "cases": case_rows, "overall": overall}
 
 
 def delays_by_position(result: ORSimResult) -> pd.DataFrame:

@@ -526,7 +526,7 @@ def _why_not_booked(data: _Data, cid: str, bookings: list[Booking], status: str)
     if not fits:
         return (
             f"eligible blocks full: adding it to {shown} would break the {q:.0%} overtime limit "
-            "(cases of higher value fill them)"
+            "(the optimizer filled them with other cases worth more in total)"
         )
     note = (
         " (solver stopped at its time limit; a longer --time-limit may book it)"
