@@ -64,6 +64,16 @@ def test_case_equipment_adds_to_the_type(tmp_path, ortho):
         (GOOD.replace("2026-12-20", "2026-11-01"), "row 2, column latest_date", "on or after earliest_date"),
         (GOOD.replace(",yes,,", ",yes,laser,"), "row 2, column equipment", "unknown equipment 'laser'"),
         (GOOD.replace("PT-0001,,", "PT-0001,-5,"), "row 2, column expected_duration", "between 0 and 1440"),
+        (
+            GOOD.replace("PT-0001", "PT-0001 Smith"),
+            "row 2, column patient_ref",
+            "expected a pseudonymous reference",
+        ),
+        (
+            GOOD.replace("PT-0001", "=PT-0001"),
+            "row 2, column patient_ref",
+            "expected a pseudonymous reference",
+        ),
     ],
 )
 def test_bad_cells_name_row_and_column(tmp_path, ortho, row, where, message):
@@ -73,7 +83,7 @@ def test_bad_cells_name_row_and_column(tmp_path, ortho, row, where, message):
     assert e.value.where == where
     assert message in e.value.message
     assert str(p) in str(e.value) and "\n" not in str(e.value)
-    assert "PT-0001" not in str(e.value)  # never quote a patient reference
+    assert "PT-0001" not in str(e.value) and "Smith" not in str(e.value)  # never quote a patient reference
 
 
 def test_duplicate_ids_and_columns(tmp_path, ortho):
@@ -115,3 +125,40 @@ def test_cli_bad_case_file_is_one_line(tmp_path):
         f"error: {p}: row 2, column surgeon: unknown surgeon 'dr_who' (expected one of: dr_nakamura, dr_osei, dr_fischer, dr_alvarez)"
     ]
     assert not (tmp_path / "o").exists()
+
+
+def test_dated_block_replaces_the_weekly_one(ortho):
+    import yaml
+
+    from clinicflow.domain.surgery_schedule import week_room_days
+    from clinicflow.scenario_file import scenario_from_dict
+
+    data = yaml.safe_load((ROOT / "scenarios/orthopedic-practice.yaml").read_text())
+    # Dr. Nakamura swaps Monday's OR3 block for a short afternoon one that week
+    data["surgery"]["blocks"].append(
+        {
+            "facility": "stluke",
+            "room": "OR3",
+            "date": "2026-11-30",
+            "start": "12:00",
+            "end": "16:00",
+            "surgeon": "dr_osei",
+        }
+    )
+    sc = scenario_from_dict(data)
+    mon = [r for r in week_room_days(sc, dt.date(2026, 12, 2)) if r.date == dt.date(2026, 11, 30)]
+    assert [(r.room, r.start, r.end, r.owner) for r in mon] == [("OR3", 720, 960, "dr_osei")]
+    assert len(week_room_days(ortho, dt.date(2026, 12, 6))) == 9  # a Sunday belongs to the week before it
+
+
+def test_cli_missing_case_file(tmp_path):
+    r = run_cli(
+        "surgery",
+        ROOT / "scenarios/orthopedic-practice.yaml",
+        "--week",
+        "2026-11-30",
+        "--cases",
+        tmp_path / "no.csv",
+    )
+    assert r.code == 2 and "Traceback" not in r.stderr
+    assert r.stderr.strip() == f"error: {tmp_path / 'no.csv'}: file not found"

@@ -65,6 +65,7 @@ COLUMNS = [
 ]
 REQUIRED = ["case_id", "surgeon", "case_type", "earliest_date", "latest_date", "auth_status"]
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*$")
+_REF = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")  # the FHIR id alphabet: safe in exports and references
 _TRUE = {"yes", "y", "true", "1"}
 _FALSE = {"no", "n", "false", "0", ""}
 
@@ -220,6 +221,15 @@ def parse_cases(
             )
 
         ref = row.get("patient_ref") or None
+        if ref is not None and not _REF.match(ref):
+            # the value is never quoted: it may be a real identifier typed in by mistake
+            _fail(
+                file,
+                line,
+                "patient_ref",
+                "expected a pseudonymous reference of letters, digits, '-' and '.' (at most 64), "
+                "e.g. PT-3f9a1c2e; pseudonymize names and record numbers before import",
+            )
         expected = None
         if row.get("expected_duration"):
             try:
