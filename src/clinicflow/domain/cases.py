@@ -11,7 +11,7 @@ Columns (``*`` = required)::
     case_id*            unique id of the case (letters, digits, _ . -)
     surgeon*            provider id of the operating surgeon
     case_type*          id of a ``surgery.case_types`` entry
-    patient_ref         pseudonymous patient reference (never a name or MRN)
+    patient_ref         pseudonymous patient reference: letters, digits, - and . (never a name or MRN)
     expected_duration   the surgeon's own estimate in minutes; replaces the case type's mean,
                         keeping its coefficient of variation
     earliest_date*      first day the patient can have surgery (YYYY-MM-DD)
