@@ -52,7 +52,8 @@ def run(name, scenario, cases, time_limit):
     gap = abs(plan.bound - plan.objective) / max(1.0, abs(plan.bound))
     print(
         f"{name:<34} {len(cases):>4} cases {len(plan.room_days):>3} room-days: booked {len(plan.bookings):>3}, "
-        f"{plan.status:<8} gap {gap:5.1%}, first solution {first[0] if first else float('nan'):5.1f}s, "
+        f"booking {plan.stages.get('booking', '-').lower()}, balance {plan.stages.get('overtime_balance', '-').lower()} "
+        f"(gap {gap:4.1%}), first solution {first[0] if first else float('nan'):5.1f}s, "
         f"total {wall:5.1f}s"
     )
 

@@ -148,6 +148,7 @@ def week_kpis(
             "status": plan.status,
             "objective": plan.objective,
             "bound": plan.bound,
+            "stages": plan.stages,
             "wall_time_s": round(plan.wall_time, 2),
         },
         "cases": {"total": len(cases), "booked": len(plan.bookings), "not_booked": len(plan.unbooked)},

@@ -76,8 +76,14 @@ def surgery(
         paths = write_outputs(result, out)
 
     k = result.kpis
+    stages = k["solver"].get("stages") or {}
+    how = (
+        f"booking {stages['booking'].lower()}, overtime balance {stages['overtime_balance'].lower()}"
+        if stages
+        else k["solver"]["status"].lower()
+    )
     console.print(
-        f"{k['solver']['status'].lower()} in {k['solver']['wall_time_s']:.1f}s: booked "
+        f"{how} in {k['solver']['wall_time_s']:.1f}s: booked "
         f"{k['cases']['booked']} of {k['cases']['total']} cases; overtime target {k['overtime_target']:.0%}"
     )
     t = Table(show_header=True, header_style="bold", box=None, pad_edge=False)

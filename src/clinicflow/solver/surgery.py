@@ -212,7 +212,9 @@ def _room_day_sums(model, data: _Data, r: RoomDay, xs: list[tuple[str, cp_model.
     return mean, var, var_cap
 
 
-def _assign(data: _Data, time_limit: float, workers: int, seed: int, on_progress: Progress | None):
+def _assign_model(data: _Data, with_overtime: bool):
+    """The assignment model; ``with_overtime`` adds the expected-overtime estimate (the costly part
+    of the model: a product constraint and tangent planes per room-day)."""
     sc = data.scenario
     sg = sc.surgery
     assert sg is not None
@@ -311,6 +313,8 @@ def _assign(data: _Data, time_limit: float, workers: int, seed: int, on_progress
             model.add(1000 * v <= math.ceil(1000 * slope) * (cap - m))
         t_plan = data.turnover[r.facility][2]
         model.add(sum((data.facts[c].planned + t_plan) * xv for c, xv in xs) <= cap + t_plan)
+        if not with_overtime:
+            continue
         # expected overtime, from tangent planes in (M, S) with S >= sqrt(V) in tenths of a minute
         s_top = math.ceil(10 * math.sqrt(max(1, var_cap)))
         sd = model.new_int_var(0, s_top, f"S10[{r.key}]")
@@ -322,24 +326,62 @@ def _assign(data: _Data, time_limit: float, workers: int, seed: int, on_progress
             model.add(100 * eo >= round(1000 * a) * m + round(100 * b) * sd + round(1000 * c))
         eo_terms.append(eo)
 
-    # -- objective
-    gain = []
-    for k, var_ in x.items():
-        f = data.facts[k[0]]
-        gain.append((PRIORITY_POINTS * f.weight + round(10 * idle * f.planned)) * var_)
-    model.maximize(sum(gain) - overtime_w * sum(eo_terms))
+    # -- objective terms
+    gain = sum(
+        (PRIORITY_POINTS * data.facts[k[0]].weight + round(10 * idle * data.facts[k[0]].planned)) * var_
+        for k, var_ in x.items()
+    )
+    return model, x, start, gain, overtime_w * sum(eo_terms), timed
 
-    # warm start from a greedy plan that keeps every hard constraint
-    warm = _greedy(data)
+
+def _assign(data: _Data, time_limit: float, workers: int, seed: int, on_progress: Progress | None):
+    """Lexicographic: first the most priority-weighted booking and utilization (a model without
+    the overtime estimate, which CP-SAT usually proves optimal quickly), then, keeping at least that
+    value, the same plus the expected-overtime term, from the first stage's plan."""
+    # stage 1: booking value, warm-started from a greedy plan that keeps every hard constraint
+    model, x, start, gain, _, timed = _assign_model(data, with_overtime=False)
+    model.maximize(gain)
+    warm = {cid: hit for cid, hit in _greedy(data).items()}
+    _hint(model, x, start, warm)
+    t0 = time.perf_counter()
+    solver = _solver(0.6 * time_limit, workers, seed)
+    status1 = solver.solve(model, _Callback("assign", on_progress))
+    if status1 not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return {}, solver.status_name(status1), 0.0, solver.best_objective_bound, {}
+    best_gain = round(solver.objective_value)
+    s1 = solver.status_name(status1)
+    stage1 = _chosen(data, x, start, solver, timed)
+
+    # stage 2: keep that booking value, trade utilization against expected overtime
+    model, x, start, gain, overtime, timed = _assign_model(data, with_overtime=True)
+    model.add(gain >= best_gain)
+    model.maximize(gain - overtime)
+    _hint(model, x, start, stage1)
+    solver = _solver(time_limit - (time.perf_counter() - t0), workers, seed)  # what stage 1 left
+    status2 = solver.solve(model, _Callback("balance", on_progress))
+    if status2 not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        stages = {"booking": s1, "overtime_balance": solver.status_name(status2)}
+        return stage1, s1, float(best_gain), float(best_gain), stages
+    stages = {"booking": s1, "overtime_balance": solver.status_name(status2)}
+    both = "OPTIMAL" if status1 == status2 == cp_model.OPTIMAL else "FEASIBLE"
+    return (
+        _chosen(data, x, start, solver, timed),
+        both,
+        solver.objective_value,
+        solver.best_objective_bound,
+        stages,
+    )
+
+
+def _hint(model, x, start, plan: dict) -> None:
     for k, var_ in x.items():
-        hit = warm.get(k[0])
+        hit = plan.get(k[0])
         model.add_hint(var_, int(hit is not None and hit[0] == k[1]))
         if hit is not None and hit[0] == k[1] and k in start:
             model.add_hint(start[k], hit[1])
-    solver = _solver(time_limit, workers, seed)
-    status = solver.solve(model, _Callback("assign", on_progress))
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return {}, solver.status_name(status), 0.0, solver.best_objective_bound
+
+
+def _chosen(data: _Data, x, start, solver, timed) -> dict[str, tuple[RoomDay, int]]:
     chosen = {}
     for k, var_ in x.items():
         if solver.boolean_value(var_):
@@ -352,7 +394,7 @@ def _assign(data: _Data, time_limit: float, workers: int, seed: int, on_progress
             s0 = nxt.get(r, r.start)
             chosen[cid] = (r, s0)
             nxt[r] = s0 + data.facts[cid].planned + data.turnover[r.facility][2]
-    return chosen, solver.status_name(status), solver.objective_value, solver.best_objective_bound
+    return chosen
 
 
 # ---------------------------------------------------------------------------------------------
@@ -451,9 +493,9 @@ def solve_surgery(
     t0 = time.perf_counter()
     data = _prepare(scenario, cases, week)
     chosen: dict[str, tuple[RoomDay, int]] = {}
-    status, objective, bound = "OPTIMAL", 0.0, 0.0
+    status, objective, bound, stages = "OPTIMAL", 0.0, 0.0, {}
     if data.options:
-        chosen, status, objective, bound = _assign(data, 0.7 * time_limit, workers, seed, on_progress)
+        chosen, status, objective, bound, stages = _assign(data, 0.7 * time_limit, workers, seed, on_progress)
     first_order = {cid: s for cid, (_, s) in chosen.items()}
     starts = _sequence(data, chosen, max(1.0, 0.2 * time_limit), workers, seed, on_progress) if chosen else {}
     bookings = _bookings(data, chosen, starts)
@@ -473,6 +515,7 @@ def solve_surgery(
         bookings=bookings,
         unbooked=unbooked,
         facts=data.facts,
+        stages=stages,
     )
     plan.risks = room_day_risks(scenario, plan.room_days, bookings, data.facts)
     plan.unsequenced = _bookings(data, chosen, first_order)

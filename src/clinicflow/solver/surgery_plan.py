@@ -55,6 +55,9 @@ class SurgeryPlan:
     facts: dict[str, CaseFacts]
     risks: list[RoomDayRisk] = field(default_factory=list)
     delay_proxy: dict[str, float] = field(default_factory=dict)
+    #: status of each solve stage: "booking" (priority-weighted cases and utilization) and
+    #: "overtime_balance" (the same value kept, expected overtime traded against utilization)
+    stages: dict[str, str] = field(default_factory=dict)
     #: the same assignment in the order before sequencing (for measuring what sequencing gains)
     unsequenced: list[Booking] = field(default_factory=list)
 
