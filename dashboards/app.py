@@ -18,5 +18,6 @@ PAGES = [
     st.Page(str(HERE / "views" / "flow.py"), title="Patient flow"),
     st.Page(str(HERE / "views" / "whatif.py"), title="What-if"),
     st.Page(str(HERE / "views" / "noshow.py"), title="No-show analytics"),
+    st.Page(str(HERE / "views" / "surgery.py"), title="Surgery"),
 ]
 st.navigation(PAGES).run()

@@ -90,3 +90,17 @@ def test_noshow_page_on_synthetic_history():
     auc = float(metrics["ROC AUC (holdout)"])
     assert 0.55 < auc < 0.9  # lead time, age, reminders and prior no-shows carry real signal
     assert len(at.get("plotly_chart")) == 9  # 8 segments + calibration
+
+
+def test_surgery_page_books_the_example_week():
+    import datetime as dt
+
+    at = _run("surgery.py", sg_week=dt.date(2026, 11, 30), sg_reps=20, sg_limit=3)
+    metrics = {m.label: m.value for m in at.metric}
+    booked, unscheduled = int(metrics["Cases booked"]), int(metrics["Unscheduled"])
+    assert booked + unscheduled == 66  # the shipped example cases file
+    assert booked >= 30
+    reasons = at.dataframe[-1].value
+    assert len(reasons) == unscheduled
+    assert reasons["reason"].str.len().min() > 10  # every unscheduled case has a reason in words
+    assert len(at.get("plotly_chart")) == 2

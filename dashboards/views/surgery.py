@@ -1,0 +1,86 @@
+"""Surgery page: book the OR week, see the Gantt, overtime risk per room-day and unscheduled cases."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _shared import SCENARIOS, cached_scenario
+
+from clinicflow import InputError
+from clinicflow.domain.cases import read_cases_csv
+from clinicflow.policies import next_monday
+from clinicflow.surgery_week import plan_week, room_day_frame
+from clinicflow.viz.surgery import or_gantt, overtime_risk_figure
+
+st.title("Surgery: OR bookings")
+files = [p for p in sorted(SCENARIOS.glob("*.yaml")) if "surgery:" in p.read_text()]
+if not files:
+    st.warning("No scenario with a surgery section in scenarios/.")
+    st.stop()
+name = st.sidebar.selectbox("Surgical scenario", [p.name for p in files], key="sg_scenario")
+path = files[[p.name for p in files].index(name)]
+scenario = cached_scenario(str(path), path.stat().st_mtime)
+default_cases = path.with_name(path.stem.replace("-practice", "") + "-cases.csv")
+week = st.sidebar.date_input("Week (Monday)", next_monday(dt.date.today()), key="sg_week")
+up = st.sidebar.file_uploader("Cases file (CSV)", type=["csv"], key="sg_cases")
+reps = st.sidebar.slider("Replications", 20, 500, 100, 20, key="sg_reps")
+limit = st.sidebar.slider("Solver time limit (s)", 2, 60, 10, key="sg_limit")
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def run(
+    scenario_path: str,
+    mtime: float,
+    cases_name: str,
+    cases_bytes: bytes,
+    week: dt.date,
+    reps: int,
+    limit: int,
+):
+    d = Path(tempfile.mkdtemp(prefix="clinicflow-cases-"))
+    f = d / Path(cases_name).name
+    f.write_bytes(cases_bytes)
+    cases = read_cases_csv(f, scenario)
+    w = plan_week(scenario, cases, week, replications=reps, seed=0, time_limit=limit)
+    table = w.plan.table()
+    unbooked = [{"case_id": k, "reason": v} for k, v in sorted(w.plan.unbooked.items())]
+    return table, room_day_frame(w.kpis), unbooked, w.kpis
+
+
+if up is not None:
+    cases_name, cases_bytes = up.name, up.getvalue()
+elif default_cases.is_file():
+    cases_name, cases_bytes = default_cases.name, default_cases.read_bytes()
+else:
+    st.info("Upload a cases file (see docs/surgery.md for its columns).")
+    st.stop()
+
+try:
+    with st.spinner(f"Booking {cases_name} into the week of {week} and simulating {reps} replications…"):
+        table, room_days, unbooked, kpis = run(
+            str(path), path.stat().st_mtime, cases_name, cases_bytes, week, reps, limit
+        )
+except InputError as err:
+    st.error(str(err))
+    st.stop()
+
+opt = kpis["optimized"]
+c = st.columns(4)
+c[0].metric("Cases booked", f"{len(table)}", help=f"of {len(table) + len(unbooked)} in the file")
+c[1].metric("Unscheduled", f"{len(unbooked)}")
+if "simulated" in opt:
+    c[2].metric("Mean start delay", f"{opt['simulated']['mean_start_delay_min']:.1f} min")
+    c[3].metric("Overtime per week", f"{opt['simulated'].get('overtime_min', float('nan')):.0f} min")
+
+st.plotly_chart(or_gantt(table), width="stretch")
+st.plotly_chart(overtime_risk_figure(room_days, scenario.surgery.overtime_target), width="stretch")
+st.subheader("Room-days")
+st.dataframe(room_days, hide_index=True, width="stretch")
+st.subheader("Unscheduled cases and why")
+st.dataframe(unbooked, hide_index=True, width="stretch")
