@@ -1,0 +1,105 @@
+"""Sample-average approximation of a session's expected cost, by a sample-path recursion.
+
+For slots served in appointment order with appointment times ``a`` and, on sampled day ``k``,
+a show indicator, a lateness and a visit duration per slot, the provider starts slot ``i`` at
+
+    start[i] = max(a[i] + late[i], start[i-1] + d[i-1]),
+
+a showing patient waits ``start[i] - (a[i] + late[i])``; the provider is idle for everything
+between the block start and the last completion that is not a visit, and works overtime past the
+block end. The same recursion is the constraint set of the CP-SAT timing model (``timing.py``),
+where the maxima become inequalities: every cost weight is non-negative, so an optimal solution
+sits on the maxima and the model's objective equals this function's value.
+
+This module is numpy only: it evaluates the optimizer's schedules and the baselines on held-out
+samples, and the tests compare the optimizer with exhaustive search through it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..domain.costs import Costs
+
+
+@dataclass(frozen=True)
+class Samples:
+    """Sampled days for one block: arrays of shape (K, n)."""
+
+    show: np.ndarray  # bool
+    late: np.ndarray  # minutes after the appointment time (>= 0); 0 for absent patients
+    duration: np.ndarray  # minutes of provider time; 0 for absent patients
+
+    @property
+    def k(self) -> int:
+        return self.show.shape[0]
+
+    @property
+    def n(self) -> int:
+        return self.show.shape[1]
+
+
+def draw_samples(
+    rng: np.random.Generator,
+    k: int,
+    durations: list,
+    p_absent: list[float],
+    punctuality=None,
+    late_cutoff: float | None = None,
+) -> Samples:
+    """``k`` sampled days for slots with the given duration distributions and absence probabilities.
+
+    Patients later than ``late_cutoff`` are rebooked, i.e. absent. Early arrivals wait for their
+    appointment time, so only lateness matters to the provider."""
+    n = len(durations)
+    show = rng.random((k, n)) >= np.asarray(p_absent, dtype=float)[None, :]
+    dur = np.empty((k, n))
+    for i, dist in enumerate(durations):
+        dur[:, i] = np.maximum(dist.sample(rng, k), 0.0)
+    if punctuality is not None:
+        u = np.asarray(punctuality.sample(rng, (k, n)), dtype=float).reshape(k, n)
+        if late_cutoff is not None:
+            show &= u <= late_cutoff
+        late = np.maximum(u, 0.0)
+    else:
+        late = np.zeros((k, n))
+    late = np.where(show, late, 0.0)
+    dur = np.where(show, dur, 0.0)
+    return Samples(show, late, dur)
+
+
+@dataclass(frozen=True)
+class SessionCost:
+    """Per-sample totals (arrays of length K) and the weighted cost."""
+
+    wait: np.ndarray
+    idle: np.ndarray
+    overtime: np.ndarray
+    cost: np.ndarray
+
+    @property
+    def mean(self) -> float:
+        return float(self.cost.mean())
+
+
+def evaluate(a: np.ndarray, samples: Samples, start: float, end: float, costs: Costs) -> SessionCost:
+    """Waiting, idle and overtime minutes on each sampled day for appointment times ``a`` (sorted)."""
+    a = np.asarray(a, dtype=float)
+    k, n = samples.k, samples.n
+    if n == 0:
+        z = np.zeros(k)
+        return SessionCost(z, z, z, z)
+    free = np.full(k, float(start))
+    wait = np.zeros(k)
+    for i in range(n):
+        ready = a[i] + samples.late[:, i]
+        s = np.maximum(ready, free)
+        wait += np.where(samples.show[:, i], s - ready, 0.0)
+        free = s + samples.duration[:, i]
+    busy = samples.duration.sum(axis=1)
+    idle = free - start - busy
+    overtime = np.maximum(free - end, 0.0)
+    cost = costs.wait_per_min * wait + costs.idle_per_min * idle + costs.overtime_per_min * overtime
+    return SessionCost(wait, idle, overtime, cost)
