@@ -204,7 +204,7 @@ def solve_template(
     workers: int = 2,
 ) -> TemplateResult:
     """Solve the template model. On infeasibility, re-solve with rule assumptions to find a core."""
-    m, variables, _rules, demand_exprs = build_template(scenario, sessions)
+    m, variables, _rules, _demand_exprs = build_template(scenario, sessions)
     res = cpsat.solve(m, variables, time_limit=time_limit, seed=seed, workers=workers)
     if not res.has_solution:
         core: tuple = ()
@@ -221,7 +221,7 @@ def solve_template(
         seg_counts = counts.setdefault(skey, {}).setdefault(j, {})
         seg_counts[HOLD if kind == "h" else rest[0]] = val
     coverage = []
-    for i, (d, provs) in enumerate(_demand_rows(scenario)):
+    for _i, (d, provs) in enumerate(_demand_rows(scenario)):
         planned = sum(
             v
             for (kind, skey, _j, *rest), v in res.values.items()

@@ -9,6 +9,7 @@ every window, so "new patients only 08:00-11:00" becomes "no new-patient slot in
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -109,7 +110,7 @@ def provider_sessions(scenario: Scenario, monday: dt.date) -> list[ProviderSessi
                     if b_end > t:
                         inner = sorted(c for c in cuts if t < c < b_end)
                         edges = [t, *inner, b_end]
-                        segs = tuple(Segment(a, z) for a, z in zip(edges, edges[1:], strict=False))
+                        segs = tuple(Segment(a, z) for a, z in itertools.pairwise(edges))
                         blocks.append(Block(t, b_end, segs))
                     if b is not None:
                         t = b.end
