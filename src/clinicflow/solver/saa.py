@@ -5,11 +5,13 @@ a show indicator, a lateness and a visit duration per slot, the provider starts 
 
     start[i] = max(a[i] + late[i], start[i-1] + d[i-1]),
 
-a showing patient waits ``start[i] - (a[i] + late[i])``; the provider is idle for everything
-between the block start and the last completion that is not a visit, and works overtime past the
-block end. The same recursion is the constraint set of the CP-SAT timing model (``timing.py``),
+a showing patient waits ``start[i] - (a[i] + late[i])``; the provider is *idle* for the block's
+working minutes not spent with a patient (finishing early is idle time: the provider is there
+until the session ends) and works *overtime* from the block end to the last visit's end. These
+are the simulator's definitions (``clinicflow.sim``), so the optimizer minimizes what the plan's
+KPIs report. The same recursion is the constraint set of the CP-SAT timing model (``timing.py``),
 where the maxima become inequalities: every cost weight is non-negative, so an optimal solution
-sits on the maxima and the model's objective equals this function's value.
+sits on the maxima.
 
 This module is numpy only: it evaluates the optimizer's schedules and the baselines on held-out
 samples, and the tests compare the optimizer with exhaustive search through it.
@@ -93,13 +95,18 @@ def evaluate(a: np.ndarray, samples: Samples, start: float, end: float, costs: C
         return SessionCost(z, z, z, z)
     free = np.full(k, float(start))
     wait = np.zeros(k)
+    busy_in = np.zeros(k)
+    last = np.full(k, -np.inf)
     for i in range(n):
+        show = samples.show[:, i]
         ready = a[i] + samples.late[:, i]
         s = np.maximum(ready, free)
-        wait += np.where(samples.show[:, i], s - ready, 0.0)
-        free = s + samples.duration[:, i]
-    busy = samples.duration.sum(axis=1)
-    idle = free - start - busy
-    overtime = np.maximum(free - end, 0.0)
+        wait += np.where(show, s - ready, 0.0)
+        done = s + samples.duration[:, i]
+        busy_in += np.where(show, np.clip(np.minimum(done, end) - np.maximum(s, start), 0.0, None), 0.0)
+        last = np.where(show, np.maximum(last, done), last)
+        free = done
+    idle = (end - start) - busy_in
+    overtime = np.where(np.isfinite(last), np.maximum(last - end, 0.0), 0.0)
     cost = costs.wait_per_min * wait + costs.idle_per_min * idle + costs.overtime_per_min * overtime
     return SessionCost(wait, idle, overtime, cost)

@@ -311,13 +311,14 @@ def _solve_block(
             if show[kk, i]:
                 obj_terms.append(ww * st)
                 const -= ww * int(late[kk, i])
-        # idle = last completion - block start - busy time; overtime past the block end
-        obj_terms.append(wi * prev)
-        const += wi * (int(dur[kk, n - 1]) - SCALE * block.start - int(dur[kk].sum()))
+        # idle = working minutes - visit minutes inside the block = const - sum(d) + work past the
+        # end; work past the end is the overtime when the provider works through from the end on
+        # (every patient is due before it), so overtime is priced at idle + overtime weights.
+        const += wi * (SCALE * (block.end - block.start) - int(dur[kk].sum()))
         o = m.new_int_var(0, big, f"ot[{kk}]")
         m.add(o >= prev + int(dur[kk, n - 1]) - SCALE * block.end)
         ot.append(o)
-        obj_terms.append(wo * o)
+        obj_terms.append((wi + wo) * o)
     show_count = show.sum(axis=0)
     obj_terms.extend(-ww * SCALE * int(show_count[i]) * a[i] for i in range(n))
     m.minimize(sum(obj_terms))
