@@ -67,11 +67,15 @@ def solve(
     objective_offset: float = 0.0,
     assumption_names: dict[int, object] | None = None,
     hint: dict | None = None,
+    deterministic_time: float | None = None,
+    params: dict | None = None,
 ) -> SolveResult:
     """Solve ``model`` and return the values of ``variables`` (any dict of CP-SAT int/bool vars).
 
     The integer objective is mapped back with ``objective * objective_scale + objective_offset``
-    (models scale float costs to integers). When the model has assumptions and is infeasible,
+    (models scale float costs to integers). ``deterministic_time`` bounds the search in CP-SAT's
+    deterministic units, so that a seed gives the same answer on a busy machine as on an idle one
+    (``time_limit`` stays as a wall-clock safety net). When the model has assumptions and is infeasible,
     ``core`` holds the names (from ``assumption_names``, keyed by literal index) of a sufficient
     set of assumptions for infeasibility.
     """
@@ -84,6 +88,10 @@ def solve(
     solver.parameters.num_workers = max(1, int(workers))
     solver.parameters.random_seed = int(seed) % (2**31)
     solver.parameters.log_search_progress = False
+    if deterministic_time is not None:
+        solver.parameters.max_deterministic_time = max(0.01, float(deterministic_time))
+    for name, value in (params or {}).items():
+        setattr(solver.parameters, name, value)
     t0 = time.perf_counter()
     code = solver.solve(model)
     wall = time.perf_counter() - t0

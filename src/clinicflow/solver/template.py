@@ -205,7 +205,10 @@ def solve_template(
 ) -> TemplateResult:
     """Solve the template model. On infeasibility, re-solve with rule assumptions to find a core."""
     m, variables, _rules, _demand_exprs = build_template(scenario, sessions)
-    res = cpsat.solve(m, variables, time_limit=time_limit, seed=seed, workers=workers)
+    # One worker and a deterministic budget: the same seed gives the same template on any machine.
+    res = cpsat.solve(
+        m, variables, time_limit=10 * time_limit + 5, seed=seed, workers=1, deterministic_time=time_limit
+    )
     if not res.has_solution:
         core: tuple = ()
         if res.status == "infeasible":

@@ -183,7 +183,6 @@ def time_block(
     )
     if relaxed.result.has_solution and resources_ok(ledger, date, provider_rooms, slots, relaxed.starts):
         return relaxed
-    t_left = max(0.2, time_limit - relaxed.result.wall_time)
     full = _solve_block(
         scenario,
         date,
@@ -192,7 +191,7 @@ def time_block(
         slots,
         samples,
         ledger,
-        time_limit=t_left,
+        time_limit=time_limit,
         hint_starts=relaxed.starts or None,
         with_resources=True,
         **kw,
@@ -336,12 +335,14 @@ def _solve_block(
     res = cpsat.solve(
         m,
         {i: a[i] for i in range(n)},
-        time_limit=time_limit,
+        time_limit=4 * time_limit + 1,
         seed=seed,
         workers=workers,
         objective_scale=1.0 / (SCALE * COST_SCALE * k),
         objective_offset=const / (SCALE * COST_SCALE * k),
         hint=hint,
+        deterministic_time=time_limit,
+        params={"cp_model_probing_level": 0},
     )
     starts = [res.values[i] for i in range(n)] if res.has_solution else []
     return BlockTiming(starts, res, slots)
