@@ -335,7 +335,7 @@ def _solve_block(
     res = cpsat.solve(
         m,
         {i: a[i] for i in range(n)},
-        time_limit=4 * time_limit + 1,
+        time_limit=10 * time_limit + 2,
         seed=seed,
         workers=workers,
         objective_scale=1.0 / (SCALE * COST_SCALE * k),
