@@ -48,7 +48,9 @@ def check_schedule(scenario, schedule: pd.DataFrame, *, template: pd.DataFrame |
     template = schedule if template is None else template
 
     def session_of(row):
-        for k, sess in enumerate(sorted(provs[row.provider].sessions.get(row.weekday, []), key=lambda s: s.start)):
+        for k, sess in enumerate(
+            sorted(provs[row.provider].sessions.get(row.weekday, []), key=lambda s: s.start)
+        ):
             if sess.start <= row.start_min and row.end_min <= sess.end:
                 return k, sess
         return None, None
@@ -91,11 +93,15 @@ def check_schedule(scenario, schedule: pd.DataFrame, *, template: pd.DataFrame |
         if starts and max(starts.values()) > 2:
             out.append(f"{prov} {date}: more than two patients at one start time")
         inperson = [
-            (r.start_min, r.end_min + turnover) for r in g.itertuples() if types[r.appointment_type].needs_room
+            (r.start_min, r.end_min + turnover)
+            for r in g.itertuples()
+            if types[r.appointment_type].needs_room
         ]
         n, at = _max_overlap(inperson)
         if n > provs[prov].rooms_at_once:
-            out.append(f"{prov} {date}: {n} patients roomed at once at minute {at} (rooms_at_once {provs[prov].rooms_at_once})")
+            out.append(
+                f"{prov} {date}: {n} patients roomed at once at minute {at} (rooms_at_once {provs[prov].rooms_at_once})"
+            )
 
     for date, g in schedule.groupby("date"):
         inperson = [r for r in g.itertuples() if types[r.appointment_type].needs_room]
@@ -118,7 +124,9 @@ def check_schedule(scenario, schedule: pd.DataFrame, *, template: pd.DataFrame |
         n, at = _max_overlap(rooming)
         weekday = g["weekday"].iloc[0]
         if n > scenario.staff.mas_on(weekday):
-            out.append(f"{date}: {n} patients roomed by MAs at minute {at} (only {scenario.staff.mas_on(weekday)} MAs)")
+            out.append(
+                f"{date}: {n} patients roomed by MAs at minute {at} (only {scenario.staff.mas_on(weekday)} MAs)"
+            )
 
     # Holds and per-session counts, on the template (before booking fills holds).
     bounds = _per_session_bounds(scenario)
@@ -148,7 +156,11 @@ def _per_session_bounds(scenario) -> dict:
         provs = (
             [d.provider]
             if d.provider
-            else [p.id for p in scenario.providers if d.type in p.appointment_types and (d.type, p.id) not in specific]
+            else [
+                p.id
+                for p in scenario.providers
+                if d.type in p.appointment_types and (d.type, p.id) not in specific
+            ]
         )
         for p in provs:
             lo, hi = out[p].get(d.type, (None, None))
@@ -160,7 +172,9 @@ def _per_session_bounds(scenario) -> dict:
     return out
 
 
-def check_booking(schedule: pd.DataFrame, template: pd.DataFrame, requests_df: pd.DataFrame, scenario) -> list[str]:
+def check_booking(
+    schedule: pd.DataFrame, template: pd.DataFrame, requests_df: pd.DataFrame, scenario
+) -> list[str]:
     """Booked rows honour their request: type (or an urgent request in a hold), provider, dates;
     one booking per request and per patient per day; times unchanged from the template."""
     out = []
@@ -184,7 +198,9 @@ def check_booking(schedule: pd.DataFrame, template: pd.DataFrame, requests_df: p
         if row.appointment_type != req.appointment_type:
             out.append(f"{row.provider} {d} {row.start}: type differs from the request")
         was = template[
-            (template["date"] == row.date) & (template["provider"] == row.provider) & (template["start_min"] == row.start_min)
+            (template["date"] == row.date)
+            & (template["provider"] == row.provider)
+            & (template["start_min"] == row.start_min)
         ]["kind"]
         if "hold" in set(was) and "template" not in set(was) and req.urgency != "urgent":
             out.append(f"{row.provider} {d} {row.start}: a non-urgent request took a same-day hold")

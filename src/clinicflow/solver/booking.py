@@ -78,7 +78,10 @@ def hold_fits(scenario: Scenario, type_id: str, hold_type_id: str, start: int) -
         not have.needs_ma or ceil_min(need.rooming_min.mean) > ceil_min(have.rooming_min.mean)
     ):
         return False
-    return not (need.allowed_windows and not any(w.start <= start and start + need.scheduled_min <= w.end for w in need.allowed_windows))
+    return not (
+        need.allowed_windows
+        and not any(w.start <= start and start + need.scheduled_min <= w.end for w in need.allowed_windows)
+    )
 
 
 def _score(req: Request, row) -> int:

@@ -143,6 +143,6 @@ def explain_timing(
         reasons.append(
             f"the {len(slots)} slots of {format_hhmm(block.start)}-{format_hhmm(block.end)} cannot be "
             f"ordered within the block with at most {scenario.provider_by_id[ps.provider].rooms_at_once} "
-            "patients roomed at once"
+            "patient(s) roomed at once"
         )
     return InfeasibleError(f"slot timing is infeasible for {_when(ps)}", sorted(set(reasons)))

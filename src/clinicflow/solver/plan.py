@@ -127,7 +127,12 @@ def plan_week(
     if progress:
         progress("template", 0, 1)
     tmpl = solve_template(
-        scenario, sessions, time_limit=max(0.3, min(2.0, 0.01 * time_limit)), seed=seed, workers=workers
+        scenario,
+        sessions,
+        time_limit=max(0.3, min(2.0, 0.01 * time_limit)),
+        seed=seed,
+        workers=workers,
+        grid=grid,
     )
     if not tmpl.counts and tmpl.status != "optimal":
         if tmpl.status == "infeasible":

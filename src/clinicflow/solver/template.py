@@ -13,6 +13,7 @@ share of capacity, and on sessions loaded unevenly.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from ..domain.scenario import Scenario
@@ -55,6 +56,20 @@ class TemplateResult:
 HOLD = "__hold__"
 
 
+def footprints(scenario: Scenario, provider_id: str, grid: int = 5) -> dict[str, int]:
+    """Minutes a slot takes when a segment is packed end to end on the timing grid: its scheduled
+    length, plus the room turnover for a provider who works from one room (the next patient
+    cannot be roomed until the room is reset), rounded up to the grid. A template that packs
+    with these footprints always leaves the timing model a feasible start."""
+    one_room = scenario.provider_by_id[provider_id].rooms_at_once == 1
+    turnover = math.ceil(scenario.rooms.turnover_min.mean - 1e-9)
+    out = {}
+    for t in scenario.appointment_types:
+        raw = t.scheduled_min + (turnover if one_room and t.needs_room else 0)
+        out[t.id] = -(-raw // grid) * grid
+    return out
+
+
 def _demand_rows(scenario: Scenario):
     """Demand rows with the providers each one pools over (provider-specific rows win)."""
     specific = {(d.type, d.provider) for d in scenario.demand if d.provider is not None}
@@ -86,7 +101,7 @@ def per_session_bounds(scenario: Scenario, provider_id: str, type_id: str) -> tu
 
 
 def build_template(
-    scenario: Scenario, sessions: list[ProviderSession], *, assumptions: bool = False
+    scenario: Scenario, sessions: list[ProviderSession], *, assumptions: bool = False, grid: int = 5
 ) -> tuple[cpsat.CpModel, dict, dict, dict]:
     """The template model: returns (model, count variables, assumption literal -> Rule, demand exprs)."""
     m = cpsat.CpModel()
@@ -112,11 +127,12 @@ def build_template(
     for ps in sessions:
         prov = scenario.provider_by_id[ps.provider]
         ht = hold_type(scenario, ps.provider)
-        hold_len = types[ht].scheduled_min
+        foot = footprints(scenario, ps.provider, grid)
+        hold_len = foot[ht]
         segs = ps.segments
         for j, seg in enumerate(segs):
             for t in prov.appointment_types:
-                ub = seg.minutes // types[t].scheduled_min
+                ub = seg.minutes // foot[t]
                 v = m.new_int_var(0, ub, f"n[{ps.key},{j},{t}]")
                 n[(ps.key, j, t)] = v
                 if not type_allowed_in(scenario, t, seg):
@@ -128,8 +144,7 @@ def build_template(
             hv = m.new_int_var(0, seg.minutes // hold_len, f"h[{ps.key},{j}]")
             h[(ps.key, j)] = hv
             m.add(
-                sum(types[t].scheduled_min * n[(ps.key, j, t)] for t in prov.appointment_types)
-                + hold_len * hv
+                sum(foot[t] * n[(ps.key, j, t)] for t in prov.appointment_types) + hold_len * hv
                 <= seg.minutes
             )
         holds_expr = sum(h[(ps.key, j)] for j in range(len(segs)))
@@ -202,9 +217,10 @@ def solve_template(
     time_limit: float = 10.0,
     seed: int = 0,
     workers: int = 2,
+    grid: int = 5,
 ) -> TemplateResult:
     """Solve the template model. On infeasibility, re-solve with rule assumptions to find a core."""
-    m, variables, _rules, _demand_exprs = build_template(scenario, sessions)
+    m, variables, _rules, _demand_exprs = build_template(scenario, sessions, grid=grid)
     # One worker and a deterministic budget: the same seed gives the same template on any machine.
     res = cpsat.solve(
         m, variables, time_limit=10 * time_limit + 5, seed=seed, workers=1, deterministic_time=time_limit
@@ -212,7 +228,7 @@ def solve_template(
     if not res.has_solution:
         core: tuple = ()
         if res.status == "infeasible":
-            m2, v2, rules, _ = build_template(scenario, sessions, assumptions=True)
+            m2, v2, rules, _ = build_template(scenario, sessions, assumptions=True, grid=grid)
             r2 = cpsat.solve(m2, v2, time_limit=time_limit, seed=seed, workers=1, assumption_names=rules)
             core = r2.core
         return TemplateResult(res.status, None, None, res.wall_time, {}, [], core)

@@ -1,0 +1,177 @@
+"""The week's plan: every hard constraint holds (family practice and random clinics), demand is
+met, statuses are reported, and the plan beats the timing rules on held-out samples."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+
+import numpy as np
+import pytest
+
+from clinicflow import scenario_from_dict
+from clinicflow.domain.schedule import to_file_frame, validate_schedule
+from clinicflow.evaluation import plan_kpis
+from clinicflow.solver.plan import plan_week
+from clinicflow.solver.week import next_monday, provider_sessions
+from schedule_checker import check_schedule
+
+MONDAY = dt.date(2026, 11, 30)
+
+
+@pytest.fixture(scope="module")
+def family_plan(family):
+    return plan_week(family, MONDAY, time_limit=20, samples=15, seed=3)
+
+
+def test_family_week_satisfies_every_hard_constraint(family, family_plan):
+    assert check_schedule(family, family_plan.schedule) == []
+    # through the file format too: what is written validates and still checks clean
+    again = validate_schedule(to_file_frame(family_plan.schedule), family, "schedule.csv")
+    assert check_schedule(family, again) == []
+    assert len(again) == len(family_plan.schedule)
+
+
+def test_family_week_meets_demand_and_reports_each_session(family, family_plan):
+    for c in family_plan.template.coverage:
+        assert c["planned"] == round(c["weekly"])
+    assert len(family_plan.sessions) == 54 == sum(p.weekly_sessions for p in family.providers)
+    for s in family_plan.sessions:
+        assert s.status in ("optimal", "feasible")
+        assert s.gap >= 0 and (s.status != "optimal" or s.gap == 0)
+        assert s.bound <= s.expected_cost + 1e-6
+    holds = int((family_plan.schedule["kind"] == "hold").sum())
+    assert holds == sum(x.holds for p in family.providers for ss in p.sessions.values() for x in ss)
+
+
+def test_plan_beats_timing_rules_on_held_out_samples(family_plan):
+    k = plan_kpis(family_plan, replications=60, evaluator="saa")
+    assert k.seed != family_plan.seed
+    even = k.reduction("evenly_spaced")["cost_saved"]
+    bw = k.reduction("bailey_welch")["cost_saved"]
+    assert even["ci_low"] > 0  # strictly cheaper than evenly spaced, paired 95% CI
+    assert bw["ci_low"] > 0  # and than Bailey-Welch
+    s = k.summary()
+    assert s["plan"]["total_wait_min"]["mean"] < 0.6 * s["evenly_spaced"]["total_wait_min"]["mean"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 4 asks for >=30% below evenly spaced; with the simulator's definitions provider idle "
+    "(working minutes without a patient) is the same for any timing of one template and is ~90% of "
+    "the cost, so no timing can save 30% (the plan saves ~10% of cost, ~58% of waiting)",
+)
+def test_issue_target_thirty_percent_below_evenly_spaced(family_plan):
+    k = plan_kpis(family_plan, replications=60, evaluator="saa")
+    assert k.reduction("evenly_spaced")["relative"] >= 0.30
+
+
+def test_same_seed_same_plan(tiny):
+    a = plan_week(tiny, MONDAY, time_limit=10, samples=10, seed=1)
+    b = plan_week(tiny, MONDAY, time_limit=10, samples=10, seed=1)
+    assert a.schedule[["start_min", "appointment_type", "room"]].equals(
+        b.schedule[["start_min", "appointment_type", "room"]]
+    )
+
+
+def test_next_monday():
+    assert next_monday(dt.date(2026, 11, 25)) == dt.date(2026, 11, 30)
+    assert next_monday(dt.date(2026, 11, 30)) == dt.date(2026, 12, 7)
+
+
+def test_sessions_cut_at_breaks_and_windows(tiny):
+    ps = provider_sessions(tiny, MONDAY)
+    mon = next(p for p in ps if p.weekday == "mon")
+    assert [(b.start, b.end) for b in mon.blocks] == [(480, 600), (615, 720)]
+
+
+# -- randomized clinics ----------------------------------------------------------------------------
+
+
+def random_scenario(seed: int) -> dict:
+    rng = np.random.default_rng(seed)
+    types = []
+    for i in range(int(rng.integers(2, 5))):
+        sched = int(rng.choice([10, 15, 20, 30]))
+        t = {
+            "id": f"t{i}",
+            "name": f"Type {i}",
+            "scheduled_min": sched,
+            "duration": {
+                "dist": "lognormal",
+                "mean": round(sched * float(rng.uniform(0.6, 0.95)), 1),
+                "sd": round(sched * 0.35, 1),
+            },
+            "no_show": round(float(rng.uniform(0, 0.25)), 2),
+        }
+        if rng.random() < 0.6:
+            t["rooming_min"] = {"dist": "lognormal", "mean": float(rng.integers(3, 9)), "sd": 1.5}
+        if i == 1 and rng.random() < 0.5:
+            t["allowed_windows"] = [{"start": "08:00", "end": "10:30"}]
+        if i == 2 and rng.random() < 0.5:
+            t["procedure"] = True
+        if i == 3 and rng.random() < 0.5:
+            t["mode"] = "telehealth"
+        types.append(t)
+    ids = [t["id"] for t in types]
+    days = ["mon", "tue"]
+    providers = []
+    for j in range(int(rng.integers(1, 4))):
+        sessions = {}
+        for d in days:
+            if rng.random() < 0.8:
+                start = int(rng.choice([8 * 60, 8 * 60 + 30, 9 * 60]))
+                end = start + int(rng.choice([150, 180, 240]))
+                sess = {"start": start, "end": end, "holds": int(rng.integers(0, 3))}
+                if rng.random() < 0.4:
+                    sess["breaks"] = [{"start": start + 90, "end": start + 105}]
+                sessions[d] = [sess]
+        providers.append(
+            {
+                "id": f"p{j}",
+                "name": f"Provider {j}",
+                "role": "MD",
+                "appointment_types": sorted(set(["t0", *rng.choice(ids, size=2)])),
+                "sessions": sessions,
+                "rooms_at_once": int(rng.integers(1, 3)),
+            }
+        )
+    n_rooms = int(rng.integers(2, 6))
+    procedure = any(t.get("procedure") for t in types)
+    demand = [
+        {"type": t, "weekly": float(rng.integers(2, 14))}
+        for t in ids
+        if any(t in p["appointment_types"] for p in providers)
+    ]
+    if "t1" in [d["type"] for d in demand]:
+        demand[[d["type"] for d in demand].index("t1")]["max_per_session"] = 2
+    return {
+        "clinic": {
+            "name": f"Random {seed}",
+            "timezone": "America/New_York",
+            "days_open": days,
+            "opens": "07:00",
+            "closes": "19:00",
+        },
+        "appointment_types": types,
+        "providers": providers,
+        "rooms": {
+            "count": n_rooms,
+            "procedure_rooms": ["R01"] if procedure else [],
+            "turnover_min": float(rng.integers(0, 5)),
+        },
+        "staff": {
+            "front_desk": {"count": 1, "hourly_cost": 18},
+            "medical_assistants": {"count": int(rng.integers(1, 3)), "hourly_cost": 20},
+        },
+        "demand": demand,
+    }
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_random_clinics_satisfy_every_hard_constraint(seed):
+    data = random_scenario(seed)
+    s = scenario_from_dict(copy.deepcopy(data), f"random-{seed}.yaml")
+    plan = plan_week(s, MONDAY, time_limit=6, samples=8, seed=seed)
+    assert len(plan.schedule) > 0
+    assert check_schedule(s, plan.schedule) == []
