@@ -36,9 +36,9 @@ def _monday(value: str | None) -> dt.date:
     try:
         d = dt.date.fromisoformat(value)
     except ValueError:
-        raise InputError(None, "--week", f"expected a date like 2026-11-30, got {value!r}") from None
+        raise InputError("--week", None, f"expected a date like 2026-11-30, got {value!r}") from None
     if d.weekday() != 0:
-        raise InputError(None, "--week", f"expected a Monday, got {d.isoformat()} (a {d.strftime('%A')})")
+        raise InputError("--week", None, f"expected a Monday, got {d.isoformat()} (a {d.strftime('%A')})")
     return d
 
 
@@ -64,7 +64,7 @@ def plan(
     """
     console = stdout_console()
     if evaluator not in ("auto", "sim", "saa"):
-        raise InputError(None, "--evaluator", f"expected auto, sim or saa, got {evaluator!r}")
+        raise InputError("--evaluator", None, f"expected auto, sim or saa, got {evaluator!r}")
     monday = _monday(week)
     sc = load_scenario(scenario)
     reqs = read_requests_csv(requests, sc) if requests is not None else None
