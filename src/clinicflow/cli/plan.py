@@ -154,7 +154,7 @@ def _summary(console, result, schedule, booking, reqs, kpis) -> None:
         ("provider", "left"),
         ("sessions", "right"),
         ("slots", "right"),
-        ("holds", "right"),
+        ("open holds", "right"),
         ("booked", "right"),
         ("double-booked", "right"),
         ("optimal", "right"),
@@ -187,13 +187,10 @@ def _summary(console, result, schedule, booking, reqs, kpis) -> None:
             + f"; {len(booking.unbooked)} unbooked, reasons in unbooked.csv"
         )
     summ = kpis.summary()
-    k = Table(
-        box=None,
-        header_style="bold",
-        pad_edge=False,
-        title=f"expected week on held-out seeds ({kpis.evaluator}, {kpis.replications} replications, 95% CI)",
-        title_justify="left",
+    console.print(
+        f"expected week on held-out seeds ({kpis.evaluator}, {kpis.replications} replications, mean ± 95% CI):"
     )
+    k = Table(box=None, header_style="bold", pad_edge=False)
     for col in ("schedule", "cost", "wait min", "idle min", "overtime min"):
         k.add_column(col, justify="left" if col == "schedule" else "right")
     names = {"plan": "optimized plan", "evenly_spaced": "evenly spaced", "bailey_welch": "Bailey-Welch"}
