@@ -1,0 +1,230 @@
+"""KPIs of one replication, computed from its flat records (never inside the SimPy processes).
+
+Definitions (all times in minutes):
+
+* **wait** of a patient seen = provider start − max(arrival, appointment time). A patient who arrives
+  early does not wait before the appointment time; a late patient waits from arrival. For walk-ins the
+  appointment time is the arrival (or the start of the hold slot they fill). ``mean_wait_min``,
+  ``p90_wait_min`` and ``total_wait_min`` are over patients seen; ``total_wait_min`` is the wait term of
+  the cost.
+* **time in clinic** = exit − arrival, in-person patients seen.
+* **provider idle** = session working minutes (breaks excluded) not spent with a patient;
+  **overtime** = how far the last visit of a session ends past the session end;
+  **provider utilization** = 1 − idle / (working minutes + overtime).
+* **room / MA / desk utilization** = busy minutes / (units × opening hours); rooms are busy from
+  rooming until turnover ends; desk time is check-in plus checkout.
+* **max waiting room** = most in-person patients at once between arrival and being roomed.
+* **cost** = ``costs.wait_per_min`` × total wait + ``idle_per_min`` × idle + ``overtime_per_min`` × overtime.
+* Counts: ``patients_seen``, ``no_shows``, ``late_cancels``, ``turned_away`` (late beyond the cutoff,
+  or walk-ins with no session left), ``unseen_at_close``, ``walk_ins`` (arrived).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import records as R
+from .plan import BIN_MIN, BINS_AFTER_CLOSE_MIN, Plan
+
+KPIS = (
+    "mean_wait_min",
+    "p90_wait_min",
+    "total_wait_min",
+    "mean_time_in_clinic_min",
+    "provider_idle_min",
+    "provider_overtime_min",
+    "provider_utilization",
+    "room_utilization",
+    "ma_utilization",
+    "desk_utilization",
+    "max_waiting_room",
+    "patients_seen",
+    "no_shows",
+    "late_cancels",
+    "turned_away",
+    "unseen_at_close",
+    "walk_ins",
+    "cost",
+)
+#: KPIs that belong to the whole clinic, not to one provider.
+CLINIC_ONLY = ("room_utilization", "ma_utilization", "desk_utilization", "max_waiting_room")
+
+
+class _Static:
+    """Per-plan arrays the KPI code needs every replication (built once per process)."""
+
+    def __init__(self, plan: Plan):
+        ss = plan.sessions
+        self.s_prov = np.array([s.provider for s in ss], dtype=int)
+        self.s_day = np.array([s.day for s in ss], dtype=int)
+        self.s_end = np.array([s.end for s in ss], dtype=float)
+        self.s_working = np.array([s.working_min for s in ss], dtype=float)
+        w = [(s.sid, s.provider, s.day, a, b) for s in ss for a, b in s.working]
+        w = np.array(w, dtype=float).reshape(-1, 5)
+        self.w_sid, self.w_prov, self.w_day = w[:, 0].astype(int), w[:, 1], w[:, 2]
+        self.w_a, self.w_b = w[:, 3], w[:, 4]
+        self.in_person = plan.t_in_person
+        d = plan.days
+        self.open_min = np.array([x.closes - x.opens for x in d], dtype=float)
+        self.hard_stop = np.array([x.hard_stop for x in d], dtype=float)
+        self.desk = np.array([x.desk for x in d], dtype=float)
+        self.mas = np.array([x.mas for x in d], dtype=float)
+        self.rooms = float(len(plan.rooms))
+        c = plan.scenario.costs
+        self.costs = (c.wait_per_min, c.idle_per_min, c.overtime_per_min)
+
+
+_STATIC: dict[int, _Static] = {}
+
+
+def static(plan: Plan) -> _Static:
+    st = _STATIC.get(id(plan))
+    if st is None:
+        _STATIC.clear()
+        st = _STATIC[id(plan)] = _Static(plan)
+    return st
+
+
+def _filled(values: np.ndarray, day: np.ndarray, fill_by_day: np.ndarray) -> np.ndarray:
+    """Replace NaN (not reached by the hard stop) with the day's hard stop."""
+    out = values.copy()
+    m = np.isnan(out)
+    out[m] = fill_by_day[day[m]]
+    return out
+
+
+def _ratio(num: float, den: float) -> float:
+    return num / den if den > 0 else float("nan")
+
+
+def compute(rec: np.ndarray, plan: Plan, provider: int | None = None, day: int | None = None) -> dict:
+    """The KPIs of one replication, for the whole clinic or one provider or one day."""
+    st = static(plan)
+    m = np.ones(len(rec), dtype=bool)
+    sm = np.ones(len(st.s_prov), dtype=bool)
+    if provider is not None:
+        m &= rec[:, R.PROVIDER] == provider
+        sm &= st.s_prov == provider
+    if day is not None:
+        m &= rec[:, R.DAY] == day
+        sm &= st.s_day == day
+    r = rec[m]
+    outcome = r[:, R.OUTCOME]
+    d = r[:, R.DAY].astype(int)
+    seen = outcome == R.SEEN
+    arrival, start = r[:, R.ARRIVAL], r[:, R.PROVIDER_START]
+    wait = start[seen] - np.maximum(arrival[seen], r[seen, R.APPOINTMENT])
+    in_person = st.in_person[r[:, R.TYPE].astype(int)]
+    stay = (r[:, R.EXIT] - arrival)[seen & in_person]
+    stay = stay[~np.isnan(stay)]
+
+    # Provider time: visits against the working intervals of the selected sessions.
+    v = ~np.isnan(start)
+    v_start = start[v]
+    v_end = _filled(r[v, R.PROVIDER_END], d[v], st.hard_stop)
+    v_sid = r[v, R.SESSION].astype(int)
+    wsel = sm[st.w_sid]
+    if wsel.any() and len(v_start):
+        same = (st.w_prov[wsel][:, None] == r[v, R.PROVIDER][None, :]) & (
+            st.w_day[wsel][:, None] == d[v][None, :]
+        )
+        ov = np.minimum(v_end[None, :], st.w_b[wsel][:, None]) - np.maximum(
+            v_start[None, :], st.w_a[wsel][:, None]
+        )
+        busy = float((np.clip(ov, 0, None) * same).sum())
+    else:
+        busy = 0.0
+    working = float(st.s_working[sm].sum())
+    idle = working - busy
+    last = np.full(len(st.s_end), -np.inf)
+    if len(v_sid):
+        np.maximum.at(last, v_sid, v_end)
+    overtime = float(np.clip(last[sm] - st.s_end[sm], 0, None).sum())
+    total_wait = float(wait.sum())
+    cw, ci, co = st.costs
+    k = {
+        "mean_wait_min": float(wait.mean()) if len(wait) else float("nan"),
+        "p90_wait_min": float(np.quantile(wait, 0.9)) if len(wait) else float("nan"),
+        "total_wait_min": total_wait,
+        "mean_time_in_clinic_min": float(stay.mean()) if len(stay) else float("nan"),
+        "provider_idle_min": idle,
+        "provider_overtime_min": overtime,
+        "provider_utilization": 1 - _ratio(idle, working + overtime),
+        "patients_seen": float(seen.sum()),
+        "no_shows": float((outcome == R.NO_SHOW).sum()),
+        "late_cancels": float((outcome == R.LATE_CANCEL).sum()),
+        "turned_away": float((outcome == R.TURNED_AWAY).sum()),
+        "unseen_at_close": float((outcome == R.UNSEEN).sum()),
+        "walk_ins": float((r[:, R.WALK_IN] == 1).sum()),
+        "cost": cw * total_wait + ci * idle + co * overtime,
+    }
+    if provider is not None:
+        for name in CLINIC_ONLY:
+            k[name] = float("nan")
+        return k
+    days = np.arange(len(plan.days)) if day is None else np.array([day])
+    open_total = st.open_min[days]
+    roomed = ~np.isnan(r[:, R.ROOMED])
+    room_busy = (_filled(r[roomed, R.ROOM_FREE], d[roomed], st.hard_stop) - r[roomed, R.ROOMED]).sum()
+    rs = ~np.isnan(r[:, R.ROOMING_START])
+    ma_busy = (_filled(r[rs, R.ROOMING_END], d[rs], st.hard_stop) - r[rs, R.ROOMING_START]).sum()
+    desk_busy = 0.0
+    for a, b in ((R.CHECK_IN_START, R.CHECK_IN_END), (R.CHECKOUT_START, R.CHECKOUT_END)):
+        x = ~np.isnan(r[:, a])
+        desk_busy += (_filled(r[x, b], d[x], st.hard_stop) - r[x, a]).sum()
+    k["room_utilization"] = _ratio(float(room_busy), st.rooms * float(open_total.sum()))
+    k["ma_utilization"] = _ratio(float(ma_busy), float((st.mas[days] * open_total).sum()))
+    k["desk_utilization"] = _ratio(float(desk_busy), float((st.desk[days] * open_total).sum()))
+    k["max_waiting_room"] = float(_max_waiting(r, d, in_person, st))
+    return k
+
+
+def _waiting_intervals(r: np.ndarray, d: np.ndarray, in_person: np.ndarray, st: _Static):
+    """(day, from, to) of in-person patients between arrival and rooming."""
+    w = in_person & ~np.isnan(r[:, R.ARRIVAL]) & (r[:, R.OUTCOME] != R.TURNED_AWAY)
+    return d[w], r[w, R.ARRIVAL], _filled(r[w, R.ROOMED], d[w], st.hard_stop)
+
+
+def _max_waiting(r, d, in_person, st) -> int:
+    day, a, b = _waiting_intervals(r, d, in_person, st)
+    if not len(a):
+        return 0
+    t = np.concatenate([a, b])
+    delta = np.concatenate([np.ones(len(a)), -np.ones(len(b))])
+    dd = np.concatenate([day, day])
+    order = np.lexsort((delta, t, dd))  # by day, then time, leaving (-1) before arriving (+1)
+    return int(np.cumsum(delta[order]).max())
+
+
+def _bin_average(starts: np.ndarray, ends: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Time-average number of open intervals in each bin between consecutive edges."""
+    if not len(starts):
+        return np.zeros(len(edges) - 1)
+    length = np.clip(ends - starts, 0, None)
+    area = np.clip(edges[:, None] - starts[None, :], 0, length[None, :]).sum(axis=1)
+    return np.diff(area) / np.diff(edges)
+
+
+def n_bins(plan: Plan) -> int:
+    s = plan.scenario.clinic
+    return (s.closes + BINS_AFTER_CLOSE_MIN - s.opens + BIN_MIN - 1) // BIN_MIN
+
+
+def timeseries(rec: np.ndarray, plan: Plan) -> np.ndarray:
+    """Array (days, bins, 2): time-average waiting-room count and rooms busy per 5-minute bin."""
+    st = static(plan)
+    nb = n_bins(plan)
+    out = np.zeros((len(plan.days), nb, 2))
+    d_all = rec[:, R.DAY].astype(int)
+    in_person = st.in_person[rec[:, R.TYPE].astype(int)]
+    wd, wa, wb = _waiting_intervals(rec, d_all, in_person, st)
+    roomed = ~np.isnan(rec[:, R.ROOMED])
+    rd = d_all[roomed]
+    ra = rec[roomed, R.ROOMED]
+    rb = _filled(rec[roomed, R.ROOM_FREE], rd, st.hard_stop)
+    for day in plan.days:
+        edges = day.opens + BIN_MIN * np.arange(nb + 1, dtype=float)
+        i = day.index
+        out[i, :, 0] = _bin_average(wa[wd == i], wb[wd == i], edges)
+        out[i, :, 1] = _bin_average(ra[rd == i], rb[rd == i], edges)
+    return out

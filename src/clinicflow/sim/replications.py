@@ -1,0 +1,141 @@
+"""Replications: one seed, independent streams, the same answer however they are spread.
+
+Replication ``r`` draws only from ``replication_sequence(seed, r)``, so its result depends on
+``(seed, r)`` alone: one worker, a local process pool or a Dask cluster give identical numbers. Work is
+sent in chunks of replications; the plan travels once per worker process (pool initializer) or is
+scattered once to the cluster.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..streams import replication_sequence
+from . import kpis as K
+from .clinic import simulate_day
+from .patient import Draws, walk_ins
+from .plan import Plan
+
+
+@dataclass
+class ReplicationResult:
+    """What a worker sends back: KPIs (overall, per provider, per day), the time series, records."""
+
+    replication: int
+    kpis: dict
+    by_provider: list[dict]
+    by_day: list[dict]
+    timeseries: np.ndarray
+    records: np.ndarray | None
+
+
+def run_replication(plan: Plan, seed: int, r: int, keep_records: bool = False) -> ReplicationResult:
+    """Simulate every day of the plan once with replication ``r``'s streams."""
+    rep = replication_sequence(seed, r)
+    draws = Draws(plan, rep)
+    parts, first = [], 0
+    for day in plan.days:
+        rec = simulate_day(plan, day, draws, walk_ins(plan, day, rep), first)
+        first += len(rec)
+        parts.append(rec)
+    rec = np.concatenate(parts) if parts else np.zeros((0, len(K.R.FIELDS)))
+    by_provider = []
+    for pi in sorted({sp.provider for sp in plan.sessions}):
+        by_provider.append({"provider": plan.providers[pi], **K.compute(rec, plan, provider=pi)})
+    by_day = (
+        [{"date": d.date, **K.compute(rec, plan, day=d.index)} for d in plan.days]
+        if len(plan.days) > 1
+        else []
+    )
+    overall = K.compute(rec, plan)
+    if len(plan.days) == 1:
+        by_day = [{"date": plan.days[0].date, **overall}]
+    return ReplicationResult(
+        r, overall, by_provider, by_day, K.timeseries(rec, plan), rec if keep_records else None
+    )
+
+
+def _chunks(n: int, size: int) -> list[list[int]]:
+    return [list(range(i, min(i + size, n))) for i in range(0, n, size)]
+
+
+def _run_chunk(plan: Plan, seed: int, reps: list[int], keep: bool) -> list[ReplicationResult]:
+    return [run_replication(plan, seed, r, keep) for r in reps]
+
+
+_WORKER_PLAN: Plan | None = None
+
+
+def _init_worker(plan: Plan) -> None:
+    global _WORKER_PLAN
+    _WORKER_PLAN = plan
+
+
+def _run_chunk_in_worker(seed: int, reps: list[int], keep: bool) -> list[ReplicationResult]:
+    assert _WORKER_PLAN is not None
+    return _run_chunk(_WORKER_PLAN, seed, reps, keep)
+
+
+def _chunk_size(n: int, workers: int) -> int:
+    # Several chunks per worker keeps the progress bar moving and the load balanced.
+    return max(1, min(50, -(-n // (workers * 8))))
+
+
+def run_local(
+    plan: Plan, seed: int, n: int, workers: int, keep: bool, tick: Callable[[int], None]
+) -> Iterator[ReplicationResult]:
+    """Replications 0..n-1 in this process (workers=1) or a local process pool."""
+    if workers <= 1 or n <= 1:
+        for r in range(n):
+            yield run_replication(plan, seed, r, keep)
+            tick(1)
+        return
+    # fork shares the imported modules at no cost; elsewhere the platform default is used.
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("fork" if "fork" in methods and os.name == "posix" else None)
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(plan,)
+    ) as ex:
+        futures = [
+            ex.submit(_run_chunk_in_worker, seed, c, keep) for c in _chunks(n, _chunk_size(n, workers))
+        ]
+        for f in futures:
+            out = f.result()
+            tick(len(out))
+            yield from out
+
+
+def run_dask(
+    plan: Plan, seed: int, n: int, cluster, keep: bool, tick: Callable[[int], None]
+) -> Iterator[ReplicationResult]:
+    """Replications on a Dask distributed cluster (an address like tcp://host:8786, a cluster or a client)."""
+    from distributed import Client, as_completed
+
+    own = False
+    if isinstance(cluster, Client):
+        client = cluster
+    elif isinstance(cluster, str):
+        client, own = Client(cluster, timeout="5s"), True
+    else:
+        client, own = Client(cluster), True
+    try:
+        workers = max(1, sum(client.nthreads().values()))
+        [plan_f] = client.scatter([plan], broadcast=True)
+        chunks = _chunks(n, _chunk_size(n, workers))
+        futures = [client.submit(_run_chunk, plan_f, seed, c, keep, pure=False) for c in chunks]
+        done: dict[int, list[ReplicationResult]] = {}
+        for f in as_completed(futures):
+            out = f.result()
+            tick(len(out))
+            done[out[0].replication] = out
+        for c in chunks:
+            yield from done[c[0]]
+    finally:
+        if own:
+            client.close()

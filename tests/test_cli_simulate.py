@@ -1,0 +1,80 @@
+"""``clinicflow simulate`` as a user runs it."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from conftest import FAMILY, run_cli
+
+
+def test_table_output(tmp_path):
+    r = run_cli("simulate", FAMILY, "--replications", "4", "--days", "mon", "--seed", "2")
+    assert r.code == 0, r.stderr
+    assert "Maple Street Family Medicine: 1 day(s) 2026-01-05, 4 replications, seed 2" in r.stdout
+    assert "mean wait (min)" in r.stdout and "95% CI" in r.stdout
+    assert "dr_okafor" in r.stdout
+
+
+def test_json_matches_the_python_api(family):
+    from clinicflow.sim import simulate
+
+    r = run_cli("simulate", FAMILY, "-n", "3", "--days", "tue", "--seed", "4", "--json")
+    assert r.code == 0, r.stderr
+    data = json.loads(r.stdout)
+    api = simulate(family, replications=3, seed=4, days=["tue"]).summary()
+    k = data["kpis"]["mean_wait_min"]
+    assert k["mean"] == api.loc["mean_wait_min", "mean"]
+    assert k["ci95"] == [api.loc["mean_wait_min", "ci_low"], api.loc["mean_wait_min", "ci_high"]]
+    assert set(data["by_provider"]) == {p.id for p in family.providers if "tue" in p.sessions}
+    assert list(data["by_day"]) == ["2026-01-06"]
+
+
+def test_schedule_file_and_event_log(tmp_path, family):
+    from clinicflow.domain.schedule import write_schedule_csv
+    from clinicflow.policies import evenly_spaced_schedule
+
+    sched = evenly_spaced_schedule(family, pd.Timestamp("2026-03-02").date())
+    path = tmp_path / "week.csv"
+    write_schedule_csv(sched, path)
+    events = tmp_path / "events.csv"
+    r = run_cli("simulate", FAMILY, "--schedule", path, "--days", "2026-03-04", "-n", "2", "--events", events)
+    assert r.code == 0, r.stderr
+    ev = pd.read_csv(events)
+    assert set(ev["date"]) == {"2026-03-04"}
+    assert {"run", "entity_id", "patient", "event_type", "event", "time", "resource_id"} <= set(ev.columns)
+    used = ev[ev["event_type"] == "resource_use"]
+    assert used["resource_id"].between(1, family.rooms.n).all()
+    assert (used["room"] == used["resource_id"].map(lambda i: family.rooms.room_ids[int(i) - 1])).all()
+    assert set(ev["event_type"]) == {"arrival_departure", "queue", "resource_use", "resource_use_end"}
+    assert ev["timestamp"].str.endswith("-06:00").all()
+
+
+def test_unknown_provider_in_schedule_is_one_line_exit_2(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "date,provider,start,appointment_type\n2026-01-05,dr_okafor,08:00,follow_up\n2026-01-05,dr_who,08:20,follow_up\n"
+    )
+    r = run_cli("simulate", FAMILY, "--schedule", bad, "-n", "2")
+    assert r.code == 2
+    assert "Traceback" not in r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "bad.csv: row 3, column provider: unknown provider 'dr_who'" in lines[0]
+
+
+def test_bad_days_and_missing_events_folder(tmp_path):
+    r = run_cli("simulate", FAMILY, "--days", "someday", "-n", "2")
+    assert r.code == 2 and "Traceback" not in r.stderr
+    assert "days: expected weekdays (mon, tue, …) or dates like 2026-01-05, got 'someday'" in r.stderr
+    r = run_cli("simulate", FAMILY, "-n", "2", "--events", tmp_path / "nope" / "e.csv")
+    assert r.code == 2 and "the folder does not exist" in r.stderr
+    assert not (tmp_path / "nope").exists()
+
+
+def test_unreachable_cluster_is_one_line(tmp_path):
+    r = run_cli("simulate", FAMILY, "-n", "2", "--days", "mon", "--cluster", "tcp://127.0.0.1:9")
+    assert r.code == 2, r.stderr
+    assert "Traceback" not in r.stderr
+    assert "could not reach the Dask scheduler at tcp://127.0.0.1:9" in r.stderr

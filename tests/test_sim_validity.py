@@ -1,0 +1,180 @@
+"""The simulator against queueing theory and against cases with an exact answer."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from clinicflow.sim import simulate
+from simcases import (
+    MONDAY,
+    empty_schedule,
+    erlang_c_wait,
+    fixed_clinic,
+    md1_wait,
+    queue_clinic,
+    schedule,
+)
+
+WARM_UP_MIN = 240  # the day starts empty: leave the first four hours out
+
+
+def _steady_wait_ci(scenario, replications: int, seed: int, level: float = 0.99):
+    """Mean wait of walk-ins arriving after the warm-up, pooled over replications, with its t interval.
+
+    The estimator is total wait / number of patients over all replications (a ratio estimator: the
+    plain mean of per-day means is biased low because busy days have both more patients and longer
+    waits); its standard error comes from the delta method, d_i = W_i - R * N_i.
+    """
+    res = simulate(
+        scenario,
+        empty_schedule(scenario),
+        days=[MONDAY],
+        replications=replications,
+        seed=seed,
+        keep_events=True,
+    )
+    p = res.patients
+    assert (p["outcome"] == "seen").all()
+    p = p[(p["arrival"] >= WARM_UP_MIN) & (p["arrival"] < 1440)]
+    g = (p["provider_start"] - p["arrival"]).groupby(p["replication"])
+    w, n = g.sum().to_numpy(), g.size().to_numpy(dtype=float)
+    r = w.sum() / n.sum()
+    se = (w - r * n).std(ddof=1) / np.sqrt(len(w)) / n.mean()
+    half = stats.t.ppf(0.5 + level / 2, len(w) - 1) * se
+    return r, r - half, r + half
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("servers", "per_hour", "mean"),
+    [(1, 10, 4.0), (2, 24, 4.0), (3, 30, 5.0)],
+    ids=["M/M/1 rho=.67", "M/M/2 rho=.8", "M/M/3 rho=.83"],
+)
+def test_walk_in_clinic_matches_erlang_c(servers, per_hour, mean):
+    s = queue_clinic(servers, per_hour, {"dist": "exponential", "mean": mean})
+    theory = erlang_c_wait(servers, per_hour / 60, mean)
+    est, lo, hi = _steady_wait_ci(s, replications=100, seed=2)
+    assert lo <= theory <= hi, (theory, est, lo, hi)
+    # The interval is tight enough to reject a clinic with one more provider.
+    assert not lo <= erlang_c_wait(servers + 1, per_hour / 60, mean) <= hi
+
+
+@pytest.mark.slow
+def test_deterministic_single_provider_matches_pollaczek_khinchine():
+    s = queue_clinic(1, 15, 3)  # bare number = deterministic 3-minute visits; rho = 0.75
+    theory = md1_wait(15 / 60, 3)
+    est, lo, hi = _steady_wait_ci(s, replications=100, seed=2)
+    assert lo <= theory <= hi, (theory, est, lo, hi)
+    # ... and rejects the exponential (M/M/1) answer, twice as long.
+    assert hi < erlang_c_wait(1, 15 / 60, 3)
+
+
+def test_slots_equal_to_durations_give_zero_wait_and_zero_idle_exactly():
+    s = fixed_clinic(duration=20, scheduled=20, desk=1, rooming=0, rooms_at_once=1)
+    rows = [(f"{8 + m // 60:02d}:{m % 60:02d}", "booked") for m in range(0, 240, 20)]
+    res = simulate(s, schedule(s, rows), replications=3, seed=9)
+    pr = res.per_replication
+    assert (pr["patients_seen"] == 12).all()
+    assert (pr["mean_wait_min"] == 0).all()
+    assert (pr["total_wait_min"] == 0).all()
+    assert (pr["provider_idle_min"] == 0).all()
+    assert (pr["provider_overtime_min"] == 0).all()
+    assert (pr["provider_utilization"] == 1).all()
+    assert (pr["cost"] == 0).all()
+    assert (pr["mean_time_in_clinic_min"] == 20).all()
+
+
+def test_overrunning_visits_give_the_hand_computed_wait_overtime_and_cost():
+    # Two 20-minute slots at 11:20 and 11:40 with 30-minute visits: the second patient waits 10
+    # minutes; the session (to 12:00) runs 20 minutes over; 200 working minutes are idle.
+    s = fixed_clinic(duration=30, scheduled=20)
+    res = simulate(
+        s, schedule(s, [("11:20", "booked"), ("11:40", "booked")]), replications=1, keep_events=True
+    )
+    k = res.per_replication.iloc[0]
+    assert k["total_wait_min"] == 10
+    assert k["mean_wait_min"] == 5
+    assert k["p90_wait_min"] == pytest.approx(9)
+    assert k["provider_overtime_min"] == 20
+    assert k["provider_idle_min"] == 240 - 40
+    assert k["cost"] == 1 * 10 + 2 * 200 + 3 * 20
+    ev = res.events
+    trace = list(zip(ev["patient"], ev["event"], ev["minute"], strict=True))
+    assert trace == [
+        (0, "arrival", 680.0),
+        (0, "roomed", 680.0),
+        (0, "wait_for_provider_begins", 680.0),
+        (0, "provider_begins", 680.0),
+        (1, "arrival", 700.0),  # waits: the provider works from one room at a time
+        (0, "provider_ends", 710.0),
+        (0, "room_free", 710.0),
+        (0, "depart", 710.0),
+        (1, "roomed", 710.0),
+        (1, "wait_for_provider_begins", 710.0),
+        (1, "provider_begins", 710.0),
+        (1, "provider_ends", 740.0),
+        (1, "room_free", 740.0),
+        (1, "depart", 740.0),
+    ]
+
+
+def test_provider_keeps_the_break():
+    s = fixed_clinic(duration=20, scheduled=20, breaks=[("10:00", "10:20")], rooms_at_once=2)
+    rows = [("09:40", "booked"), ("10:00", "booked")]
+    res = simulate(s, schedule(s, rows), replications=1, keep_events=True)
+    p = res.patients.sort_values("appointment")
+    assert p["provider_start"].tolist() == [580.0, 620.0]  # 10:00 patient waits out the break
+    assert res.per_replication["provider_idle_min"].iloc[0] == (240 - 20) - 40  # the break is not idle
+    assert res.per_replication["total_wait_min"].iloc[0] == 20
+
+
+def test_no_show_probability_one_sees_nobody():
+    s = fixed_clinic(no_show=1.0, duration={"dist": "lognormal", "mean": 18, "sd": 6})
+    rows = [(f"{8 + m // 60:02d}:{m % 60:02d}", "booked") for m in range(0, 240, 20)]
+    res = simulate(s, schedule(s, rows), replications=5, seed=1)
+    pr = res.per_replication
+    assert (pr["patients_seen"] == 0).all()
+    assert (pr["no_shows"] == 12).all()
+    assert (pr["provider_idle_min"] == 240).all()
+    assert pr["mean_wait_min"].isna().all()
+    assert res.summary().loc["patients_seen", "mean"] == 0
+
+
+def test_conservation_on_the_family_practice_week(family):
+    res = simulate(family, replications=4, seed=5, keep_events=True)
+    booked = int((res.schedule["kind"] != "hold").sum())
+    pr = res.per_replication
+    accounted = (
+        pr["patients_seen"] + pr["no_shows"] + pr["late_cancels"] + pr["turned_away"] + pr["unseen_at_close"]
+    )
+    assert (accounted == booked + pr["walk_ins"]).all()
+    p = res.patients
+    assert len(p) == len(pr) * booked + pr["walk_ins"].sum()
+    seen = p[p["outcome"] == "seen"]
+    # Every patient seen went through the steps in order.
+    assert (seen["provider_start"] >= seen["arrival"]).all()
+    assert (seen["provider_end"] >= seen["provider_start"]).all()
+    inp = seen[seen["roomed"].notna()]
+    assert (inp["roomed"] >= inp["check_in_end"]).all()
+    assert (inp["room_free"] >= inp["provider_end"]).all()
+    assert (seen["exit"] >= seen["provider_end"]).all()
+    # A provider never sees two patients at once.
+    for _, g in seen.groupby(["replication", "date", "provider"]):
+        g = g.sort_values("provider_start")
+        assert (g["provider_start"].to_numpy()[1:] >= g["provider_end"].to_numpy()[:-1] - 1e-9).all()
+    # Rooms are never double-booked.
+    rooms = p[p["roomed"].notna()]
+    for _, g in rooms.groupby(["replication", "date", "room"]):
+        g = g.sort_values("roomed")
+        assert (g["roomed"].to_numpy()[1:] >= g["room_free"].to_numpy()[:-1] - 1e-9).all()
+
+
+def test_late_patients_beyond_the_cutoff_are_turned_away(family):
+    res = simulate(family, replications=2, seed=3, keep_events=True)
+    p = res.patients
+    late = p[(~p["walk_in"]) & (p["arrival"] - p["appointment"] > family.arrivals.late_cutoff_min)]
+    assert len(late) > 0
+    assert (late["outcome"] == "turned_away").all()
+    assert late["provider_start"].isna().all()
