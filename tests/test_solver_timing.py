@@ -22,7 +22,7 @@ def _samples(dur, show=None, late=None):
     dur = np.asarray(dur, dtype=float)
     show = np.ones_like(dur, dtype=bool) if show is None else np.asarray(show)
     late = np.zeros_like(dur) if late is None else np.asarray(late, dtype=float)
-    return Samples(show, late, np.where(show, dur, 0.0))
+    return Samples(show, late, late, np.where(show, dur, 0.0))
 
 
 def test_recursion_exact_on_a_hand_worked_day():
@@ -42,10 +42,23 @@ def test_recursion_no_show_late_patient_and_overtime():
     smp = _samples([[20, 9, 20]], show=[[True, False, True]], late=[[0, 0, 4]])
     ev = evaluate(np.array([0, 10, 20]), smp, 0, 30, c)
     # third patient ready at 24, provider free at 20 -> starts 24, waits 0, ends 44
+    # (the absent second patient does not hold the provider up)
     assert ev.wait.tolist() == [0.0]
     assert ev.overtime.tolist() == [14.0]
     # inside the block: 0-20 and 24-30 with patients -> 26 busy, idle 4
     assert ev.idle.tolist() == [4.0]
+
+
+def test_early_patient_seen_early_and_waits_from_appointment_time():
+    # Appointment 10; arrives 8 early and is roomed by 5 (ready = -3): seen at 7 when the provider
+    # is free, no wait. Second patient (appointment 10) late by 4, ready at 14 + 6 of rooming = 20,
+    # but the provider is busy until 27: waits 27 - 14 = 13.
+    c = Costs(wait_per_min=1, idle_per_min=0, overtime_per_min=0)
+    smp = Samples(
+        np.array([[True, True]]), np.array([[-3.0, 10.0]]), np.array([[0.0, 4.0]]), np.array([[20.0, 10.0]])
+    )
+    ev = evaluate(np.array([10, 10]), smp, 0, 60, c)
+    assert ev.wait.tolist() == [13.0]
 
 
 def test_samples_show_rate_matches_no_show_probability():

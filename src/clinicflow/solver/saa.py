@@ -1,11 +1,13 @@
 """Sample-average approximation of a session's expected cost, by a sample-path recursion.
 
 For slots served in appointment order with appointment times ``a`` and, on sampled day ``k``,
-a show indicator, a lateness and a visit duration per slot, the provider starts slot ``i`` at
+a show indicator, a ready time (punctuality + check-in + rooming) and a visit duration per slot,
+the provider starts a showing patient ``i`` at
 
-    start[i] = max(a[i] + late[i], start[i-1] + d[i-1]),
+    start[i] = max(a[i] + ready[i], free),   free = end of the previous visit,
 
-a showing patient waits ``start[i] - (a[i] + late[i])``; the provider is *idle* for the block's
+(absent patients do not hold the provider up; early patients may be seen early, as in the
+simulator); a showing patient waits ``start[i]`` minus the later of arrival and appointment time; the provider is *idle* for the block's
 working minutes not spent with a patient (finishing early is idle time: the provider is there
 until the session ends) and works *overtime* from the block end to the last visit's end. These
 are the simulator's definitions (``clinicflow.sim``), so the optimizer minimizes what the plan's
@@ -28,10 +30,17 @@ from ..domain.costs import Costs
 
 @dataclass(frozen=True)
 class Samples:
-    """Sampled days for one block: arrays of shape (K, n)."""
+    """Sampled days for one block: arrays of shape (K, n).
+
+    ``ready`` is when the patient is ready for the provider, relative to the appointment time
+    (punctuality + check-in + MA rooming; negative when early — early patients may be seen early);
+    ``wait_from`` is when waiting starts counting, relative to the appointment time (the arrival
+    for a late patient, else the appointment time). Absent patients (no-show, late cancellation,
+    too late) have ``show`` False, no duration, and do not hold the provider up."""
 
     show: np.ndarray  # bool
-    late: np.ndarray  # minutes after the appointment time (>= 0); 0 for absent patients
+    ready: np.ndarray
+    wait_from: np.ndarray
     duration: np.ndarray  # minutes of provider time; 0 for absent patients
 
     @property
@@ -50,11 +59,12 @@ def draw_samples(
     p_absent: list[float],
     punctuality=None,
     late_cutoff: float | None = None,
+    delays: list[list] | None = None,
 ) -> Samples:
     """``k`` sampled days for slots with the given duration distributions and absence probabilities.
 
-    Patients later than ``late_cutoff`` are rebooked, i.e. absent. Early arrivals wait for their
-    appointment time, so only lateness matters to the provider."""
+    Patients later than ``late_cutoff`` are rebooked, i.e. absent. ``delays[i]`` lists the
+    distributions of the steps between arrival and the provider for slot ``i`` (check-in, rooming)."""
     n = len(durations)
     show = rng.random((k, n)) >= np.asarray(p_absent, dtype=float)[None, :]
     dur = np.empty((k, n))
@@ -64,12 +74,16 @@ def draw_samples(
         u = np.asarray(punctuality.sample(rng, (k, n)), dtype=float).reshape(k, n)
         if late_cutoff is not None:
             show &= u <= late_cutoff
-        late = np.maximum(u, 0.0)
     else:
-        late = np.zeros((k, n))
-    late = np.where(show, late, 0.0)
+        u = np.zeros((k, n))
+    steps = np.zeros((k, n))
+    for i, dists in enumerate(delays or []):
+        for dist in dists:
+            steps[:, i] += np.maximum(np.asarray(dist.sample(rng, k), dtype=float), 0.0)
+    ready = np.where(show, u + steps, 0.0)
+    wait_from = np.where(show, np.maximum(u, 0.0), 0.0)
     dur = np.where(show, dur, 0.0)
-    return Samples(show, late, dur)
+    return Samples(show, ready, wait_from, dur)
 
 
 @dataclass(frozen=True)
@@ -99,9 +113,8 @@ def evaluate(a: np.ndarray, samples: Samples, start: float, end: float, costs: C
     last = np.full(k, -np.inf)
     for i in range(n):
         show = samples.show[:, i]
-        ready = a[i] + samples.late[:, i]
-        s = np.maximum(ready, free)
-        wait += np.where(show, s - ready, 0.0)
+        s = np.where(show, np.maximum(a[i] + samples.ready[:, i], free), free)
+        wait += np.where(show, np.maximum(s - (a[i] + samples.wait_from[:, i]), 0.0), 0.0)
         done = s + samples.duration[:, i]
         busy_in += np.where(show, np.clip(np.minimum(done, end) - np.maximum(s, start), 0.0, None), 0.0)
         last = np.where(show, np.maximum(last, done), last)

@@ -135,6 +135,19 @@ def block_slots(
 
 
 def block_samples(scenario: Scenario, ps: ProviderSession, slots: list[Slot], k: int, rng) -> Samples:
+    """Sampled days for a block's slots: shows, visit durations, and the steps between arrival
+    and the provider (punctuality, check-in at the desk, MA rooming) that the simulator models."""
+    types = scenario.type_by_id
+    desk = scenario.staff.desk_on(ps.weekday) > 0
+    delays = []
+    for s in slots:
+        t = types[s.type_id]
+        steps = []
+        if t.needs_room and desk:
+            steps.append(scenario.staff.front_desk.check_in_min)
+        if t.needs_ma:
+            steps.append(t.rooming_min)
+        delays.append(steps)
     return draw_samples(
         rng,
         k,
@@ -142,6 +155,7 @@ def block_samples(scenario: Scenario, ps: ProviderSession, slots: list[Slot], k:
         [s.p_absent for s in slots],
         scenario.arrivals.punctuality,
         scenario.arrivals.late_cutoff_min,
+        delays,
     )
 
 
@@ -290,36 +304,38 @@ def _solve_block(
             m.add(sum(v for v, _ in cover) <= int(max(free[minute], 0)))
 
     # -- sampled days: the recursion as inequalities ---------------------------------------------
-    late = np.rint(samples.late * SCALE).astype(np.int64)
+    ready = np.rint(samples.ready * SCALE).astype(np.int64)
+    wait_from = np.rint(samples.wait_from * SCALE).astype(np.int64)
     dur = np.rint(samples.duration * SCALE).astype(np.int64)
     show = samples.show
-    big = SCALE * (block.end + 24 * 60) + int(dur.sum(axis=1).max()) + int(late.max(initial=0))
+    big = SCALE * (block.end + 24 * 60) + int(dur.sum(axis=1).max()) + int(np.abs(ready).max(initial=0))
     start = {}
     obj_terms = []
     const = 0
     ot = []
     for kk in range(k):
-        prev = None
+        prev = None  # end of the previous visit
         for i in range(n):
+            if not show[kk, i]:
+                continue  # an absent patient does not hold the provider up
             st = m.new_int_var(SCALE * block.start, big, f"s[{kk},{i}]")
-            m.add(st >= SCALE * a[i] + int(late[kk, i]))
             if prev is not None:
-                m.add(st >= prev + int(dur[kk, i - 1]))
+                m.add(st >= prev)
+            m.add(st >= SCALE * a[i] + int(ready[kk, i]))
+            w = m.new_int_var(0, big, f"w[{kk},{i}]")
+            m.add(w >= st - SCALE * a[i] - int(wait_from[kk, i]))
+            obj_terms.append(ww * w)
             start[(kk, i)] = st
-            prev = st
-            if show[kk, i]:
-                obj_terms.append(ww * st)
-                const -= ww * int(late[kk, i])
+            prev = st + int(dur[kk, i])
         # idle = working minutes - visit minutes inside the block = const - sum(d) + work past the
         # end; work past the end is the overtime when the provider works through from the end on
         # (every patient is due before it), so overtime is priced at idle + overtime weights.
         const += wi * (SCALE * (block.end - block.start) - int(dur[kk].sum()))
-        o = m.new_int_var(0, big, f"ot[{kk}]")
-        m.add(o >= prev + int(dur[kk, n - 1]) - SCALE * block.end)
-        ot.append(o)
-        obj_terms.append((wi + wo) * o)
-    show_count = show.sum(axis=0)
-    obj_terms.extend(-ww * SCALE * int(show_count[i]) * a[i] for i in range(n))
+        if prev is not None:
+            o = m.new_int_var(0, big, f"ot[{kk}]")
+            m.add(o >= prev - SCALE * block.end)
+            ot.append(o)
+            obj_terms.append((wi + wo) * o)
     m.minimize(sum(obj_terms))
     hint = {}
     if hint_starts is not None:
