@@ -135,20 +135,18 @@ def plan(
 def _summary(console, result, schedule, booking, reqs, kpis) -> None:
     sc = result.scenario
     tmpl = result.template
-    gap = (
-        ""
-        if tmpl.status == "optimal" or tmpl.objective is None
-        else (
-            f" (gap {max(0.0, tmpl.objective - tmpl.bound) / max(tmpl.objective, 1e-9):.0%} on secondary terms)"
-        )
-    )
+    met = all(c["planned"] >= round(c["weekly"]) for c in tmpl.coverage)
+    gap = ""
+    if tmpl.status != "optimal" and tmpl.objective is not None:
+        rel = max(0.0, tmpl.objective - tmpl.bound) / max(tmpl.objective, 1e-9)
+        gap = f" (demand met; gap {rel:.0%} on balance terms)" if met else f" (gap {rel:.0%})"
+    console.print(f"[bold]{sc.clinic.name}[/] — week of {result.monday.isoformat()}")
     console.print(
-        f"[bold]{sc.clinic.name}[/] — week of {result.monday.isoformat()}: template {tmpl.status}{gap}; "
-        f"{len(result.sessions)} provider-sessions timed in {result.wall_time:.1f} s, "
-        f"{result.proven_optimal} proven optimal"
+        f"  template {tmpl.status}{gap}; {len(result.sessions)} provider-sessions timed in "
+        f"{result.wall_time:.1f} s, {result.proven_optimal} proven optimal"
     )
     cov = ", ".join(f"{c['type']} {c['planned']}/{c['weekly']:g}" for c in tmpl.coverage)
-    console.print(f"  slots vs weekly demand: {cov}")
+    console.print(f"  slots/weekly demand: {cov}", soft_wrap=False)
     t = Table(box=None, header_style="bold", pad_edge=False)
     for col, just in (
         ("provider", "left"),
