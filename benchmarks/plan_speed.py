@@ -32,12 +32,19 @@ def main() -> None:
     t0 = time.perf_counter()
     cpu0 = time.process_time()
     plan = plan_week(
-        s, dt.date(2026, 11, 30), time_limit=args.time_limit, seed=args.seed, samples=args.samples, workers=args.workers
+        s,
+        dt.date(2026, 11, 30),
+        time_limit=args.time_limit,
+        seed=args.seed,
+        samples=args.samples,
+        workers=args.workers,
     )
     wall = time.perf_counter() - t0
     cpu = time.process_time() - cpu0
     per = [x.wall_time for x in plan.sessions]
-    print(f"family-practice week 2026-11-30: {len(plan.sessions)} provider-sessions, {len(plan.schedule)} slots")
+    print(
+        f"family-practice week 2026-11-30: {len(plan.sessions)} provider-sessions, {len(plan.schedule)} slots"
+    )
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; workers {args.workers}")
     print(f"total wall time        {wall:6.1f} s  (budget {args.time_limit:g} s)  cpu {cpu:.1f} s")
     print(f"template (CP-SAT)      {plan.template.wall_time:6.1f} s  status {plan.template.status}")

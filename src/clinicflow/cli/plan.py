@@ -146,7 +146,8 @@ def _summary(console, result, schedule, booking, reqs, kpis) -> None:
         f"{result.wall_time:.1f} s, {result.proven_optimal} proven optimal"
     )
     cov = ", ".join(f"{c['type']} {c['planned']}/{c['weekly']:g}" for c in tmpl.coverage)
-    console.print(f"  slots/weekly demand: {cov}", soft_wrap=False)
+    console.print("  slots planned / weekly demand:")
+    console.print(f"    {cov}")
     t = Table(box=None, header_style="bold", pad_edge=False)
     for col, just in (
         ("provider", "left"),
