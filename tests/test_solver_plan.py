@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import os
+import pickle
+import time
 
 import numpy as np
 import pytest
@@ -19,9 +22,35 @@ from schedule_checker import check_schedule
 MONDAY = dt.date(2026, 11, 30)
 
 
+def _shared(tmp_path_factory, name: str, make):
+    """Compute ``make()`` once for all xdist workers: the first takes a lock file and pickles the
+    result; the others wait for the pickle (the family week is the suite's one expensive solve)."""
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        return make()
+    root = tmp_path_factory.getbasetemp().parent  # this run's folder, shared by its workers
+    done, lock = root / f"{name}.pkl", root / f"{name}.lock"
+    try:
+        fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        deadline = time.monotonic() + 600
+        while not done.exists():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{name} was not computed by another worker") from None
+            time.sleep(0.2)
+        return pickle.loads(done.read_bytes())
+    os.close(fd)
+    value = make()
+    tmp = done.with_suffix(".tmp")
+    tmp.write_bytes(pickle.dumps(value))
+    os.replace(tmp, done)
+    return value
+
+
 @pytest.fixture(scope="module")
-def family_plan(family):
-    return plan_week(family, MONDAY, time_limit=20, samples=15, seed=3)
+def family_plan(family, tmp_path_factory):
+    return _shared(
+        tmp_path_factory, "family_plan", lambda: plan_week(family, MONDAY, time_limit=20, samples=15, seed=3)
+    )
 
 
 def test_family_week_satisfies_every_hard_constraint(family, family_plan):
