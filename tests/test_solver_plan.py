@@ -218,3 +218,26 @@ def test_random_clinics_satisfy_every_hard_constraint(seed):
     plan = plan_week(s, MONDAY, time_limit=6, samples=8, seed=seed)
     assert len(plan.schedule) > 0
     assert check_schedule(s, plan.schedule) == []
+
+
+def test_overbooking_when_demand_exceeds_capacity_and_patients_no_show():
+    """30 visits a week (20-min slots, 30% no-shows) in sessions that hold 22 end to end: the
+    template overbooks — more slots than the minutes hold, but no more than the expected shown
+    minutes — and every hard constraint still holds."""
+    from tests_helpers import tiny_data
+
+    data = tiny_data()
+    data["appointment_types"][0]["no_show"] = 0.3
+    data["demand"][0]["weekly"] = 30
+    data["rooms"]["count"] = 3
+    s = scenario_from_dict(data, "busy.yaml")
+    plan = plan_week(s, MONDAY, time_limit=10, samples=15)
+    visits = int((plan.schedule["appointment_type"] == "visit").sum())  # incl. the Monday hold
+    assert visits > 23
+    for ps in provider_sessions(s, MONDAY):
+        for b in ps.blocks:
+            inside = plan.schedule[
+                (plan.schedule["date"] == ps.date) & plan.schedule["start_min"].between(b.start, b.end - 1)
+            ]
+            assert 20 * 0.7 * len(inside) <= b.end - b.start  # expected shown minutes fit the block
+    assert check_schedule(s, plan.schedule) == []

@@ -24,6 +24,8 @@ SHORTFALL = 1000  # per slot, times the demand weight
 EXCESS = 20  # per slot beyond demand
 SHARE = 10  # per slot off the provider's capacity share
 BALANCE = 1  # per minute off the session's even load
+OVERBOOK = 8  # per minute of slots beyond a segment's length (a 20-min slot: 160 < a missing slot)
+MAX_OVERBOOK = 0.25  # overbooked minutes at most this share of a segment
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,8 @@ def build_template(
             window_lit[t.id] = rule_literal(Rule("window", None, t.id))
 
     load_by_session = {}
+    overbook_terms: list = []
+    absent = {t.id: min(1.0, t.no_show + t.late_cancel) for t in scenario.appointment_types}
     for ps in sessions:
         prov = scenario.provider_by_id[ps.provider]
         ht = hold_type(scenario, ps.provider)
@@ -131,8 +135,14 @@ def build_template(
         hold_len = foot[ht]
         segs = ps.segments
         for j, seg in enumerate(segs):
+            # Overbooking: slots may exceed the segment's minutes as long as the *expected* shown
+            # minutes fit (no-shows and late cancellations free the rest), at a price below a
+            # missing slot, so it is used only when demand exceeds capacity. The extra patients
+            # share start times (double-booked slots) in the timing model; a provider who works
+            # from one room cannot double-book.
+            max_ob = int(MAX_OVERBOOK * seg.minutes) if prov.rooms_at_once >= 2 else 0
             for t in prov.appointment_types:
-                ub = seg.minutes // foot[t]
+                ub = (seg.minutes + max_ob) // foot[t]
                 v = m.new_int_var(0, ub, f"n[{ps.key},{j},{t}]")
                 n[(ps.key, j, t)] = v
                 if not type_allowed_in(scenario, t, seg):
@@ -143,10 +153,21 @@ def build_template(
                         m.add(v == 0).only_enforce_if(lit)
             hv = m.new_int_var(0, seg.minutes // hold_len, f"h[{ps.key},{j}]")
             h[(ps.key, j)] = hv
-            m.add(
-                sum(foot[t] * n[(ps.key, j, t)] for t in prov.appointment_types) + hold_len * hv
-                <= seg.minutes
-            )
+            seg_n = [n[(ps.key, j, t)] for t in prov.appointment_types]
+            minutes = sum(foot[t] * n[(ps.key, j, t)] for t in prov.appointment_types) + hold_len * hv
+            if max_ob == 0:
+                m.add(minutes <= seg.minutes)
+            else:
+                ob = m.new_int_var(0, max_ob, f"ob[{ps.key},{j}]")
+                m.add(minutes <= seg.minutes + ob)
+                overbook_terms.append(OVERBOOK * ob)
+                shown = sum(
+                    round(100 * foot[t] * (1 - absent[t])) * n[(ps.key, j, t)] for t in prov.appointment_types
+                ) + round(100 * hold_len * (1 - absent[ht])) * hv
+                m.add(shown <= 100 * seg.minutes)
+                # at most two patients per start time on the grid
+                starts = max(1, (seg.minutes - min(foot.values())) // grid + 1)
+                m.add(sum(seg_n) + hv <= 2 * starts)
         holds_expr = sum(h[(ps.key, j)] for j in range(len(segs)))
         lit = rule_literal(Rule("holds", ps, None, ps.holds))
         if lit is None:
@@ -205,7 +226,7 @@ def build_template(
         dev = m.new_int_var(0, ps.minutes, f"balance[{ps.key}]")
         m.add_abs_equality(dev, load_by_session[ps.key] - round(rho * ps.minutes))
         terms.append(BALANCE * dev)
-    m.minimize(sum(terms))
+    m.minimize(sum(terms) + sum(overbook_terms))
     variables = {("n", *k): v for k, v in n.items()} | {("h", *k): v for k, v in h.items()}
     return m, variables, rules, demand_exprs
 
