@@ -89,6 +89,27 @@ def _demand_rows(scenario: Scenario):
     return rows
 
 
+def _solve(scenario, sessions, grid, time_limit, seed, *, overbook):
+    m, variables, _rules, _exprs = build_template(scenario, sessions, grid=grid, overbook=overbook)
+    # One worker and a deterministic budget: the same seed gives the same template on any machine.
+    return cpsat.solve(
+        m, variables, time_limit=10 * time_limit + 5, seed=seed, workers=1, deterministic_time=time_limit
+    )
+
+
+def _short(scenario: Scenario, values: dict) -> bool:
+    """Whether any demand row gets fewer slots than requested."""
+    for d, provs in _demand_rows(scenario):
+        planned = sum(
+            v
+            for (kind, skey, _j, *rest), v in values.items()
+            if kind == "n" and rest[0] == d.type and skey[1] in provs
+        )
+        if planned < round(d.weekly):
+            return True
+    return False
+
+
 def per_session_bounds(scenario: Scenario, provider_id: str, type_id: str) -> tuple[int | None, int | None]:
     """min/max slots of a type per session for a provider (the tightest demand rows that apply)."""
     lo, hi = None, None
@@ -103,7 +124,12 @@ def per_session_bounds(scenario: Scenario, provider_id: str, type_id: str) -> tu
 
 
 def build_template(
-    scenario: Scenario, sessions: list[ProviderSession], *, assumptions: bool = False, grid: int = 5
+    scenario: Scenario,
+    sessions: list[ProviderSession],
+    *,
+    assumptions: bool = False,
+    grid: int = 5,
+    overbook: bool = False,
 ) -> tuple[cpsat.CpModel, dict, dict, dict]:
     """The template model: returns (model, count variables, assumption literal -> Rule, demand exprs)."""
     m = cpsat.CpModel()
@@ -140,7 +166,7 @@ def build_template(
             # missing slot, so it is used only when demand exceeds capacity. The extra patients
             # share start times (double-booked slots) in the timing model; a provider who works
             # from one room cannot double-book.
-            max_ob = int(MAX_OVERBOOK * seg.minutes) if prov.rooms_at_once >= 2 else 0
+            max_ob = int(MAX_OVERBOOK * seg.minutes) if overbook and prov.rooms_at_once >= 2 else 0
             for t in prov.appointment_types:
                 ub = (seg.minutes + max_ob) // foot[t]
                 v = m.new_int_var(0, ub, f"n[{ps.key},{j},{t}]")
@@ -161,9 +187,13 @@ def build_template(
                 ob = m.new_int_var(0, max_ob, f"ob[{ps.key},{j}]")
                 m.add(minutes <= seg.minutes + ob)
                 overbook_terms.append(OVERBOOK * ob)
-                shown = sum(
-                    round(100 * foot[t] * (1 - absent[t])) * n[(ps.key, j, t)] for t in prov.appointment_types
-                ) + round(100 * hold_len * (1 - absent[ht])) * hv
+                shown = (
+                    sum(
+                        round(100 * foot[t] * (1 - absent[t])) * n[(ps.key, j, t)]
+                        for t in prov.appointment_types
+                    )
+                    + round(100 * hold_len * (1 - absent[ht])) * hv
+                )
                 m.add(shown <= 100 * seg.minutes)
                 # at most two patients per start time on the grid
                 starts = max(1, (seg.minutes - min(foot.values())) // grid + 1)
@@ -241,11 +271,7 @@ def solve_template(
     grid: int = 5,
 ) -> TemplateResult:
     """Solve the template model. On infeasibility, re-solve with rule assumptions to find a core."""
-    m, variables, _rules, _demand_exprs = build_template(scenario, sessions, grid=grid)
-    # One worker and a deterministic budget: the same seed gives the same template on any machine.
-    res = cpsat.solve(
-        m, variables, time_limit=10 * time_limit + 5, seed=seed, workers=1, deterministic_time=time_limit
-    )
+    res = _solve(scenario, sessions, grid, time_limit, seed, overbook=False)
     if not res.has_solution:
         core: tuple = ()
         if res.status == "infeasible":
@@ -253,6 +279,12 @@ def solve_template(
             r2 = cpsat.solve(m2, v2, time_limit=time_limit, seed=seed, workers=1, assumption_names=rules)
             core = r2.core
         return TemplateResult(res.status, None, None, res.wall_time, {}, [], core)
+    if _short(scenario, res.values):
+        # Demand exceeds what the sessions hold end to end: allow overbooking and keep it if better.
+        ob = _solve(scenario, sessions, grid, time_limit, seed, overbook=True)
+        if ob.has_solution and ob.objective < res.objective:
+            ob = cpsat.SolveResult(ob.status, ob.objective, ob.bound, ob.values, ob.wall_time + res.wall_time)
+            res = ob
     counts: dict = {}
     for key, val in res.values.items():
         if val <= 0:
