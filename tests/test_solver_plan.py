@@ -241,3 +241,31 @@ def test_overbooking_when_demand_exceeds_capacity_and_patients_no_show():
             ]
             assert 20 * 0.7 * len(inside) <= b.end - b.start  # expected shown minutes fit the block
     assert check_schedule(s, plan.schedule) == []
+
+
+def test_family_week_with_example_requests_booked(family, family_plan):
+    """The README's job: the 250 example requests booked into the family week; the final schedule
+    still satisfies every hard constraint and every booking honours its request."""
+    import pandas as pd
+
+    from clinicflow.solver.booking import apply_booking, book_requests
+    from clinicflow.solver.requests import read_requests_csv
+    from conftest import SCENARIOS
+    from schedule_checker import check_booking
+
+    path = SCENARIOS / "family-practice-requests.csv"
+    reqs = read_requests_csv(path, family)
+    b = book_requests(family, family_plan.schedule, reqs, time_limit=20)
+    final = apply_booking(family, family_plan.schedule, reqs, b)
+    assert b.status == "optimal"
+    assert b.booked + len(b.unbooked) == 250 and b.booked >= 225
+    assert b.unbooked["reason"].str.len().min() > 20
+    urgent_booked, urgent = b.by_urgency(reqs)["urgent"]
+    assert urgent_booked >= urgent - 2
+    assert check_schedule(family, final, template=family_plan.schedule) == []
+    assert (
+        check_booking(
+            final, family_plan.schedule, pd.read_csv(path, dtype=str, keep_default_na=False), family
+        )
+        == []
+    )

@@ -145,9 +145,10 @@ def _summary(console, result, schedule, booking, reqs, kpis) -> None:
         f"  template {tmpl.status}{gap}; {len(result.sessions)} provider-sessions timed in "
         f"{result.wall_time:.1f} s, {result.proven_optimal} proven optimal"
     )
-    cov = ", ".join(f"{c['type']} {c['planned']}/{c['weekly']:g}" for c in tmpl.coverage)
+    cov = [f"{c['type']} {c['planned']}/{c['weekly']:g}" for c in tmpl.coverage]
     console.print("  slots planned / weekly demand:")
-    console.print(f"    {cov}")
+    for i in range(0, len(cov), 4):
+        console.print("    " + ", ".join(cov[i : i + 4]))
     t = Table(box=None, header_style="bold", pad_edge=False)
     for col, just in (
         ("provider", "left"),
