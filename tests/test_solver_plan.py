@@ -269,3 +269,14 @@ def test_family_week_with_example_requests_booked(family, family_plan):
         )
         == []
     )
+
+
+def test_orthopedic_week_satisfies_every_hard_constraint(ortho):
+    """The second example: surgeons' clinic sessions around OR days, two cast rooms shared by six
+    providers, four MAs."""
+    plan = plan_week(ortho, MONDAY, time_limit=15, samples=10)
+    assert check_schedule(ortho, plan.schedule) == []
+    assert all(c["planned"] == round(c["weekly"]) for c in plan.template.coverage)
+    assert (plan.schedule["kind"] == "hold").sum() == sum(
+        x.holds for p in ortho.providers for ss in p.sessions.values() for x in ss
+    )

@@ -155,11 +155,64 @@ def plan_week(
     timed: dict = {}
 
     def run_day(date: dt.date) -> None:
-        ledger = Ledger(scenario)
-        for ps, b in sorted(by_day[date], key=lambda x: (x[1].start, x[0].provider)):
-            slots = block_slots(scenario, ps, b, tmpl.counts.get(ps.key, {}), grid)
-            smp = block_samples(scenario, ps, slots, samples, _block_rng(seed, OPTIMIZE_STREAM, ps, b))
-            rooms_at_once = scenario.provider_by_id[ps.provider].rooms_at_once
+        """Time the day's blocks in start order against a ledger of shared resources. When a
+        block finds a shared resource used up, the day is re-timed with that session first
+        (an earlier session no longer takes what it needs), up to a few times."""
+        order = sorted(by_day[date], key=lambda x: (x[1].start, x[0].provider))
+        for attempt in range(4):
+            ledger = Ledger(scenario)
+            day_timed = {}
+            failed = None
+            for ps, b in order:
+                bt = _time_one(ps, b, ledger)
+                if not bt.result.has_solution:
+                    failed = (ps, b, bt)
+                    break
+                commit(ledger, ps.date, bt.slots, bt.starts)
+                day_timed[(ps.key, b.start)] = bt
+            if failed is None:
+                break
+            ps, b, bt = failed
+            if attempt == 3 or bt.result.status != "infeasible":
+                raise diagnose.explain_timing(scenario, ps, b, bt.slots, ledger, bt.result.status)
+            first = [x for x in order if x[0].key == ps.key]
+            order = first + [x for x in order if x[0].key != ps.key]
+        for (key, bstart), bt in day_timed.items():
+            ps = next(p for p, b in by_day[date] if p.key == key and b.start == bstart)
+            res = bt.result
+            timed[(key, bstart)] = TimedBlock(
+                ps,
+                bt_block[(key, bstart)],
+                bt.slots,
+                bt.starts,
+                res.status,
+                res.objective,
+                res.bound,
+                res.wall_time,
+            )
+            done[0] += 1
+            if progress:
+                progress("timing", done[0], len(todo))
+
+    bt_block = {(ps.key, b.start): b for ps, b in todo}
+
+    def _time_one(ps: ProviderSession, b: Block, ledger: Ledger):
+        slots = block_slots(scenario, ps, b, tmpl.counts.get(ps.key, {}), grid)
+        smp = block_samples(scenario, ps, slots, samples, _block_rng(seed, OPTIMIZE_STREAM, ps, b))
+        rooms_at_once = scenario.provider_by_id[ps.provider].rooms_at_once
+        bt = time_block(
+            scenario,
+            ps.date,
+            rooms_at_once,
+            b,
+            slots,
+            smp,
+            ledger,
+            grid=grid,
+            time_limit=per_block,
+            seed=seed,
+        )
+        if bt.result.status == "unknown":
             bt = time_block(
                 scenario,
                 ps.date,
@@ -169,32 +222,10 @@ def plan_week(
                 smp,
                 ledger,
                 grid=grid,
-                time_limit=per_block,
+                time_limit=3 * per_block,
                 seed=seed,
             )
-            if bt.result.status == "unknown":
-                bt = time_block(
-                    scenario,
-                    ps.date,
-                    rooms_at_once,
-                    b,
-                    slots,
-                    smp,
-                    ledger,
-                    grid=grid,
-                    time_limit=3 * per_block,
-                    seed=seed,
-                )
-            if not bt.result.has_solution:
-                raise diagnose.explain_timing(scenario, ps, b, slots, ledger, bt.result.status)
-            commit(ledger, ps.date, slots, bt.starts)
-            res = bt.result
-            timed[(ps.key, b.start)] = TimedBlock(
-                ps, b, slots, bt.starts, res.status, res.objective, res.bound, res.wall_time
-            )
-            done[0] += 1
-            if progress:
-                progress("timing", done[0], len(todo))
+        return bt
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         for f in [pool.submit(run_day, d) for d in sorted(by_day)]:

@@ -89,6 +89,54 @@ def _demand_rows(scenario: Scenario):
     return rows
 
 
+SHARED_SLACK = 0.85  # plan shared procedure rooms and MAs to at most this share of their minutes
+
+
+def _shared_capacity(
+    m, scenario: Scenario, sessions: list[ProviderSession], n: dict, h: dict, grid: int = 5
+) -> None:
+    """Exam rooms, procedure rooms and MAs are shared across providers: for every stretch of a day
+    between two segment boundaries, the slots of the segments inside it need no more room, procedure
+    room and rooming minutes (rounded up to the grid) than the stretch offers. Procedure rooms and
+    MAs are planned to ``SHARED_SLACK`` of their minutes: sessions are timed one after another, and
+    intervals on a grid never tile a resource perfectly. (Necessary conditions; the timing model
+    then places slots minute by minute.)"""
+    types = scenario.type_by_id
+    turnover = math.ceil(scenario.rooms.turnover_min.mean - 1e-9)
+    n_proc = len(scenario.rooms.procedure_rooms)
+    by_date: dict = {}
+    for ps in sessions:
+        by_date.setdefault(ps.date, []).append(ps)
+    for day in by_date.values():
+        mas = scenario.staff.mas_on(day[0].weekday)
+        items = []  # (segment start, segment end, room min, procedure min, rooming min) per count var
+        for ps in day:
+            ht = hold_type(scenario, ps.provider)
+            for j, seg in enumerate(ps.segments):
+                for tid, var in [
+                    (t, n[(ps.key, j, t)]) for t in scenario.provider_by_id[ps.provider].appointment_types
+                ] + [(ht, h[(ps.key, j)])]:
+                    t = types[tid]
+                    room = -(-(t.scheduled_min + turnover) // grid) * grid if t.needs_room else 0
+                    rooming = -(-math.ceil(t.rooming_min.mean - 1e-9) // grid) * grid if t.needs_ma else 0
+                    items.append((seg.start, seg.end, room, room if t.procedure else 0, rooming, var))
+        bounds = sorted({x for it in items for x in it[:2]})
+        for a_i, t1 in enumerate(bounds):
+            for t2 in bounds[a_i + 1 :]:
+                inside = [it for it in items if t1 <= it[0] and it[1] <= t2]
+                if not inside:
+                    continue
+                span = t2 - t1
+                for k, cap in (
+                    (2, scenario.rooms.n * (span + turnover)),
+                    (3, n_proc * (span + turnover)),
+                    (4, mas * span),
+                ):
+                    terms = [(it[k], it[5]) for it in inside if it[k]]
+                    if terms and sum(c * v.proto.domain[-1] for c, v in terms) > cap:
+                        m.add(sum(c * v for c, v in terms) <= cap)
+
+
 def _solve(scenario, sessions, grid, time_limit, seed, *, overbook):
     m, variables, _rules, _exprs = build_template(scenario, sessions, grid=grid, overbook=overbook)
     # One worker and a deterministic budget: the same seed gives the same template on any machine.
@@ -227,6 +275,8 @@ def build_template(
             )
             + hold_len * holds_expr
         )
+
+    _shared_capacity(m, scenario, sessions, n, h, grid)
 
     # -- objective ------------------------------------------------------------------------------
     terms = []

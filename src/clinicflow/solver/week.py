@@ -125,17 +125,23 @@ def hold_type(scenario: Scenario, provider_id: str) -> str:
     """The appointment type a same-day hold is reserved as.
 
     Holds are for phone-triage and urgent patients, so the type walk-ins are seen as (the largest
-    share of ``walk_in_mix``) comes first, then the shortest in-person type open to any patient,
-    then the shortest type the provider sees.
+    share of ``walk_in_mix``, non-procedure types first) comes first, then the shortest in-person
+    type open to any patient, then the shortest type the provider sees.
     """
     p = scenario.provider_by_id[provider_id]
     types = scenario.type_by_id
+    # A hold keeps provider time for a patient not yet known; it should not also lock one of the
+    # few procedure rooms all week, so procedure types come last.
     mix = sorted(
-        ((w, t) for t, w in scenario.arrivals.walk_in_mix.items() if t in p.appointment_types),
+        (
+            (not types[t].procedure, w, t)
+            for t, w in scenario.arrivals.walk_in_mix.items()
+            if t in p.appointment_types
+        ),
         reverse=True,
     )
     if mix:
-        return mix[0][1]
+        return mix[0][2]
     anyp = [t for t in p.appointment_types if types[t].patient == "any" and types[t].needs_room]
     pool = anyp or list(p.appointment_types)
     return min(pool, key=lambda t: (types[t].scheduled_min, t))
