@@ -17,7 +17,7 @@ import pandas as pd
 from scipy import stats
 
 from .solver.baselines import RULES, baseline_schedule, baseline_starts
-from .solver.plan import PlanResult, _block_rng
+from .solver.plan import PlanResult, block_rng
 from .solver.saa import evaluate
 from .solver.timing import block_samples
 
@@ -85,7 +85,7 @@ def _saa_kpis(plan: PlanResult, replications: int, seed: int) -> dict:
         if not tb.slots:
             continue
         smp = block_samples(
-            s, tb.session, tb.slots, replications, _block_rng(seed, HELDOUT_STREAM, tb.session, tb.block)
+            s, tb.session, tb.slots, replications, block_rng(seed, HELDOUT_STREAM, tb.session, tb.block)
         )
         for name, st in starts.items():
             ev = evaluate(

@@ -24,7 +24,7 @@ from . import diagnose
 from .rooms import assign_rooms
 from .template import TemplateResult, solve_template
 from .timing import Ledger, Slot, block_samples, block_slots, commit, time_block
-from .week import DAY_NAMES, Block, ProviderSession, provider_sessions
+from .week import DAY_NAMES, Block, ProviderSession, next_monday, provider_sessions
 
 OPTIMIZE_STREAM = "saa-optimize"
 
@@ -98,7 +98,9 @@ class PlanResult:
 Progress = Callable[[str, int, int], None]
 
 
-def _block_rng(seed: int, stream: str, ps: ProviderSession, block: Block) -> np.random.Generator:
+def block_rng(seed: int, stream: str, ps: ProviderSession, block: Block) -> np.random.Generator:
+    """The generator of one block's sampled days: keyed by date, provider and block, so a block
+    draws the same days whatever else is in the week (common random numbers)."""
     return keyed_generator(
         np.random.SeedSequence(seed), stream, ps.date.isoformat(), ps.provider, block.start
     )
@@ -198,7 +200,7 @@ def plan_week(
 
     def _time_one(ps: ProviderSession, b: Block, ledger: Ledger):
         slots = block_slots(scenario, ps, b, tmpl.counts.get(ps.key, {}), grid)
-        smp = block_samples(scenario, ps, slots, samples, _block_rng(seed, OPTIMIZE_STREAM, ps, b))
+        smp = block_samples(scenario, ps, slots, samples, block_rng(seed, OPTIMIZE_STREAM, ps, b))
         rooms_at_once = scenario.provider_by_id[ps.provider].rooms_at_once
         bt = time_block(
             scenario,
@@ -329,6 +331,12 @@ def _session_reports(sessions: list[ProviderSession], blocks: list[TimedBlock]) 
     return out
 
 
-__all__ = ["PlanResult", "SessionReport", "TimedBlock", "build_schedule", "next_monday", "plan_week"]
-
-from .week import next_monday  # noqa: E402
+__all__ = [
+    "PlanResult",
+    "SessionReport",
+    "TimedBlock",
+    "block_rng",
+    "build_schedule",
+    "next_monday",
+    "plan_week",
+]

@@ -309,10 +309,8 @@ def _solve_block(
     dur = np.rint(samples.duration * SCALE).astype(np.int64)
     show = samples.show
     big = SCALE * (block.end + 24 * 60) + int(dur.sum(axis=1).max()) + int(np.abs(ready).max(initial=0))
-    start = {}
     obj_terms = []
     const = 0
-    ot = []
     for kk in range(k):
         prev = None  # end of the previous visit
         for i in range(n):
@@ -325,7 +323,6 @@ def _solve_block(
             w = m.new_int_var(0, big, f"w[{kk},{i}]")
             m.add(w >= st - SCALE * a[i] - int(wait_from[kk, i]))
             obj_terms.append(ww * w)
-            start[(kk, i)] = st
             prev = st + int(dur[kk, i])
         # idle = working minutes - visit minutes inside the block = const - sum(d) + work past the
         # end; work past the end is the overtime when the provider works through from the end on
@@ -334,7 +331,6 @@ def _solve_block(
         if prev is not None:
             o = m.new_int_var(0, big, f"ot[{kk}]")
             m.add(o >= prev - SCALE * block.end)
-            ot.append(o)
             obj_terms.append((wi + wo) * o)
     m.minimize(sum(obj_terms))
     hint = {}
