@@ -178,3 +178,48 @@ def test_late_patients_beyond_the_cutoff_are_turned_away(family):
     assert len(late) > 0
     assert (late["outcome"] == "turned_away").all()
     assert late["provider_start"].isna().all()
+
+
+@pytest.mark.parametrize(("rooms_at_once", "second_start"), [(1, 510.0), (2, 505.0)])
+def test_a_second_room_lets_the_ma_room_the_next_patient_during_the_visit(rooms_at_once, second_start):
+    # Rooming 5 min, visits 20 min, slots 08:00 and 08:20. One room: the second patient waits for the
+    # room (free 08:25), is roomed by 08:30. Two rooms: roomed at 08:20, ready when the provider frees.
+    s = fixed_clinic(duration=20, scheduled=20, rooming=5, rooms_at_once=rooms_at_once)
+    res = simulate(
+        s, schedule(s, [("08:00", "booked"), ("08:20", "booked")]), replications=1, keep_events=True
+    )
+    p = res.patients.sort_values("appointment")
+    assert p["provider_start"].tolist() == [485.0, second_start]
+    assert p["rooming_start"].tolist() == [480.0, 505.0 if rooms_at_once == 1 else 500.0]
+    assert res.per_replication["total_wait_min"].iloc[0] == (5 + second_start - 500)
+
+
+def test_telehealth_and_procedure_patients_use_the_right_resources(family):
+    res = simulate(family, replications=2, seed=6, days=["tue"], keep_events=True)
+    p = res.patients[res.patients["outcome"] == "seen"]
+    tele = p[p["appointment_type"] == "telehealth"]
+    assert len(tele) > 0
+    assert tele["roomed"].isna().all() and tele["check_in_start"].isna().all() and tele["room"].eq("").all()
+    proc = p[p["appointment_type"] == "procedure"]
+    assert len(proc) > 0 and proc["room"].isin(family.rooms.procedure_rooms).all()
+    exam = p[(p["appointment_type"] != "procedure") & (p["appointment_type"] != "telehealth")]
+    assert not exam["room"].isin(family.rooms.procedure_rooms).any()
+    # Types with rooming went through an MA; checkout only for types that have it.
+    assert exam["rooming_start"].notna().all()
+    assert tele["checkout_start"].isna().all()
+
+
+def test_without_mas_nobody_who_needs_rooming_is_seen_and_everyone_is_accounted_for():
+    s = fixed_clinic(duration=20, scheduled=20, rooming=5)
+    data = s.model_dump(mode="json", by_alias=True, exclude_none=True)
+    data["staff"]["medical_assistants"]["count"] = 0
+    from clinicflow import scenario_from_dict
+
+    s = scenario_from_dict(data, "<no MAs>")
+    rows = [(f"{8 + m // 60:02d}:{m % 60:02d}", "booked") for m in range(0, 240, 20)]
+    res = simulate(s, schedule(s, rows), replications=2, seed=1)
+    pr = res.per_replication
+    assert (pr["patients_seen"] == 0).all()
+    assert (pr["unseen_at_close"] == 12).all()
+    assert (pr["provider_idle_min"] == 240).all()
+    assert pr["ma_utilization"].isna().all()

@@ -32,7 +32,6 @@ import simpy
 
 from . import records as R
 from .patient import (
-    LATE_CANCEL,
     NO_SHOW,
     Draws,
     WalkIn,
@@ -73,7 +72,7 @@ class _Patient:
         "appt",
         "check_in",
         "checkout",
-        "done",
+        "held",
         "in_person",
         "key",
         "needs_ma",
@@ -177,7 +176,6 @@ class ClinicDay:
             out = outcome[i]
             if out != 0:
                 p.row[R.OUTCOME] = R.NO_SHOW if out == NO_SHOW else R.LATE_CANCEL
-                assert out in (NO_SHOW, LATE_CANCEL)
                 continue
             p.provider = self.providers[prov[i]]
             p.session = self.sessions[sid[i]]
@@ -262,7 +260,7 @@ class ClinicDay:
         return tuple(ss for ss in later if ss.start == first)
 
     def _flow(self, p: _Patient):
-        """Desk, room, rooming, provider, turnover, checkout: the path every patient who shows takes.
+        """Desk, room and rooming, up to the provider's queue: the path every patient who shows takes.
 
         A free resource is taken without an event and a zero duration without a timeout: the
         patient simply moves on at the same instant.
@@ -298,7 +296,7 @@ class ClinicDay:
                 row[R.ROOMING_END] = env.now
                 ma.release()
         row[R.READY] = env.now
-        p.done = done = simpy.Event(env)
+        p.held = (token, rooms, room) if p.in_person else None
         self.seq += 1
         entry = (p.key, self.seq, p)
         if p.provider is not None:
@@ -309,21 +307,45 @@ class ClinicDay:
             for pr in self.providers.values():
                 if pr.on_duty and p.type in pr.sees:
                     _wake(pr)
-        yield done
-        if p.in_person:
-            if p.turnover > 0:
-                env.timeout(p.turnover).callbacks.append(lambda _e: self._free_room(p, token, rooms, room))
-            else:
-                self._free_room(p, token, rooms, room)
-            if p.wants_checkout and desk is not None:
-                if desk.take() is BUSY:
-                    yield desk.acquire(env.now)
-                row[R.CHECKOUT_START] = env.now
-                if p.checkout > 0:
-                    yield env.timeout(p.checkout)
-                row[R.CHECKOUT_END] = env.now
-                desk.release()
-        row[R.EXIT] = env.now
+        # The provider takes it from here (``_after_visit``).
+
+    def _after_visit(self, p: _Patient) -> None:
+        """Turnover, then checkout and exit: chained callbacks, run by the provider at the visit end.
+
+        The patient needs no process of its own after the visit: each step is a callback on the
+        event that ends the previous one, which saves a process wake-up per step.
+        """
+        env = self.env
+        row = p.row
+        if p.held is None:
+            row[R.EXIT] = env.now
+            return
+        token, rooms, room = p.held
+        if p.turnover > 0:
+            env.timeout(p.turnover).callbacks.append(lambda _e: self._free_room(p, token, rooms, room))
+        else:
+            self._free_room(p, token, rooms, room)
+        desk = self.desk
+        if not p.wants_checkout or desk is None:
+            row[R.EXIT] = env.now
+        elif desk.take() is BUSY:
+            desk.acquire(env.now).callbacks.append(lambda _e: self._check_out(p))
+        else:
+            self._check_out(p)
+
+    def _check_out(self, p: _Patient) -> None:
+        env = self.env
+        p.row[R.CHECKOUT_START] = env.now
+        if p.checkout > 0:
+            env.timeout(p.checkout).callbacks.append(lambda _e: self._leave(p))
+        else:
+            self._leave(p)
+
+    def _leave(self, p: _Patient) -> None:
+        now = self.env.now
+        p.row[R.CHECKOUT_END] = now
+        p.row[R.EXIT] = now
+        self.desk.release()
 
     def _free_room(self, p: _Patient, token: Pool | None, rooms: Pool, room: int) -> None:
         p.row[R.ROOM_FREE] = self.env.now
@@ -375,7 +397,7 @@ class ClinicDay:
                     p.row[R.PROVIDER_START] = now
                     yield env.timeout(p.visit)
                     p.row[R.PROVIDER_END] = env.now
-                    p.done.succeed()
+                    self._after_visit(p)
                     continue
                 if now >= ss.end and ss.pending <= 0:
                     break

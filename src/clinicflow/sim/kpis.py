@@ -74,14 +74,11 @@ class _Static:
         self.costs = (c.wait_per_min, c.idle_per_min, c.overtime_per_min)
 
 
-_STATIC: dict[int, _Static] = {}
-
-
 def static(plan: Plan) -> _Static:
-    st = _STATIC.get(id(plan))
+    """The plan's KPI arrays, built on first use and kept on the plan itself."""
+    st = plan.cache.get("kpis")
     if st is None:
-        _STATIC.clear()
-        st = _STATIC[id(plan)] = _Static(plan)
+        st = plan.cache["kpis"] = _Static(plan)
     return st
 
 

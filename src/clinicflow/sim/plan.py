@@ -111,6 +111,8 @@ class Plan:
     #: Walk-in mix as (type indices, cumulative probabilities).
     walk_in_types: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
     walk_in_cum: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    #: Derived arrays built on first use (e.g. by ``kpis.static``), kept with the plan they belong to.
+    cache: dict = field(default_factory=dict, repr=False)
 
     @property
     def n_patients(self) -> int:
