@@ -280,3 +280,18 @@ def test_orthopedic_week_satisfies_every_hard_constraint(ortho):
     assert (plan.schedule["kind"] == "hold").sum() == sum(
         x.holds for p in ortho.providers for ss in p.sessions.values() for x in ss
     )
+
+
+def test_week_without_demand_or_holds_is_empty_but_complete():
+    from tests_helpers import tiny_data
+
+    data = tiny_data()
+    data["demand"] = []
+    data["providers"][0]["sessions"]["mon"][0]["holds"] = 0
+    s = scenario_from_dict(data, "quiet.yaml")
+    plan = plan_week(s, MONDAY, time_limit=5)
+    assert plan.schedule.empty and len(plan.sessions) == 2
+    k = plan_kpis(plan, replications=3, evaluator="saa").summary()
+    # every working minute is idle: Monday 225 + Tuesday 240 minutes at 2 per minute
+    assert k["plan"]["provider_idle_min"]["mean"] == 465
+    assert k["plan"]["cost"]["mean"] == 930

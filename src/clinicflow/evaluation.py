@@ -82,7 +82,11 @@ def _saa_kpis(plan: PlanResult, replications: int, seed: int) -> dict:
         starts[rule] = baseline_starts(plan, rule)
     totals = {n: {k: np.zeros(replications) for k in KPIS} for n in starts}
     for tb in plan.blocks:
-        if not tb.slots:
+        if not tb.slots:  # a session without patients: all its working minutes are idle
+            for name in starts:
+                idle = float(tb.block.end - tb.block.start)
+                totals[name]["provider_idle_min"] += idle
+                totals[name]["cost"] += s.costs.idle_per_min * idle
             continue
         smp = block_samples(
             s, tb.session, tb.slots, replications, block_rng(seed, HELDOUT_STREAM, tb.session, tb.block)

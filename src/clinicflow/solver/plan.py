@@ -136,7 +136,7 @@ def plan_week(
         workers=workers,
         grid=grid,
     )
-    if not tmpl.counts and tmpl.status != "optimal":
+    if tmpl.status not in ("optimal", "feasible"):
         if tmpl.status == "infeasible":
             raise diagnose.explain_template_core(scenario, tmpl.core)
         raise InfeasibleError(
@@ -285,7 +285,11 @@ def build_schedule(
                 }
             )
             prev = g
-    df = pd.DataFrame(rows)
+    columns = [
+        "date", "weekday", "provider", "start", "end", "start_min", "end_min", "appointment_type",
+        "kind", "patient_ref", "room", "no_show_prob", "overbooked", "room_min_", "procedure_",
+    ]  # fmt: skip
+    df = pd.DataFrame(rows, columns=columns)
     if rooms and not df.empty:
         for date, day in df.groupby("date", sort=True):
             inperson = day[day["room_min_"] > 0]
