@@ -48,7 +48,7 @@ def plan(
         None, "--week", help="Monday of the week to plan (default: next Monday)."
     ),
     requests: Path | None = typer.Option(None, "--requests", help="Pending requests CSV to book."),
-    out: Path = typer.Option(Path("out/plan"), "--out", help="Output folder (default out/plan)."),
+    out: Path = typer.Option(Path("out/plan"), "--out", help="Output folder."),
     time_limit: float = typer.Option(60.0, "--time-limit", min=1.0, help="Seconds for template and timing."),
     seed: int = typer.Option(0, "--seed", help="Seed of the optimizer's sampled days."),
     samples: int = typer.Option(40, "--samples", min=5, max=500, help="Sampled days per session (SAA)."),
