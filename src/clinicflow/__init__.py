@@ -13,17 +13,24 @@ from .domain.capacity import PracticeSummary, summarize
 from .errors import ClinicflowError, InfeasibleError, InputError
 from .scenario_file import dump_scenario, load_scenario, scenario_from_dict, write_scenario
 
+_LAZY = {
+    # imported on first use, so ``import clinicflow`` stays fast (OR-Tools, SimPy, scikit-learn load later)
+    "simulate": ("clinicflow.sim", "simulate"),
+    "compare": ("clinicflow.whatif", "compare"),
+    "sweep": ("clinicflow.whatif", "sweep"),
+    "load_variant": ("clinicflow.whatif", "load_variant"),
+    "apply_variant": ("clinicflow.whatif", "apply_variant"),
+    "plan_week": ("clinicflow.solver.plan", "plan_week"),
+    "plan_kpis": ("clinicflow.evaluation", "plan_kpis"),
+}
+
 
 def __getattr__(name: str):
-    """Heavier layers load on first use, so ``import clinicflow`` stays fast for the CLI."""
-    if name == "simulate":
-        from .sim import simulate
+    if name in _LAZY:
+        import importlib
 
-        return simulate
-    if name in ("compare", "sweep", "load_variant", "apply_variant"):
-        from . import whatif
-
-        return getattr(whatif, name)
+        module, attr = _LAZY[name]
+        return getattr(importlib.import_module(module), attr)
     raise AttributeError(f"module 'clinicflow' has no attribute {name!r}")
 
 
@@ -39,6 +46,8 @@ __all__ = [
     "dump_scenario",
     "load_scenario",
     "load_variant",
+    "plan_kpis",
+    "plan_week",
     "scenario_from_dict",
     "simulate",
     "summarize",

@@ -28,6 +28,9 @@ COLUMNS = [
     "room",
     "no_show_prob",
 ]
+#: Optional columns a planner may add; validated when present. ``overbooked`` marks the second
+#: patient of a double-booked start (planned on purpose because of no-show rates).
+OPTIONAL = ["overbooked"]
 REQUIRED = ["date", "provider", "start", "appointment_type"]
 KINDS = ("template", "booked", "hold")
 
@@ -48,9 +51,11 @@ def validate_schedule(df: pd.DataFrame, scenario: Scenario, file: str | Path | N
         raise InputError(
             file, f"column {missing[0]}", f"missing column (expected columns: {', '.join(COLUMNS)})"
         )
-    unknown = [c for c in df.columns if c not in COLUMNS]
+    unknown = [c for c in df.columns if c not in COLUMNS and c not in OPTIONAL]
     if unknown:
-        raise InputError(file, f"column {unknown[0]}", f"unknown column (expected: {', '.join(COLUMNS)})")
+        raise InputError(
+            file, f"column {unknown[0]}", f"unknown column (expected: {', '.join(COLUMNS + OPTIONAL)})"
+        )
     types = scenario.type_by_id
     provs = scenario.provider_by_id
     rooms = set(scenario.rooms.room_ids)
@@ -112,6 +117,17 @@ def validate_schedule(df: pd.DataFrame, scenario: Scenario, file: str | Path | N
                 _fail(file, line, "no_show_prob", f"expected a probability between 0 and 1, got {p!r}")
             if not 0 <= p <= 1:
                 _fail(file, line, "no_show_prob", f"expected a probability between 0 and 1, got {p}")
+        ob = row.get("overbooked")
+        if ob is None or (isinstance(ob, float) and pd.isna(ob)) or ob == "":
+            ob = False
+        elif isinstance(ob, bool):
+            pass
+        elif str(ob).strip().lower() in ("true", "1", "yes"):
+            ob = True
+        elif str(ob).strip().lower() in ("false", "0", "no"):
+            ob = False
+        else:
+            _fail(file, line, "overbooked", f"expected true or false, got {ob!r}")
         ref = row.get("patient_ref")
         ref = None if ref is None or (isinstance(ref, float) and pd.isna(ref)) or ref == "" else str(ref)
         out.append(
@@ -128,6 +144,7 @@ def validate_schedule(df: pd.DataFrame, scenario: Scenario, file: str | Path | N
                 "patient_ref": ref,
                 "room": room,
                 "no_show_prob": p,
+                "overbooked": bool(ob),
             }
         )
     frame = pd.DataFrame(
@@ -145,6 +162,7 @@ def validate_schedule(df: pd.DataFrame, scenario: Scenario, file: str | Path | N
             "patient_ref",
             "room",
             "no_show_prob",
+            "overbooked",
         ],
     )
     return frame.sort_values(["date", "provider", "start_min"], kind="stable").reset_index(drop=True)
@@ -163,13 +181,14 @@ def read_schedule_csv(path: str | Path, scenario: Scenario) -> pd.DataFrame:
 
 
 def to_file_frame(schedule: pd.DataFrame) -> pd.DataFrame:
-    """The schedule with exactly the file's columns (for CSV export)."""
+    """The schedule with the file's columns (for CSV export); optional columns only when present."""
     df = schedule.copy()
     df["date"] = df["date"].map(lambda d: d.isoformat())
     for c in COLUMNS:
         if c not in df.columns:
             df[c] = None
-    return df[COLUMNS]
+    extra = [c for c in OPTIONAL if c in df.columns]
+    return df[COLUMNS + extra]
 
 
 def write_schedule_csv(schedule: pd.DataFrame, path: str | Path) -> None:

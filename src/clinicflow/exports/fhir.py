@@ -1,0 +1,122 @@
+"""The schedule as a FHIR R4 Bundle: a Schedule per provider, a Slot per slot, and an Appointment
+for each booked slot. Built as plain dicts and validated with ``fhir.resources`` (its ``R4B``
+models: R4B shares R4's Schedule, Slot, Appointment and Bundle structure), so what is written is
+exactly what validated.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+import pandas as pd
+from fhir.resources.R4B.bundle import Bundle
+
+from ..domain.scenario import Scenario
+from .common import local_datetime
+
+_NS = uuid.UUID("6f1c8f1e-3c1a-4a57-9d39-2f3f0b1c5a10")
+SYSTEM = "https://clinicflow.dev/fhir/appointment-type"
+
+
+def _id(*parts: object) -> str:
+    return str(uuid.uuid5(_NS, "|".join(map(str, parts))))
+
+
+def fhir_bundle(schedule: pd.DataFrame, scenario: Scenario, bundle_id: str = "week") -> dict:
+    """The Bundle as a JSON-ready dict; raises ``pydantic.ValidationError`` if it would not validate."""
+    tz = scenario.clinic.timezone
+    types = scenario.type_by_id
+    entries = []
+    if schedule.empty:
+        lo = hi = None
+    else:
+        lo, hi = min(schedule["date"]), max(schedule["date"])
+    for p in scenario.providers:
+        mine = schedule[schedule["provider"] == p.id]
+        if mine.empty:
+            continue
+        sid = _id("schedule", p.id, lo)
+        entries.append(
+            {
+                "fullUrl": f"urn:uuid:{sid}",
+                "resource": {
+                    "resourceType": "Schedule",
+                    "id": sid,
+                    "active": True,
+                    "actor": [{"reference": f"Practitioner/{p.id}", "display": p.name}],
+                    "planningHorizon": {
+                        "start": local_datetime(lo, 0, tz).isoformat(),
+                        "end": local_datetime(hi, 24 * 60 - 1, tz).isoformat(),
+                    },
+                    "comment": f"{scenario.clinic.name}: week of {lo.isoformat()}",
+                },
+            }
+        )
+        for row in mine.itertuples():
+            t = types[row.appointment_type]
+            slot_id = _id("slot", p.id, row.date, row.start_min, row.Index)
+            start = local_datetime(row.date, row.start_min, tz).isoformat()
+            end = local_datetime(row.date, row.end_min, tz).isoformat()
+            coding = {"system": SYSTEM, "code": t.id, "display": t.name}
+            status = {"template": "free", "hold": "busy-tentative", "booked": "busy"}[row.kind]
+            slot = {
+                "resourceType": "Slot",
+                "id": slot_id,
+                "schedule": {"reference": f"urn:uuid:{sid}"},
+                "status": status,
+                "start": start,
+                "end": end,
+                "serviceType": [{"coding": [coding]}],
+                "overbooked": bool(getattr(row, "overbooked", False)),
+            }
+            if row.kind == "hold":
+                slot["comment"] = "same-day / urgent hold"
+            entries.append({"fullUrl": f"urn:uuid:{slot_id}", "resource": slot})
+            if row.kind == "booked":
+                appt_id = _id("appointment", slot_id, row.patient_ref)
+                participants = [
+                    {"actor": {"reference": f"Practitioner/{p.id}", "display": p.name}, "status": "accepted"},
+                    {
+                        "actor": {
+                            "identifier": {
+                                "system": "https://clinicflow.dev/patient-ref",
+                                "value": row.patient_ref,
+                            },
+                            "display": "patient (pseudonymous reference)",
+                        },
+                        "status": "accepted",
+                    },
+                ]
+                if isinstance(row.room, str) and row.room:
+                    participants.append(
+                        {
+                            "actor": {"reference": f"Location/{row.room}", "display": row.room},
+                            "status": "accepted",
+                        }
+                    )
+                entries.append(
+                    {
+                        "fullUrl": f"urn:uuid:{appt_id}",
+                        "resource": {
+                            "resourceType": "Appointment",
+                            "id": appt_id,
+                            "status": "booked",
+                            "appointmentType": {"coding": [coding]},
+                            "start": start,
+                            "end": end,
+                            "minutesDuration": int(row.end_min - row.start_min),
+                            "slot": [{"reference": f"urn:uuid:{slot_id}"}],
+                            "participant": participants,
+                        },
+                    }
+                )
+    data = {"resourceType": "Bundle", "id": bundle_id, "type": "collection", "entry": entries}
+    Bundle.model_validate(data)
+    return data
+
+
+def write_fhir_bundle(schedule: pd.DataFrame, scenario: Scenario, path: str | Path) -> None:
+    data = fhir_bundle(schedule, scenario)
+    Path(path).write_text(json.dumps(data, indent=1))

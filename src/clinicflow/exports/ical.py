@@ -1,0 +1,63 @@
+"""One iCalendar file per provider, times in the clinic's timezone (with its VTIMEZONE)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from pathlib import Path
+
+import icalendar
+import pandas as pd
+
+from ..domain.scenario import Scenario
+from .common import local_datetime
+
+
+def _uid(row, domain: str = "clinicflow") -> str:
+    key = f"{row.date}|{row.provider}|{row.start_min}|{row.appointment_type}|{row.Index}"
+    return f"{hashlib.sha1(key.encode()).hexdigest()[:20]}@{domain}"
+
+
+def provider_calendar(schedule: pd.DataFrame, scenario: Scenario, provider_id: str) -> icalendar.Calendar:
+    types = scenario.type_by_id
+    prov = scenario.provider_by_id[provider_id]
+    cal = icalendar.Calendar()
+    cal.add("prodid", "-//clinicflow//schedule//EN")
+    cal.add("version", "2.0")
+    cal.add("x-wr-calname", f"{prov.name} — {scenario.clinic.name}")
+    cal.add("x-wr-timezone", scenario.clinic.timezone)
+    stamp = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+    for row in schedule[schedule["provider"] == provider_id].itertuples():
+        ev = icalendar.Event()
+        t = types[row.appointment_type]
+        kind = {"hold": "Same-day hold", "booked": "Booked", "template": "Open slot"}[row.kind]
+        ev.add("uid", _uid(row))
+        ev.add("dtstamp", stamp)
+        ev.add("dtstart", local_datetime(row.date, row.start_min, scenario.clinic.timezone))
+        ev.add("dtend", local_datetime(row.date, row.end_min, scenario.clinic.timezone))
+        ev.add("summary", f"{kind}: {t.name}")
+        if isinstance(row.room, str) and row.room:
+            ev.add("location", row.room)
+        if row.kind == "booked" and isinstance(row.patient_ref, str):
+            ev.add("description", f"Patient reference {row.patient_ref} (pseudonymous)")
+        ev.add("categories", [row.kind])
+        ev.add("transp", "OPAQUE")
+        cal.add_component(ev)
+    if len(schedule):
+        first = min(schedule["date"]) - dt.timedelta(days=366)
+        cal.add_missing_timezones(first_date=first, last_date=max(schedule["date"]) + dt.timedelta(days=366))
+    return cal
+
+
+def write_ics(schedule: pd.DataFrame, scenario: Scenario, folder: str | Path) -> list[Path]:
+    """Write ``<provider>.ics`` for every provider with slots; return the paths."""
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for p in scenario.providers:
+        if not (schedule["provider"] == p.id).any():
+            continue
+        path = out / f"{p.id}.ics"
+        path.write_bytes(provider_calendar(schedule, scenario, p.id).to_ical())
+        paths.append(path)
+    return paths

@@ -1,0 +1,203 @@
+"""Booking pending requests into the week's slots (CP-SAT assignment).
+
+A request may take an open template slot of its own type with a provider who sees it, on a date
+between its earliest and latest dates; an urgent request may also take a same-day hold whose
+length fits it. The objective books as many requests as it can weighted by urgency, then keeps
+patients with their preferred provider, then honours morning/afternoon preferences, and books
+urgent and soon requests earlier. A patient gets at most one booking per day. Every request left
+unbooked gets a reason in plain words.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from ..domain.clock import format_hhmm
+from ..domain.scenario import Scenario
+from . import cpsat
+from .requests import NOON, Request
+from .week import ceil_min
+
+URGENCY_WEIGHT = {"urgent": 1000, "soon": 400, "routine": 100}
+OWN_PROVIDER = 60
+TIME_OF_DAY = 15
+EARLY_PER_DAY = {"urgent": 30, "soon": 8, "routine": 0}
+
+
+@dataclass(frozen=True)
+class BookingResult:
+    """Which request took which schedule row, and why the others did not get one."""
+
+    status: str
+    objective: float | None
+    bound: float | None
+    wall_time: float
+    assignments: dict = field(default_factory=dict)  # request index -> schedule row index
+    unbooked: pd.DataFrame = field(default_factory=pd.DataFrame)
+    requests: int = 0
+
+    @property
+    def booked(self) -> int:
+        return len(self.assignments)
+
+    def by_urgency(self, requests: list[Request]) -> dict:
+        out = {}
+        for u in ("urgent", "soon", "routine"):
+            idx = [i for i, r in enumerate(requests) if r.urgency == u]
+            out[u] = (sum(1 for i in idx if i in self.assignments), len(idx))
+        return out
+
+
+def _fits(scenario: Scenario, req: Request, row) -> bool:
+    if not (req.earliest <= row.date <= req.latest):
+        return False
+    prov = scenario.provider_by_id[row.provider]
+    if req.appointment_type not in prov.appointment_types:
+        return False
+    if row.kind == "template":
+        return row.appointment_type == req.appointment_type
+    if row.kind == "hold" and req.urgency == "urgent":
+        return hold_fits(scenario, req.appointment_type, row.appointment_type, int(row.start_min))
+    return False
+
+
+def hold_fits(scenario: Scenario, type_id: str, hold_type_id: str, start: int) -> bool:
+    """Whether a visit of ``type_id`` fits a hold reserved as ``hold_type_id`` at ``start``: no
+    longer, no more room, MA or procedure-room time than the hold was timed with, and inside the
+    type's allowed windows."""
+    need, have = scenario.type_by_id[type_id], scenario.type_by_id[hold_type_id]
+    if need.scheduled_min > have.scheduled_min:
+        return False
+    if need.procedure and not have.procedure:
+        return False
+    if need.needs_room and not have.needs_room:
+        return False
+    if need.needs_ma and (
+        not have.needs_ma or ceil_min(need.rooming_min.mean) > ceil_min(have.rooming_min.mean)
+    ):
+        return False
+    return not (
+        need.allowed_windows
+        and not any(w.start <= start and start + need.scheduled_min <= w.end for w in need.allowed_windows)
+    )
+
+
+def _score(req: Request, row) -> int:
+    s = URGENCY_WEIGHT[req.urgency]
+    if req.preferred_provider is not None and row.provider == req.preferred_provider:
+        s += OWN_PROVIDER
+    if req.time_of_day == "any" or (req.time_of_day == "morning") == (row.start_min < NOON):
+        s += TIME_OF_DAY
+    s -= EARLY_PER_DAY[req.urgency] * (row.date - req.earliest).days
+    return max(1, s)
+
+
+def book_requests(
+    scenario: Scenario,
+    schedule: pd.DataFrame,
+    requests: list[Request],
+    *,
+    time_limit: float = 10.0,
+    seed: int = 0,
+    workers: int = 2,
+) -> BookingResult:
+    """Assign ``requests`` to rows of ``schedule`` (kinds template and hold)."""
+    open_rows = [r for r in schedule.itertuples() if r.kind in ("template", "hold")]
+    cand: dict[int, list] = {i: [] for i in range(len(requests))}
+    for i, req in enumerate(requests):
+        for row in open_rows:
+            if _fits(scenario, req, row):
+                cand[i].append(row)
+    m = cpsat.CpModel()
+    x = {}
+    by_row: dict = {}
+    for i, rows in cand.items():
+        for row in rows:
+            v = m.new_bool_var(f"x[{i},{row.Index}]")
+            x[(i, row.Index)] = (v, _score(requests[i], row))
+            by_row.setdefault(row.Index, []).append(v)
+    for i in cand:
+        lits = [x[(i, row.Index)][0] for row in cand[i]]
+        if len(lits) > 1:
+            m.add_at_most_one(lits)
+    for lits in by_row.values():
+        if len(lits) > 1:
+            m.add_at_most_one(lits)
+    by_patient_day: dict = {}
+    for (i, ridx), (v, _s) in x.items():
+        by_patient_day.setdefault((requests[i].patient_ref, schedule.at[ridx, "date"]), []).append(v)
+    for lits in by_patient_day.values():
+        if len(lits) > 1:
+            m.add_at_most_one(lits)
+    m.maximize(sum(s * v for v, s in x.values()))
+    res = cpsat.solve(
+        m, {k: v for k, (v, _s) in x.items()}, time_limit=time_limit, seed=seed, workers=workers
+    )
+    assignments = {}
+    if res.has_solution:
+        for (i, ridx), val in res.values.items():
+            if val:
+                assignments[i] = ridx
+    taken = set(assignments.values())
+    reasons = []
+    for i, req in enumerate(requests):
+        if i in assignments:
+            continue
+        reasons.append(
+            {
+                "patient_ref": req.patient_ref,
+                "appointment_type": req.appointment_type,
+                "urgency": req.urgency,
+                "reason": _reason(scenario, schedule, req, cand[i], taken, res.has_solution),
+            }
+        )
+    unbooked = pd.DataFrame(reasons, columns=["patient_ref", "appointment_type", "urgency", "reason"])
+    return BookingResult(
+        res.status, res.objective, res.bound, res.wall_time, assignments, unbooked, len(requests)
+    )
+
+
+def _reason(
+    scenario: Scenario, schedule: pd.DataFrame, req: Request, cand: list, taken: set, solved: bool
+) -> str:
+    t = req.appointment_type
+    span = f"{req.earliest.isoformat()}..{req.latest.isoformat()}"
+    if not solved:
+        return "the booking solver found no solution within its time limit"
+    if not any(t in p.appointment_types for p in scenario.providers):
+        return f"no provider sees {t}"
+    if schedule.empty or req.latest < min(schedule["date"]) or req.earliest > max(schedule["date"]):
+        return f"its dates {span} are outside the planned week"
+    if not cand:
+        what = f"{t} slot or same-day hold" if req.urgency == "urgent" else f"{t} slot"
+        return f"no {what} between {span} with a provider who sees {t}"
+    if all(r.Index in taken for r in cand):
+        return (
+            f"all {len(cand)} matching slot(s) between {span} went to other requests "
+            "(more urgent, or a better provider/time fit)"
+        )
+    return (
+        "booking it would give the same patient two visits on one day "
+        f"(other matching slots, e.g. {format_hhmm(cand[0].start_min)}, conflict)"
+    )
+
+
+def apply_booking(
+    scenario: Scenario, schedule: pd.DataFrame, requests: list[Request], booking: BookingResult
+) -> pd.DataFrame:
+    """The schedule with booked rows filled in (kind ``booked``, patient reference, the request's type)."""
+    df = schedule.copy()
+    types = scenario.type_by_id
+    for i, ridx in booking.assignments.items():
+        req = requests[i]
+        df.at[ridx, "kind"] = "booked"
+        df.at[ridx, "patient_ref"] = req.patient_ref
+        if df.at[ridx, "appointment_type"] != req.appointment_type:
+            t = types[req.appointment_type]
+            df.at[ridx, "appointment_type"] = t.id
+            df.at[ridx, "end_min"] = int(df.at[ridx, "start_min"] + t.scheduled_min)
+            df.at[ridx, "end"] = format_hhmm(df.at[ridx, "end_min"])
+            df.at[ridx, "no_show_prob"] = t.no_show
+    return df

@@ -1,0 +1,148 @@
+"""Plain-words infeasibility: which rules conflict, for which provider, on which day.
+
+Two layers. ``check_week`` runs before any solve and catches the conflicts a coordinator makes
+most often (holds and per-session floors that do not fit a session, a floor for a type whose
+allowed windows miss the session, rooming with no MA on duty) with exact arithmetic in the
+message. Anything subtler reaches the template model, which is then re-solved with one
+assumption literal per rule; CP-SAT's ``sufficient_assumptions_for_infeasibility`` returns a set
+of rules that cannot hold together, and ``explain_template_core`` words each one.
+"""
+
+from __future__ import annotations
+
+from ..domain.clock import format_hhmm
+from ..domain.scenario import Scenario
+from ..errors import InfeasibleError
+from .template import Rule, per_session_bounds
+from .week import DAY_NAMES, Block, ProviderSession, hold_type, type_allowed_in
+
+
+def _when(ps: ProviderSession) -> str:
+    return (
+        f"{ps.provider}'s {DAY_NAMES[ps.weekday]} {ps.date.isoformat()} session "
+        f"{format_hhmm(ps.start)}-{format_hhmm(ps.end)}"
+    )
+
+
+def week_problems(scenario: Scenario, sessions: list[ProviderSession]) -> list[str]:
+    """Every conflict found by arithmetic alone, as sentences."""
+    types = scenario.type_by_id
+    out: list[str] = []
+    for ps in sessions:
+        prov = scenario.provider_by_id[ps.provider]
+        ht = hold_type(scenario, ps.provider)
+        hold_min = ps.holds * types[ht].scheduled_min
+        floors = []
+        for t in prov.appointment_types:
+            lo, _hi = per_session_bounds(scenario, ps.provider, t)
+            if lo:
+                floors.append((t, lo))
+                room = sum(
+                    (seg.minutes // types[t].scheduled_min)
+                    for seg in ps.segments
+                    if type_allowed_in(scenario, t, seg)
+                )
+                if room < lo:
+                    wins = ", ".join(
+                        f"{format_hhmm(w.start)}-{format_hhmm(w.end)}" for w in types[t].allowed_windows
+                    )
+                    out.append(
+                        f"{_when(ps)}: the demand rule min_per_session={lo} for {t} cannot be met — "
+                        f"{t} is only allowed {wins or 'in the session'} and at most {room} "
+                        f"{types[t].scheduled_min}-min slot(s) fit there"
+                    )
+        need = hold_min + sum(lo * types[t].scheduled_min for t, lo in floors)
+        if need > ps.minutes:
+            parts = []
+            if ps.holds:
+                parts.append(f"{ps.holds} same-day hold(s) × {types[ht].scheduled_min} min = {hold_min} min")
+            parts += [
+                f"min_per_session {lo} × {t} ({types[t].scheduled_min} min) = {lo * types[t].scheduled_min} min"
+                for t, lo in floors
+            ]
+            out.append(
+                f"{_when(ps)} has {ps.minutes} working minutes but its rules need {need}: " + "; ".join(parts)
+            )
+        mas = scenario.staff.mas_on(ps.weekday)
+        if mas == 0:
+            needs_ma = [t for t, _ in floors if types[t].needs_ma]
+            if ps.holds and types[ht].needs_ma:
+                needs_ma.append(f"{ht} (same-day holds)")
+            if needs_ma:
+                out.append(
+                    f"{_when(ps)}: no medical assistant works on {DAY_NAMES[ps.weekday]} "
+                    f"(staff.by_day), but {', '.join(needs_ma)} need rooming by an MA"
+                )
+    return out
+
+
+def check_week(scenario: Scenario, sessions: list[ProviderSession]) -> None:
+    problems = week_problems(scenario, sessions)
+    if problems:
+        raise InfeasibleError("the week cannot be built: these rules conflict", problems)
+
+
+def describe_rule(scenario: Scenario, rule: Rule) -> str:
+    types = scenario.type_by_id
+    if rule.kind == "window":
+        t = types[rule.type_id]
+        wins = ", ".join(f"{format_hhmm(w.start)}-{format_hhmm(w.end)}" for w in t.allowed_windows)
+        return f"{rule.type_id} slots only in its allowed windows ({wins})"
+    ps = rule.session
+    if rule.kind == "holds":
+        ht = hold_type(scenario, ps.provider)
+        return f"{_when(ps)} keeps {rule.value} same-day hold(s) of {types[ht].scheduled_min} min"
+    if rule.kind == "min_per_session":
+        return f"{_when(ps)} needs at least {rule.value} {rule.type_id} slot(s) (demand min_per_session)"
+    return f"{_when(ps)} allows at most {rule.value} {rule.type_id} slot(s) (demand max_per_session)"
+
+
+def explain_template_core(scenario: Scenario, core: tuple) -> InfeasibleError:
+    """An ``InfeasibleError`` naming the rules of an infeasible core (and session lengths)."""
+    if not core:
+        return InfeasibleError(
+            "the week cannot be built: session lengths cannot hold the slots the rules require",
+            ["no single rule is to blame: check session lengths against holds and per-session minimums"],
+        )
+    reasons = [describe_rule(scenario, r) for r in core]
+    sessions = {r.session.key: r.session for r in core if r.session is not None}
+    reasons += [f"{_when(ps)} has {ps.minutes} working minutes" for ps in sessions.values()]
+    return InfeasibleError("the week cannot be built: these rules conflict", reasons)
+
+
+def explain_timing(
+    scenario: Scenario, ps: ProviderSession, block: Block, slots: list, ledger, status: str
+) -> InfeasibleError:
+    """Why a block's slots found no start times: a shared resource used up, or time ran out."""
+    if status != "infeasible":
+        return InfeasibleError(
+            f"slot timing for {_when(ps)} found no schedule within its time limit",
+            ["raise --time-limit, or use fewer sampled days"],
+        )
+    from .timing import slot_resources
+
+    names = {
+        "ma": f"medical assistants ({ledger.capacity(ps.date, 'ma')} on duty)",
+        "rooms": f"exam rooms ({scenario.rooms.n})",
+        "proc": f"procedure rooms ({len(scenario.rooms.procedure_rooms)})",
+    }
+    reasons = []
+    for s in slots:
+        blocked = set()
+        for g in range(s.lo, s.hi + 1, 5):
+            for res, length in slot_resources(s).items():
+                if res != "own_rooms" and (ledger.free(ps.date, res)[g : g + length] < 1).any():
+                    blocked.add(res)
+        if blocked:
+            reasons.append(
+                f"a {s.type_id} slot between {format_hhmm(s.lo)} and {format_hhmm(s.hi)} finds "
+                + " and ".join(names[b] for b in sorted(blocked))
+                + " taken by other providers' patients"
+            )
+    if not reasons:
+        reasons.append(
+            f"the {len(slots)} slots of {format_hhmm(block.start)}-{format_hhmm(block.end)} cannot be "
+            f"ordered within the block with at most {scenario.provider_by_id[ps.provider].rooms_at_once} "
+            "patient(s) roomed at once"
+        )
+    return InfeasibleError(f"slot timing is infeasible for {_when(ps)}", sorted(set(reasons)))

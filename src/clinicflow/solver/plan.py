@@ -1,0 +1,346 @@
+"""The week's plan: template, then slot timing per provider-session, then rooms, then booking.
+
+``plan_week`` is the one entry point the CLI and notebooks call. It returns a typed ``PlanResult``
+holding the schedule table (``clinicflow.domain.schedule`` columns), every provider-session's
+solve status and expected cost, and the timed blocks the baselines re-time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..domain.clock import format_hhmm
+from ..domain.scenario import Scenario
+from ..errors import InfeasibleError
+from ..streams import keyed_generator
+from . import diagnose
+from .rooms import assign_rooms
+from .template import TemplateResult, solve_template
+from .timing import Ledger, Slot, block_samples, block_slots, commit, time_block
+from .week import DAY_NAMES, Block, ProviderSession, next_monday, provider_sessions
+
+OPTIMIZE_STREAM = "saa-optimize"
+
+
+@dataclass(frozen=True)
+class TimedBlock:
+    session: ProviderSession
+    block: Block
+    slots: list[Slot]
+    starts: list[int]
+    status: str
+    objective: float
+    bound: float
+    wall_time: float
+
+
+@dataclass(frozen=True)
+class SessionReport:
+    """One provider-session's timing solve, summed over its blocks."""
+
+    date: dt.date
+    provider: str
+    start: int
+    end: int
+    slots: int
+    holds: int
+    overbooked: int
+    status: str
+    gap: float
+    expected_cost: float
+    bound: float
+    wall_time: float
+
+    def as_dict(self) -> dict:
+        return {
+            "date": self.date.isoformat(),
+            "provider": self.provider,
+            "start": format_hhmm(self.start),
+            "end": format_hhmm(self.end),
+            "slots": self.slots,
+            "holds": self.holds,
+            "overbooked": self.overbooked,
+            "status": self.status,
+            "gap": round(self.gap, 6),
+            "expected_cost": round(self.expected_cost, 3),
+            "bound": round(self.bound, 3),
+            "wall_time_s": round(self.wall_time, 3),
+        }
+
+
+@dataclass
+class PlanResult:
+    scenario: Scenario
+    monday: dt.date
+    seed: int
+    samples: int
+    grid: int
+    template: TemplateResult
+    blocks: list[TimedBlock]
+    sessions: list[SessionReport]
+    schedule: pd.DataFrame
+    wall_time: float
+    booking: object | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def proven_optimal(self) -> int:
+        return sum(1 for s in self.sessions if s.status == "optimal")
+
+
+Progress = Callable[[str, int, int], None]
+
+
+def block_rng(seed: int, stream: str, ps: ProviderSession, block: Block) -> np.random.Generator:
+    """The generator of one block's sampled days: keyed by date, provider and block, so a block
+    draws the same days whatever else is in the week (common random numbers)."""
+    return keyed_generator(
+        np.random.SeedSequence(seed), stream, ps.date.isoformat(), ps.provider, block.start
+    )
+
+
+def plan_week(
+    scenario: Scenario,
+    monday: dt.date,
+    *,
+    time_limit: float = 60.0,
+    seed: int = 0,
+    samples: int = 40,
+    grid: int = 5,
+    workers: int = 2,
+    progress: Progress | None = None,
+) -> PlanResult:
+    """Plan the week starting ``monday``. Raises ``InfeasibleError`` in plain words when it cannot."""
+    t0 = time.perf_counter()
+    sessions = provider_sessions(scenario, monday)
+    if not sessions:
+        raise InfeasibleError(
+            f"no provider has a session in the week of {monday.isoformat()}",
+            ["every provider's sessions fall on days the clinic is closed"],
+        )
+    diagnose.check_week(scenario, sessions)
+    if progress:
+        progress("template", 0, 1)
+    tmpl = solve_template(
+        scenario,
+        sessions,
+        time_limit=max(0.3, min(2.0, 0.01 * time_limit)),
+        seed=seed,
+        workers=workers,
+        grid=grid,
+    )
+    if tmpl.status not in ("optimal", "feasible"):
+        if tmpl.status == "infeasible":
+            raise diagnose.explain_template_core(scenario, tmpl.core)
+        raise InfeasibleError(
+            f"no template found within the time limit ({time_limit:g} s)",
+            ["raise --time-limit; the template model found no solution in its share of the time"],
+        )
+    if progress:
+        progress("template", 1, 1)
+
+    todo = [(ps, b) for ps in sessions for b in ps.blocks]
+    by_day: dict[dt.date, list] = {}
+    for ps, b in todo:
+        by_day.setdefault(ps.date, []).append((ps, b))
+    # A deterministic budget per block (CP-SAT's deterministic time), so a seed reproduces the plan
+    # whatever the machine's load; most blocks are proven optimal well before it.
+    per_block = max(0.2, 0.35 * time_limit * workers / max(1, len(todo)))
+    done = [0]
+    timed: dict = {}
+
+    def run_day(date: dt.date) -> None:
+        """Time the day's blocks in start order against a ledger of shared resources. When a
+        block finds a shared resource used up, the day is re-timed with that session first
+        (an earlier session no longer takes what it needs), up to a few times."""
+        order = sorted(by_day[date], key=lambda x: (x[1].start, x[0].provider))
+        for attempt in range(4):
+            ledger = Ledger(scenario)
+            day_timed = {}
+            failed = None
+            for ps, b in order:
+                bt = _time_one(ps, b, ledger)
+                if not bt.result.has_solution:
+                    failed = (ps, b, bt)
+                    break
+                commit(ledger, ps.date, bt.slots, bt.starts)
+                day_timed[(ps.key, b.start)] = bt
+            if failed is None:
+                break
+            ps, b, bt = failed
+            if attempt == 3 or bt.result.status != "infeasible":
+                raise diagnose.explain_timing(scenario, ps, b, bt.slots, ledger, bt.result.status)
+            first = [x for x in order if x[0].key == ps.key]
+            order = first + [x for x in order if x[0].key != ps.key]
+        for (key, bstart), bt in day_timed.items():
+            ps = next(p for p, b in by_day[date] if p.key == key and b.start == bstart)
+            res = bt.result
+            timed[(key, bstart)] = TimedBlock(
+                ps,
+                bt_block[(key, bstart)],
+                bt.slots,
+                bt.starts,
+                res.status,
+                res.objective,
+                res.bound,
+                res.wall_time,
+            )
+            done[0] += 1
+            if progress:
+                progress("timing", done[0], len(todo))
+
+    bt_block = {(ps.key, b.start): b for ps, b in todo}
+
+    def _time_one(ps: ProviderSession, b: Block, ledger: Ledger):
+        slots = block_slots(scenario, ps, b, tmpl.counts.get(ps.key, {}), grid)
+        smp = block_samples(scenario, ps, slots, samples, block_rng(seed, OPTIMIZE_STREAM, ps, b))
+        rooms_at_once = scenario.provider_by_id[ps.provider].rooms_at_once
+        bt = time_block(
+            scenario,
+            ps.date,
+            rooms_at_once,
+            b,
+            slots,
+            smp,
+            ledger,
+            grid=grid,
+            time_limit=per_block,
+            seed=seed,
+        )
+        if bt.result.status == "unknown":
+            bt = time_block(
+                scenario,
+                ps.date,
+                rooms_at_once,
+                b,
+                slots,
+                smp,
+                ledger,
+                grid=grid,
+                time_limit=3 * per_block,
+                seed=seed,
+            )
+        return bt
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        for f in [pool.submit(run_day, d) for d in sorted(by_day)]:
+            f.result()
+
+    blocks = [timed[(ps.key, b.start)] for ps, b in todo]
+    schedule = build_schedule(scenario, blocks, seed=seed)
+    reports = _session_reports(sessions, blocks)
+    return PlanResult(
+        scenario=scenario,
+        monday=monday,
+        seed=seed,
+        samples=samples,
+        grid=grid,
+        template=tmpl,
+        blocks=blocks,
+        sessions=reports,
+        schedule=schedule,
+        wall_time=time.perf_counter() - t0,
+    )
+
+
+def build_schedule(
+    scenario: Scenario,
+    blocks: list[TimedBlock],
+    *,
+    seed: int = 0,
+    starts: dict | None = None,
+    rooms: bool = True,
+) -> pd.DataFrame:
+    """The schedule table for timed blocks (``starts`` overrides the start times, for baselines)."""
+    types = scenario.type_by_id
+    rows = []
+    for tb in blocks:
+        st = starts[(tb.session.key, tb.block.start)] if starts else tb.starts
+        prev = None
+        for s, g in zip(tb.slots, st, strict=True):
+            rows.append(
+                {
+                    "date": tb.session.date,
+                    "weekday": tb.session.weekday,
+                    "provider": tb.session.provider,
+                    "start": format_hhmm(g),
+                    "end": format_hhmm(g + s.scheduled),
+                    "start_min": int(g),
+                    "end_min": int(g + s.scheduled),
+                    "appointment_type": s.type_id,
+                    "kind": "hold" if s.hold else "template",
+                    "patient_ref": None,
+                    "room": None,
+                    "no_show_prob": types[s.type_id].no_show,
+                    "overbooked": prev is not None and g == prev,
+                    "room_min_": s.room_min,
+                    "procedure_": s.procedure,
+                }
+            )
+            prev = g
+    columns = [
+        "date", "weekday", "provider", "start", "end", "start_min", "end_min", "appointment_type",
+        "kind", "patient_ref", "room", "no_show_prob", "overbooked", "room_min_", "procedure_",
+    ]  # fmt: skip
+    df = pd.DataFrame(rows, columns=columns)
+    if rooms and not df.empty:
+        for date, day in df.groupby("date", sort=True):
+            inperson = day[day["room_min_"] > 0]
+            ivs = [
+                (r.provider, int(r.start_min), int(r.start_min + r.room_min_), bool(r.procedure_))
+                for r in inperson.itertuples()
+            ]
+            assigned = assign_rooms(
+                scenario, ivs, label=f"{DAY_NAMES[day['weekday'].iloc[0]]} {date.isoformat()}", seed=seed
+            )
+            df.loc[inperson.index, "room"] = assigned
+    df = df.drop(columns=["room_min_", "procedure_"])
+    return df.sort_values(["date", "provider", "start_min"], kind="stable").reset_index(drop=True)
+
+
+def _session_reports(sessions: list[ProviderSession], blocks: list[TimedBlock]) -> list[SessionReport]:
+    out = []
+    for ps in sessions:
+        mine = [tb for tb in blocks if tb.session.key == ps.key]
+        obj = sum(tb.objective for tb in mine)
+        bound = sum(tb.bound for tb in mine)
+        status = "optimal" if all(tb.status == "optimal" for tb in mine) else "feasible"
+        gap = 0.0 if status == "optimal" else max(0.0, (obj - bound) / max(abs(obj), 1e-9))
+        n = sum(len(tb.slots) for tb in mine)
+        holds = sum(1 for tb in mine for s in tb.slots if s.hold)
+        ob = sum(1 for tb in mine for i in range(1, len(tb.starts)) if tb.starts[i] == tb.starts[i - 1])
+        out.append(
+            SessionReport(
+                ps.date,
+                ps.provider,
+                ps.start,
+                ps.end,
+                n,
+                holds,
+                ob,
+                status,
+                gap,
+                obj,
+                bound,
+                sum(tb.wall_time for tb in mine),
+            )
+        )
+    return out
+
+
+__all__ = [
+    "PlanResult",
+    "SessionReport",
+    "TimedBlock",
+    "block_rng",
+    "build_schedule",
+    "next_monday",
+    "plan_week",
+]

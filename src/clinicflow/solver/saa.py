@@ -1,0 +1,125 @@
+"""Sample-average approximation of a session's expected cost, by a sample-path recursion.
+
+For slots served in appointment order with appointment times ``a`` and, on sampled day ``k``,
+a show indicator, a ready time (punctuality + check-in + rooming) and a visit duration per slot,
+the provider starts a showing patient ``i`` at
+
+    start[i] = max(a[i] + ready[i], free),   free = end of the previous visit,
+
+(absent patients do not hold the provider up; early patients may be seen early, as in the
+simulator); a showing patient waits ``start[i]`` minus the later of arrival and appointment time; the provider is *idle* for the block's
+working minutes not spent with a patient (finishing early is idle time: the provider is there
+until the session ends) and works *overtime* from the block end to the last visit's end. These
+are the simulator's definitions (``clinicflow.sim``), so the optimizer minimizes what the plan's
+KPIs report. The same recursion is the constraint set of the CP-SAT timing model (``timing.py``),
+where the maxima become inequalities: every cost weight is non-negative, so an optimal solution
+sits on the maxima.
+
+This module is numpy only: it evaluates the optimizer's schedules and the baselines on held-out
+samples, and the tests compare the optimizer with exhaustive search through it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..domain.costs import Costs
+
+
+@dataclass(frozen=True)
+class Samples:
+    """Sampled days for one block: arrays of shape (K, n).
+
+    ``ready`` is when the patient is ready for the provider, relative to the appointment time
+    (punctuality + check-in + MA rooming; negative when early — early patients may be seen early);
+    ``wait_from`` is when waiting starts counting, relative to the appointment time (the arrival
+    for a late patient, else the appointment time). Absent patients (no-show, late cancellation,
+    too late) have ``show`` False, no duration, and do not hold the provider up."""
+
+    show: np.ndarray  # bool
+    ready: np.ndarray
+    wait_from: np.ndarray
+    duration: np.ndarray  # minutes of provider time; 0 for absent patients
+
+    @property
+    def k(self) -> int:
+        return self.show.shape[0]
+
+    @property
+    def n(self) -> int:
+        return self.show.shape[1]
+
+
+def draw_samples(
+    rng: np.random.Generator,
+    k: int,
+    durations: list,
+    p_absent: list[float],
+    punctuality=None,
+    late_cutoff: float | None = None,
+    delays: list[list] | None = None,
+) -> Samples:
+    """``k`` sampled days for slots with the given duration distributions and absence probabilities.
+
+    Patients later than ``late_cutoff`` are rebooked, i.e. absent. ``delays[i]`` lists the
+    distributions of the steps between arrival and the provider for slot ``i`` (check-in, rooming)."""
+    n = len(durations)
+    show = rng.random((k, n)) >= np.asarray(p_absent, dtype=float)[None, :]
+    dur = np.empty((k, n))
+    for i, dist in enumerate(durations):
+        dur[:, i] = np.maximum(dist.sample(rng, k), 0.0)
+    if punctuality is not None:
+        u = np.asarray(punctuality.sample(rng, (k, n)), dtype=float).reshape(k, n)
+        if late_cutoff is not None:
+            show &= u <= late_cutoff
+    else:
+        u = np.zeros((k, n))
+    steps = np.zeros((k, n))
+    for i, dists in enumerate(delays or []):
+        for dist in dists:
+            steps[:, i] += np.maximum(np.asarray(dist.sample(rng, k), dtype=float), 0.0)
+    ready = np.where(show, u + steps, 0.0)
+    wait_from = np.where(show, np.maximum(u, 0.0), 0.0)
+    dur = np.where(show, dur, 0.0)
+    return Samples(show, ready, wait_from, dur)
+
+
+@dataclass(frozen=True)
+class SessionCost:
+    """Per-sample totals (arrays of length K) and the weighted cost."""
+
+    wait: np.ndarray
+    idle: np.ndarray
+    overtime: np.ndarray
+    cost: np.ndarray
+
+    @property
+    def mean(self) -> float:
+        return float(self.cost.mean())
+
+
+def evaluate(a: np.ndarray, samples: Samples, start: float, end: float, costs: Costs) -> SessionCost:
+    """Waiting, idle and overtime minutes on each sampled day for appointment times ``a`` (sorted)."""
+    a = np.asarray(a, dtype=float)
+    k, n = samples.k, samples.n
+    if n == 0:
+        z = np.zeros(k)
+        return SessionCost(z, z, z, z)
+    free = np.full(k, float(start))
+    wait = np.zeros(k)
+    busy_in = np.zeros(k)
+    last = np.full(k, -np.inf)
+    for i in range(n):
+        show = samples.show[:, i]
+        s = np.where(show, np.maximum(a[i] + samples.ready[:, i], free), free)
+        wait += np.where(show, np.maximum(s - (a[i] + samples.wait_from[:, i]), 0.0), 0.0)
+        done = s + samples.duration[:, i]
+        busy_in += np.where(show, np.clip(np.minimum(done, end) - np.maximum(s, start), 0.0, None), 0.0)
+        last = np.where(show, np.maximum(last, done), last)
+        free = done
+    idle = (end - start) - busy_in
+    overtime = np.where(np.isfinite(last), np.maximum(last - end, 0.0), 0.0)
+    cost = costs.wait_per_min * wait + costs.idle_per_min * idle + costs.overtime_per_min * overtime
+    return SessionCost(wait, idle, overtime, cost)

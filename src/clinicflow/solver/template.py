@@ -1,0 +1,353 @@
+"""Appointment templates: how many slots of which type go in each part of each provider-session.
+
+A CP-SAT model over integer counts ``n[session, segment, type]`` and hold counts
+``h[session, segment]``. Exact start times are the timing model's job (``timing.py``); here a
+segment only has to hold its slots end to end at their scheduled lengths, which is what makes the
+timing model feasible afterwards. Template rules each carry an *assumption literal* so that an
+infeasible week can be explained by the rules that conflict (``diagnose.py``).
+
+Objective (lexicographic by weights): weighted shortfall against each demand row first, then a
+small price on slots beyond demand, on each provider's share of pooled demand drifting from its
+share of capacity, and on sessions loaded unevenly.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from ..domain.scenario import Scenario
+from . import cpsat
+from .week import ProviderSession, hold_type, type_allowed_in
+
+SHORTFALL = 1000  # per slot, times the demand weight
+EXCESS = 20  # per slot beyond demand
+SHARE = 10  # per slot off the provider's capacity share
+BALANCE = 1  # per minute off the session's even load
+OVERBOOK = 8  # per minute of slots beyond a segment's length (a 20-min slot: 160 < a missing slot)
+MAX_OVERBOOK = 0.25  # overbooked minutes at most this share of a segment
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A template rule that can be switched off to explain infeasibility."""
+
+    kind: str  # "holds" | "min_per_session" | "window" | "max_per_session"
+    session: ProviderSession | None = None
+    type_id: str | None = None
+    value: int | None = None
+
+
+@dataclass(frozen=True)
+class TemplateResult:
+    """Slot counts per provider-session and segment, with the solve's status and bound.
+
+    ``counts[session_key][segment_index]`` maps type id to slot count; holds are under
+    ``"__hold__"``. ``coverage`` gives, per demand row, ``(weekly, planned)``.
+    """
+
+    status: str
+    objective: float | None
+    bound: float | None
+    wall_time: float
+    counts: dict = field(default_factory=dict)
+    coverage: list = field(default_factory=list)
+    core: tuple = ()
+
+
+HOLD = "__hold__"
+
+
+def footprints(scenario: Scenario, provider_id: str, grid: int = 5) -> dict[str, int]:
+    """Minutes a slot takes when a segment is packed end to end on the timing grid: its scheduled
+    length, plus the room turnover for a provider who works from one room (the next patient
+    cannot be roomed until the room is reset), rounded up to the grid. A template that packs
+    with these footprints always leaves the timing model a feasible start."""
+    one_room = scenario.provider_by_id[provider_id].rooms_at_once == 1
+    turnover = math.ceil(scenario.rooms.turnover_min.mean - 1e-9)
+    out = {}
+    for t in scenario.appointment_types:
+        raw = t.scheduled_min + (turnover if one_room and t.needs_room else 0)
+        out[t.id] = -(-raw // grid) * grid
+    return out
+
+
+def _demand_rows(scenario: Scenario):
+    """Demand rows with the providers each one pools over (provider-specific rows win)."""
+    specific = {(d.type, d.provider) for d in scenario.demand if d.provider is not None}
+    rows = []
+    for d in scenario.demand:
+        if d.provider is not None:
+            provs = [d.provider]
+        else:
+            provs = [
+                p.id
+                for p in scenario.providers
+                if d.type in p.appointment_types and (d.type, p.id) not in specific
+            ]
+        rows.append((d, provs))
+    return rows
+
+
+SHARED_SLACK = 0.85  # plan shared procedure rooms and MAs to at most this share of their minutes
+
+
+def _shared_capacity(
+    m, scenario: Scenario, sessions: list[ProviderSession], n: dict, h: dict, grid: int = 5
+) -> None:
+    """Exam rooms, procedure rooms and MAs are shared across providers: for every stretch of a day
+    between two segment boundaries, the slots of the segments inside it need no more room, procedure
+    room and rooming minutes (rounded up to the grid) than the stretch offers. Procedure rooms and
+    MAs are planned to ``SHARED_SLACK`` of their minutes: sessions are timed one after another, and
+    intervals on a grid never tile a resource perfectly. (Necessary conditions; the timing model
+    then places slots minute by minute.)"""
+    types = scenario.type_by_id
+    turnover = math.ceil(scenario.rooms.turnover_min.mean - 1e-9)
+    n_proc = len(scenario.rooms.procedure_rooms)
+    by_date: dict = {}
+    for ps in sessions:
+        by_date.setdefault(ps.date, []).append(ps)
+    for day in by_date.values():
+        mas = scenario.staff.mas_on(day[0].weekday)
+        items = []  # (segment start, segment end, room min, procedure min, rooming min) per count var
+        for ps in day:
+            ht = hold_type(scenario, ps.provider)
+            for j, seg in enumerate(ps.segments):
+                for tid, var in [
+                    (t, n[(ps.key, j, t)]) for t in scenario.provider_by_id[ps.provider].appointment_types
+                ] + [(ht, h[(ps.key, j)])]:
+                    t = types[tid]
+                    room = -(-(t.scheduled_min + turnover) // grid) * grid if t.needs_room else 0
+                    rooming = -(-math.ceil(t.rooming_min.mean - 1e-9) // grid) * grid if t.needs_ma else 0
+                    items.append((seg.start, seg.end, room, room if t.procedure else 0, rooming, var))
+        bounds = sorted({x for it in items for x in it[:2]})
+        for a_i, t1 in enumerate(bounds):
+            for t2 in bounds[a_i + 1 :]:
+                inside = [it for it in items if t1 <= it[0] and it[1] <= t2]
+                if not inside:
+                    continue
+                span = t2 - t1
+                for k, cap in (
+                    (2, scenario.rooms.n * (span + turnover)),
+                    (3, n_proc * (span + turnover)),
+                    (4, mas * span),
+                ):
+                    terms = [(it[k], it[5]) for it in inside if it[k]]
+                    if terms and sum(c * v.proto.domain[-1] for c, v in terms) > cap:
+                        m.add(sum(c * v for c, v in terms) <= cap)
+
+
+def _solve(scenario, sessions, grid, time_limit, seed, *, overbook):
+    m, variables, _rules, _exprs = build_template(scenario, sessions, grid=grid, overbook=overbook)
+    # One worker and a deterministic budget: the same seed gives the same template on any machine.
+    return cpsat.solve(
+        m, variables, time_limit=10 * time_limit + 5, seed=seed, workers=1, deterministic_time=time_limit
+    )
+
+
+def _short(scenario: Scenario, values: dict) -> bool:
+    """Whether any demand row gets fewer slots than requested."""
+    for d, provs in _demand_rows(scenario):
+        planned = sum(
+            v
+            for (kind, skey, _j, *rest), v in values.items()
+            if kind == "n" and rest[0] == d.type and skey[1] in provs
+        )
+        if planned < round(d.weekly):
+            return True
+    return False
+
+
+def per_session_bounds(scenario: Scenario, provider_id: str, type_id: str) -> tuple[int | None, int | None]:
+    """min/max slots of a type per session for a provider (the tightest demand rows that apply)."""
+    lo, hi = None, None
+    for d, provs in _demand_rows(scenario):
+        if d.type != type_id or provider_id not in provs:
+            continue
+        if d.min_per_session is not None:
+            lo = max(lo or 0, d.min_per_session)
+        if d.max_per_session is not None:
+            hi = d.max_per_session if hi is None else min(hi, d.max_per_session)
+    return lo, hi
+
+
+def build_template(
+    scenario: Scenario,
+    sessions: list[ProviderSession],
+    *,
+    assumptions: bool = False,
+    grid: int = 5,
+    overbook: bool = False,
+) -> tuple[cpsat.CpModel, dict, dict, dict]:
+    """The template model: returns (model, count variables, assumption literal -> Rule, demand exprs)."""
+    m = cpsat.CpModel()
+    types = scenario.type_by_id
+    n: dict = {}
+    h: dict = {}
+    rules: dict = {}
+
+    def rule_literal(rule: Rule):
+        if not assumptions:
+            return None
+        lit = m.new_bool_var(f"rule_{rule.kind}_{len(rules)}")
+        rules[lit.index] = rule
+        m.add_assumption(lit)
+        return lit
+
+    window_lit = {}
+    for t in types.values():
+        if t.allowed_windows:
+            window_lit[t.id] = rule_literal(Rule("window", None, t.id))
+
+    load_by_session = {}
+    overbook_terms: list = []
+    absent = {t.id: min(1.0, t.no_show + t.late_cancel) for t in scenario.appointment_types}
+    for ps in sessions:
+        prov = scenario.provider_by_id[ps.provider]
+        ht = hold_type(scenario, ps.provider)
+        foot = footprints(scenario, ps.provider, grid)
+        hold_len = foot[ht]
+        segs = ps.segments
+        for j, seg in enumerate(segs):
+            # Overbooking: slots may exceed the segment's minutes as long as the *expected* shown
+            # minutes fit (no-shows and late cancellations free the rest), at a price below a
+            # missing slot, so it is used only when demand exceeds capacity. The extra patients
+            # share start times (double-booked slots) in the timing model; a provider who works
+            # from one room cannot double-book.
+            max_ob = int(MAX_OVERBOOK * seg.minutes) if overbook and prov.rooms_at_once >= 2 else 0
+            for t in prov.appointment_types:
+                ub = (seg.minutes + max_ob) // foot[t]
+                v = m.new_int_var(0, ub, f"n[{ps.key},{j},{t}]")
+                n[(ps.key, j, t)] = v
+                if not type_allowed_in(scenario, t, seg):
+                    lit = window_lit.get(t)
+                    if lit is None:
+                        m.add(v == 0)
+                    else:
+                        m.add(v == 0).only_enforce_if(lit)
+            hv = m.new_int_var(0, seg.minutes // hold_len, f"h[{ps.key},{j}]")
+            h[(ps.key, j)] = hv
+            seg_n = [n[(ps.key, j, t)] for t in prov.appointment_types]
+            minutes = sum(foot[t] * n[(ps.key, j, t)] for t in prov.appointment_types) + hold_len * hv
+            if max_ob == 0:
+                m.add(minutes <= seg.minutes)
+            else:
+                ob = m.new_int_var(0, max_ob, f"ob[{ps.key},{j}]")
+                m.add(minutes <= seg.minutes + ob)
+                overbook_terms.append(OVERBOOK * ob)
+                shown = (
+                    sum(
+                        round(100 * foot[t] * (1 - absent[t])) * n[(ps.key, j, t)]
+                        for t in prov.appointment_types
+                    )
+                    + round(100 * hold_len * (1 - absent[ht])) * hv
+                )
+                m.add(shown <= 100 * seg.minutes)
+                # at most two patients per start time on the grid
+                starts = max(1, (seg.minutes - min(foot.values())) // grid + 1)
+                m.add(sum(seg_n) + hv <= 2 * starts)
+        holds_expr = sum(h[(ps.key, j)] for j in range(len(segs)))
+        lit = rule_literal(Rule("holds", ps, None, ps.holds))
+        if lit is None:
+            m.add(holds_expr == ps.holds)
+        else:
+            m.add(holds_expr == ps.holds).only_enforce_if(lit)
+        for t in prov.appointment_types:
+            lo, hi = per_session_bounds(scenario, ps.provider, t)
+            cnt = sum(n[(ps.key, j, t)] for j in range(len(segs)))
+            if lo:
+                lit = rule_literal(Rule("min_per_session", ps, t, lo))
+                if lit is None:
+                    m.add(cnt >= lo)
+                else:
+                    m.add(cnt >= lo).only_enforce_if(lit)
+            if hi is not None:
+                lit = rule_literal(Rule("max_per_session", ps, t, hi))
+                if lit is None:
+                    m.add(cnt <= hi)
+                else:
+                    m.add(cnt <= hi).only_enforce_if(lit)
+        load_by_session[ps.key] = (
+            sum(
+                types[t].scheduled_min * n[(ps.key, j, t)]
+                for j in range(len(segs))
+                for t in prov.appointment_types
+            )
+            + hold_len * holds_expr
+        )
+
+    _shared_capacity(m, scenario, sessions, n, h, grid)
+
+    # -- objective ------------------------------------------------------------------------------
+    terms = []
+    demand_exprs = {}
+    cap = {p.id: sum(ps.minutes for ps in sessions if ps.provider == p.id) for p in scenario.providers}
+    for i, (d, provs) in enumerate(_demand_rows(scenario)):
+        expr = sum(v for (key, _j, t), v in n.items() if t == d.type and key[1] in provs)
+        demand_exprs[i] = expr
+        want = round(d.weekly)
+        short = m.new_int_var(0, max(want, 0), f"short[{i}]")
+        excess = m.new_int_var(0, 10_000, f"excess[{i}]")
+        m.add(expr - want == excess - short)
+        terms.append(round(SHORTFALL * d.weight) * short + EXCESS * excess)
+        total_cap = sum(cap[p] for p in provs) or 1
+        for p in provs:
+            share = round(d.weekly * cap[p] / total_cap)
+            pe = sum(v for (key, _j, t), v in n.items() if t == d.type and key[1] == p)
+            dev = m.new_int_var(0, 10_000, f"share_dev[{i},{p}]")
+            m.add_abs_equality(dev, pe - share)
+            terms.append(SHARE * dev)
+    total_min = sum(ps.minutes for ps in sessions) or 1
+    wanted_min = sum(d.weekly * types[d.type].scheduled_min for d in scenario.demand) + sum(
+        ps.holds * types[hold_type(scenario, ps.provider)].scheduled_min for ps in sessions
+    )
+    rho = min(1.0, wanted_min / total_min)
+    for ps in sessions:
+        dev = m.new_int_var(0, ps.minutes, f"balance[{ps.key}]")
+        m.add_abs_equality(dev, load_by_session[ps.key] - round(rho * ps.minutes))
+        terms.append(BALANCE * dev)
+    m.minimize(sum(terms) + sum(overbook_terms))
+    variables = {("n", *k): v for k, v in n.items()} | {("h", *k): v for k, v in h.items()}
+    return m, variables, rules, demand_exprs
+
+
+def solve_template(
+    scenario: Scenario,
+    sessions: list[ProviderSession],
+    *,
+    time_limit: float = 10.0,
+    seed: int = 0,
+    workers: int = 2,
+    grid: int = 5,
+) -> TemplateResult:
+    """Solve the template model. On infeasibility, re-solve with rule assumptions to find a core."""
+    res = _solve(scenario, sessions, grid, time_limit, seed, overbook=False)
+    if not res.has_solution:
+        core: tuple = ()
+        if res.status == "infeasible":
+            m2, v2, rules, _ = build_template(scenario, sessions, assumptions=True, grid=grid)
+            r2 = cpsat.solve(m2, v2, time_limit=time_limit, seed=seed, workers=1, assumption_names=rules)
+            core = r2.core
+        return TemplateResult(res.status, None, None, res.wall_time, {}, [], core)
+    if _short(scenario, res.values):
+        # Demand exceeds what the sessions hold end to end: allow overbooking and keep it if better.
+        ob = _solve(scenario, sessions, grid, time_limit, seed, overbook=True)
+        if ob.has_solution and ob.objective < res.objective:
+            ob = cpsat.SolveResult(ob.status, ob.objective, ob.bound, ob.values, ob.wall_time + res.wall_time)
+            res = ob
+    counts: dict = {}
+    for key, val in res.values.items():
+        if val <= 0:
+            continue
+        kind, skey, j, *rest = key
+        seg_counts = counts.setdefault(skey, {}).setdefault(j, {})
+        seg_counts[HOLD if kind == "h" else rest[0]] = val
+    coverage = []
+    for _i, (d, provs) in enumerate(_demand_rows(scenario)):
+        planned = sum(
+            v
+            for (kind, skey, _j, *rest), v in res.values.items()
+            if kind == "n" and rest[0] == d.type and skey[1] in provs
+        )
+        coverage.append({"type": d.type, "provider": d.provider, "weekly": d.weekly, "planned": planned})
+    return TemplateResult(res.status, res.objective, res.bound, res.wall_time, counts, coverage)

@@ -1,0 +1,380 @@
+"""Slot timing under uncertainty: start times that minimize expected wait + idle + overtime.
+
+Decomposed by provider-session (and within it by break-free block). For a block's slots, in a
+fixed order, CP-SAT chooses start times on a grid (5 minutes by default) minimizing the
+sample-average of the cost over ``K`` sampled days (visit durations, no-shows, lateness) — the
+two-stage stochastic programme of Denton & Gupta (2003), with the recourse written as the
+sample-path recursion of ``saa.py``. Two slots may share a start time (a double-booked slot,
+*overbooking*) when no-show rates make that cheaper; at most two share one.
+
+Hard constraints live in the same model: windows and session ends bound each start; a boolean
+per (slot, grid point) lets resources shared across providers be checked minute by minute —
+exam rooms (with turnover), procedure rooms, the provider's own rooms at once, and MAs for
+rooming — against what the sessions timed before this one already use (``Ledger``).
+
+Slot order: segments in time order; within a segment, smallest duration variance first, the
+rule the literature finds near-optimal for sequencing (Denton, Viapiano & Vogl 2007; Mancilla &
+Storer 2012).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..domain.scenario import Scenario
+from . import cpsat
+from .saa import Samples, draw_samples
+from .week import Block, ProviderSession, ceil_min, hold_type
+
+SCALE = 10  # CP-SAT minutes are tenths of a minute
+COST_SCALE = 100  # cost weights to integers
+DAY = 24 * 60 + 240  # minutes tracked per day (sessions may run late)
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A slot to time: its type, its allowed start range, and what it occupies."""
+
+    type_id: str
+    hold: bool
+    scheduled: int
+    lo: int
+    hi: int
+    room_min: int  # exam-room occupancy incl. turnover; 0 = no room (telehealth)
+    procedure: bool
+    rooming_min: int  # MA occupancy at the start; 0 = no MA
+    p_absent: float
+    no_show: float
+    variance: float
+
+
+class Ledger:
+    """Minute-by-minute use of shared resources on each date by sessions already timed."""
+
+    def __init__(self, scenario: Scenario):
+        self.s = scenario
+        self.use: dict = {}
+
+    def _arr(self, date: dt.date, res: str) -> np.ndarray:
+        return self.use.setdefault((date, res), np.zeros(DAY, dtype=np.int32))
+
+    def capacity(self, date: dt.date, res: str) -> int:
+        if res == "rooms":
+            return self.s.rooms.n
+        if res == "proc":
+            return len(self.s.rooms.procedure_rooms)
+        wd = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[date.weekday()]
+        return self.s.staff.mas_on(wd)
+
+    def free(self, date: dt.date, res: str) -> np.ndarray:
+        return self.capacity(date, res) - self._arr(date, res)
+
+    def add(self, date: dt.date, res: str, start: int, length: int) -> None:
+        if length > 0:
+            self._arr(date, res)[start : start + length] += 1
+
+
+def slot_resources(slot: Slot) -> dict[str, int]:
+    out = {}
+    if slot.room_min:
+        out["rooms"] = slot.room_min
+        out["own_rooms"] = slot.room_min
+    if slot.procedure:
+        out["proc"] = slot.room_min
+    if slot.rooming_min:
+        out["ma"] = slot.rooming_min
+    return out
+
+
+def block_slots(
+    scenario: Scenario, ps: ProviderSession, block: Block, seg_counts: dict, grid: int
+) -> list[Slot]:
+    """The block's slots in service order, with their start ranges on the grid."""
+    from .template import HOLD
+
+    types = scenario.type_by_id
+    turnover = ceil_min(scenario.rooms.turnover_min.mean)
+    seg_index = {seg: j for j, seg in enumerate(ps.segments)}
+    out: list[Slot] = []
+    for seg in block.segments:
+        counts = seg_counts.get(seg_index[seg], {})
+        seg_slots = []
+        for tid, c in counts.items():
+            hold = tid == HOLD
+            real = hold_type(scenario, ps.provider) if hold else tid
+            t = types[real]
+            dist = scenario.visit_duration(ps.provider, real)
+            lo, hi = block.start, block.end - t.scheduled_min
+            if t.allowed_windows:
+                w = next(w for w in t.allowed_windows if w.start <= seg.start and seg.end <= w.end)
+                lo, hi = max(lo, w.start), min(hi, w.end - t.scheduled_min)
+            lo = block.start + -(-(lo - block.start) // grid) * grid
+            hi = block.start + ((hi - block.start) // grid) * grid
+            for _ in range(c):
+                seg_slots.append(
+                    Slot(
+                        type_id=real,
+                        hold=hold,
+                        scheduled=t.scheduled_min,
+                        lo=lo,
+                        hi=hi,
+                        room_min=t.scheduled_min + turnover if t.needs_room else 0,
+                        procedure=t.procedure,
+                        rooming_min=ceil_min(t.rooming_min.mean) if t.needs_ma else 0,
+                        p_absent=min(1.0, t.no_show + t.late_cancel),
+                        no_show=t.no_show,
+                        variance=dist.sd**2,
+                    )
+                )
+        seg_slots.sort(key=lambda s: (s.variance, s.hold, s.type_id))
+        out.extend(seg_slots)
+    return out
+
+
+def block_samples(scenario: Scenario, ps: ProviderSession, slots: list[Slot], k: int, rng) -> Samples:
+    """Sampled days for a block's slots: shows, visit durations, and the steps between arrival
+    and the provider (punctuality, check-in at the desk, MA rooming) that the simulator models."""
+    types = scenario.type_by_id
+    desk = scenario.staff.desk_on(ps.weekday) > 0
+    delays = []
+    for s in slots:
+        t = types[s.type_id]
+        steps = []
+        if t.needs_room and desk:
+            steps.append(scenario.staff.front_desk.check_in_min)
+        if t.needs_ma:
+            steps.append(t.rooming_min)
+        delays.append(steps)
+    return draw_samples(
+        rng,
+        k,
+        [scenario.visit_duration(ps.provider, s.type_id) for s in slots],
+        [s.p_absent for s in slots],
+        scenario.arrivals.punctuality,
+        scenario.arrivals.late_cutoff_min,
+        delays,
+    )
+
+
+@dataclass(frozen=True)
+class BlockTiming:
+    """Start times for one block's slots, with the solve's status, expected cost and bound."""
+
+    starts: list[int]
+    result: cpsat.SolveResult
+    slots: list[Slot] = field(default_factory=list)
+
+
+def time_block(
+    scenario: Scenario,
+    date: dt.date,
+    provider_rooms: int,
+    block: Block,
+    slots: list[Slot],
+    samples: Samples,
+    ledger: Ledger | None,
+    *,
+    grid: int = 5,
+    time_limit: float = 2.0,
+    seed: int = 0,
+    workers: int = 1,
+    max_per_start: int = 2,
+) -> BlockTiming:
+    """CP-SAT SAA model for one block. Costs are in the scenario's units per sampled day.
+
+    The model is first solved without the shared-resource constraints (smaller, faster); when
+    its optimum already respects them it is optimal for the full model too. Otherwise the full
+    model is solved, warm-started from it."""
+    n = len(slots)
+    if n == 0:
+        return BlockTiming([], cpsat.SolveResult("optimal", 0.0, 0.0, {}, 0.0), [])
+    kw = dict(grid=grid, seed=seed, workers=workers, max_per_start=max_per_start)
+    relaxed = _solve_block(
+        scenario, date, provider_rooms, block, slots, samples, None, time_limit=time_limit, **kw
+    )
+    if relaxed.result.has_solution and resources_ok(ledger, date, provider_rooms, slots, relaxed.starts):
+        return relaxed
+    full = _solve_block(
+        scenario,
+        date,
+        provider_rooms,
+        block,
+        slots,
+        samples,
+        ledger,
+        time_limit=time_limit,
+        hint_starts=relaxed.starts or None,
+        with_resources=True,
+        **kw,
+    )
+    wall = relaxed.result.wall_time + full.result.wall_time
+    r = full.result
+    return BlockTiming(full.starts, cpsat.SolveResult(r.status, r.objective, r.bound, r.values, wall), slots)
+
+
+def resources_ok(
+    ledger: Ledger | None, date: dt.date, provider_rooms: int, slots: list[Slot], starts
+) -> bool:
+    """Whether timed slots fit the provider's rooms and what other sessions left of shared resources."""
+    use: dict[str, np.ndarray] = {}
+    for s, g in zip(slots, starts, strict=True):
+        for res, length in slot_resources(s).items():
+            arr = use.setdefault(res, np.zeros(DAY, dtype=np.int64))
+            arr[g : g + length] += 1
+    for res, arr in use.items():
+        if res == "own_rooms":
+            if (arr > provider_rooms).any():
+                return False
+        elif ledger is not None and (arr > ledger.free(date, res)).any():
+            return False
+    return True
+
+
+def _solve_block(
+    scenario: Scenario,
+    date: dt.date,
+    provider_rooms: int,
+    block: Block,
+    slots: list[Slot],
+    samples: Samples,
+    ledger: Ledger | None,
+    *,
+    grid: int,
+    time_limit: float,
+    seed: int,
+    workers: int,
+    max_per_start: int,
+    hint_starts: list[int] | None = None,
+    with_resources: bool = False,
+) -> BlockTiming:
+    n, k = len(slots), samples.k
+    c = scenario.costs
+    ww, wi, wo = (round(COST_SCALE * x) for x in (c.wait_per_min, c.idle_per_min, c.overtime_per_min))
+    m = cpsat.CpModel()
+
+    # -- start-time choice: a grid index per slot; with resources, one boolean per grid point ----
+    x: dict = {}
+    a = []
+    for i, s in enumerate(slots):
+        pts = [g for g in range(s.lo, s.hi + 1, grid) if _fits(ledger, date, s, g)]
+        if not pts:
+            return BlockTiming([], cpsat.SolveResult("infeasible", None, None, {}, 0.0), slots)
+        if with_resources:
+            for g in pts:
+                x[(i, g)] = m.new_bool_var(f"x[{i},{g}]")
+            m.add_exactly_one(x[(i, g)] for g in pts)
+            ai = m.new_int_var(pts[0], pts[-1], f"a[{i}]")
+            m.add(ai == sum(g * x[(i, g)] for g in pts))
+        else:
+            ti = m.new_int_var(0, (pts[-1] - pts[0]) // grid, f"t[{i}]")
+            ai = m.new_int_var(pts[0], pts[-1], f"a[{i}]")
+            m.add(ai == pts[0] + grid * ti)
+        a.append(ai)
+    for i in range(n - 1):
+        m.add(a[i] <= a[i + 1])
+    for i in range(n - max_per_start):
+        m.add(a[i + max_per_start] >= a[i] + 1)
+
+    # -- shared resources, minute by minute ------------------------------------------------------
+    by_res: dict[str, list] = {}
+    for (i, g), v in x.items():
+        for res, length in slot_resources(slots[i]).items():
+            by_res.setdefault(res, []).append((g, g + length, v, i))
+    for res, items in by_res.items():
+        if res == "own_rooms":
+            free = np.full(DAY, provider_rooms, dtype=np.int64)
+        elif ledger is None:
+            continue
+        else:
+            free = ledger.free(date, res)
+        lo = min(it[0] for it in items)
+        hi = max(it[1] for it in items)
+        seen: set = set()
+        for minute in range(lo, hi):
+            cover = [(v, i) for s, e, v, i in items if s <= minute < e]
+            if len({i for _, i in cover}) <= free[minute]:
+                continue
+            sig = (tuple(sorted(v.index for v, _ in cover)), int(free[minute]))
+            if sig in seen:
+                continue
+            seen.add(sig)
+            m.add(sum(v for v, _ in cover) <= int(max(free[minute], 0)))
+
+    # -- sampled days: the recursion as inequalities ---------------------------------------------
+    ready = np.rint(samples.ready * SCALE).astype(np.int64)
+    wait_from = np.rint(samples.wait_from * SCALE).astype(np.int64)
+    dur = np.rint(samples.duration * SCALE).astype(np.int64)
+    show = samples.show
+    big = SCALE * (block.end + 24 * 60) + int(dur.sum(axis=1).max()) + int(np.abs(ready).max(initial=0))
+    obj_terms = []
+    const = 0
+    for kk in range(k):
+        prev = None  # end of the previous visit
+        for i in range(n):
+            if not show[kk, i]:
+                continue  # an absent patient does not hold the provider up
+            st = m.new_int_var(SCALE * block.start, big, f"s[{kk},{i}]")
+            if prev is not None:
+                m.add(st >= prev)
+            m.add(st >= SCALE * a[i] + int(ready[kk, i]))
+            w = m.new_int_var(0, big, f"w[{kk},{i}]")
+            m.add(w >= st - SCALE * a[i] - int(wait_from[kk, i]))
+            obj_terms.append(ww * w)
+            prev = st + int(dur[kk, i])
+        # idle = working minutes - visit minutes inside the block = const - sum(d) + work past the
+        # end; work past the end is the overtime when the provider works through from the end on
+        # (every patient is due before it), so overtime is priced at idle + overtime weights.
+        const += wi * (SCALE * (block.end - block.start) - int(dur[kk].sum()))
+        if prev is not None:
+            o = m.new_int_var(0, big, f"ot[{kk}]")
+            m.add(o >= prev - SCALE * block.end)
+            obj_terms.append((wi + wo) * o)
+    m.minimize(sum(obj_terms))
+    hint = {}
+    if hint_starts is not None:
+        for i in range(n):
+            hint[a[i]] = hint_starts[i]
+    else:  # back to back at scheduled lengths from the first allowed point
+        t = slots[0].lo
+        for i, s in enumerate(slots):
+            g = min(max(t, s.lo), s.hi)
+            g = s.lo + ((g - s.lo) // grid) * grid
+            hint[a[i]] = g
+            t = g + s.scheduled
+    res = cpsat.solve(
+        m,
+        {i: a[i] for i in range(n)},
+        time_limit=10 * time_limit + 2,
+        seed=seed,
+        workers=workers,
+        objective_scale=1.0 / (SCALE * COST_SCALE * k),
+        objective_offset=const / (SCALE * COST_SCALE * k),
+        hint=hint,
+        deterministic_time=time_limit,
+        params={"cp_model_probing_level": 0},
+    )
+    starts = [res.values[i] for i in range(n)] if res.has_solution else []
+    return BlockTiming(starts, res, slots)
+
+
+def _fits(ledger: Ledger | None, date: dt.date, slot: Slot, g: int) -> bool:
+    """Whether shared resources have room for this slot alone at ``g`` (a domain filter)."""
+    if ledger is None:
+        return True
+    for res, length in slot_resources(slot).items():
+        if res == "own_rooms":
+            continue
+        if (ledger.free(date, res)[g : g + length] < 1).any():
+            return False
+    return True
+
+
+def commit(ledger: Ledger, date: dt.date, slots: list[Slot], starts: list[int]) -> None:
+    """Record a timed block's use of shared resources."""
+    for s, g in zip(slots, starts, strict=True):
+        for res, length in slot_resources(s).items():
+            if res != "own_rooms":
+                ledger.add(date, res, g, length)

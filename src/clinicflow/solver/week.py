@@ -1,0 +1,159 @@
+"""The week to plan, cut into the pieces the solvers work on.
+
+A *provider-session* is one provider's session on one date. It is cut at breaks into *blocks*
+(the provider works continuously inside a block) and each block at the boundaries of the
+appointment types' allowed windows into *segments*: a segment lies wholly inside or wholly outside
+every window, so "new patients only 08:00-11:00" becomes "no new-patient slot in this segment".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import math
+from dataclasses import dataclass
+
+from ..domain.clock import WEEKDAYS, format_hhmm
+from ..domain.scenario import Scenario
+
+DAY_NAMES = {
+    "mon": "Monday",
+    "tue": "Tuesday",
+    "wed": "Wednesday",
+    "thu": "Thursday",
+    "fri": "Friday",
+    "sat": "Saturday",
+    "sun": "Sunday",
+}
+
+
+@dataclass(frozen=True)
+class Segment:
+    start: int
+    end: int
+
+    @property
+    def minutes(self) -> int:
+        return self.end - self.start
+
+
+@dataclass(frozen=True)
+class Block:
+    """A stretch of a session without a break."""
+
+    start: int
+    end: int
+    segments: tuple[Segment, ...]
+
+
+@dataclass(frozen=True)
+class ProviderSession:
+    date: dt.date
+    weekday: str
+    provider: str
+    index: int  # position of the session in the provider's day
+    start: int
+    end: int
+    holds: int
+    blocks: tuple[Block, ...]
+
+    @property
+    def key(self) -> tuple[str, str, int]:
+        return (self.date.isoformat(), self.provider, self.index)
+
+    @property
+    def minutes(self) -> int:
+        return sum(b.end - b.start for b in self.blocks)
+
+    @property
+    def segments(self) -> list[Segment]:
+        return [s for b in self.blocks for s in b.segments]
+
+    def label(self) -> str:
+        """Plain words, e.g. ``dr_chen Monday 2026-11-30 09:00-12:30``."""
+        return (
+            f"{self.provider} {DAY_NAMES[self.weekday]} {self.date.isoformat()} "
+            f"{format_hhmm(self.start)}-{format_hhmm(self.end)}"
+        )
+
+
+def next_monday(today: dt.date) -> dt.date:
+    """The Monday after ``today`` (a week ahead when today is a Monday)."""
+    return today + dt.timedelta(days=7 - today.weekday())
+
+
+def week_dates(monday: dt.date, scenario: Scenario) -> list[dt.date]:
+    """The open dates of the week starting ``monday``."""
+    return [monday + dt.timedelta(days=i) for i, wd in enumerate(WEEKDAYS) if wd in scenario.clinic.days_open]
+
+
+def window_bounds(scenario: Scenario, types: list[str]) -> set[int]:
+    out: set[int] = set()
+    for t in types:
+        for w in scenario.type_by_id[t].allowed_windows:
+            out.update((w.start, w.end))
+    return out
+
+
+def provider_sessions(scenario: Scenario, monday: dt.date) -> list[ProviderSession]:
+    """Every provider-session of the week, in date, start time and provider order."""
+    out: list[ProviderSession] = []
+    for date in week_dates(monday, scenario):
+        wd = WEEKDAYS[date.weekday()]
+        for p in scenario.providers:
+            cuts = window_bounds(scenario, p.appointment_types)
+            for k, sess in enumerate(sorted(p.sessions.get(wd, []), key=lambda s: s.start)):
+                blocks = []
+                t = sess.start
+                for b in [*sorted(sess.breaks, key=lambda b: b.start), None]:
+                    b_end = sess.end if b is None else b.start
+                    if b_end > t:
+                        inner = sorted(c for c in cuts if t < c < b_end)
+                        edges = [t, *inner, b_end]
+                        segs = tuple(Segment(a, z) for a, z in itertools.pairwise(edges))
+                        blocks.append(Block(t, b_end, segs))
+                    if b is not None:
+                        t = b.end
+                out.append(
+                    ProviderSession(date, wd, p.id, k, sess.start, sess.end, sess.holds, tuple(blocks))
+                )
+    out.sort(key=lambda ps: (ps.date, ps.start, ps.provider))
+    return out
+
+
+def hold_type(scenario: Scenario, provider_id: str) -> str:
+    """The appointment type a same-day hold is reserved as.
+
+    Holds are for phone-triage and urgent patients, so the type walk-ins are seen as (the largest
+    share of ``walk_in_mix``, non-procedure types first) comes first, then the shortest in-person
+    type open to any patient, then the shortest type the provider sees.
+    """
+    p = scenario.provider_by_id[provider_id]
+    types = scenario.type_by_id
+    # A hold keeps provider time for a patient not yet known; it should not also lock one of the
+    # few procedure rooms all week, so procedure types come last.
+    mix = sorted(
+        (
+            (not types[t].procedure, w, t)
+            for t, w in scenario.arrivals.walk_in_mix.items()
+            if t in p.appointment_types
+        ),
+        reverse=True,
+    )
+    if mix:
+        return mix[0][2]
+    anyp = [t for t in p.appointment_types if types[t].patient == "any" and types[t].needs_room]
+    pool = anyp or list(p.appointment_types)
+    return min(pool, key=lambda t: (types[t].scheduled_min, t))
+
+
+def type_allowed_in(scenario: Scenario, type_id: str, seg: Segment) -> bool:
+    """Whether a slot of ``type_id`` may lie in ``seg`` under the type's allowed windows."""
+    t = scenario.type_by_id[type_id]
+    if not t.allowed_windows:
+        return True
+    return any(w.start <= seg.start and seg.end <= w.end for w in t.allowed_windows)
+
+
+def ceil_min(x: float) -> int:
+    return math.ceil(x - 1e-9)

@@ -1,0 +1,142 @@
+"""Booking pending requests into the week's slots."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from clinicflow import InputError
+from clinicflow.solver.booking import apply_booking, book_requests
+from clinicflow.solver.plan import plan_week
+from clinicflow.solver.requests import (
+    parse_requests,
+    read_requests_csv,
+    requests_frame,
+    synthetic_requests,
+)
+from schedule_checker import check_booking, check_schedule
+
+MONDAY = dt.date(2026, 11, 30)
+
+
+@pytest.fixture(scope="module")
+def tiny_plan(tmp_path_factory):
+    from clinicflow import scenario_from_dict
+    from tests_helpers import tiny_data
+
+    s = scenario_from_dict(tiny_data(), "tiny.yaml")
+    return plan_week(s, MONDAY, time_limit=10, samples=10)
+
+
+def _req(ref, t, pref, a, b, tod="any", urg="routine"):
+    return {
+        "patient_ref": ref,
+        "appointment_type": t,
+        "preferred_provider": pref,
+        "earliest_date": a,
+        "latest_date": b,
+        "time_of_day": tod,
+        "urgency": urg,
+    }
+
+
+def test_urgent_goes_to_a_hold_and_routine_never_does(tiny_plan):
+    s, sched = tiny_plan.scenario, tiny_plan.schedule
+    holds = sched[sched["kind"] == "hold"]
+    assert len(holds) == 1  # Monday's session keeps one hold
+    # Fill every Monday visit slot with routine requests, then add one urgent Monday request:
+    mon_visits = int(
+        (
+            (sched["date"] == MONDAY) & (sched["kind"] == "template") & (sched["appointment_type"] == "visit")
+        ).sum()
+    )
+    rows = [_req(f"P{i:06d}", "visit", "doc", "2026-11-30", "2026-11-30") for i in range(mon_visits + 1)]
+    rows.append(_req("P900000", "visit", "", "2026-11-30", "2026-11-30", urg="urgent"))
+    reqs = parse_requests(pd.DataFrame(rows), s)
+    b = book_requests(s, sched, reqs)
+    assert b.status == "optimal"
+    final = apply_booking(s, sched, reqs, b)
+    hold_row = holds.index[0]
+    assert final.at[hold_row, "kind"] == "booked"
+    assert final.at[hold_row, "patient_ref"] == "P900000"
+    assert b.booked == mon_visits + 1  # every visit slot plus the hold
+    assert list(b.unbooked["reason"]) == [
+        f"all {mon_visits} matching slot(s) between 2026-11-30..2026-11-30 went to other requests "
+        "(more urgent, or a better provider/time fit)"
+    ]
+    assert check_booking(final, sched, pd.DataFrame(rows), s) == []
+    assert check_schedule(s, final, template=sched) == []
+
+
+def test_unbooked_reasons_are_specific(tiny_plan):
+    s, sched = tiny_plan.scenario, tiny_plan.schedule
+    rows = [
+        _req("P000001", "visit", "doc", "2026-12-07", "2026-12-09"),
+        _req("P000002", "long", "doc", "2026-12-01", "2026-12-01", tod="morning"),
+    ]
+    reqs = parse_requests(pd.DataFrame(rows), s)
+    b = book_requests(s, sched, reqs)
+    reasons = dict(zip(b.unbooked["patient_ref"], b.unbooked["reason"], strict=True))
+    assert reasons["P000001"] == "its dates 2026-12-07..2026-12-09 are outside the planned week"
+    if "P000002" in reasons:  # only if Tuesday has no long slot
+        assert reasons["P000002"].startswith("no long slot between 2026-12-01..2026-12-01")
+
+
+def test_preferred_provider_and_time_of_day_are_honoured(family):
+    # Two providers' open follow-up slots; the request prefers dr_chen in the afternoon.
+    sched = pd.DataFrame(
+        [
+            {
+                "date": MONDAY,
+                "weekday": "mon",
+                "provider": p,
+                "start": "x",
+                "end": "x",
+                "start_min": m,
+                "end_min": m + 20,
+                "appointment_type": "follow_up",
+                "kind": "template",
+                "patient_ref": None,
+                "room": None,
+                "no_show_prob": 0.15,
+                "overbooked": False,
+            }
+            for p, m in (("dr_okafor", 540), ("dr_chen", 600), ("dr_chen", 840))
+        ]
+    )
+    reqs = parse_requests(
+        pd.DataFrame([_req("P000007", "follow_up", "dr_chen", "2026-11-30", "2026-12-04", "afternoon")]),
+        family,
+    )
+    b = book_requests(family, sched, reqs)
+    assert b.assignments == {0: 2}
+
+
+def test_requests_file_errors_name_row_and_column(tmp_path, family):
+    p = tmp_path / "r.csv"
+    requests_frame(synthetic_requests(family, MONDAY, n=5)).to_csv(p, index=False)
+    assert len(read_requests_csv(p, family)) == 5
+    df = pd.read_csv(p, dtype=str, keep_default_na=False)
+    df.loc[2, "urgency"] = "asap"
+    df.to_csv(p, index=False)
+    with pytest.raises(InputError) as e:
+        read_requests_csv(p, family)
+    assert str(e.value) == f"{p}: row 4, column urgency: expected one of routine, soon, urgent, got 'asap'"
+
+
+def test_synthetic_requests_are_pseudonymous_and_reproducible(family):
+    a = synthetic_requests(family, MONDAY, n=250, seed=0)
+    assert a == synthetic_requests(family, MONDAY, n=250, seed=0)
+    assert len({r.patient_ref for r in a}) == 250
+    assert all(len(r.patient_ref) == 7 and r.patient_ref[0] == "P" and r.patient_ref[1:].isdigit() for r in a)
+    urgent = sum(r.urgency == "urgent" for r in a) / 250
+    assert 0.05 < urgent < 0.16
+
+
+def test_example_requests_file_matches_generator(family):
+    from conftest import SCENARIOS
+
+    shipped = read_requests_csv(SCENARIOS / "family-practice-requests.csv", family)
+    assert shipped == synthetic_requests(family, MONDAY, n=250, seed=0)

@@ -1,0 +1,297 @@
+"""The week's plan: every hard constraint holds (family practice and random clinics), demand is
+met, statuses are reported, and the plan beats the timing rules on held-out samples."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import os
+import pickle
+import time
+
+import numpy as np
+import pytest
+
+from clinicflow import scenario_from_dict
+from clinicflow.domain.schedule import to_file_frame, validate_schedule
+from clinicflow.evaluation import plan_kpis
+from clinicflow.solver.plan import plan_week
+from clinicflow.solver.week import next_monday, provider_sessions
+from schedule_checker import check_schedule
+
+MONDAY = dt.date(2026, 11, 30)
+
+
+def _shared(tmp_path_factory, name: str, make):
+    """Compute ``make()`` once for all xdist workers: the first takes a lock file and pickles the
+    result; the others wait for the pickle (the family week is the suite's one expensive solve)."""
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        return make()
+    root = tmp_path_factory.getbasetemp().parent  # this run's folder, shared by its workers
+    done, lock = root / f"{name}.pkl", root / f"{name}.lock"
+    try:
+        fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        deadline = time.monotonic() + 600
+        while not done.exists():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{name} was not computed by another worker") from None
+            time.sleep(0.2)
+        return pickle.loads(done.read_bytes())
+    os.close(fd)
+    value = make()
+    tmp = done.with_suffix(".tmp")
+    tmp.write_bytes(pickle.dumps(value))
+    os.replace(tmp, done)
+    return value
+
+
+@pytest.fixture(scope="module")
+def family_plan(family, tmp_path_factory):
+    return _shared(
+        tmp_path_factory, "family_plan", lambda: plan_week(family, MONDAY, time_limit=20, samples=15, seed=3)
+    )
+
+
+def test_family_week_satisfies_every_hard_constraint(family, family_plan):
+    assert check_schedule(family, family_plan.schedule) == []
+    # through the file format too: what is written validates and still checks clean
+    again = validate_schedule(to_file_frame(family_plan.schedule), family, "schedule.csv")
+    assert check_schedule(family, again) == []
+    assert len(again) == len(family_plan.schedule)
+
+
+def test_family_week_meets_demand_and_reports_each_session(family, family_plan):
+    for c in family_plan.template.coverage:
+        assert c["planned"] == round(c["weekly"])
+    assert len(family_plan.sessions) == 54 == sum(p.weekly_sessions for p in family.providers)
+    for s in family_plan.sessions:
+        assert s.status in ("optimal", "feasible")
+        assert s.gap >= 0 and (s.status != "optimal" or s.gap == 0)
+        assert s.bound <= s.expected_cost + 1e-6
+    holds = int((family_plan.schedule["kind"] == "hold").sum())
+    assert holds == sum(x.holds for p in family.providers for ss in p.sessions.values() for x in ss)
+
+
+def test_plan_beats_timing_rules_on_held_out_samples(family_plan):
+    k = plan_kpis(family_plan, replications=60, evaluator="saa")
+    assert k.seed != family_plan.seed
+    even = k.reduction("evenly_spaced")["cost_saved"]
+    bw = k.reduction("bailey_welch")["cost_saved"]
+    assert even["ci_low"] > 0  # strictly cheaper than evenly spaced, paired 95% CI
+    assert bw["ci_low"] > 0  # and than Bailey-Welch
+    s = k.summary()
+    assert s["plan"]["total_wait_min"]["mean"] < 0.8 * s["evenly_spaced"]["total_wait_min"]["mean"]
+
+
+@pytest.fixture(scope="module")
+def simulated(family_plan):
+    """The plan and both baselines in the simulator, on held-out seeds (the acceptance evaluation)."""
+    return plan_kpis(family_plan, replications=20, evaluator="sim")
+
+
+def test_acceptance_simulated_week_beats_both_rules(family_plan, simulated):
+    k = simulated
+    assert k.evaluator == "clinicflow.sim.simulate" and k.seed != family_plan.seed
+    assert k.reduction("evenly_spaced")["cost_saved"]["ci_low"] > 0
+    assert k.reduction("bailey_welch")["cost_saved"]["ci_low"] > 0  # "no worse than Bailey-Welch"
+    s = k.summary()
+    assert s["plan"]["total_wait_min"]["mean"] < 0.8 * s["evenly_spaced"]["total_wait_min"]["mean"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 4 asks for >=30% below evenly spaced; with the simulator's definitions provider idle "
+    "(working minutes without a patient) is the same for any timing of one template and is most of "
+    "the cost, so no timing can save 30% (the plan saves ~6% of simulated cost, ~1/3 of waiting)",
+)
+def test_issue_target_thirty_percent_below_evenly_spaced(simulated):
+    assert simulated.reduction("evenly_spaced")["relative"] >= 0.30
+
+
+def test_same_seed_same_plan(tiny):
+    a = plan_week(tiny, MONDAY, time_limit=10, samples=10, seed=1)
+    b = plan_week(tiny, MONDAY, time_limit=10, samples=10, seed=1)
+    assert a.schedule[["start_min", "appointment_type", "room"]].equals(
+        b.schedule[["start_min", "appointment_type", "room"]]
+    )
+
+
+def test_next_monday():
+    assert next_monday(dt.date(2026, 11, 25)) == dt.date(2026, 11, 30)
+    assert next_monday(dt.date(2026, 11, 30)) == dt.date(2026, 12, 7)
+
+
+def test_sessions_cut_at_breaks_and_windows(tiny):
+    ps = provider_sessions(tiny, MONDAY)
+    mon = next(p for p in ps if p.weekday == "mon")
+    assert [(b.start, b.end) for b in mon.blocks] == [(480, 600), (615, 720)]
+
+
+# -- randomized clinics ----------------------------------------------------------------------------
+
+
+def random_scenario(seed: int) -> dict:
+    rng = np.random.default_rng(seed)
+    types = []
+    for i in range(int(rng.integers(2, 5))):
+        sched = int(rng.choice([10, 15, 20, 30]))
+        t = {
+            "id": f"t{i}",
+            "name": f"Type {i}",
+            "scheduled_min": sched,
+            "duration": {
+                "dist": "lognormal",
+                "mean": round(sched * float(rng.uniform(0.6, 0.95)), 1),
+                "sd": round(sched * 0.35, 1),
+            },
+            "no_show": round(float(rng.uniform(0, 0.25)), 2),
+        }
+        if rng.random() < 0.6:
+            t["rooming_min"] = {"dist": "lognormal", "mean": float(rng.integers(3, 9)), "sd": 1.5}
+        if i == 1 and rng.random() < 0.5:
+            t["allowed_windows"] = [{"start": "08:00", "end": "10:30"}]
+        if i == 2 and rng.random() < 0.5:
+            t["procedure"] = True
+        if i == 3 and rng.random() < 0.5:
+            t["mode"] = "telehealth"
+        types.append(t)
+    ids = [t["id"] for t in types]
+    days = ["mon", "tue"]
+    providers = []
+    for j in range(int(rng.integers(1, 4))):
+        sessions = {}
+        for d in days:
+            if rng.random() < 0.8:
+                start = int(rng.choice([8 * 60, 8 * 60 + 30, 9 * 60]))
+                end = start + int(rng.choice([150, 180, 240]))
+                sess = {"start": start, "end": end, "holds": int(rng.integers(0, 3))}
+                if rng.random() < 0.4:
+                    sess["breaks"] = [{"start": start + 90, "end": start + 105}]
+                sessions[d] = [sess]
+        providers.append(
+            {
+                "id": f"p{j}",
+                "name": f"Provider {j}",
+                "role": "MD",
+                "appointment_types": sorted(set(["t0", *rng.choice(ids, size=2)])),
+                "sessions": sessions,
+                "rooms_at_once": int(rng.integers(1, 3)),
+            }
+        )
+    n_rooms = int(rng.integers(2, 6))
+    procedure = any(t.get("procedure") for t in types)
+    demand = [
+        {"type": t, "weekly": float(rng.integers(2, 14))}
+        for t in ids
+        if any(t in p["appointment_types"] for p in providers)
+    ]
+    if "t1" in [d["type"] for d in demand]:
+        demand[[d["type"] for d in demand].index("t1")]["max_per_session"] = 2
+    return {
+        "clinic": {
+            "name": f"Random {seed}",
+            "timezone": "America/New_York",
+            "days_open": days,
+            "opens": "07:00",
+            "closes": "19:00",
+        },
+        "appointment_types": types,
+        "providers": providers,
+        "rooms": {
+            "count": n_rooms,
+            "procedure_rooms": ["R01"] if procedure else [],
+            "turnover_min": float(rng.integers(0, 5)),
+        },
+        "staff": {
+            "front_desk": {"count": 1, "hourly_cost": 18},
+            "medical_assistants": {"count": int(rng.integers(1, 3)), "hourly_cost": 20},
+        },
+        "demand": demand,
+    }
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_random_clinics_satisfy_every_hard_constraint(seed):
+    data = random_scenario(seed)
+    s = scenario_from_dict(copy.deepcopy(data), f"random-{seed}.yaml")
+    plan = plan_week(s, MONDAY, time_limit=6, samples=8, seed=seed)
+    assert len(plan.schedule) > 0
+    assert check_schedule(s, plan.schedule) == []
+
+
+def test_overbooking_when_demand_exceeds_capacity_and_patients_no_show():
+    """30 visits a week (20-min slots, 30% no-shows) in sessions that hold 22 end to end: the
+    template overbooks — more slots than the minutes hold, but no more than the expected shown
+    minutes — and every hard constraint still holds."""
+    from tests_helpers import tiny_data
+
+    data = tiny_data()
+    data["appointment_types"][0]["no_show"] = 0.3
+    data["demand"][0]["weekly"] = 30
+    data["rooms"]["count"] = 3
+    s = scenario_from_dict(data, "busy.yaml")
+    plan = plan_week(s, MONDAY, time_limit=10, samples=15)
+    visits = int((plan.schedule["appointment_type"] == "visit").sum())  # incl. the Monday hold
+    assert visits > 23
+    for ps in provider_sessions(s, MONDAY):
+        for b in ps.blocks:
+            inside = plan.schedule[
+                (plan.schedule["date"] == ps.date) & plan.schedule["start_min"].between(b.start, b.end - 1)
+            ]
+            assert 20 * 0.7 * len(inside) <= b.end - b.start  # expected shown minutes fit the block
+    assert check_schedule(s, plan.schedule) == []
+
+
+def test_family_week_with_example_requests_booked(family, family_plan):
+    """The README's job: the 250 example requests booked into the family week; the final schedule
+    still satisfies every hard constraint and every booking honours its request."""
+    import pandas as pd
+
+    from clinicflow.solver.booking import apply_booking, book_requests
+    from clinicflow.solver.requests import read_requests_csv
+    from conftest import SCENARIOS
+    from schedule_checker import check_booking
+
+    path = SCENARIOS / "family-practice-requests.csv"
+    reqs = read_requests_csv(path, family)
+    b = book_requests(family, family_plan.schedule, reqs, time_limit=20)
+    final = apply_booking(family, family_plan.schedule, reqs, b)
+    assert b.status == "optimal"
+    assert b.booked + len(b.unbooked) == 250 and b.booked >= 225
+    assert b.unbooked["reason"].str.len().min() > 20
+    urgent_booked, urgent = b.by_urgency(reqs)["urgent"]
+    assert urgent_booked >= urgent - 2
+    assert check_schedule(family, final, template=family_plan.schedule) == []
+    assert (
+        check_booking(
+            final, family_plan.schedule, pd.read_csv(path, dtype=str, keep_default_na=False), family
+        )
+        == []
+    )
+
+
+def test_orthopedic_week_satisfies_every_hard_constraint(ortho):
+    """The second example: surgeons' clinic sessions around OR days, two cast rooms shared by six
+    providers, four MAs."""
+    plan = plan_week(ortho, MONDAY, time_limit=15, samples=10)
+    assert check_schedule(ortho, plan.schedule) == []
+    assert all(c["planned"] == round(c["weekly"]) for c in plan.template.coverage)
+    assert (plan.schedule["kind"] == "hold").sum() == sum(
+        x.holds for p in ortho.providers for ss in p.sessions.values() for x in ss
+    )
+
+
+def test_week_without_demand_or_holds_is_empty_but_complete():
+    from tests_helpers import tiny_data
+
+    data = tiny_data()
+    data["demand"] = []
+    data["providers"][0]["sessions"]["mon"][0]["holds"] = 0
+    s = scenario_from_dict(data, "quiet.yaml")
+    plan = plan_week(s, MONDAY, time_limit=5)
+    assert plan.schedule.empty and len(plan.sessions) == 2
+    k = plan_kpis(plan, replications=3, evaluator="saa").summary()
+    # every working minute is idle: Monday 225 + Tuesday 240 minutes at 2 per minute
+    assert k["plan"]["provider_idle_min"]["mean"] == 465
+    assert k["plan"]["cost"]["mean"] == 930
