@@ -51,6 +51,6 @@ def test_csv_round_trip(tiny, tmp_path):
     )
     p = tmp_path / "s.csv"
     write_schedule_csv(df, p)
-    assert list(pd.read_csv(p).columns) == COLUMNS
+    assert list(pd.read_csv(p).columns) == [*COLUMNS, "overbooked"]
     again = read_schedule_csv(p, tiny)
     pd.testing.assert_frame_equal(again, df)
