@@ -17,7 +17,7 @@ import pandas as pd
 from scipy import stats
 
 from .solver.baselines import RULES, baseline_schedule, baseline_starts
-from .solver.plan import PlanResult, block_rng
+from .solver.plan import PlanResult, block_rng, ends_session
 from .solver.saa import evaluate
 from .solver.timing import block_samples
 
@@ -68,7 +68,8 @@ class PlanKpis:
             "kpis": self.summary(),
             "plan_vs": {b: self.reduction(b) for b in RULES},
             "notes": (
-                "cost = wait_per_min × patient wait + idle_per_min × provider idle + "
+                "cost = wait_per_min × patient wait + idle_per_min × provider idle (waiting for a patient "
+                "still to come, until the session's last visit ends) + "
                 "overtime_per_min × overtime, summed over the week; 95% t-intervals over replications; "
                 "evaluation seeds differ from the optimizer's."
             ),
@@ -82,9 +83,10 @@ def _saa_kpis(plan: PlanResult, replications: int, seed: int) -> dict:
         starts[rule] = baseline_starts(plan, rule)
     totals = {n: {k: np.zeros(replications) for k in KPIS} for n in starts}
     for tb in plan.blocks:
-        if not tb.slots:  # a session without patients: all its working minutes are idle
+        to_last = ends_session(plan.blocks, tb)
+        if not tb.slots:  # no patients: idle only when the provider waits for later ones (break)
+            idle = 0.0 if to_last else float(tb.block.end - tb.block.start)
             for name in starts:
-                idle = float(tb.block.end - tb.block.start)
                 totals[name]["provider_idle_min"] += idle
                 totals[name]["cost"] += s.costs.idle_per_min * idle
             continue
@@ -92,9 +94,8 @@ def _saa_kpis(plan: PlanResult, replications: int, seed: int) -> dict:
             s, tb.session, tb.slots, replications, block_rng(seed, HELDOUT_STREAM, tb.session, tb.block)
         )
         for name, st in starts.items():
-            ev = evaluate(
-                np.array(st[(tb.session.key, tb.block.start)]), smp, tb.block.start, tb.block.end, s.costs
-            )
+            a = np.array(st[(tb.session.key, tb.block.start)])
+            ev = evaluate(a, smp, tb.block.start, tb.block.end, s.costs, to_last=to_last)
             totals[name]["cost"] += ev.cost
             totals[name]["total_wait_min"] += ev.wait
             totals[name]["provider_idle_min"] += ev.idle

@@ -8,9 +8,19 @@ Definitions (all times in minutes):
   ``p90_wait_min`` and ``total_wait_min`` are over patients seen; ``total_wait_min`` is the wait term of
   the cost.
 * **time in clinic** = exit − arrival, in-person patients seen.
-* **provider idle** = session working minutes (breaks excluded) not spent with a patient;
+* **provider idle** = the provider waiting for a patient still to come: working minutes (breaks
+  excluded) from the session start until the end of the session's last visit, past the session
+  end too, not spent with a patient — the server idle time of the appointment-scheduling
+  literature (Denton & Gupta 2003; Robinson & Chen 2003; Cayirli & Veral 2003). Minutes after the
+  last visit are not idle but **provider unused** (``provider_unused_min``): capacity no timing of
+  the same patients could fill. A session in which nobody is seen has zero idle and all its
+  working minutes unused. Walk-ins are patients of the session whose hold or time they take.
+  Overtime minutes spent waiting are idle as well as overtime (as in the literature); the stretch
+  past a session end stops where the provider's next session starts;
   **overtime** = how far the last visit of a session ends past the session end;
-  **provider utilization** = 1 − idle / (working minutes + overtime).
+  **provider utilization** = minutes with a patient / (working minutes + overtime), from busy
+  time directly (so idle + unused + busy = working minutes + overtime, up to visits that run
+  into a break or the next session).
 * **room / MA / desk utilization** = busy minutes / (units × opening hours); rooms are busy from
   rooming until turnover ends; desk time is check-in plus checkout.
 * **max waiting room** = most in-person patients at once between arrival and being roomed.
@@ -32,6 +42,7 @@ KPIS = (
     "total_wait_min",
     "mean_time_in_clinic_min",
     "provider_idle_min",
+    "provider_unused_min",
     "provider_overtime_min",
     "provider_utilization",
     "room_utilization",
@@ -58,6 +69,12 @@ class _Static:
         self.s_prov = np.array([s.provider for s in ss], dtype=int)
         self.s_day = np.array([s.day for s in ss], dtype=int)
         self.s_end = np.array([s.end for s in ss], dtype=float)
+        # Where the provider's next session that day starts (overtime stretches stop there).
+        self.s_next = np.full(len(ss), np.inf)
+        for s in ss:
+            later = [o.start for o in ss if (o.provider, o.day) == (s.provider, s.day) and o.start >= s.end]
+            if later:
+                self.s_next[s.sid] = min(later)
         self.s_working = np.array([s.working_min for s in ss], dtype=float)
         w = [(s.sid, s.provider, s.day, a, b) for s in ss for a, b in s.working]
         w = np.array(w, dtype=float).reshape(-1, 5)
@@ -94,6 +111,18 @@ def _ratio(num: float, den: float) -> float:
     return num / den if den > 0 else float("nan")
 
 
+def _busy(visits: tuple, intervals: tuple) -> float:
+    """Minutes of visits inside intervals of the same provider and day; each argument is a tuple
+    of arrays (provider, day, from, to)."""
+    vp, vd, va, vb = visits
+    ip, iday, ia, ib = intervals
+    if not len(va) or not len(ia):
+        return 0.0
+    same = (ip[:, None] == vp[None, :]) & (iday[:, None] == vd[None, :])
+    ov = np.minimum(vb[None, :], ib[:, None]) - np.maximum(va[None, :], ia[:, None])
+    return float((np.clip(ov, 0, None) * same).sum())
+
+
 def compute(rec: np.ndarray, plan: Plan, provider: int | None = None, day: int | None = None) -> dict:
     """The KPIs of one replication, for the whole clinic or one provider or one day."""
     st = static(plan)
@@ -115,27 +144,29 @@ def compute(rec: np.ndarray, plan: Plan, provider: int | None = None, day: int |
     stay = (r[:, R.EXIT] - arrival)[seen & in_person]
     stay = stay[~np.isnan(stay)]
 
-    # Provider time: visits against the working intervals of the selected sessions.
+    # Provider time: visits against the working intervals of the selected sessions, and against
+    # the stretch from each session's end to its last visit's end (overtime).
     v = ~np.isnan(start)
     v_start = start[v]
     v_end = _filled(r[v, R.PROVIDER_END], d[v], st.hard_stop)
     v_sid = r[v, R.SESSION].astype(int)
-    wsel = sm[st.w_sid]
-    if wsel.any() and len(v_start):
-        same = (st.w_prov[wsel][:, None] == r[v, R.PROVIDER][None, :]) & (
-            st.w_day[wsel][:, None] == d[v][None, :]
-        )
-        ov = np.minimum(v_end[None, :], st.w_b[wsel][:, None]) - np.maximum(
-            v_start[None, :], st.w_a[wsel][:, None]
-        )
-        busy = float((np.clip(ov, 0, None) * same).sum())
-    else:
-        busy = 0.0
-    working = float(st.s_working[sm].sum())
-    idle = working - busy
     last = np.full(len(st.s_end), -np.inf)
     if len(v_sid):
         np.maximum.at(last, v_sid, v_end)
+    visits = (r[v, R.PROVIDER], d[v], v_start, v_end)
+    wsel = sm[st.w_sid]
+    w_prov, w_day, w_a, w_b = st.w_prov[wsel], st.w_day[wsel], st.w_a[wsel], st.w_b[wsel]
+    # the part of each working interval before its session's last visit ends (empty if nobody)
+    w_h = np.clip(last[st.w_sid[wsel]], w_a, w_b)
+    o_a = st.s_end[sm]
+    o_b = np.maximum(np.minimum(last[sm], st.s_next[sm]), o_a)
+    o_prov, o_day = st.s_prov[sm].astype(float), st.s_day[sm].astype(float)
+    busy_work = _busy(visits, (w_prov, w_day, w_a, w_b))
+    busy_to_last = _busy(visits, (w_prov, w_day, w_a, w_h))
+    busy_over = _busy(visits, (o_prov, o_day, o_a, o_b))
+    working = float(st.s_working[sm].sum())
+    idle = float((w_h - w_a).sum() + (o_b - o_a).sum()) - busy_to_last - busy_over
+    unused = float((w_b - w_h).sum())
     overtime = float(np.clip(last[sm] - st.s_end[sm], 0, None).sum())
     total_wait = float(wait.sum())
     cw, ci, co = st.costs
@@ -145,8 +176,9 @@ def compute(rec: np.ndarray, plan: Plan, provider: int | None = None, day: int |
         "total_wait_min": total_wait,
         "mean_time_in_clinic_min": float(stay.mean()) if len(stay) else float("nan"),
         "provider_idle_min": idle,
+        "provider_unused_min": unused,
         "provider_overtime_min": overtime,
-        "provider_utilization": 1 - _ratio(idle, working + overtime),
+        "provider_utilization": _ratio(busy_work + busy_over, working + overtime),
         "patients_seen": float(seen.sum()),
         "no_shows": float((outcome == R.NO_SHOW).sum()),
         "late_cancels": float((outcome == R.LATE_CANCEL).sum()),

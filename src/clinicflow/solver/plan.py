@@ -98,6 +98,20 @@ class PlanResult:
 Progress = Callable[[str, int, int], None]
 
 
+def later_slots(ps: ProviderSession, block: Block, counts: dict) -> bool:
+    """Whether the session has slots after ``block`` (after a break): then the provider waits
+    through ``block`` for them, and idle there counts to the block end, not to its last visit."""
+    later = {j for j, seg in enumerate(ps.segments) if seg.start >= block.end}
+    return any(c for j in later for c in counts.get(j, {}).values())
+
+
+def ends_session(blocks: list[TimedBlock], tb: TimedBlock) -> bool:
+    """Whether no later block of ``tb``'s session has slots (idle counts to its last visit)."""
+    return not any(
+        o.slots for o in blocks if o.session.key == tb.session.key and o.block.start >= tb.block.end
+    )
+
+
 def block_rng(seed: int, stream: str, ps: ProviderSession, block: Block) -> np.random.Generator:
     """The generator of one block's sampled days: keyed by date, provider and block, so a block
     draws the same days whatever else is in the week (common random numbers)."""
@@ -199,7 +213,9 @@ def plan_week(
     bt_block = {(ps.key, b.start): b for ps, b in todo}
 
     def _time_one(ps: ProviderSession, b: Block, ledger: Ledger):
-        slots = block_slots(scenario, ps, b, tmpl.counts.get(ps.key, {}), grid)
+        counts = tmpl.counts.get(ps.key, {})
+        slots = block_slots(scenario, ps, b, counts, grid)
+        to_last = not later_slots(ps, b, counts)
         smp = block_samples(scenario, ps, slots, samples, block_rng(seed, OPTIMIZE_STREAM, ps, b))
         rooms_at_once = scenario.provider_by_id[ps.provider].rooms_at_once
         bt = time_block(
@@ -213,6 +229,7 @@ def plan_week(
             grid=grid,
             time_limit=per_block,
             seed=seed,
+            to_last=to_last,
         )
         if bt.result.status == "unknown":
             bt = time_block(
@@ -226,6 +243,7 @@ def plan_week(
                 grid=grid,
                 time_limit=3 * per_block,
                 seed=seed,
+                to_last=to_last,
             )
         return bt
 
@@ -339,6 +357,8 @@ __all__ = [
     "PlanResult",
     "SessionReport",
     "TimedBlock",
+    "ends_session",
+    "later_slots",
     "block_rng",
     "build_schedule",
     "next_monday",

@@ -7,13 +7,17 @@ the provider starts a showing patient ``i`` at
     start[i] = max(a[i] + ready[i], free),   free = end of the previous visit,
 
 (absent patients do not hold the provider up; early patients may be seen early, as in the
-simulator); a showing patient waits ``start[i]`` minus the later of arrival and appointment time; the provider is *idle* for the block's
-working minutes not spent with a patient (finishing early is idle time: the provider is there
-until the session ends) and works *overtime* from the block end to the last visit's end. These
-are the simulator's definitions (``clinicflow.sim``), so the optimizer minimizes what the plan's
-KPIs report. The same recursion is the constraint set of the CP-SAT timing model (``timing.py``),
-where the maxima become inequalities: every cost weight is non-negative, so an optimal solution
-sits on the maxima.
+simulator); a showing patient waits ``start[i]`` minus the later of arrival and appointment time.
+The provider is *idle* while waiting for a patient still to come: the block's minutes from its
+start until the last visit ends that are not spent with a patient (Denton & Gupta 2003; Robinson
+& Chen 2003; Cayirli & Veral 2003) — minutes after the last patient leaves are unused capacity,
+not idle time, for no timing of the same slots could fill them. The provider works *overtime*
+from the block end to the last visit's end. A block followed by a break and more patients in
+the same session (``to_last=False``) is waited through to its end, so there idle is the block's
+working minutes not spent with a patient. These are the simulator's definitions
+(``clinicflow.sim``), so the optimizer minimizes what the plan's KPIs report. The same recursion
+is the constraint set of the CP-SAT timing model (``timing.py``), where the maxima become
+inequalities: every cost weight is non-negative, so an optimal solution sits on the maxima.
 
 This module is numpy only: it evaluates the optimizer's schedules and the baselines on held-out
 samples, and the tests compare the optimizer with exhaustive search through it.
@@ -100,16 +104,23 @@ class SessionCost:
         return float(self.cost.mean())
 
 
-def evaluate(a: np.ndarray, samples: Samples, start: float, end: float, costs: Costs) -> SessionCost:
-    """Waiting, idle and overtime minutes on each sampled day for appointment times ``a`` (sorted)."""
+def evaluate(
+    a: np.ndarray, samples: Samples, start: float, end: float, costs: Costs, *, to_last: bool = True
+) -> SessionCost:
+    """Waiting, idle and overtime minutes on each sampled day for appointment times ``a`` (sorted).
+
+    ``to_last``: idle counts until the last visit ends (the block ends its session's patients);
+    otherwise until the block end (patients come after the following break)."""
     a = np.asarray(a, dtype=float)
     k, n = samples.k, samples.n
     if n == 0:
         z = np.zeros(k)
-        return SessionCost(z, z, z, z)
+        idle = z if to_last else np.full(k, float(end - start))
+        return SessionCost(z, idle, z, costs.idle_per_min * idle)
     free = np.full(k, float(start))
     wait = np.zeros(k)
     busy_in = np.zeros(k)
+    busy = np.zeros(k)
     last = np.full(k, -np.inf)
     for i in range(n):
         show = samples.show[:, i]
@@ -117,9 +128,13 @@ def evaluate(a: np.ndarray, samples: Samples, start: float, end: float, costs: C
         wait += np.where(show, np.maximum(s - (a[i] + samples.wait_from[:, i]), 0.0), 0.0)
         done = s + samples.duration[:, i]
         busy_in += np.where(show, np.clip(np.minimum(done, end) - np.maximum(s, start), 0.0, None), 0.0)
+        busy += samples.duration[:, i]
         last = np.where(show, np.maximum(last, done), last)
         free = done
-    idle = (end - start) - busy_in
+    if to_last:  # from the start to the last visit's end, past the block end too
+        idle = np.where(np.isfinite(last), last - start - busy, 0.0)
+    else:
+        idle = (end - start) - busy_in
     overtime = np.where(np.isfinite(last), np.maximum(last - end, 0.0), 0.0)
     cost = costs.wait_per_min * wait + costs.idle_per_min * idle + costs.overtime_per_min * overtime
     return SessionCost(wait, idle, overtime, cost)

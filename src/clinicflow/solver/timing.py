@@ -182,16 +182,21 @@ def time_block(
     seed: int = 0,
     workers: int = 1,
     max_per_start: int = 2,
+    to_last: bool = True,
 ) -> BlockTiming:
     """CP-SAT SAA model for one block. Costs are in the scenario's units per sampled day.
+
+    ``to_last``: the block holds its session's last patients, so provider idle counts until the
+    last visit ends (``saa.evaluate``); otherwise until the block end.
 
     The model is first solved without the shared-resource constraints (smaller, faster); when
     its optimum already respects them it is optimal for the full model too. Otherwise the full
     model is solved, warm-started from it."""
     n = len(slots)
     if n == 0:
-        return BlockTiming([], cpsat.SolveResult("optimal", 0.0, 0.0, {}, 0.0), [])
-    kw = dict(grid=grid, seed=seed, workers=workers, max_per_start=max_per_start)
+        idle = 0.0 if to_last else scenario.costs.idle_per_min * (block.end - block.start)
+        return BlockTiming([], cpsat.SolveResult("optimal", idle, idle, {}, 0.0), [])
+    kw = dict(grid=grid, seed=seed, workers=workers, max_per_start=max_per_start, to_last=to_last)
     relaxed = _solve_block(
         scenario, date, provider_rooms, block, slots, samples, None, time_limit=time_limit, **kw
     )
@@ -249,6 +254,7 @@ def _solve_block(
     max_per_start: int,
     hint_starts: list[int] | None = None,
     with_resources: bool = False,
+    to_last: bool = True,
 ) -> BlockTiming:
     n, k = len(slots), samples.k
     c = scenario.costs
@@ -324,13 +330,22 @@ def _solve_block(
             m.add(w >= st - SCALE * a[i] - int(wait_from[kk, i]))
             obj_terms.append(ww * w)
             prev = st + int(dur[kk, i])
-        # idle = working minutes - visit minutes inside the block = const - sum(d) + work past the
-        # end; work past the end is the overtime when the provider works through from the end on
-        # (every patient is due before it), so overtime is priced at idle + overtime weights.
-        const += wi * (SCALE * (block.end - block.start) - int(dur[kk].sum()))
-        if prev is not None:
-            o = m.new_int_var(0, big, f"ot[{kk}]")
-            m.add(o >= prev - SCALE * block.end)
+        if prev is None:
+            if not to_last:  # nobody shows: the provider waits through the block for later patients
+                const += wi * SCALE * (block.end - block.start)
+            continue
+        o = m.new_int_var(0, big, f"ot[{kk}]")
+        m.add(o >= prev - SCALE * block.end)
+        if to_last:
+            # idle = minutes from the block start to the last visit's end not spent with a patient
+            # = end of the last visit - start - sum(d): exact, and linear in the last start.
+            const -= wi * (SCALE * block.start + int(dur[kk].sum()))
+            obj_terms.append(wi * prev + wo * o)
+        else:
+            # idle = block minutes - visit minutes inside the block = const - sum(d) + work past
+            # the end; work past the end is the overtime when the provider works through from the
+            # end on (every patient is due before it), so overtime is priced at idle + overtime.
+            const += wi * (SCALE * (block.end - block.start) - int(dur[kk].sum()))
             obj_terms.append((wi + wo) * o)
     m.minimize(sum(obj_terms))
     hint = {}
