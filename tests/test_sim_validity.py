@@ -126,7 +126,12 @@ def test_provider_keeps_the_break():
     res = simulate(s, schedule(s, rows), replications=1, keep_events=True)
     p = res.patients.sort_values("appointment")
     assert p["provider_start"].tolist() == [580.0, 620.0]  # 10:00 patient waits out the break
-    assert res.per_replication["provider_idle_min"].iloc[0] == (240 - 20) - 40  # the break is not idle
+    k = res.per_replication.iloc[0]
+    # idle until the last visit ends at 10:40, less the break and 40 min of visits (the break is
+    # not idle); 10:40-12:00 is unused capacity
+    assert k["provider_idle_min"] == (640 - 480 - 20) - 40
+    assert k["provider_unused_min"] == 720 - 640
+    assert k["provider_utilization"] == pytest.approx(40 / 220)
     assert res.per_replication["total_wait_min"].iloc[0] == 20
 
 
@@ -137,7 +142,10 @@ def test_no_show_probability_one_sees_nobody():
     pr = res.per_replication
     assert (pr["patients_seen"] == 0).all()
     assert (pr["no_shows"] == 12).all()
-    assert (pr["provider_idle_min"] == 240).all()
+    # nobody to wait for: no idle time in the literature's sense, the whole session unused
+    assert (pr["provider_idle_min"] == 0).all()
+    assert (pr["provider_unused_min"] == 240).all()
+    assert (pr["provider_utilization"] == 0).all()
     assert pr["mean_wait_min"].isna().all()
     assert res.summary().loc["patients_seen", "mean"] == 0
 

@@ -27,13 +27,29 @@ def _samples(dur, show=None, late=None):
 
 def test_recursion_exact_on_a_hand_worked_day():
     # Block 0-60, appointments 0, 10, 20; durations 15, 5, 10 (one sampled day).
-    # Starts 0, 15, 20 -> waits 0 + 5 + 0 = 5; visits 30 min -> idle 60 - 30 = 30; done at 30, no overtime.
+    # Starts 0, 15, 20 -> waits 0 + 5 + 0 = 5; busy without a gap until the last visit ends at 30
+    # -> idle 0 (the 30 minutes after it are unused, not idle); no overtime.
     c = Costs(wait_per_min=1, idle_per_min=2, overtime_per_min=3)
     ev = evaluate(np.array([0, 10, 20]), _samples([[15, 5, 10]]), 0, 60, c)
     assert ev.wait.tolist() == [5.0]
-    assert ev.idle.tolist() == [30.0]
+    assert ev.idle.tolist() == [0.0]
     assert ev.overtime.tolist() == [0.0]
+    assert ev.cost.tolist() == [5.0]
+    # Before a break with more patients after it the provider waits out the block: 60 - 30 = 30.
+    ev = evaluate(np.array([0, 10, 20]), _samples([[15, 5, 10]]), 0, 60, c, to_last=False)
+    assert ev.idle.tolist() == [30.0]
     assert ev.cost.tolist() == [65.0]
+
+
+def test_idle_counts_gaps_before_the_last_visit_only():
+    # Appointments 0 and 40, visits 10 each: the provider waits 30 min for the second patient
+    # (idle), and the 10 minutes after the last visit (50-60) are unused capacity.
+    c = Costs(wait_per_min=1, idle_per_min=2, overtime_per_min=3)
+    ev = evaluate(np.array([0, 40]), _samples([[10, 10]]), 0, 60, c)
+    assert ev.idle.tolist() == [30.0] and ev.cost.tolist() == [60.0]
+    # Nobody shows: nothing to wait for, zero idle (all 60 minutes unused).
+    ev = evaluate(np.array([0, 40]), _samples([[10, 10]], show=[[False, False]]), 0, 60, c)
+    assert ev.idle.tolist() == [0.0] and ev.cost.tolist() == [0.0]
 
 
 def test_recursion_no_show_late_patient_and_overtime():
@@ -45,8 +61,12 @@ def test_recursion_no_show_late_patient_and_overtime():
     # (the absent second patient does not hold the provider up)
     assert ev.wait.tolist() == [0.0]
     assert ev.overtime.tolist() == [14.0]
-    # inside the block: 0-20 and 24-30 with patients -> 26 busy, idle 4
+    # until the last visit ends at 44: 0-20 and 24-44 with patients -> idle 4 (waiting 20-24)
     assert ev.idle.tolist() == [4.0]
+    # idle gaps past the block end count too (idle and overtime, as in Denton & Gupta 2003)
+    smp = _samples([[20, 20]], late=[[0, 15]])  # second patient ready at 45, block ends at 30
+    ev = evaluate(np.array([0, 30]), smp, 0, 30, c)
+    assert ev.idle.tolist() == [25.0] and ev.overtime.tolist() == [35.0]
 
 
 def test_early_patient_seen_early_and_waits_from_appointment_time():
@@ -135,7 +155,7 @@ def test_reported_objective_matches_independent_recursion():
     smp = draw_samples(np.random.default_rng(5), 60, [Exponential(mean=12)] * 5, [0.15] * 5)
     bt = time_block(s, dt.date(2026, 11, 30), 2, block, slots, smp, None, time_limit=20)
     ev = evaluate(np.array(bt.starts), smp, 480, 540, s.costs).mean
-    # the model prices work past the end as idle + overtime and rounds to 0.1 min
+    # the model's idle is the recursion's (to the last visit's end), with durations rounded to 0.1 min
     assert bt.result.objective == pytest.approx(ev, rel=0.02)
     assert bt.result.bound <= bt.result.objective + 1e-6
 

@@ -14,7 +14,8 @@ Definitions (all times in minutes):
   literature (Denton & Gupta 2003; Robinson & Chen 2003; Cayirli & Veral 2003). Minutes after the
   last visit are not idle but **provider unused** (``provider_unused_min``): capacity no timing of
   the same patients could fill. A session in which nobody is seen has zero idle and all its
-  working minutes unused. Walk-ins are patients of the session whose hold or time they take.
+  working minutes unused — unless a patient of it is still waiting unseen at the hard stop: then
+  the provider is waiting for a patient still to come up to the session end at least. Walk-ins are patients of the session whose hold or time they take.
   Overtime minutes spent waiting are idle as well as overtime (as in the literature); the stretch
   past a session end stops where the provider's next session starts;
   **overtime** = how far the last visit of a session ends past the session end;
@@ -153,6 +154,11 @@ def compute(rec: np.ndarray, plan: Plan, provider: int | None = None, day: int |
     last = np.full(len(st.s_end), -np.inf)
     if len(v_sid):
         np.maximum.at(last, v_sid, v_end)
+    # A patient still waiting at the hard stop is one the provider waits for until the session end.
+    u_sid = r[outcome == R.UNSEEN, R.SESSION]
+    u_sid = u_sid[~np.isnan(u_sid)].astype(int)
+    if len(u_sid):
+        np.maximum.at(last, u_sid, st.s_end[u_sid])
     visits = (r[v, R.PROVIDER], d[v], v_start, v_end)
     wsel = sm[st.w_sid]
     w_prov, w_day, w_a, w_b = st.w_prov[wsel], st.w_day[wsel], st.w_a[wsel], st.w_b[wsel]
