@@ -21,6 +21,7 @@ _SHOWN = (
     ("p90_wait_min", "90th pct wait (min)", "{:.1f}"),
     ("mean_time_in_clinic_min", "time in clinic (min)", "{:.1f}"),
     ("provider_idle_min", "provider idle (min)", "{:,.0f}"),
+    ("provider_unused_min", "provider unused (min)", "{:,.0f}"),
     ("provider_overtime_min", "provider overtime (min)", "{:,.0f}"),
     ("provider_utilization", "provider utilization", "{:.1%}"),
     ("room_utilization", "room utilization", "{:.1%}"),
@@ -140,7 +141,7 @@ def _print_report(result, s, events) -> None:
     bp = result.by_provider()
     if len(bp):
         t = Table(show_header=True, header_style="bold", box=None, pad_edge=False, title_justify="left")
-        for col in ("provider", "seen", "mean wait", "idle", "overtime", "utilization"):
+        for col in ("provider", "seen", "mean wait", "idle", "unused", "overtime", "utilization"):
             t.add_column(col, justify="left" if col == "provider" else "right")
         for prov in bp.index.get_level_values(0).unique():
             g = bp.loc[prov]["mean"]
@@ -149,6 +150,7 @@ def _print_report(result, s, events) -> None:
                 _fmt("{:.1f}", g["patients_seen"]),
                 _fmt("{:.1f}", g["mean_wait_min"]),
                 _fmt("{:,.0f}", g["provider_idle_min"]),
+                _fmt("{:,.0f}", g["provider_unused_min"]),
                 _fmt("{:,.0f}", g["provider_overtime_min"]),
                 _fmt("{:.1%}", g["provider_utilization"]),
             )

@@ -357,10 +357,10 @@ __all__ = [
     "PlanResult",
     "SessionReport",
     "TimedBlock",
-    "ends_session",
-    "later_slots",
     "block_rng",
     "build_schedule",
+    "ends_session",
+    "later_slots",
     "next_monday",
     "plan_week",
 ]

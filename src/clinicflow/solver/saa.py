@@ -131,10 +131,9 @@ def evaluate(
         busy += samples.duration[:, i]
         last = np.where(show, np.maximum(last, done), last)
         free = done
-    if to_last:  # from the start to the last visit's end, past the block end too
-        idle = np.where(np.isfinite(last), last - start - busy, 0.0)
-    else:
-        idle = (end - start) - busy_in
+    # to_last: from the start to the last visit's end, past the block end too
+    to_end = (end - start) - busy_in
+    idle = np.where(np.isfinite(last), last - start - busy, 0.0) if to_last else to_end
     overtime = np.where(np.isfinite(last), np.maximum(last - end, 0.0), 0.0)
     cost = costs.wait_per_min * wait + costs.idle_per_min * idle + costs.overtime_per_min * overtime
     return SessionCost(wait, idle, overtime, cost)
