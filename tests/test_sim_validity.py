@@ -179,6 +179,30 @@ def test_conservation_on_the_family_practice_week(family):
         assert (g["roomed"].to_numpy()[1:] >= g["room_free"].to_numpy()[:-1] - 1e-9).all()
 
 
+def test_provider_time_adds_up_on_the_family_practice_week(family):
+    """idle + unused + busy = working minutes + overtime (idle as in the literature: waiting for a
+    patient still to come), and the per-provider and per-day figures add up to the clinic's."""
+    res = simulate(family, replications=4, seed=5)
+    pr = res.per_replication
+    days = {d.strftime("%a").lower() for d in res.schedule["date"].unique()}
+    working = sum(
+        (x.end - x.start) - sum(b.end - b.start for b in x.breaks)
+        for p in family.providers
+        for wd, ss in p.sessions.items()
+        if wd in days
+        for x in ss
+    )
+    paid = working + pr["provider_overtime_min"]
+    busy = pr["provider_utilization"] * paid
+    # up to visits that run into a break or the provider's next session (a few minutes a week)
+    assert np.allclose(pr["provider_idle_min"] + pr["provider_unused_min"] + busy, paid, rtol=0.003)
+    assert (pr["provider_idle_min"] > 0).all() and (pr["provider_unused_min"] > 0).all()
+    for group in (res.provider_replications, res.day_replications):
+        for kpi in ("provider_idle_min", "provider_unused_min", "provider_overtime_min"):
+            total = group.groupby("replication")[kpi].sum().to_numpy()
+            assert np.allclose(total, pr[kpi].to_numpy())
+
+
 def test_late_patients_beyond_the_cutoff_are_turned_away(family):
     res = simulate(family, replications=2, seed=3, keep_events=True)
     p = res.patients
