@@ -26,7 +26,7 @@ import numpy as np
 
 from ..domain.scenario import Scenario
 from . import cpsat
-from .saa import Samples, draw_samples
+from .saa import Samples, draw_samples, evaluate
 from .week import Block, ProviderSession, ceil_min, hold_type
 
 SCALE = 10  # CP-SAT minutes are tenths of a minute
@@ -49,6 +49,7 @@ class Slot:
     p_absent: float
     no_show: float
     variance: float
+    mean: float = 0.0  # mean visit duration (0: unknown, then the scheduled length is used)
 
 
 class Ledger:
@@ -127,6 +128,7 @@ def block_slots(
                         p_absent=min(1.0, t.no_show + t.late_cancel),
                         no_show=t.no_show,
                         variance=dist.sd**2,
+                        mean=dist.mean,
                     )
                 )
         seg_slots.sort(key=lambda s: (s.variance, s.hold, s.type_id))
@@ -197,9 +199,26 @@ def time_block(
         idle = 0.0 if to_last else scenario.costs.idle_per_min * (block.end - block.start)
         return BlockTiming([], cpsat.SolveResult("optimal", idle, idle, {}, 0.0), [])
     kw = dict(grid=grid, seed=seed, workers=workers, max_per_start=max_per_start, to_last=to_last)
+    costs = scenario.costs
+
+    def sample_cost(starts) -> float:
+        return evaluate(np.array(starts), samples, block.start, block.end, costs, to_last=to_last).mean
+
+    hints = [h for h in rule_hints(block, slots, grid, max_per_start) if h is not None]
+    hint = min(hints, key=sample_cost) if hints else None
     relaxed = _solve_block(
-        scenario, date, provider_rooms, block, slots, samples, None, time_limit=time_limit, **kw
+        scenario,
+        date,
+        provider_rooms,
+        block,
+        slots,
+        samples,
+        None,
+        time_limit=time_limit,
+        hint_starts=hint,
+        **kw,
     )
+    relaxed = _keep_better(relaxed, hint, sample_cost, None, date, provider_rooms)
     if relaxed.result.has_solution and resources_ok(ledger, date, provider_rooms, slots, relaxed.starts):
         return relaxed
     full = _solve_block(
@@ -211,13 +230,58 @@ def time_block(
         samples,
         ledger,
         time_limit=time_limit,
-        hint_starts=relaxed.starts or None,
+        hint_starts=relaxed.starts or hint,
         with_resources=True,
         **kw,
     )
+    full = _keep_better(full, hint, sample_cost, ledger, date, provider_rooms)
     wall = relaxed.result.wall_time + full.result.wall_time
     r = full.result
     return BlockTiming(full.starts, cpsat.SolveResult(r.status, r.objective, r.bound, r.values, wall), slots)
+
+
+def rule_hints(block: Block, slots: list[Slot], grid: int, max_per_start: int) -> list[list[int] | None]:
+    """Warm starts for the timing model: back to back at scheduled lengths, evenly spaced at mean
+    durations, and Bailey-Welch, each snapped to the grid and the slots' ranges (None when a rule
+    does not fit). The model starts from the best of them on its own samples, so a time-limited
+    solve is never worse in-sample than the rules practices use."""
+    means = [s.mean or s.scheduled for s in slots]
+    even = [float(block.start) + sum(means[:i]) for i in range(len(slots))]
+    back = [float(block.start) + sum(s.scheduled for s in slots[:i]) for i in range(len(slots))]
+    bw = [float(block.start), *even[:-1]]
+    return [_snap(block, slots, ts, grid, max_per_start) for ts in (back, even, bw)]
+
+
+def _snap(block: Block, slots: list[Slot], ts: list[float], grid: int, max_per_start: int):
+    out: list[int] = []
+    for i, (s, t) in enumerate(zip(slots, ts, strict=True)):
+        g = block.start + round((t - block.start) / grid) * grid
+        g = min(max(g, s.lo), s.hi)
+        if out:
+            g = max(g, out[-1])
+        if i >= max_per_start and g <= out[i - max_per_start]:
+            g = out[i - max_per_start] + grid
+        if g > s.hi:
+            return None
+        out.append(g)
+    return out
+
+
+def _keep_better(bt: BlockTiming, hint, sample_cost, ledger, date, provider_rooms) -> BlockTiming:
+    """The hint instead of a time-limited solve's answer when the hint is cheaper on the samples
+    and fits (CP-SAT usually keeps a complete feasible hint itself; this makes it certain)."""
+    if hint is None or bt.result.status == "optimal":
+        return bt
+    if bt.result.has_solution and sample_cost(bt.starts) <= sample_cost(hint):
+        return bt
+    fits = all(_fits(ledger, date, s, g) for s, g in zip(bt.slots, hint, strict=True))
+    if not fits or not resources_ok(ledger, date, provider_rooms, bt.slots, hint):
+        return bt
+    r = bt.result
+    obj = sample_cost(hint)
+    bound = r.bound if r.bound is not None else 0.0  # costs are non-negative
+    res = cpsat.SolveResult("feasible", obj, min(bound, obj), r.values, r.wall_time)
+    return BlockTiming(list(hint), res, bt.slots)
 
 
 def resources_ok(
