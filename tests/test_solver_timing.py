@@ -14,7 +14,7 @@ from clinicflow.domain.costs import Costs
 from clinicflow.domain.distributions import Exponential
 from clinicflow.solver.baselines import bailey_welch_starts, evenly_spaced_starts
 from clinicflow.solver.saa import Samples, draw_samples, evaluate
-from clinicflow.solver.timing import Slot, time_block
+from clinicflow.solver.timing import Slot, rule_hints, time_block
 from clinicflow.solver.week import Block, Segment
 
 
@@ -121,7 +121,7 @@ SMALL = {
 
 
 def _slot(lo, hi):
-    return Slot("v", False, 15, lo, hi, 0, False, 0, 0.15, 0.15, 144.0)
+    return Slot("v", False, 15, lo, hi, 0, False, 0, 0.15, 0.15, 144.0, 12.0)
 
 
 def test_optimizer_within_one_percent_of_exhaustive_search_exponential():
@@ -158,6 +158,30 @@ def test_reported_objective_matches_independent_recursion():
     # the model's idle is the recursion's (to the last visit's end), with durations rounded to 0.1 min
     assert bt.result.objective == pytest.approx(ev, rel=0.02)
     assert bt.result.bound <= bt.result.objective + 1e-6
+
+
+def test_reported_objective_matches_recursion_before_a_break():
+    """A block followed by a break and more patients: idle counts to the block end (to_last=False)."""
+    s = scenario_from_dict(SMALL, "small.yaml")
+    block = Block(480, 540, (Segment(480, 540),))
+    slots = [_slot(480, 525) for _ in range(4)]
+    smp = draw_samples(np.random.default_rng(7), 60, [Exponential(mean=12)] * 4, [0.15] * 4)
+    bt = time_block(s, dt.date(2026, 11, 30), 2, block, slots, smp, None, time_limit=20, to_last=False)
+    ev = evaluate(np.array(bt.starts), smp, 480, 540, s.costs, to_last=False).mean
+    assert bt.result.objective == pytest.approx(ev, rel=0.02)
+    # the tail of the block is idle here, so the same starts cost more than at a session's end
+    assert ev > evaluate(np.array(bt.starts), smp, 480, 540, s.costs).mean
+
+
+def test_rule_hints_on_the_grid():
+    block = Block(480, 540, (Segment(480, 540),))
+    slots = [_slot(480, 525) for _ in range(3)]
+    back, even, bw = rule_hints(block, slots, 5, 2)
+    assert back == [480, 495, 510]  # scheduled 15 min back to back
+    assert even == [480, 490, 505]  # mean 12: 480, 492, 504 snapped to the 5-minute grid
+    assert bw == [480, 480, 490]  # two at the start, then one per mean duration
+    # a rule that cannot fit the slots' ranges is dropped
+    assert rule_hints(block, [_slot(480, 485) for _ in range(5)], 5, 2)[0] is None
 
 
 def test_double_booking_when_slots_outnumber_start_times():
