@@ -26,6 +26,7 @@ SHOWN = (
     "p90_wait_min",
     "mean_time_in_clinic_min",
     "provider_idle_min",
+    "provider_unused_min",
     "provider_overtime_min",
     "provider_utilization",
     "room_utilization",

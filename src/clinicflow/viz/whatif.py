@@ -20,6 +20,7 @@ LABELS = {
     "total_wait_min": "total patient wait (min)",
     "mean_time_in_clinic_min": "mean time in clinic (min)",
     "provider_idle_min": "provider idle (min)",
+    "provider_unused_min": "provider unused after last patient (min)",
     "provider_overtime_min": "provider overtime (min)",
     "provider_utilization": "provider utilization",
     "room_utilization": "room utilization",
