@@ -165,8 +165,10 @@ def plan_week(
     for ps, b in todo:
         by_day.setdefault(ps.date, []).append((ps, b))
     # A deterministic budget per block (CP-SAT's deterministic time), so a seed reproduces the plan
-    # whatever the machine's load; most blocks are proven optimal well before it.
-    per_block = max(0.2, 0.35 * time_limit * workers / max(1, len(todo)))
+    # whatever the machine's load; most blocks are proven optimal well before it. A block may be
+    # solved twice (without, then with shared resources), so each solve gets 0.2 of the share; on
+    # the family practice the plan found with 0.35 was no better on held-out days (docs/planning.md).
+    per_block = max(0.2, 0.2 * time_limit * workers / max(1, len(todo)))
     done = [0]
     timed: dict = {}
 
