@@ -104,3 +104,21 @@ def test_surgery_page_books_the_example_week():
     assert len(reasons) == unscheduled
     assert reasons["reason"].str.len().min() > 10  # every unscheduled case has a reason in words
     assert len(at.get("plotly_chart")) == 2
+
+
+def test_schedule_page_plans_and_books_the_family_week():
+    import datetime as dt
+
+    at = _run("schedule.py", pl_week=dt.date(2026, 11, 30), pl_limit=10, pl_reps=5)
+    assert "Plans the week" in at.info[0].value  # nothing runs until asked
+    at.button(key="pl_go").click()
+    at.run(timeout=600)
+    assert not at.exception, [e.value for e in at.exception]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Provider-sessions"] == "54"
+    booked, total = (int(x) for x in metrics["Requests booked"].split("/"))
+    assert total == 250 and booked >= 200
+    table = at.dataframe[0].value
+    assert list(table.columns) == ["optimized plan", "evenly spaced", "Bailey-Welch"]
+    assert len(at.get("plotly_chart")) == 2
+    assert len(at.get("download_button")) == 4
