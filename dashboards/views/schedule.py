@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import io
 import sys
-import threading
 import tempfile
+import threading
 import zipfile
 from pathlib import Path
 
