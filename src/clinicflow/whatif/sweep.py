@@ -11,7 +11,7 @@ from ..domain import Scenario
 from ..domain.capacity import weekly_staff_cost
 from ..errors import InputError
 from ..sim import KPIS, simulate
-from .compare import mean_ci
+from ..stats import mean_ci
 from .grid import cheapest_meeting, grid_variants, pareto_front
 from .schedules import schedule_for
 from .variants import apply_variant
@@ -86,7 +86,7 @@ def sweep(
         row = {**settings, "staff_cost_week": weekly_staff_cost(scen)["total"]}
         per = res.per_replication
         for k in KPIS:
-            m, lo, hi = mean_ci(per[k].to_numpy())
+            m, lo, hi, *_ = mean_ci(per[k].to_numpy())
             row[k] = m
             row[f"{k}_ci_low"] = lo
             row[f"{k}_ci_high"] = hi
