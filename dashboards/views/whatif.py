@@ -39,6 +39,14 @@ with st.form("variant"):
     no_show_scale = c1.slider("No-show rate × (reminders ≈ 0.7)", 0.0, 1.5, 1.0, 0.05, key="wi_noshow")
     walk_in_scale = c2.slider("Walk-ins ×", 0.0, 3.0, 1.0, 0.1, key="wi_walkins")
     reps = c3.slider("Replications", 10, 200, 100, 10, key="wi_reps")
+    c1, c2, _ = st.columns(3)
+    policy = c1.selectbox(
+        "Template policy",
+        ["(as base: evenly spaced)", "bailey_welch", "optimized"],
+        key="wi_policy",
+        help="bailey_welch and optimized run the CP-SAT planner for the variant (about 30 s).",
+    )
+    overbooking = c2.checkbox("Overbooking on (planner)", key="wi_overbook")
     run = st.form_submit_button("Run comparison", type="primary")
 
 fields = {}
@@ -56,6 +64,10 @@ if no_show_scale != 1:
     fields["no_show_scale"] = no_show_scale
 if walk_in_scale != 1:
     fields["walk_in_scale"] = walk_in_scale
+if policy != "(as base: evenly spaced)":
+    fields["template_policy"] = policy
+if overbooking:
+    fields["overbooking"] = True
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

@@ -146,11 +146,15 @@ def run_arm(
 ) -> Arm:
     """Schedule (re-planned if the variant changes capacity, or kept with a flag) and simulate one arm."""
     policy = (variant.template_policy if variant is not None else None) or base_policy
+    overbooking = variant.overbooking if variant is not None else None
+    if overbooking is not None and policy == "evenly_spaced":
+        policy = "optimized"  # overbooking is a planner decision: the evenly spaced rule never double-books
     notes: list[str] = []
-    if variant is None or (not variant.changes_capacity and policy == base_policy):
+    same_plan = policy == base_policy and overbooking is None
+    if variant is None or (not variant.changes_capacity and same_plan):
         schedule, replanned = base_schedule, False  # same schedule: differences come from the variant alone
-    elif variant.replan:
-        schedule, replanned = schedule_for(scenario, policy), True
+    elif variant.replan or not same_plan:
+        schedule, replanned = schedule_for(scenario, policy, overbooking), True
     else:
         schedule, replanned = _keep_schedule(scenario, base_schedule, notes), False
         notes.append("schedule kept from the base (replan: false)")
@@ -193,7 +197,7 @@ def compare(
     progress: bool = False,
 ) -> Comparison:
     """Simulate the base and each variant on the same seed; differences are paired (common random numbers)."""
-    base_schedule = schedule_for(base, policy)
+    base_schedule = schedule_for(base, policy, None)
     base_arm = run_arm(
         base_name,
         base,

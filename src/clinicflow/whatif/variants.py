@@ -70,12 +70,15 @@ class Variant(Frozen):
 
     @property
     def is_identity(self) -> bool:
-        """True when the variant changes nothing in the scenario."""
+        """True when the variant changes nothing (neither the scenario nor the scheduling policy)."""
         return (
-            self.changes_capacity is False
+            not self.changes_capacity
             and self.no_show_scale == 1
             and self.walk_in_scale == 1
-            and (self.demand_scale == 1 and not self.set)
+            and self.demand_scale == 1
+            and not self.set
+            and self.overbooking is None
+            and self.template_policy is None
         )
 
     @property
