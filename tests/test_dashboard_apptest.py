@@ -122,3 +122,21 @@ def test_schedule_page_plans_and_books_the_family_week():
     assert list(table.columns) == ["optimized plan", "evenly spaced", "Bailey-Welch"]
     assert len(at.get("plotly_chart")) == 2
     assert len(at.get("download_button")) == 4
+
+
+def test_noshow_page_scores_next_weeks_booked_appointments(family):
+    import datetime as dt
+
+    from clinicflow.policies import evenly_spaced_schedule
+
+    sched = evenly_spaced_schedule(family, dt.date(2026, 11, 30)).copy()
+    rows = sched.index[sched["kind"] == "template"][:40]
+    sched.loc[rows, "kind"] = "booked"
+    sched.loc[rows, "patient_ref"] = [f"P{i:06d}" for i in range(len(rows))]
+    at = _run("noshow.py", ns_rows=5_000, planned_schedule=sched)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Booked appointments scored"] == "40"
+    mean_risk = float(metrics["Mean predicted risk"].rstrip("%")) / 100
+    assert 0.03 < mean_risk < 0.4
+    risks = at.dataframe[-1].value["risk"]
+    assert (risks.diff().dropna() <= 0).all()  # highest risk first

@@ -113,3 +113,12 @@ def test_bad_variants_one_line(tmp_path, text, where, message):
     assert info.value.where == where
     assert message in info.value.message
     assert str(info.value).startswith(str(p))
+
+
+def test_every_example_variant_loads(family):
+    files = sorted(VARIANTS.glob("*.yaml"))
+    assert len(files) >= 7
+    for f in files:
+        v, base, s = load_variant(f)
+        assert base == family
+        assert v.is_identity is False

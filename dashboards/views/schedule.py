@@ -109,6 +109,7 @@ try:
         str(path), path.stat().st_mtime, week, req_name, req_bytes, limit, reps
     )
     st.session_state["pl_done"] = True
+    st.session_state["planned_schedule"] = schedule  # scored by the No-show analytics page
 except (InputError, InfeasibleError) as err:
     st.error(str(err))
     st.stop()
