@@ -140,3 +140,25 @@ def test_noshow_page_scores_next_weeks_booked_appointments(family):
     assert 0.03 < mean_risk < 0.4
     risks = at.dataframe[-1].value["risk"]
     assert (risks.diff().dropna() <= 0).all()  # highest risk first
+
+
+def test_whatif_page_adds_a_session_and_reports_bad_input_in_one_line():
+    import datetime as dt
+
+    at = _run("whatif.py", wi_reps=10)
+    at.selectbox(key="wi_add").select("dr_chen")
+    at.selectbox(key="wi_add_day").select("fri")
+    at.time_input(key="wi_add_start").set_value(dt.time(8, 0))
+    at.time_input(key="wi_add_end").set_value(dt.time(12, 0))
+    at.button[0].click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    metrics = {m.label: m for m in at.metric}
+    # four more provider-hours: more patients seen, and four more hours of Dr. Chen's $120/h
+    assert float(metrics["patients seen"].delta.split()[0]) > 0
+    assert metrics["staff cost per week ($)"].delta.startswith("+480.0")
+    at.time_input(key="wi_add_end").set_value(dt.time(7, 0))  # ends before it starts
+    at.button[0].click()
+    at.run()
+    assert not at.exception
+    assert "extra_sessions.dr_chen.fri[0].end" in at.error[0].value
