@@ -21,6 +21,7 @@ from .exports.ical import write_ics
 from .exports.schedule_excel import write_schedule_xlsx
 from .solver.booking import apply_booking, book_requests
 from .solver.plan import PlanResult, plan_week
+from .spreadsheet import safe_frame
 
 
 @dataclass
@@ -101,6 +102,6 @@ def write_outputs(outcome: WeekOutcome, out: str | Path, scenario_file: str) -> 
         pd.DataFrame([s.as_dict() for s in outcome.result.sessions]).to_csv(tmp / "sessions.csv", index=False)
         (tmp / "kpis.json").write_text(json.dumps(outcome.kpis_payload(scenario_file), indent=2))
         if outcome.booking is not None:
-            outcome.booking.unbooked.to_csv(tmp / "unbooked.csv", index=False)
+            safe_frame(outcome.booking.unbooked).to_csv(tmp / "unbooked.csv", index=False)
         written = sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.is_file())
     return written
