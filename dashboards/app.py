@@ -15,6 +15,7 @@ st.set_page_config(page_title="clinicflow", layout="wide")
 
 PAGES = [
     st.Page(str(HERE / "views" / "practice.py"), title="Practice", default=True),
+    st.Page(str(HERE / "views" / "schedule.py"), title="Schedule"),
     st.Page(str(HERE / "views" / "flow.py"), title="Patient flow"),
     st.Page(str(HERE / "views" / "whatif.py"), title="What-if"),
     st.Page(str(HERE / "views" / "noshow.py"), title="No-show analytics"),

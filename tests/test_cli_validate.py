@@ -47,3 +47,22 @@ def test_dashboard_binds_to_localhost_by_default():
     assert cmd[cmd.index("--server.address") + 1] == "127.0.0.1"
     res = run_cli("dashboard", "--help")
     assert res.code == 0 and "127.0.0.1" in res.stdout
+
+
+def test_help_lists_every_command_by_role():
+    res = run_cli("--help")
+    assert res.code == 0
+    for panel in ("Scenario", "Coordinator", "Practice manager", "Analyst", "Everyone"):
+        assert panel in res.stdout
+    for cmd in (
+        "validate",
+        "plan",
+        "surgery",
+        "simulate",
+        "compare",
+        "sweep",
+        "history",
+        "calibrate",
+        "dashboard",
+    ):
+        assert f" {cmd} " in res.stdout

@@ -7,8 +7,9 @@ import json
 import numpy as np
 import pytest
 
+from clinicflow.stats import mean_ci, welch_ci
 from clinicflow.whatif import Variant, apply_variant
-from clinicflow.whatif.compare import compare, mean_ci, welch_ci
+from clinicflow.whatif.compare import compare
 from conftest import FAMILY, ROOT, run_cli
 
 N = 20
@@ -85,7 +86,7 @@ def test_staff_cost_difference_is_exact(comparison):
 
 def test_mean_and_welch_intervals():
     x = np.array([1.0, 2.0, 3.0, 4.0])
-    m, lo, _hi = mean_ci(x)
+    m, lo, *_ = mean_ci(x)
     assert m == 2.5 and lo == pytest.approx(2.5 - 3.182446 * np.sqrt(5 / 3) / 2, rel=1e-5)
     lo2, hi2 = welch_ci(x, x + 1)
     assert (lo2 + hi2) / 2 == pytest.approx(1.0)
@@ -137,3 +138,30 @@ def test_progress_bar_with_worker_pool(tiny):
 
     res = simulate(tiny, replications=6, workers=2, progress=True, seed=2)
     assert len(res.per_replication) == 6
+
+
+@pytest.mark.parametrize("policy", ["evenly_spaced", "bailey_welch", "optimized"])
+def test_template_policies_give_valid_schedules(tiny, policy):
+    from clinicflow.domain.schedule import validate_schedule
+    from clinicflow.whatif.schedules import schedule_for
+
+    sched = schedule_for(tiny, policy)
+    assert len(sched) > 0
+    # every slot inside its provider's session and of a type the provider sees
+    for r in sched.itertuples():
+        sessions = tiny.provider(r.provider).sessions[r.weekday]
+        assert any(s.start <= r.start_min < s.end for s in sessions)
+        assert r.appointment_type in tiny.provider(r.provider).appointment_types
+    raw = sched[["date", "provider", "start", "end", "appointment_type", "kind"]].assign(
+        date=sched["date"].map(lambda d: d.isoformat())
+    )
+    validate_schedule(raw, tiny)
+
+
+def test_policy_and_overbooking_variants_are_replanned(tiny):
+    opt = Variant(name="optimized", template_policy="optimized")
+    ob = Variant(name="overbooking", overbooking=True)
+    assert not opt.is_identity and not ob.is_identity
+    comp = compare(tiny, [("optimized", opt, tiny), ("overbooking", ob, tiny)], replications=4, seed=1)
+    assert [a.replanned for a in comp.variants] == [True, True]
+    assert [a.policy for a in comp.variants] == ["optimized", "optimized"]

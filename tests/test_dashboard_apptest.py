@@ -104,3 +104,61 @@ def test_surgery_page_books_the_example_week():
     assert len(reasons) == unscheduled
     assert reasons["reason"].str.len().min() > 10  # every unscheduled case has a reason in words
     assert len(at.get("plotly_chart")) == 2
+
+
+def test_schedule_page_plans_and_books_the_family_week():
+    import datetime as dt
+
+    at = _run("schedule.py", pl_week=dt.date(2026, 11, 30), pl_limit=10, pl_reps=5)
+    assert "Plans the week" in at.info[0].value  # nothing runs until asked
+    at.button(key="pl_go").click()
+    at.run(timeout=600)
+    assert not at.exception, [e.value for e in at.exception]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Provider-sessions"] == "54"
+    booked, total = (int(x) for x in metrics["Requests booked"].split("/"))
+    assert total == 250 and booked >= 200
+    table = at.dataframe[0].value
+    assert list(table.columns) == ["optimized plan", "evenly spaced", "Bailey-Welch"]
+    assert len(at.get("plotly_chart")) == 2
+    assert len(at.get("download_button")) == 4
+
+
+def test_noshow_page_scores_next_weeks_booked_appointments(family):
+    import datetime as dt
+
+    from clinicflow.policies import evenly_spaced_schedule
+
+    sched = evenly_spaced_schedule(family, dt.date(2026, 11, 30)).copy()
+    rows = sched.index[sched["kind"] == "template"][:40]
+    sched.loc[rows, "kind"] = "booked"
+    sched.loc[rows, "patient_ref"] = [f"P{i:06d}" for i in range(len(rows))]
+    at = _run("noshow.py", ns_rows=5_000, planned_schedule=sched)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Booked appointments scored"] == "40"
+    mean_risk = float(metrics["Mean predicted risk"].rstrip("%")) / 100
+    assert 0.03 < mean_risk < 0.4
+    risks = at.dataframe[-1].value["risk"]
+    assert (risks.diff().dropna() <= 0).all()  # highest risk first
+
+
+def test_whatif_page_adds_a_session_and_reports_bad_input_in_one_line():
+    import datetime as dt
+
+    at = _run("whatif.py", wi_reps=10)
+    at.selectbox(key="wi_add").select("dr_chen")
+    at.selectbox(key="wi_add_day").select("fri")
+    at.time_input(key="wi_add_start").set_value(dt.time(8, 0))
+    at.time_input(key="wi_add_end").set_value(dt.time(12, 0))
+    at.button[0].click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    metrics = {m.label: m for m in at.metric}
+    # four more provider-hours: more patients seen, and four more hours of Dr. Chen's $120/h
+    assert float(metrics["patients seen"].delta.split()[0]) > 0
+    assert metrics["staff cost per week ($)"].delta.startswith("+480.0")
+    at.time_input(key="wi_add_end").set_value(dt.time(7, 0))  # ends before it starts
+    at.button[0].click()
+    at.run()
+    assert not at.exception
+    assert "extra_sessions.dr_chen.fri[0].end" in at.error[0].value

@@ -132,3 +132,24 @@ def test_noshow_page_in_browser(server, browser):
     page, _ = _open(browser, server + "/noshow", "noshow", charts=9, tables=False)
     assert page.get_by_text("No-show model").first.is_visible()
     page.close()
+
+
+def test_schedule_page_plans_in_browser(server, browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 2600})
+    page.goto(server + "/schedule", wait_until="domcontentloaded")
+    page.get_by_role("button", name="Plan the week").click(timeout=60_000)
+    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 1", timeout=300_000)
+    page.wait_for_selector('[data-testid="stDownloadButton"]', timeout=60_000)
+    page.wait_for_timeout(1500)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "schedule.png"), full_page=True)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert page.get_by_text("Unbooked requests").first.is_visible()
+    assert page.locator('[data-testid="stDownloadButton"]').count() == 4
+    page.close()
+
+
+def test_surgery_page_in_browser(server, browser):
+    page, _ = _open(browser, server + "/surgery", "surgery", charts=2)
+    assert page.get_by_text("Unscheduled cases and why").first.is_visible()
+    page.close()

@@ -3,6 +3,7 @@ import datetime as dt
 import pytest
 
 from clinicflow.exports.common import atomic_output_dir, local_datetime, safe_cell
+from clinicflow.spreadsheet import safe_frame
 
 
 @pytest.mark.parametrize(
@@ -35,3 +36,29 @@ def test_atomic_output_dir_leaves_nothing_on_error(tmp_path):
         (tmp / "sub" / "b.txt").write_text("y")
     assert (out / "sub" / "b.txt").read_text() == "y"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_schedule_csv_neutralizes_formulas(tiny, tmp_path):
+    import pandas as pd
+
+    from clinicflow.domain.schedule import validate_schedule, write_schedule_csv
+
+    df = validate_schedule(
+        pd.DataFrame(
+            [
+                {
+                    "date": "2026-11-30",
+                    "provider": "doc",
+                    "start": "08:00",
+                    "appointment_type": "visit",
+                    "kind": "booked",
+                    "patient_ref": '=HYPERLINK("http://x")',
+                }
+            ]
+        ),
+        tiny,
+    )
+    p = tmp_path / "s.csv"
+    write_schedule_csv(df, p)
+    assert "'=HYPERLINK" in p.read_text()
+    assert safe_frame(pd.DataFrame({"a": ["-1+1", "ok"], "n": [-1, 2]}))["a"].tolist() == ["'-1+1", "ok"]

@@ -140,3 +140,20 @@ def test_example_requests_file_matches_generator(family):
 
     shipped = read_requests_csv(SCENARIOS / "family-practice-requests.csv", family)
     assert shipped == synthetic_requests(family, MONDAY, n=250, seed=0)
+
+
+def test_greedy_booking_is_feasible_and_serves_urgent_first(tiny_plan):
+    from clinicflow.solver.booking import _fits, _greedy, _score
+
+    s, sched = tiny_plan.scenario, tiny_plan.schedule
+    mon_visits = int(((sched["date"] == MONDAY) & (sched["kind"] == "template")).sum())
+    rows = [_req(f"P{i:06d}", "visit", "doc", "2026-11-30", "2026-11-30") for i in range(mon_visits + 3)]
+    rows.append(_req("P900000", "visit", "", "2026-11-30", "2026-11-30", urg="urgent"))
+    reqs = parse_requests(pd.DataFrame(rows), s)
+    open_rows = [r for r in sched.itertuples() if r.kind in ("template", "hold")]
+    cand = {i: [r for r in open_rows if _fits(s, q, r)] for i, q in enumerate(reqs)}
+    score = {(i, r.Index): _score(reqs[i], r) for i in cand for r in cand[i]}
+    g = _greedy(reqs, cand, sched, score)
+    assert len(set(g.values())) == len(g)  # one request per slot
+    assert len(reqs) - 1 in g  # the urgent request is served
+    assert all(r in {c.Index for c in cand[i]} for i, r in g.items())  # only slots it fits

@@ -60,3 +60,15 @@ def test_sweep_cli_bad_knob():
         res.stderr.strip()
         == "error: <input>: --vary beds=1..3: unknown knob 'beds' (expected one of: rooms, mas, desk, noshow, walkins, demand)"
     )
+
+
+def test_sweep_same_results_for_any_number_of_workers_and_on_dask(family):
+    from distributed import LocalCluster
+
+    varies = [parse_vary("desk=1..2")]
+    one = sweep(family, varies, replications=3, seed=9, workers=1).table
+    two = sweep(family, varies, replications=3, seed=9, workers=2).table
+    pd.testing.assert_frame_equal(one, two)
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as lc:
+        dask = sweep(family, varies, replications=3, seed=9, cluster=lc).table
+    pd.testing.assert_frame_equal(one, dask)

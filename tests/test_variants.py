@@ -113,3 +113,29 @@ def test_bad_variants_one_line(tmp_path, text, where, message):
     assert info.value.where == where
     assert message in info.value.message
     assert str(info.value).startswith(str(p))
+
+
+def test_every_example_variant_loads(family):
+    files = sorted(VARIANTS.glob("*.yaml"))
+    assert len(files) >= 7
+    for f in files:
+        v, base, _s = load_variant(f)
+        assert base == family
+        assert v.is_identity is False
+
+
+def test_extra_session_for_a_provider(family):
+    v = Variant.model_validate(
+        {
+            "name": "Dr. Chen on Friday morning",
+            "extra_sessions": {"dr_chen": {"fri": [{"start": "08:00", "end": "12:00"}]}},
+        }
+    )
+    s = apply_variant(family, v)
+    assert s.provider("dr_chen").weekly_minutes == family.provider("dr_chen").weekly_minutes + 240
+    clash = Variant.model_validate(
+        {"name": "overlap", "extra_sessions": {"dr_okafor": {"mon": [{"start": "11:00", "end": "12:30"}]}}}
+    )
+    with pytest.raises(InputError) as info:
+        apply_variant(family, clash, "v.yaml")
+    assert "sessions on mon overlap" in info.value.message

@@ -6,13 +6,21 @@ import sys
 import tempfile
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _shared import pick_scenario
 
 from clinicflow import InputError
-from clinicflow.data import fit_noshow, generate_history, history_report, import_history, open_store
+from clinicflow.data import (
+    fit_noshow,
+    generate_history,
+    history_report,
+    import_history,
+    open_store,
+    score_schedule,
+)
 from clinicflow.data.synthetic import to_generic, write_history
 from clinicflow.viz.noshow import TITLES, calibration_figure, segment_figure
 
@@ -40,6 +48,24 @@ def uploaded_store(name: str, data: bytes) -> tuple[str, dict]:
     f.write_bytes(data)
     result = import_history(f, db=d / "upload.duckdb", skip_bad_rows=True)
     return str(d / "upload.duckdb"), result.as_dict()
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def model_for(db: str, version: str):
+    con = open_store(db)
+    try:
+        return fit_noshow(con)[0]
+    finally:
+        con.close()
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def score(db: str, version: str, schedule: pd.DataFrame) -> pd.DataFrame:
+    con = open_store(db)
+    try:
+        return score_schedule(schedule, con, model_for(db, version))
+    finally:
+        con.close()
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -129,3 +155,30 @@ else:
         f"{evaluation['periods']['test'][0]} – {evaluation['periods']['test'][1]}. Patient-history features use "
         "only appointments before the one predicted."
     )
+
+st.subheader("Next week's booked appointments: predicted no-show risk")
+planned = st.session_state.get("planned_schedule")
+if "error" in evaluation:
+    st.stop()
+if planned is None:
+    st.info("Plan the week on the Schedule page: its booked appointments are scored here.")
+    st.stop()
+booked = planned[(planned["kind"] == "booked") & planned["patient_ref"].notna()]
+version = str(Path(db).stat().st_mtime)
+with st.spinner("Scoring booked appointments…"):
+    scored = score(db, version, booked.reset_index(drop=True))
+risk = scored["no_show_prob"].astype(float)
+c = st.columns(3)
+c[0].metric("Booked appointments scored", f"{len(scored):,}")
+c[1].metric("Mean predicted risk", f"{risk.mean():.1%}")
+c[2].metric("Expected no-shows", f"{risk.sum():.1f}")
+st.caption(
+    "A schedule does not say when each appointment was booked, so each risk is averaged over the practice's "
+    "own mix of lead times and reminders; patients without history in the store get the population's features."
+)
+top = scored.assign(risk=risk).sort_values("risk", ascending=False)
+st.dataframe(
+    top[["date", "start", "provider", "appointment_type", "patient_ref", "risk"]].head(20).round(3),
+    hide_index=True,
+    width="stretch",
+)

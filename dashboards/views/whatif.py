@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from pathlib import Path
 
@@ -13,9 +14,10 @@ from _shared import pick_scenario
 from clinicflow import InputError
 from clinicflow.domain import WEEKDAYS
 from clinicflow.viz.whatif import LABELS, diff_figure, frontier_figure
-from clinicflow.whatif import Variant, apply_variant, compare, sweep
+from clinicflow.whatif import apply_variant, compare, sweep
 from clinicflow.whatif.grid import KNOBS, parse_vary
 from clinicflow.whatif.sweep import Target
+from clinicflow.whatif.variants import variant_from_dict
 
 path, base = pick_scenario()
 st.title("What-if staffing")
@@ -39,6 +41,21 @@ with st.form("variant"):
     no_show_scale = c1.slider("No-show rate × (reminders ≈ 0.7)", 0.0, 1.5, 1.0, 0.05, key="wi_noshow")
     walk_in_scale = c2.slider("Walk-ins ×", 0.0, 3.0, 1.0, 0.1, key="wi_walkins")
     reps = c3.slider("Replications", 10, 200, 100, 10, key="wi_reps")
+    c1, c2, c3, c4 = st.columns(4)
+    add_provider = c1.selectbox(
+        "Add a session for", ["(none)"] + [p.id for p in base.providers], key="wi_add"
+    )
+    add_day = c2.selectbox("on", days_open, key="wi_add_day")
+    add_start = c3.time_input("from", dt.time(13, 0), step=900, key="wi_add_start")
+    add_end = c4.time_input("to", dt.time(17, 0), step=900, key="wi_add_end")
+    c1, c2, _ = st.columns(3)
+    policy = c1.selectbox(
+        "Template policy",
+        ["(as base: evenly spaced)", "bailey_welch", "optimized"],
+        key="wi_policy",
+        help="bailey_welch and optimized run the CP-SAT planner for the variant (about 30 s).",
+    )
+    overbooking = c2.checkbox("Overbooking on (planner)", key="wi_overbook")
     run = st.form_submit_button("Run comparison", type="primary")
 
 fields = {}
@@ -56,11 +73,19 @@ if no_show_scale != 1:
     fields["no_show_scale"] = no_show_scale
 if walk_in_scale != 1:
     fields["walk_in_scale"] = walk_in_scale
+if add_provider != "(none)":
+    fields["extra_sessions"] = {
+        add_provider: {add_day: [{"start": add_start.strftime("%H:%M"), "end": add_end.strftime("%H:%M")}]}
+    }
+if policy != "(as base: evenly spaced)":
+    fields["template_policy"] = policy
+if overbooking:
+    fields["overbooking"] = True
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def run_compare(path: str, mtime: float, fields: dict, reps: int):
-    v = Variant(name="variant", **fields)
+    v = variant_from_dict({"name": "variant", **fields}, "what-if form")
     scen = apply_variant(base, v)
     comp = compare(base, [("variant", v, scen)], replications=reps, seed=1, workers=2)
     return comp.table(), comp.variants[0].replanned

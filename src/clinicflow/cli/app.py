@@ -56,6 +56,36 @@ def _register_commands() -> None:
 
 _register_commands()
 
+#: Who uses which command, in the order of the data -> optimize -> simulate -> compare loop.
+PANELS = {
+    "validate": "Scenario",
+    "plan": "Coordinator",
+    "surgery": "Coordinator",
+    "simulate": "Practice manager",
+    "compare": "Practice manager",
+    "sweep": "Practice manager",
+    "history": "Analyst",
+    "calibrate": "Analyst",
+    "dashboard": "Everyone",
+}
+
+
+def _arrange() -> None:
+    order = list(PANELS)
+
+    def name(c) -> str:
+        return c.name or c.callback.__name__
+
+    app.registered_commands.sort(key=lambda c: order.index(name(c)) if name(c) in order else len(order))
+    app.registered_groups.sort(key=lambda g: order.index(g.name) if g.name in order else len(order))
+    for c in app.registered_commands:
+        c.rich_help_panel = c.rich_help_panel or PANELS.get(name(c))
+    for g in app.registered_groups:
+        g.rich_help_panel = g.rich_help_panel or PANELS.get(g.name)
+
+
+_arrange()
+
 
 def report_error(err: ClinicflowError) -> int:
     """Print a clinicflow error the way a person can act on it; return the exit code."""

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from ..errors import InputError
 from ..scenario_file import load_scenario
+from ..spreadsheet import safe_frame
 from ..whatif.compare import compare as run_compare
 from ..whatif.grid import parse_vary
 from ..whatif.schedules import POLICIES
@@ -105,7 +106,7 @@ def compare(
         from ..viz.whatif import diff_figure, write_figure
 
         with atomic_output_dir(out) as tmp:
-            table.to_csv(tmp / "comparison.csv", index=False)
+            safe_frame(table).to_csv(tmp / "comparison.csv", index=False)
             (tmp / "comparison.json").write_text(json.dumps(comp.to_json_dict(), indent=2))
             write_figure(diff_figure(table), tmp / "differences")
     if as_json:
@@ -194,7 +195,7 @@ def sweep(
         from ..viz.whatif import frontier_figure, write_figure
 
         with atomic_output_dir(out) as tmp:
-            res.table.to_csv(tmp / "sweep.csv", index=False)
+            safe_frame(res.table).to_csv(tmp / "sweep.csv", index=False)
             res.table.to_parquet(tmp / "sweep.parquet", index=False)
             write_figure(frontier_figure(res.table, wait_kpi, res.knobs, tgt), tmp / "frontier")
     if as_json:

@@ -22,7 +22,7 @@ def streamlit_command(app_path: Path, host: str, port: int) -> list[str]:
     return [
         sys.executable,
         "-m",
-        "streamlit",
+        "clinicflow.dashboard_server",
         "run",
         str(app_path),
         "--server.address",

@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 
-import pandas as pd
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ..domain.schedule import write_schedule_csv
 from ..errors import InputError
-from ..evaluation import plan_kpis
-from ..exports.common import atomic_output_dir
-from ..exports.fhir import write_fhir_bundle
-from ..exports.ical import write_ics
-from ..exports.schedule_excel import write_schedule_xlsx
 from ..scenario_file import load_scenario
-from ..solver.booking import apply_booking, book_requests
-from ..solver.plan import plan_week
 from ..solver.requests import read_requests_csv
 from ..solver.week import next_monday
+from ..week_plan import plan_and_book, write_outputs
 from ._console import stdout_console
 
 
@@ -81,50 +72,30 @@ def plan(
         tasks: dict = {}
 
         def progress(stage: str, done: int, total: int) -> None:
-            name = {"template": "template (CP-SAT)", "timing": "slot timing per session (SAA)"}[stage]
+            name = {
+                "template": "template (CP-SAT)",
+                "timing": "slot timing per session (SAA)",
+                "booking": "booking requests (CP-SAT)",
+                "evaluating": "evaluating plan and baselines",
+            }[stage]
             if stage not in tasks:
                 tasks[stage] = bar.add_task(name, total=total)
             bar.update(tasks[stage], completed=done, total=total)
 
-        result = plan_week(sc, monday, time_limit=time_limit, seed=seed, samples=samples, progress=progress)
-        schedule = result.schedule
-        booking = None
-        if reqs is not None:
-            t = bar.add_task("booking requests (CP-SAT)", total=1)
-            booking = book_requests(
-                sc, schedule, reqs, time_limit=min(20.0, max(2.0, 0.25 * time_limit)), seed=seed
-            )
-            schedule = apply_booking(sc, schedule, reqs, booking)
-            bar.update(t, completed=1)
-        t = bar.add_task("evaluating plan and baselines", total=1)
-        kpis = plan_kpis(result, replications=replications, evaluator=evaluator)
-        bar.update(t, completed=1)
+        outcome = plan_and_book(
+            sc,
+            monday,
+            reqs,
+            time_limit=time_limit,
+            seed=seed,
+            samples=samples,
+            replications=replications,
+            evaluator=evaluator,
+            progress=progress,
+        )
 
-    with atomic_output_dir(out) as tmp:
-        write_schedule_csv(schedule, tmp / "schedule.csv")
-        write_schedule_xlsx(schedule, sc, tmp / "schedule.xlsx")
-        write_ics(schedule, sc, tmp / "ics")
-        write_fhir_bundle(schedule, sc, tmp / "fhir-bundle.json")
-        pd.DataFrame([s.as_dict() for s in result.sessions]).to_csv(tmp / "sessions.csv", index=False)
-        payload = {
-            "scenario": str(scenario),
-            "week": monday.isoformat(),
-            "optimizer": {
-                "seed": seed,
-                "sampled_days": samples,
-                "grid_min": result.grid,
-                "time_limit_s": time_limit,
-                "wall_time_s": round(result.wall_time, 2),
-                "template_status": result.template.status,
-                "provider_sessions": len(result.sessions),
-                "proven_optimal": result.proven_optimal,
-            },
-            **kpis.as_dict(),
-        }
-        (tmp / "kpis.json").write_text(json.dumps(payload, indent=2))
-        if booking is not None:
-            booking.unbooked.to_csv(tmp / "unbooked.csv", index=False)
-
+    write_outputs(outcome, out, str(scenario))
+    result, schedule, booking, kpis = outcome.result, outcome.schedule, outcome.booking, outcome.kpis
     _summary(console, result, schedule, booking, reqs, kpis)
     console.print(
         f"wrote {out}/: schedule.csv, schedule.xlsx, ics/, fhir-bundle.json, sessions.csv, kpis.json"

@@ -15,7 +15,6 @@ from typing import Annotated, Literal, Union
 
 import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
-from scipy import stats
 
 
 class _Dist(BaseModel):
@@ -104,6 +103,8 @@ class Exponential(_Dist):
         return float(self.mean_)
 
     def quantile(self, p):
+        from scipy import stats  # lazy: scipy costs ~0.6 s to import, and only quantiles need it
+
         return stats.expon(scale=self.mean_).ppf(p)
 
 
@@ -150,6 +151,8 @@ class Lognormal(_Dist):
         return math.sqrt(math.expm1(sigma**2)) * math.exp(mu + sigma**2 / 2)
 
     def quantile(self, p):
+        from scipy import stats  # lazy: scipy costs ~0.6 s to import, and only quantiles need it
+
         mu, sigma = self.params
         return stats.lognorm(s=sigma, scale=math.exp(mu)).ppf(p)
 
@@ -195,6 +198,8 @@ class Gamma(_Dist):
         return math.sqrt(k) * theta
 
     def quantile(self, p):
+        from scipy import stats  # lazy: scipy costs ~0.6 s to import, and only quantiles need it
+
         k, theta = self.params
         return stats.gamma(a=k, scale=theta).ppf(p)
 
@@ -224,6 +229,8 @@ class Normal(_Dist):
         return float(self.sd_)
 
     def quantile(self, p):
+        from scipy import stats  # lazy: scipy costs ~0.6 s to import, and only quantiles need it
+
         return stats.norm(self.mean_, self.sd_).ppf(p) if self.sd_ > 0 else self.mean_ + 0 * np.asarray(p)
 
 
@@ -270,6 +277,7 @@ class Empirical(_Dist):
         return float(math.sqrt(np.average((v - self.mean) ** 2, weights=self._probs)))
 
     def quantile(self, p):
+
         v = np.asarray(self.values, dtype=float)
         order = np.argsort(v)
         probs = self._probs if self._probs is not None else np.full(len(v), 1 / len(v))

@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import InputError
+from ..spreadsheet import safe_frame
 from .clock import format_hhmm, parse_hhmm, weekday_of
 from .scenario import Scenario
 
@@ -192,4 +193,4 @@ def to_file_frame(schedule: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_schedule_csv(schedule: pd.DataFrame, path: str | Path) -> None:
-    to_file_frame(schedule).to_csv(path, index=False)
+    safe_frame(to_file_frame(schedule)).to_csv(path, index=False)

@@ -11,16 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+from ..spreadsheet import safe_cell, safe_frame
 
-
-def safe_cell(value: object) -> object:
-    """Neutralize spreadsheet formulas (CSV/formula injection, OWASP): a text cell that starts with
-    = + - @ (or a tab / carriage return) is prefixed with a quote so Excel shows it as text.
-    Numbers pass through unchanged, so negative numbers stay numbers."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+__all__ = ["atomic_output_dir", "local_datetime", "safe_cell", "safe_frame"]
 
 
 def local_datetime(date: dt.date, minutes: float, tz: str | ZoneInfo) -> dt.datetime:

@@ -23,25 +23,17 @@ import pandas as pd
 
 from ..domain.clock import parse_hhmm
 from ..domain.scenario import Scenario
-from .common import local_datetime, safe_cell
+from .common import local_datetime, safe_frame
 
 _NS = uuid.UUID("6f1d1c55-4f4b-4a53-9a38-0c1a2c3d5e7f")  # stable ids: the same booking, the same uid
 
 
-def _safe_frame(df: pd.DataFrame) -> pd.DataFrame:
-    out = df.copy()
-    for col in out.columns:
-        if out[col].dtype == object:
-            out[col] = out[col].map(lambda v: safe_cell(v) if isinstance(v, str) else v)
-    return out
-
-
 def schedule_csv(table: pd.DataFrame, path: Path, columns: list[str]) -> None:
-    _safe_frame(table[columns]).to_csv(path, index=False)
+    safe_frame(table[columns]).to_csv(path, index=False)
 
 
 def unscheduled_csv(unscheduled: pd.DataFrame, path: Path) -> None:
-    _safe_frame(unscheduled).to_csv(path, index=False)
+    safe_frame(unscheduled).to_csv(path, index=False)
 
 
 def schedule_xlsx(
@@ -59,7 +51,7 @@ def schedule_xlsx(
         sheets.append(("Case delays", case_delays))
     with pd.ExcelWriter(path, engine="openpyxl") as xw:
         for name, df in sheets:
-            frame = _safe_frame(df)
+            frame = safe_frame(df)
             frame.to_excel(xw, sheet_name=name, index=False)
             ws = xw.sheets[name]
             ws.freeze_panes = "A2"

@@ -15,18 +15,17 @@ Outputs are flat records (one per case per replication and one per room-day per 
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import simpy
-from scipy import stats
 
 from ..domain.cases import SurgicalCase
 from ..domain.scenario import Scenario
 from ..domain.surgery_schedule import normalize_surgery_schedule
+from ..stats import mean_ci, wilson
 from ..streams import keyed_generator, replication_sequences
 
 
@@ -142,30 +141,6 @@ def _room(env, g: pd.DataFrame, rep, draws, surgeons, equipment, case_recs, day_
 # Summaries with confidence intervals
 
 
-def mean_ci(x: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
-    """Mean and its t-interval over replications."""
-    x = np.asarray(x, dtype=float)
-    m = float(x.mean()) if len(x) else float("nan")
-    if len(x) < 2:
-        return m, m, m
-    h = float(stats.t.ppf(0.5 + level / 2, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x)))
-    return m, m - h, m + h
-
-
-def wilson(k: int, n: int, level: float = 0.95) -> tuple[float, float, float]:
-    """Proportion k/n with its Wilson score interval (good near 0 and 1, unlike the normal one)."""
-    if n == 0:
-        return float("nan"), float("nan"), float("nan")
-    z = float(stats.norm.ppf(0.5 + level / 2))
-    p = k / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    lo = 0.0 if k == 0 else max(0.0, centre - half)
-    hi = 1.0 if k == n else min(1.0, centre + half)
-    return p, lo, hi
-
-
 def summarize_or(result: ORSimResult) -> dict:
     """Per-room-day and overall KPIs with 95% CIs."""
     rd, cs = result.room_days, result.cases
@@ -176,10 +151,10 @@ def summarize_or(result: ORSimResult) -> dict:
         over = g["overtime"].to_numpy()
         minutes = g["block_end"].iloc[0] - g["block_start"].iloc[0]
         p, lo, hi = wilson(int((over > 0).sum()), len(over))
-        om, olo, ohi = mean_ci(over)
-        um, ulo, uhi = mean_ci(g["busy"].to_numpy() / minutes)
+        om, olo, ohi, *_ = mean_ci(over)
+        um, ulo, uhi, *_ = mean_ci(g["busy"].to_numpy() / minutes)
         d = cs[cs["room_day"] == key].groupby("rep")["delay"].mean().to_numpy()
-        dm, dlo, dhi = mean_ci(d)
+        dm, dlo, dhi, *_ = mean_ci(d)
         rows.append(
             {
                 "room_day": key,
@@ -196,7 +171,7 @@ def summarize_or(result: ORSimResult) -> dict:
         )
     case_rows = []
     for cid, g in cs.groupby("case_id", sort=True):
-        dm, dlo, dhi = mean_ci(g["delay"].to_numpy())
+        dm, dlo, dhi, *_ = mean_ci(g["delay"].to_numpy())
         p15, lo15, hi15 = wilson(int((g["delay"] > 15).sum()), len(g))
         case_rows.append(
             {
@@ -222,7 +197,7 @@ def summarize_or(result: ORSimResult) -> dict:
         "mean_start_delay_min": delay,
         "share_of_cases_started_15_min_late": late15,
     }.items():
-        m, lo, hi = mean_ci(arr)
+        m, lo, hi, *_ = mean_ci(arr)
         overall[name] = m
         overall[f"{name}_ci"] = [lo, hi]
     return {"replications": result.replications, "room_days": rows, "cases": case_rows, "overall": overall}
@@ -234,7 +209,7 @@ def delays_by_position(result: ORSimResult) -> pd.DataFrame:
     cs["position"] = cs.groupby(["rep", "room_day"]).cumcount() + 1
     agg = defaultdict(list)
     for pos, g in cs.groupby("position"):
-        m, lo, hi = mean_ci(g.groupby("rep")["delay"].mean().to_numpy())
+        m, lo, hi, *_ = mean_ci(g.groupby("rep")["delay"].mean().to_numpy())
         agg["position"].append(pos)
         agg["mean_delay"].append(m)
         agg["ci_low"].append(lo)

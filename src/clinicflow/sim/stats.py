@@ -7,28 +7,11 @@ mean wait when nobody was seen) are left out and ``n`` says how many replication
 
 from __future__ import annotations
 
-import math
-
-import numpy as np
 import pandas as pd
-from scipy import stats
+
+from ..stats import mean_ci
 
 COLUMNS = ["mean", "ci_low", "ci_high", "sd", "n"]
-
-
-def mean_ci(values, level: float = 0.95) -> tuple[float, float, float, float, int]:
-    """(mean, ci_low, ci_high, sd, n) of the non-NaN values."""
-    x = np.asarray(values, dtype=float)
-    x = x[~np.isnan(x)]
-    n = len(x)
-    if n == 0:
-        return (math.nan, math.nan, math.nan, math.nan, 0)
-    mean = float(x.mean())
-    if n == 1:
-        return (mean, math.nan, math.nan, math.nan, 1)
-    sd = float(x.std(ddof=1))
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * sd / math.sqrt(n)
-    return (mean, mean - half, mean + half, sd, n)
 
 
 def summarize(frame: pd.DataFrame, kpis) -> pd.DataFrame:

@@ -132,14 +132,23 @@ def book_requests(
         if len(lits) > 1:
             m.add_at_most_one(lits)
     m.maximize(sum(s * v for v, s in x.values()))
+    greedy = _greedy(requests, cand, schedule, {k: s for k, (_v, s) in x.items()})
+    hint = {v: int(greedy.get(i) == ridx) for (i, ridx), (v, _s) in x.items()}
     res = cpsat.solve(
-        m, {k: v for k, (v, _s) in x.items()}, time_limit=time_limit, seed=seed, workers=workers
+        m, {k: v for k, (v, _s) in x.items()}, time_limit=time_limit, seed=seed, workers=workers, hint=hint
     )
     assignments = {}
     if res.has_solution:
         for (i, ridx), val in res.values.items():
             if val:
                 assignments[i] = ridx
+    else:
+        # No solution within the time limit (a loaded machine): the greedy booking is feasible by
+        # construction, so the coordinator still gets a booked week, reported as such.
+        assignments = dict(greedy)
+        res = cpsat.SolveResult(
+            "greedy", float(sum(x[(i, r)][1] for i, r in greedy.items())), None, res.wall_time, {}
+        )
     taken = set(assignments.values())
     reasons = []
     for i, req in enumerate(requests):
@@ -150,7 +159,7 @@ def book_requests(
                 "patient_ref": req.patient_ref,
                 "appointment_type": req.appointment_type,
                 "urgency": req.urgency,
-                "reason": _reason(scenario, schedule, req, cand[i], taken, res.has_solution),
+                "reason": _reason(scenario, schedule, req, cand[i], taken),
             }
         )
     unbooked = pd.DataFrame(reasons, columns=["patient_ref", "appointment_type", "urgency", "reason"])
@@ -159,13 +168,26 @@ def book_requests(
     )
 
 
-def _reason(
-    scenario: Scenario, schedule: pd.DataFrame, req: Request, cand: list, taken: set, solved: bool
-) -> str:
+def _greedy(requests: list[Request], cand: dict, schedule: pd.DataFrame, score: dict) -> dict[int, int]:
+    """Urgent and high-scoring requests first, each into its best free slot (one per patient and day)."""
+    order = sorted(cand, key=lambda i: -max((score[(i, r.Index)] for r in cand[i]), default=0))
+    taken: set = set()
+    patient_days: set = set()
+    out: dict[int, int] = {}
+    for i in order:
+        for row in sorted(cand[i], key=lambda r: -score[(i, r.Index)]):
+            pd_key = (requests[i].patient_ref, schedule.at[row.Index, "date"])
+            if row.Index not in taken and pd_key not in patient_days:
+                out[i] = row.Index
+                taken.add(row.Index)
+                patient_days.add(pd_key)
+                break
+    return out
+
+
+def _reason(scenario: Scenario, schedule: pd.DataFrame, req: Request, cand: list, taken: set) -> str:
     t = req.appointment_type
     span = f"{req.earliest.isoformat()}..{req.latest.isoformat()}"
-    if not solved:
-        return "the booking solver found no solution within its time limit"
     if not any(t in p.appointment_types for p in scenario.providers):
         return f"no provider sees {t}"
     if schedule.empty or req.latest < min(schedule["date"]) or req.earliest > max(schedule["date"]):

@@ -16,7 +16,7 @@ from ortools.sat.python import cp_model
 CpModel = cp_model.CpModel
 IntVar = cp_model.IntVar
 
-Status = Literal["optimal", "feasible", "infeasible", "unknown", "invalid"]
+Status = Literal["optimal", "feasible", "infeasible", "unknown", "invalid", "greedy"]
 
 _STATUS: dict[int, Status] = {
     cp_model.OPTIMAL: "optimal",

@@ -130,8 +130,12 @@ def plan_week(
     grid: int = 5,
     workers: int = 2,
     progress: Progress | None = None,
+    overbooking: bool | None = None,
 ) -> PlanResult:
-    """Plan the week starting ``monday``. Raises ``InfeasibleError`` in plain words when it cannot."""
+    """Plan the week starting ``monday``. Raises ``InfeasibleError`` in plain words when it cannot.
+
+    ``overbooking``: None = only when demand exceeds capacity; True = whenever it lowers the
+    template's cost; False = never (see ``solve_template``)."""
     t0 = time.perf_counter()
     sessions = provider_sessions(scenario, monday)
     if not sessions:
@@ -149,6 +153,7 @@ def plan_week(
         seed=seed,
         workers=workers,
         grid=grid,
+        overbooking=overbooking,
     )
     if tmpl.status not in ("optimal", "feasible"):
         if tmpl.status == "infeasible":

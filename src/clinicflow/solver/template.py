@@ -319,8 +319,13 @@ def solve_template(
     seed: int = 0,
     workers: int = 2,
     grid: int = 5,
+    overbooking: bool | None = None,
 ) -> TemplateResult:
-    """Solve the template model. On infeasibility, re-solve with rule assumptions to find a core."""
+    """Solve the template model. On infeasibility, re-solve with rule assumptions to find a core.
+
+    ``overbooking``: None overbooks only when demand exceeds what the sessions hold end to end;
+    True also tries an overbooked template otherwise and keeps it when it scores better; False never
+    overbooks (the practice's policy forbids it)."""
     res = _solve(scenario, sessions, grid, time_limit, seed, overbook=False)
     if not res.has_solution:
         core: tuple = ()
@@ -329,7 +334,7 @@ def solve_template(
             r2 = cpsat.solve(m2, v2, time_limit=time_limit, seed=seed, workers=1, assumption_names=rules)
             core = r2.core
         return TemplateResult(res.status, None, None, res.wall_time, {}, [], core)
-    if _short(scenario, res.values):
+    if overbooking is not False and (overbooking or _short(scenario, res.values)):
         # Demand exceeds what the sessions hold end to end: allow overbooking and keep it if better.
         ob = _solve(scenario, sessions, grid, time_limit, seed, overbook=True)
         if ob.has_solution and ob.objective < res.objective:

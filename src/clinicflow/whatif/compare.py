@@ -15,60 +15,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..domain import Scenario
 from ..domain.capacity import weekly_staff_cost
 from ..sim import KPIS, SimulationResult, simulate
+from ..stats import mean_ci, welch_ci
 from .schedules import schedule_for
 from .variants import Variant
-
-#: KPIs where smaller is better (for "improves" wording); the rest are larger-is-better or neutral.
-LOWER_IS_BETTER = {
-    "mean_wait_min",
-    "p90_wait_min",
-    "total_wait_min",
-    "mean_time_in_clinic_min",
-    "provider_idle_min",
-    "provider_overtime_min",
-    "max_waiting_room",
-    "no_shows",
-    "late_cancels",
-    "turned_away",
-    "unseen_at_close",
-    "cost",
-}
-
-
-def mean_ci(x: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
-    """Mean and Student-t interval of i.i.d. values (NaN dropped); a zero-variance sample gives a point."""
-    x = np.asarray(x, dtype=float)
-    x = x[~np.isnan(x)]
-    n = len(x)
-    if n == 0:
-        return (math.nan, math.nan, math.nan)
-    m = float(x.mean())
-    if n == 1:
-        return (m, math.nan, math.nan)
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * float(x.std(ddof=1)) / math.sqrt(n)
-    return (m, m - half, m + half)
-
-
-def welch_ci(a: np.ndarray, b: np.ndarray, level: float = 0.95) -> tuple[float, float]:
-    """Unpaired (Welch) interval of mean(b) - mean(a): what the comparison would be without CRN."""
-    a = np.asarray(a, dtype=float)
-    b = np.asarray(b, dtype=float)
-    a, b = a[~np.isnan(a)], b[~np.isnan(b)]
-    if len(a) < 2 or len(b) < 2:
-        return (math.nan, math.nan)
-    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
-    d = float(b.mean() - a.mean())
-    se = math.sqrt(va + vb)
-    if se == 0:
-        return (d, d)
-    dof = (va + vb) ** 2 / ((va**2) / (len(a) - 1) + (vb**2) / (len(b) - 1))
-    half = float(stats.t.ppf(0.5 + level / 2, dof)) * se
-    return (d - half, d + half)
 
 
 @dataclass
@@ -105,11 +58,11 @@ class Comparison:
             v = arm.result.per_replication.set_index("replication")
             common = b.index.intersection(v.index)
             for k in kpis:
-                m, lo, hi = mean_ci(v[k].to_numpy())
+                m, lo, hi, *_ = mean_ci(v[k].to_numpy())
                 row = {"arm": arm.name, "kpi": k, "mean": m, "ci_low": lo, "ci_high": hi}
                 if arm is not self.base:
                     d = v.loc[common, k].to_numpy(dtype=float) - b.loc[common, k].to_numpy(dtype=float)
-                    dm, dlo, dhi = mean_ci(d)
+                    dm, dlo, dhi, *_ = mean_ci(d)
                     ulo, uhi = welch_ci(b[k].to_numpy(), v[k].to_numpy())
                     zero = bool(np.isnan(dlo) or (dlo <= 0 <= dhi))
                     row.update(
@@ -193,11 +146,15 @@ def run_arm(
 ) -> Arm:
     """Schedule (re-planned if the variant changes capacity, or kept with a flag) and simulate one arm."""
     policy = (variant.template_policy if variant is not None else None) or base_policy
+    overbooking = variant.overbooking if variant is not None else None
+    if overbooking is not None and policy == "evenly_spaced":
+        policy = "optimized"  # overbooking is a planner decision: the evenly spaced rule never double-books
     notes: list[str] = []
-    if variant is None or (not variant.changes_capacity and policy == base_policy):
+    same_plan = policy == base_policy and overbooking is None
+    if variant is None or (not variant.changes_capacity and same_plan):
         schedule, replanned = base_schedule, False  # same schedule: differences come from the variant alone
-    elif variant.replan:
-        schedule, replanned = schedule_for(scenario, policy), True
+    elif variant.replan or not same_plan:
+        schedule, replanned = schedule_for(scenario, policy, overbooking), True
     else:
         schedule, replanned = _keep_schedule(scenario, base_schedule, notes), False
         notes.append("schedule kept from the base (replan: false)")
@@ -240,7 +197,7 @@ def compare(
     progress: bool = False,
 ) -> Comparison:
     """Simulate the base and each variant on the same seed; differences are paired (common random numbers)."""
-    base_schedule = schedule_for(base, policy)
+    base_schedule = schedule_for(base, policy, None)
     base_arm = run_arm(
         base_name,
         base,

@@ -1,4 +1,11 @@
-"""Which schedule an arm of a comparison runs: the template policy, applied to the arm's own scenario."""
+"""Which schedule an arm of a comparison runs: the template policy, applied to the arm's own scenario.
+
+``evenly_spaced`` fills every session back to back at the types' scheduled lengths (what a practice
+without a planner does); ``optimized`` is the planner's week (CP-SAT template + slot timing under
+uncertainty); ``bailey_welch`` is the planner's template timed by the Bailey-Welch rule (two patients
+at the session start, then one per mean duration). Planned weeks are cached per scenario, so a
+comparison plans each distinct practice once.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +16,36 @@ from ..errors import InputError
 from ..policies import evenly_spaced_schedule
 from ..sim import REFERENCE_WEEK
 
-POLICIES = ("evenly_spaced",)
+POLICIES = ("evenly_spaced", "bailey_welch", "optimized")
+PLAN_TIME_LIMIT = 30.0
 
 
-def schedule_for(scenario: Scenario, policy: str) -> pd.DataFrame:
+_PLANS: dict[tuple[str, bool | None], object] = {}
+
+
+def _planned(scenario: Scenario, overbooking: bool | None):
+    from ..solver.plan import plan_week
+
+    key = (scenario.model_dump_json(), overbooking)
+    if key not in _PLANS:
+        if len(_PLANS) >= 8:
+            _PLANS.pop(next(iter(_PLANS)))
+        _PLANS[key] = plan_week(
+            scenario, REFERENCE_WEEK, time_limit=PLAN_TIME_LIMIT, seed=0, overbooking=overbooking
+        )
+    return _PLANS[key]
+
+
+def schedule_for(scenario: Scenario, policy: str, overbooking: bool | None = None) -> pd.DataFrame:
     """The week's schedule under ``policy`` for ``scenario`` (re-planned for the scenario's capacity)."""
     if policy == "evenly_spaced":
         return evenly_spaced_schedule(scenario, REFERENCE_WEEK)
+    if policy == "optimized":
+        return _planned(scenario, overbooking).schedule
+    if policy == "bailey_welch":
+        from ..solver.baselines import baseline_schedule
+
+        return baseline_schedule(_planned(scenario, overbooking), "bailey_welch")
     raise InputError(
         None, "template_policy", f"unknown policy {policy!r} (expected one of: {', '.join(POLICIES)})"
     )

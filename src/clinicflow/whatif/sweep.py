@@ -11,7 +11,7 @@ from ..domain import Scenario
 from ..domain.capacity import weekly_staff_cost
 from ..errors import InputError
 from ..sim import KPIS, simulate
-from .compare import mean_ci
+from ..stats import mean_ci
 from .grid import cheapest_meeting, grid_variants, pareto_front
 from .schedules import schedule_for
 from .variants import apply_variant
@@ -70,31 +70,80 @@ def sweep(
     target: Target | None = None,
     on_point=None,
 ) -> SweepResult:
-    """Simulate every grid point (common random numbers across points) and find the frontier."""
-    rows = []
+    """Simulate every grid point (common random numbers across points) and find the frontier.
+
+    Points are independent, so the grid itself is spread over ``workers`` local processes (or the
+    Dask ``cluster``), one point per task with its replications run in order: one pool for the whole
+    sweep, and results identical to a sequential run because each point's replications use the seed's
+    own streams.
+    """
     grid = grid_variants(base, varies)
-    for i, (settings, variant) in enumerate(grid):
+    points = []
+    for settings, variant in grid:
         scen = apply_variant(base, variant)
-        res = simulate(
-            scen,
-            schedule_for(scen, policy),
-            replications=replications,
-            seed=seed,
-            workers=workers,
-            cluster=cluster,
-        )
+        points.append((settings, scen, schedule_for(scen, policy)))
+    per_point = _run_points(points, replications, seed, workers, cluster, on_point)
+    rows = []
+    for (settings, scen, _), per in zip(points, per_point, strict=True):
         row = {**settings, "staff_cost_week": weekly_staff_cost(scen)["total"]}
-        per = res.per_replication
         for k in KPIS:
-            m, lo, hi = mean_ci(per[k].to_numpy())
+            m, lo, hi, *_ = mean_ci(per[k].to_numpy())
             row[k] = m
             row[f"{k}_ci_low"] = lo
             row[f"{k}_ci_high"] = hi
         rows.append(row)
-        if on_point is not None:
-            on_point(i + 1, len(grid))
     table = pd.DataFrame(rows)
     table["efficient"] = pareto_front(table, "staff_cost_week", wait_kpi)
     if target is not None:
         table["meets_target"] = table[target.kpi] <= target.limit
     return SweepResult(table, [k for k, _ in varies], wait_kpi, target, seed, replications)
+
+
+def _simulate_point(scen: Scenario, schedule: pd.DataFrame, replications: int, seed: int) -> pd.DataFrame:
+    return simulate(scen, schedule, replications=replications, seed=seed, workers=1).per_replication
+
+
+def _run_points(points, replications: int, seed: int, workers: int, cluster, on_point) -> list[pd.DataFrame]:
+    n = len(points)
+    tick = on_point or (lambda _i, _n: None)
+    if cluster is not None:
+        from distributed import Client
+
+        own = isinstance(cluster, str)
+        client = (
+            Client(cluster, timeout="5s")
+            if own
+            else (cluster if isinstance(cluster, Client) else Client(cluster))
+        )
+        try:
+            futures = [
+                client.submit(_simulate_point, sc, sch, replications, seed, pure=False)
+                for _, sc, sch in points
+            ]
+            out = []
+            for i, f in enumerate(futures):
+                out.append(f.result())
+                tick(i + 1, n)
+            return out
+        finally:
+            if own:
+                client.close()
+    if workers <= 1 or n <= 1:
+        out = []
+        for i, (_, sc, sch) in enumerate(points):
+            out.append(_simulate_point(sc, sch, replications, seed))
+            tick(i + 1, n)
+        return out
+    import multiprocessing
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("fork" if "fork" in methods and os.name == "posix" else None)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as ex:
+        futures = [ex.submit(_simulate_point, sc, sch, replications, seed) for _, sc, sch in points]
+        out = []
+        for i, f in enumerate(futures):
+            out.append(f.result())
+            tick(i + 1, n)
+    return out

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator
 
-from ..domain import Provider, Scenario
+from ..domain import Provider, Scenario, Session
 from ..domain.base import Frozen, Identifier
 from ..domain.clock import Weekday
 from ..errors import InputError
@@ -49,6 +49,9 @@ class Variant(Frozen):
     providers_off: dict[Identifier, list[Weekday]] = Field(
         default_factory=dict, description="provider id -> weekdays without sessions"
     )
+    extra_sessions: dict[Identifier, dict[Weekday, list[Session]]] = Field(
+        default_factory=dict, description="provider id -> weekday -> sessions added"
+    )
     add_providers: list[Provider] = Field(default_factory=list)
     no_show_scale: float = Field(
         default=1.0, ge=0.0, le=5.0, description="multiplies every no-show probability"
@@ -70,12 +73,15 @@ class Variant(Frozen):
 
     @property
     def is_identity(self) -> bool:
-        """True when the variant changes nothing in the scenario."""
+        """True when the variant changes nothing (neither the scenario nor the scheduling policy)."""
         return (
-            self.changes_capacity is False
+            not self.changes_capacity
             and self.no_show_scale == 1
             and self.walk_in_scale == 1
-            and (self.demand_scale == 1 and not self.set)
+            and self.demand_scale == 1
+            and not self.set
+            and self.overbooking is None
+            and self.template_policy is None
         )
 
     @property
@@ -88,6 +94,7 @@ class Variant(Frozen):
             or self.extra_mas_on
             or self.extra_desk_on
             or self.providers_off
+            or self.extra_sessions
             or self.add_providers
             or self.demand_scale != 1
             or self.set
@@ -177,6 +184,19 @@ def apply_variant(base: Scenario, v: Variant, file: str | Path | None = None) ->
         for day in days:
             p.get("sessions", {}).pop(day, None)
 
+    for pid, days in v.extra_sessions.items():
+        if pid not in provider_ids:
+            raise _problem(
+                file,
+                ("extra_sessions", pid),
+                f"unknown provider {pid!r} (expected one of: {', '.join(provider_ids)})",
+            )
+        p = data["providers"][provider_ids.index(pid)]
+        for day, sessions in days.items():
+            p.setdefault("sessions", {}).setdefault(day, []).extend(
+                x.model_dump(mode="json", exclude_none=True) for x in sessions
+            )
+
     for i, p in enumerate(v.add_providers):
         if p.id in provider_ids:
             raise _problem(file, ("add_providers", i, "id"), f"provider {p.id!r} already exists in the base")
@@ -203,6 +223,14 @@ def apply_variant(base: Scenario, v: Variant, file: str | Path | None = None) ->
         return scenario_from_dict(data, file)
     except InputError as err:
         raise InputError(file, err.where, f"the variant makes the scenario invalid: {err.message}") from None
+
+
+def variant_from_dict(data: dict, file: str | Path | None = None) -> Variant:
+    """Validate a mapping (a parsed file, or the dashboard's form) into a Variant, with one-line errors."""
+    try:
+        return Variant.model_validate(data)
+    except ValidationError as e:
+        raise validation_to_input_error(e, file, data, {}, Variant) from None
 
 
 def load_variant(path: str | Path, base: Scenario | None = None) -> tuple[Variant, Scenario, Scenario]:

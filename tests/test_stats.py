@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from clinicflow.domain.distributions import Deterministic, Empirical, Exponential, Gamma, Lognormal, Normal
 from clinicflow.sim.sampling import quantile
-from clinicflow.sim.stats import mean_ci
+from clinicflow.stats import mean_ci
 
 
 def test_mean_ci_matches_the_t_formula():

@@ -1,0 +1,146 @@
+"""Schedule page: plan next week, book pending requests, see it per provider and per room, download."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import sys
+import tempfile
+import threading
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _shared import pick_scenario
+
+from clinicflow import InfeasibleError, InputError
+from clinicflow.policies import next_monday
+from clinicflow.solver.requests import read_requests_csv
+from clinicflow.viz.schedule import week_figure
+from clinicflow.week_plan import plan_and_book, write_outputs
+
+path, scenario = pick_scenario()
+st.title("Next week's schedule")
+week = st.sidebar.date_input("Week (Monday)", next_monday(dt.date.today()), key="pl_week")
+default_requests = path.with_name(path.stem + "-requests.csv")
+up = st.sidebar.file_uploader("Pending requests (CSV)", type=["csv"], key="pl_requests")
+limit = st.sidebar.slider("Solver time limit (s)", 5, 120, 30, 5, key="pl_limit")
+reps = st.sidebar.slider("Evaluation replications", 5, 100, 20, 5, key="pl_reps")
+if week.weekday() != 0:
+    st.sidebar.warning("The week starts on Monday: using the Monday of that week.")
+    week = week - dt.timedelta(days=week.weekday())
+
+if up is not None:
+    req_name, req_bytes = up.name, up.getvalue()
+elif default_requests.is_file():
+    req_name, req_bytes = default_requests.name, default_requests.read_bytes()
+else:
+    req_name, req_bytes = None, b""
+st.caption(
+    f"{scenario.clinic.name} · week of {week:%A %Y-%m-%d} · "
+    + (f"requests from {req_name}" if req_name else "no pending requests (template only)")
+)
+
+
+@st.cache_data(show_spinner=False, max_entries=6)
+def run(scenario_path: str, mtime: float, week: dt.date, req_name, req_bytes: bytes, limit: int, reps: int):
+    requests = None
+    if req_name:
+        d = Path(tempfile.mkdtemp(prefix="clinicflow-req-"))
+        (d / req_name).write_bytes(req_bytes)
+        requests = read_requests_csv(d / req_name, scenario)
+    bar = st.progress(0.0, text="planning…")
+    labels = {
+        "template": "template (CP-SAT)",
+        "timing": "slot timing per provider-session",
+        "booking": "booking requests",
+        "evaluating": "evaluating against the baselines",
+    }
+
+    script_thread = threading.current_thread()
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if threading.current_thread() is not script_thread:  # solver callbacks run on their own threads
+            return
+        bar.progress(min(1.0, done / max(total, 1)), text=f"{labels.get(stage, stage)}: {done}/{total}")
+
+    outcome = plan_and_book(
+        scenario, week, requests, time_limit=limit, seed=0, replications=reps, progress=progress
+    )
+    bar.empty()
+    out = Path(tempfile.mkdtemp(prefix="clinicflow-plan-"))
+    write_outputs(outcome, out, scenario_path)
+    files = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    ics = io.BytesIO()
+    with zipfile.ZipFile(ics, "w") as z:
+        for p in sorted((out / "ics").glob("*.ics")):
+            z.writestr(p.name, p.read_bytes())
+    files["ics.zip"] = ics.getvalue()
+    unbooked = outcome.booking.unbooked if outcome.booking is not None else None
+    names = {"plan": "optimized plan", "evenly_spaced": "evenly spaced", "bailey_welch": "Bailey-Welch"}
+    summary = pd.DataFrame(
+        {
+            names.get(k, k): {
+                kpi: f"{v['mean']:,.0f} [{v['ci_low']:,.0f}, {v['ci_high']:,.0f}]" for kpi, v in d.items()
+            }
+            for k, d in outcome.kpis.summary().items()
+        }
+    )
+    r = outcome.result
+    info = {
+        "sessions": len(r.sessions),
+        "optimal": r.proven_optimal,
+        "seconds": r.wall_time,
+        "booked": outcome.booking.booked if outcome.booking else 0,
+        "requests": outcome.booking.requests if outcome.booking else 0,
+    }
+    return outcome.schedule, unbooked, summary, files, info
+
+
+go = st.button("Plan the week", type="primary", key="pl_go")
+if not (go or st.session_state.get("pl_done")):
+    st.info("Plans the week with CP-SAT (templates, slot timing under uncertainty, booking); about 30 s.")
+    st.stop()
+try:
+    schedule, unbooked, summary, files, info = run(
+        str(path), path.stat().st_mtime, week, req_name, req_bytes, limit, reps
+    )
+    st.session_state["pl_done"] = True
+    st.session_state["planned_schedule"] = schedule  # scored by the No-show analytics page
+except (InputError, InfeasibleError) as err:
+    st.error(str(err))
+    st.stop()
+
+c = st.columns(4)
+c[0].metric("Provider-sessions", info["sessions"], help=f"{info['optimal']} proven optimal")
+c[1].metric("Slots", len(schedule), help=f"{int((schedule['kind'] == 'hold').sum())} same-day holds")
+c[2].metric("Requests booked", f"{info['booked']}/{info['requests']}")
+c[3].metric("Solve time", f"{info['seconds']:.0f} s")
+
+st.subheader("Expected week against the baselines (held-out seeds, 95% CI)")
+st.dataframe(summary, width="stretch")
+
+tab_p, tab_r = st.tabs(["By provider", "By exam room"])
+tab_p.plotly_chart(week_figure(schedule, scenario, "provider"), width="stretch")
+tab_r.plotly_chart(week_figure(schedule, scenario, "room"), width="stretch")
+
+if unbooked is not None:
+    st.subheader(f"Unbooked requests ({len(unbooked)}) and why")
+    st.dataframe(unbooked, hide_index=True, width="stretch")
+
+st.subheader("Downloads")
+c = st.columns(4)
+c[0].download_button("schedule.csv", files["schedule.csv"], "schedule.csv", "text/csv")
+c[1].download_button(
+    "schedule.xlsx",
+    files["schedule.xlsx"],
+    "schedule.xlsx",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+)
+c[2].download_button("calendars (ics.zip)", files["ics.zip"], "ics.zip", "application/zip")
+c[3].download_button(
+    "fhir-bundle.json", files["fhir-bundle.json"], "fhir-bundle.json", "application/fhir+json"
+)

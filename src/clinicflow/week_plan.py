@@ -1,0 +1,107 @@
+"""The coordinator's pipeline: plan the week, book pending requests, evaluate against the baselines,
+and write every output. The CLI and the dashboard both call this and hold no logic of their own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from .domain.scenario import Scenario
+from .domain.schedule import write_schedule_csv
+from .evaluation import plan_kpis
+from .exports.common import atomic_output_dir
+from .exports.fhir import write_fhir_bundle
+from .exports.ical import write_ics
+from .exports.schedule_excel import write_schedule_xlsx
+from .solver.booking import apply_booking, book_requests
+from .solver.plan import PlanResult, plan_week
+from .spreadsheet import safe_frame
+
+
+@dataclass
+class WeekOutcome:
+    """A planned (and possibly booked) week with its evaluation."""
+
+    scenario: Scenario
+    result: PlanResult
+    schedule: pd.DataFrame
+    requests: object | None
+    booking: object | None
+    kpis: object
+    settings: dict
+
+    def kpis_payload(self, scenario_file: str) -> dict:
+        r = self.result
+        return {
+            "scenario": scenario_file,
+            "week": r.monday.isoformat(),
+            "optimizer": {
+                "seed": self.settings["seed"],
+                "sampled_days": self.settings["samples"],
+                "grid_min": r.grid,
+                "time_limit_s": self.settings["time_limit"],
+                "wall_time_s": round(r.wall_time, 2),
+                "template_status": r.template.status,
+                "provider_sessions": len(r.sessions),
+                "proven_optimal": r.proven_optimal,
+            },
+            **self.kpis.as_dict(),
+        }
+
+
+def plan_and_book(
+    scenario: Scenario,
+    monday: dt.date,
+    requests=None,
+    *,
+    time_limit: float = 60.0,
+    seed: int = 0,
+    samples: int = 40,
+    replications: int = 30,
+    evaluator: str = "auto",
+    progress: Callable[[str, int, int], None] | None = None,
+) -> WeekOutcome:
+    """Plan the week starting ``monday``, book ``requests`` (a list from ``read_requests_csv``) into it,
+    and evaluate the plan against evenly spaced and Bailey-Welch timing on held-out seeds."""
+    result = plan_week(scenario, monday, time_limit=time_limit, seed=seed, samples=samples, progress=progress)
+    schedule = result.schedule
+    booking = None
+    if requests is not None:
+        if progress:
+            progress("booking", 0, 1)
+        booking = book_requests(
+            scenario, schedule, requests, time_limit=min(20.0, max(2.0, 0.25 * time_limit)), seed=seed
+        )
+        schedule = apply_booking(scenario, schedule, requests, booking)
+        if progress:
+            progress("booking", 1, 1)
+    if progress:
+        progress("evaluating", 0, 1)
+    kpis = plan_kpis(result, replications=replications, evaluator=evaluator)
+    if progress:
+        progress("evaluating", 1, 1)
+    settings = {"seed": seed, "samples": samples, "time_limit": time_limit}
+    return WeekOutcome(scenario, result, schedule, requests, booking, kpis, settings)
+
+
+def write_outputs(outcome: WeekOutcome, out: str | Path, scenario_file: str) -> list[str]:
+    """Write schedule.csv, schedule.xlsx, ics/, fhir-bundle.json, sessions.csv, kpis.json (and
+    unbooked.csv) atomically: on any error nothing in ``out`` changes."""
+    sc, schedule = outcome.scenario, outcome.schedule
+    with atomic_output_dir(out) as tmp:
+        write_schedule_csv(schedule, tmp / "schedule.csv")
+        write_schedule_xlsx(schedule, sc, tmp / "schedule.xlsx")
+        write_ics(schedule, sc, tmp / "ics")
+        write_fhir_bundle(schedule, sc, tmp / "fhir-bundle.json")
+        pd.DataFrame([s.as_dict() for s in outcome.result.sessions]).to_csv(tmp / "sessions.csv", index=False)
+        (tmp / "kpis.json").write_text(json.dumps(outcome.kpis_payload(scenario_file), indent=2))
+        if outcome.booking is not None:
+            safe_frame(outcome.booking.unbooked).to_csv(tmp / "unbooked.csv", index=False)
+        written = sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.is_file())
+    return written
