@@ -165,3 +165,12 @@ def test_policy_and_overbooking_variants_are_replanned(tiny):
     comp = compare(tiny, [("optimized", opt, tiny), ("overbooking", ob, tiny)], replications=4, seed=1)
     assert [a.replanned for a in comp.variants] == [True, True]
     assert [a.policy for a in comp.variants] == ["optimized", "optimized"]
+
+
+def test_paired_ci_narrower_on_the_example_practice_itself(family):
+    v = Variant(name="reminders", no_show_scale=0.7)
+    comp = compare(family, [("reminders", v, apply_variant(family, v))], replications=12, seed=4)
+    t = comp.table()
+    for kpi in ("mean_wait_min", "provider_idle_min", "cost"):
+        r = t[(t["arm"] == "reminders") & (t["kpi"] == kpi)].iloc[0]
+        assert (r["diff_high"] - r["diff_low"]) < 0.6 * (r["unpaired_high"] - r["unpaired_low"]), kpi
