@@ -9,17 +9,16 @@ paired and their confidence intervals are tight.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .solver.baselines import RULES, baseline_schedule, baseline_starts
 from .solver.plan import PlanResult, block_rng, ends_session
 from .solver.saa import evaluate
 from .solver.timing import block_samples
+from .stats import mean_ci as stats_mean_ci
 
 HELDOUT_STREAM = "saa-heldout"
 HELDOUT_OFFSET = 1_000_003  # evaluation seed = optimizing seed + this: never the optimizer's draws
@@ -28,13 +27,11 @@ SCHEDULES = ("plan", *RULES)
 
 
 def mean_ci(x: np.ndarray, level: float = 0.95) -> dict:
-    x = np.asarray(x, dtype=float)
-    n = len(x)
-    mean = float(x.mean())
-    if n < 2:
-        return {"mean": mean, "ci_low": mean, "ci_high": mean}
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * x.std(ddof=1) / math.sqrt(n))
-    return {"mean": mean, "ci_low": mean - half, "ci_high": mean + half}
+    """``clinicflow.stats.mean_ci`` as a JSON-ready dict (a single value gives a zero-width interval)."""
+    r = stats_mean_ci(x, level)
+    if r.n < 2:
+        return {"mean": r.mean, "ci_low": r.mean, "ci_high": r.mean}
+    return {"mean": r.mean, "ci_low": r.low, "ci_high": r.high}
 
 
 @dataclass(frozen=True)
