@@ -11,7 +11,6 @@ times. Also times the same comparison called directly, without the browser.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -19,29 +18,13 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-FLAGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def main() -> None:
     from playwright.sync_api import sync_playwright
 
     from clinicflow import load_scenario
+    from clinicflow.dashboard_server import CHROMIUM_FLAGS, free_port
     from clinicflow.whatif import Variant, apply_variant, compare
 
     print(f"cores={os.cpu_count()}, load average {os.getloadavg()[0]:.2f}")
@@ -53,7 +36,7 @@ def main() -> None:
         f"what-if, 100 replications x 2 arms, called directly: {time.perf_counter() - t0:.1f} s (goal 15 s)"
     )
 
-    port = _port()
+    port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     proc = subprocess.Popen(
         [sys.executable, "-m", "clinicflow", "dashboard", "--port", str(port)],
@@ -71,7 +54,7 @@ def main() -> None:
             except OSError:
                 time.sleep(0.2)
         with sync_playwright() as pw:
-            b = pw.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
+            b = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
             for name, path, selector in (
                 ("first page (Practice), cold", "", ".js-plotly-plot"),
                 ("first page (Practice), warm", "", ".js-plotly-plot"),

@@ -7,7 +7,28 @@ Streamlit's own command line starts, moves that cost to server start-up.
 
 from __future__ import annotations
 
+import socket
 import sys
+
+#: Headless Chromium on a closed network (tests and benchmarks): no background connections to fail.
+CHROMIUM_FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+def free_port() -> int:
+    """A free TCP port on localhost for a dashboard under test."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def main() -> None:

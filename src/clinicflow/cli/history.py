@@ -314,13 +314,9 @@ def pseudonymize_cmd(
     import pandas as pd
 
     from ..data.pseudonym import Pseudonymizer, load_or_create_key
+    from ..tables import read_text_csv
 
-    try:
-        df = pd.read_csv(file, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(file, None, "file not found") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
-        raise InputError(file, None, f"not a readable CSV file ({e.__class__.__name__})") from None
+    df = read_text_csv(file)
     if column not in df.columns:
         raise InputError(file, f"column {column}", f"no such column (columns: {', '.join(df.columns)})")
     pseudo = Pseudonymizer(load_or_create_key(key_file))

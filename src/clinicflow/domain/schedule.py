@@ -14,6 +14,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..spreadsheet import safe_frame
+from ..tables import read_text_csv
 from .clock import format_hhmm, parse_hhmm, weekday_of
 from .scenario import Scenario
 
@@ -172,13 +173,7 @@ def validate_schedule(df: pd.DataFrame, scenario: Scenario, file: str | Path | N
 def read_schedule_csv(path: str | Path, scenario: Scenario) -> pd.DataFrame:
     """Read and validate a schedule CSV (see ``COLUMNS``)."""
     p = Path(path)
-    try:
-        df = pd.read_csv(p, dtype=str, keep_default_na=False)
-    except FileNotFoundError:
-        raise InputError(p, None, "file not found") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as e:
-        raise InputError(p, None, f"not a readable CSV file ({e.__class__.__name__})") from None
-    return validate_schedule(df, scenario, p)
+    return validate_schedule(read_text_csv(p), scenario, p)
 
 
 def to_file_frame(schedule: pd.DataFrame) -> pd.DataFrame:

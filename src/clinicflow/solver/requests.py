@@ -23,6 +23,7 @@ import pandas as pd
 from ..domain.scenario import Scenario
 from ..errors import InputError
 from ..streams import keyed_generator
+from ..tables import read_text_csv
 from .week import week_dates
 
 COLUMNS = [
@@ -123,13 +124,7 @@ def parse_requests(df: pd.DataFrame, scenario: Scenario, file: str | Path | None
 
 def read_requests_csv(path: str | Path, scenario: Scenario) -> list[Request]:
     p = Path(path)
-    try:
-        df = pd.read_csv(p, dtype=str, keep_default_na=False)
-    except FileNotFoundError:
-        raise InputError(p, None, "file not found") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as e:
-        raise InputError(p, None, f"not a readable CSV file ({e.__class__.__name__})") from None
-    return parse_requests(df, scenario, p)
+    return parse_requests(read_text_csv(p), scenario, p)
 
 
 def requests_frame(requests: list[Request]) -> pd.DataFrame:
