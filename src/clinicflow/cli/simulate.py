@@ -77,6 +77,11 @@ def simulate_command(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the KPIs (mean and 95% CI) as JSON."),
     events: Path | None = typer.Option(None, "--events", help="Write the per-patient event log to this CSV."),
+    engine: str = typer.Option(
+        "lean",
+        "--engine",
+        help="Event loop: lean (default, faster) or simpy (the reference); results are identical.",
+    ),
 ) -> None:
     """Simulate clinic days and report KPIs with 95% confidence intervals.
 
@@ -105,6 +110,7 @@ def simulate_command(
             cluster=cluster,
             progress=progress,
             keep_events=events is not None,
+            engine=engine,
         )
     except OSError as e:  # a Dask scheduler that cannot be reached
         if cluster is None:

@@ -1,4 +1,4 @@
-"""Patient-flow simulation: a SimPy model of clinic days, run in independent replications.
+"""Patient-flow simulation: a discrete-event model of clinic days (on SimPy or a lean loop), run in independent replications.
 
 ``simulate(scenario, schedule)`` is the one entry point other layers use; see ``clinic.py`` for the
 model, ``kpis.py`` for the KPI definitions and ``replications.py`` for seeds and scale-out.
@@ -14,6 +14,7 @@ import pandas as pd
 from ..domain.scenario import Scenario
 from ..domain.schedule import validate_schedule
 from ..errors import InputError
+from .engine import ENGINES
 from .kpis import KPIS, n_bins
 from .plan import BIN_MIN, REFERENCE_WEEK, build_plan, parse_days, select_days
 from .records import event_log, patients_frame
@@ -53,6 +54,7 @@ def simulate(
     cluster=None,
     progress: bool = False,
     keep_events: bool = False,
+    engine: str = "lean",
 ) -> SimulationResult:
     """Simulate the schedule's days ``replications`` times and summarize.
 
@@ -62,11 +64,15 @@ def simulate(
     simulated with walk-ins only. Replication ``r`` uses
     ``replication_sequence(seed, r)``: identical results for any ``workers`` or ``cluster`` (a Dask
     address, cluster or client). ``keep_events`` keeps the per-patient records and the event log.
+    ``engine`` picks the event loop: ``"lean"`` (default) or ``"simpy"`` (the reference); both give
+    identical results (``sim/engine.py``).
     """
     if replications < 1:
         raise InputError(None, "replications", f"expected at least 1, got {replications}")
     if workers < 1:
         raise InputError(None, "workers", f"expected at least 1, got {workers}")
+    if engine not in ENGINES:
+        raise InputError(None, "engine", f"expected one of {', '.join(ENGINES)}, got {engine!r}")
     frame = _as_schedule(scenario, schedule, days)
     dates = select_days(frame, scenario, days)
     plan = build_plan(scenario, frame, dates)
@@ -98,9 +104,9 @@ def simulate(
             bar.advance(task, k)
 
     if cluster is not None:
-        it = run_dask(plan, seed, replications, cluster, keep_events, tick)
+        it = run_dask(plan, seed, replications, cluster, keep_events, tick, engine)
     else:
-        it = run_local(plan, seed, replications, workers, keep_events, tick)
+        it = run_local(plan, seed, replications, workers, keep_events, tick, engine)
     if bar is not None:
         # Start the bar only after the worker pool is forked (the bar runs a refresh thread).
         first = next(it)

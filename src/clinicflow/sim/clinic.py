@@ -1,6 +1,6 @@
-"""The clinic day in SimPy: patients flow desk → exam room (+ MA rooming) → provider → checkout.
+"""The clinic day: patients flow desk → exam room (+ MA rooming) → provider → checkout.
 
-Model (one SimPy environment per day, clock = minutes since midnight):
+Model (one event loop per day, clock = minutes since midnight):
 
 * A booked patient arrives at appointment time + punctuality (not before the doors open), unless a
   no-show or late cancellation.
@@ -20,7 +20,10 @@ Model (one SimPy environment per day, clock = minutes since midnight):
   eligible provider on duty; with no eligible session left that day they are turned away.
 * The day ends at ``closes + HARD_STOP_AFTER_CLOSE_MIN``; anyone not yet seen is *unseen at close*.
 
-Processes only stamp times into flat records (``records.py``); KPIs are computed afterwards.
+Every step is a callback scheduled on an engine (``engine.py``): SimPy's event loop, or a lean heap
+loop with the same event order (the default; both give identical records). Patients and providers are
+small state machines rather than generator processes, which saves a process wake-up per step; the
+callbacks only stamp times into flat records (``records.py``); KPIs are computed afterwards.
 """
 
 from __future__ import annotations
@@ -28,9 +31,9 @@ from __future__ import annotations
 import heapq
 
 import numpy as np
-import simpy
 
 from . import records as R
+from .engine import make_engine
 from .patient import (
     NO_SHOW,
     Draws,
@@ -55,16 +58,25 @@ class _Session:
 
 
 class _Provider:
-    __slots__ = ("heap", "idle", "index", "on_duty", "sees", "sessions", "token")
+    """A provider's run-time state: a small state machine over its sessions and breaks.
+
+    ``idle`` is a fresh token while the provider waits for a patient (``None`` when working), so a
+    stale session-end check can tell it no longer applies.
+    """
+
+    __slots__ = ("bi", "current", "heap", "idle", "index", "on_duty", "sees", "sessions", "si", "token")
 
     def __init__(self, index: int, sees: frozenset, token: Pool):
         self.index = index
         self.sees = sees
         self.token = token
         self.heap: list = []
-        self.idle: simpy.Event | None = None
+        self.idle: object | None = None
         self.on_duty = False
         self.sessions: list[_Session] = []
+        self.si = 0  # current session
+        self.bi = 0  # next break of the current session
+        self.current: _Patient | None = None
 
 
 class _Patient:
@@ -84,32 +96,33 @@ class _Patient:
         "session",
         "turnover",
         "type",
+        "unit",
         "visit",
         "visits",
         "wants_checkout",
     )
 
 
-def _wake(p: _Provider) -> None:
-    """Wake an idle provider to look at its queue again (patients ready, pending count changed)."""
-    ev = p.idle
-    if ev is not None:
-        p.idle = None
-        ev.succeed()
-
-
 class ClinicDay:
     """One simulated day. ``run()`` returns the day's records as a list of rows."""
 
-    def __init__(self, plan: Plan, day: DayPlan, draws: Draws, walk_ins: list[WalkIn], first_patient: int):
+    def __init__(
+        self,
+        plan: Plan,
+        day: DayPlan,
+        draws: Draws,
+        walk_ins: list[WalkIn],
+        first_patient: int,
+        engine: str = "lean",
+    ):
         self.plan = plan
         self.day = day
         s = plan.scenario
-        env = self.env = simpy.Environment()
-        self.desk = Pool(env, day.desk) if day.desk > 0 else None
-        self.ma = Pool(env, day.mas)
-        self.exam = Pool(env, len(plan.exam_rooms), plan.exam_rooms)
-        self.proc = Pool(env, len(plan.procedure_rooms), plan.procedure_rooms)
+        eng = self.engine = make_engine(engine)
+        self.desk = Pool(eng, day.desk) if day.desk > 0 else None
+        self.ma = Pool(eng, day.mas)
+        self.exam = Pool(eng, len(plan.exam_rooms), plan.exam_rooms)
+        self.proc = Pool(eng, len(plan.procedure_rooms), plan.procedure_rooms)
         self.cutoff = s.arrivals.late_cutoff_min
         self.rows: list[list] = []
         self.seq = 0
@@ -120,7 +133,7 @@ class ClinicDay:
             pr = _Provider(
                 pi,
                 frozenset(plan.types.index(t) for t in prov.appointment_types),
-                Pool(env, prov.rooms_at_once),
+                Pool(eng, prov.rooms_at_once),
             )
             for sp in sps:
                 ss = _Session(sp, pr)
@@ -131,11 +144,15 @@ class ClinicDay:
         self.pool_heaps: dict[int, list] = {}
         self.holds = [[h, False] for h in day.holds]
         self.patient_no = first_patient
+        # Per walk-in type: the providers who see it, and their sessions (filled on first use).
+        self._eligible: dict[int, tuple[list[_Provider], list[_Session]]] = {}
+        # Scheduling order fixes the order of simultaneous events: booked patients, walk-ins, providers.
         self._booked(draws)
         for w in walk_ins:
-            env.process(self._walk_in(w))
+            eng.schedule(w.arrival, self._walk_in, w)
         for pr in self.providers.values():
-            env.process(self._provider(pr))
+            if pr.sessions:
+                self._start_session(pr)
 
     # -- patients ------------------------------------------------------------------------------
     def _new_patient(self, appt, walk_in, type_ix, provider) -> _Patient:
@@ -151,11 +168,12 @@ class ClinicDay:
         p.wants_checkout = bool(plan.t_checkout[type_ix])
         p.registered = ()
         p.session = None
+        p.held = None
         return p
 
     def _booked(self, d: Draws) -> None:
         plan = self.plan
-        env = self.env
+        eng = self.engine
         idx = self.day.patients
         appt, prov, typ, sid = (
             plan.p_appt[idx].tolist(),
@@ -186,23 +204,20 @@ class ClinicDay:
             p.rooming = rooming[i]
             p.turnover = turnover[i]
             p.visit = visit[i]
-            env.process(self._booked_patient(p, arrival[i]))
+            eng.schedule(arrival[i], self._booked_arrives, p)
 
-    def _booked_patient(self, p: _Patient, arrival: float):
-        env = self.env
-        yield env.timeout(arrival)
-        p.row[R.ARRIVAL] = env.now
-        if self.cutoff is not None and env.now - p.appt > self.cutoff:
+    def _booked_arrives(self, p: _Patient) -> None:
+        now = self.engine.now
+        p.row[R.ARRIVAL] = now
+        if self.cutoff is not None and now - p.appt > self.cutoff:
             p.row[R.OUTCOME] = R.TURNED_AWAY
             p.session.pending -= 1
-            _wake(p.provider)
+            self._wake(p.provider)
             return
-        yield from self._flow(p)
+        self._check_in(p)
 
-    def _walk_in(self, w: WalkIn):
-        env = self.env
-        yield env.timeout(w.arrival)
-        now = env.now
+    def _walk_in(self, w: WalkIn) -> None:
+        now = self.engine.now
         p = self._new_patient(now, True, w.type, -1)
         p.row[R.ARRIVAL] = now
         p.check_in = w.check_in
@@ -223,8 +238,8 @@ class ClinicDay:
             p.row[R.APPOINTMENT] = p.appt
             p.visit = w.visit[hold.provider]
             if hold.start > now:  # told to come back for the slot
-                yield env.timeout(hold.start - now)
-                p.row[R.ARRIVAL] = env.now
+                self.engine.schedule(hold.start - now, self._walk_in_returns, p)
+                return
         else:
             reg = self._register(w.type, now)
             if not reg:
@@ -235,7 +250,11 @@ class ClinicDay:
             p.registered = reg
             p.provider = None
             p.appt = p.key = now
-        yield from self._flow(p)
+        self._check_in(p)
+
+    def _walk_in_returns(self, p: _Patient) -> None:
+        p.row[R.ARRIVAL] = self.engine.now
+        self._check_in(p)
 
     def _take_hold(self, type_ix: int, now: float):
         for entry in self.holds:
@@ -247,113 +266,171 @@ class ClinicDay:
                 return h
         return None
 
+    def _eligible_for(self, type_ix: int) -> tuple[list[_Provider], list[_Session]]:
+        e = self._eligible.get(type_ix)
+        if e is None:
+            prs = [pr for pr in self.providers.values() if type_ix in pr.sees]
+            e = self._eligible[type_ix] = (prs, [ss for pr in prs for ss in pr.sessions])
+        return e
+
     def _register(self, type_ix: int, now: float) -> tuple[_Session, ...]:
         """Sessions whose provider will see a pooled walk-in: those on now, else the next to start."""
-        eligible = [pr for pr in self.providers.values() if type_ix in pr.sees]
-        current = tuple(ss for pr in eligible for ss in pr.sessions if ss.start <= now < ss.end)
+        sessions = self._eligible_for(type_ix)[1]
+        current = tuple(ss for ss in sessions if ss.start <= now < ss.end)
         if current:
             return current
-        later = [ss for pr in eligible for ss in pr.sessions if ss.start > now]
+        later = [ss for ss in sessions if ss.start > now]
         if not later:
             return ()
         first = min(ss.start for ss in later)
         return tuple(ss for ss in later if ss.start == first)
 
-    def _flow(self, p: _Patient):
-        """Desk, room and rooming, up to the provider's queue: the path every patient who shows takes.
-
-        A free resource is taken without an event and a zero duration without a timeout: the
-        patient simply moves on at the same instant.
-        """
-        env = self.env
-        row = p.row
+    # The path every patient who shows takes up to the provider's queue: desk, room slot, room,
+    # rooming. A free resource is taken at once and a zero duration costs no event: the patient
+    # simply moves on at the same instant. The provider takes it from there (``_after_visit``).
+    def _check_in(self, p: _Patient) -> None:
+        if not p.in_person:
+            self._ready(p)
+            return
         desk = self.desk
-        if p.in_person:
-            if desk is not None:
-                if desk.take() is BUSY:
-                    yield desk.acquire(env.now)
-                row[R.CHECK_IN_START] = env.now
-                if p.check_in > 0:
-                    yield env.timeout(p.check_in)
-                row[R.CHECK_IN_END] = env.now
-                desk.release()
-            token = p.provider.token if p.provider is not None else None
-            if token is not None and token.take() is BUSY:
-                yield token.acquire(p.key)
-            rooms = self.proc if p.procedure else self.exam
-            room = rooms.take()
-            if room is BUSY:
-                room = yield rooms.acquire(p.key)
-            row[R.ROOM] = room
-            row[R.ROOMED] = env.now
-            if p.needs_ma:
-                ma = self.ma
-                if ma.take() is BUSY:
-                    yield ma.acquire(p.key)
-                row[R.ROOMING_START] = env.now
-                if p.rooming > 0:
-                    yield env.timeout(p.rooming)
-                row[R.ROOMING_END] = env.now
-                ma.release()
-        row[R.READY] = env.now
-        p.held = (token, rooms, room) if p.in_person else None
+        if desk is None:
+            self._to_room(p)
+        elif desk.take() is BUSY:
+            desk.wait(self.engine.now, self._check_in_starts, p)
+        else:
+            self._check_in_starts(p)
+
+    def _check_in_starts(self, p: _Patient) -> None:
+        p.row[R.CHECK_IN_START] = self.engine.now
+        if p.check_in > 0:
+            self.engine.schedule(p.check_in, self._check_in_ends, p)
+        else:
+            self._check_in_ends(p)
+
+    def _check_in_ends(self, p: _Patient) -> None:
+        p.row[R.CHECK_IN_END] = self.engine.now
+        self.desk.release()
+        self._to_room(p)
+
+    def _to_room(self, p: _Patient) -> None:
+        token = p.provider.token if p.provider is not None else None
+        if token is not None and token.take() is BUSY:
+            token.wait(p.key, self._room, p)
+        else:
+            self._room(p)
+
+    def _room(self, p: _Patient) -> None:
+        rooms = self.proc if p.procedure else self.exam
+        room = rooms.take()
+        if room is BUSY:
+            rooms.wait(p.key, self._roomed, p)
+        else:
+            p.unit = room
+            self._roomed(p)
+
+    def _roomed(self, p: _Patient) -> None:
+        row = p.row
+        row[R.ROOM] = p.unit
+        row[R.ROOMED] = self.engine.now
+        p.held = (
+            p.provider.token if p.provider is not None else None,
+            self.proc if p.procedure else self.exam,
+            p.unit,
+        )
+        if not p.needs_ma:
+            self._ready(p)
+        elif self.ma.take() is BUSY:
+            self.ma.wait(p.key, self._rooming_starts, p)
+        else:
+            self._rooming_starts(p)
+
+    def _rooming_starts(self, p: _Patient) -> None:
+        p.row[R.ROOMING_START] = self.engine.now
+        if p.rooming > 0:
+            self.engine.schedule(p.rooming, self._rooming_ends, p)
+        else:
+            self._rooming_ends(p)
+
+    def _rooming_ends(self, p: _Patient) -> None:
+        p.row[R.ROOMING_END] = self.engine.now
+        self.ma.release()
+        self._ready(p)
+
+    def _ready(self, p: _Patient) -> None:
+        p.row[R.READY] = self.engine.now
         self.seq += 1
         entry = (p.key, self.seq, p)
         if p.provider is not None:
             heapq.heappush(p.provider.heap, entry)
-            _wake(p.provider)
+            self._wake(p.provider)
         else:
             heapq.heappush(self.pool_heaps.setdefault(p.type, []), entry)
-            for pr in self.providers.values():
-                if pr.on_duty and p.type in pr.sees:
-                    _wake(pr)
-        # The provider takes it from here (``_after_visit``).
+            for pr in self._eligible_for(p.type)[0]:
+                if pr.on_duty:
+                    self._wake(pr)
 
     def _after_visit(self, p: _Patient) -> None:
-        """Turnover, then checkout and exit: chained callbacks, run by the provider at the visit end.
-
-        The patient needs no process of its own after the visit: each step is a callback on the
-        event that ends the previous one, which saves a process wake-up per step.
-        """
-        env = self.env
+        """Turnover, then checkout and exit, started by the provider at the visit end."""
+        eng = self.engine
         row = p.row
         if p.held is None:
-            row[R.EXIT] = env.now
+            row[R.EXIT] = eng.now
             return
-        token, rooms, room = p.held
         if p.turnover > 0:
-            env.timeout(p.turnover).callbacks.append(lambda _e: self._free_room(p, token, rooms, room))
+            eng.schedule(p.turnover, self._free_room, p)
         else:
-            self._free_room(p, token, rooms, room)
+            self._free_room(p)
         desk = self.desk
         if not p.wants_checkout or desk is None:
-            row[R.EXIT] = env.now
+            row[R.EXIT] = eng.now
         elif desk.take() is BUSY:
-            desk.acquire(env.now).callbacks.append(lambda _e: self._check_out(p))
+            desk.wait(eng.now, self._check_out, p)
         else:
             self._check_out(p)
 
     def _check_out(self, p: _Patient) -> None:
-        env = self.env
-        p.row[R.CHECKOUT_START] = env.now
+        p.row[R.CHECKOUT_START] = self.engine.now
         if p.checkout > 0:
-            env.timeout(p.checkout).callbacks.append(lambda _e: self._leave(p))
+            self.engine.schedule(p.checkout, self._leave, p)
         else:
             self._leave(p)
 
     def _leave(self, p: _Patient) -> None:
-        now = self.env.now
+        now = self.engine.now
         p.row[R.CHECKOUT_END] = now
         p.row[R.EXIT] = now
         self.desk.release()
 
-    def _free_room(self, p: _Patient, token: Pool | None, rooms: Pool, room: int) -> None:
-        p.row[R.ROOM_FREE] = self.env.now
+    def _free_room(self, p: _Patient) -> None:
+        p.row[R.ROOM_FREE] = self.engine.now
+        token, rooms, room = p.held
         rooms.release(room)
         if token is not None:
             token.release()
 
     # -- providers -----------------------------------------------------------------------------
+    # A provider works its sessions in order: it sees the ready patient with the earliest
+    # appointment time, takes each break when free (a visit that overruns shortens the break), and
+    # stays past the session end while any patient of the session is still to come.
+    def _wake(self, pr: _Provider) -> None:
+        """Wake an idle provider to look at its queue again (patients ready, pending count changed)."""
+        if pr.idle is not None:
+            pr.idle = None
+            self.engine.schedule(0.0, self._work, pr)
+
+    def _start_session(self, pr: _Provider) -> None:
+        ss = pr.sessions[pr.si]
+        now = self.engine.now
+        if now < ss.start:
+            self.engine.schedule(ss.start - now, self._open_session, pr)
+        else:
+            self._open_session(pr)
+
+    def _open_session(self, pr: _Provider) -> None:
+        pr.on_duty = True
+        pr.bi = 0
+        self._work(pr)
+
     def _next_patient(self, pr: _Provider) -> _Patient | None:
         best = pr.heap[0] if pr.heap else None
         src = pr.heap
@@ -365,54 +442,63 @@ class ClinicDay:
         heapq.heappop(src)
         return best[2]
 
-    def _provider(self, pr: _Provider):
-        env = self.env
-        for ss in pr.sessions:
-            if env.now < ss.start:
-                yield env.timeout(ss.start - env.now)
-            pr.on_duty = True
-            breaks = ss.breaks
-            bi = 0
-            while True:
-                now = env.now
-                if now < ss.end and bi < len(breaks):
-                    while bi < len(breaks) and breaks[bi][1] <= now:
-                        bi += 1
-                    if bi < len(breaks) and breaks[bi][0] <= now:
-                        yield env.timeout(breaks[bi][1] - now)
-                        bi += 1
-                        continue
-                p = self._next_patient(pr)
-                if p is not None:
-                    if p.session is not None:
-                        p.session.pending -= 1
-                    else:
-                        for other in p.registered:
-                            other.pending -= 1
-                            if other.provider is not pr:
-                                _wake(other.provider)
-                        p.row[R.PROVIDER] = pr.index
-                        p.visit = p.visits[pr.index]
-                    p.row[R.SESSION] = ss.sid
-                    p.row[R.PROVIDER_START] = now
-                    yield env.timeout(p.visit)
-                    p.row[R.PROVIDER_END] = env.now
-                    self._after_visit(p)
-                    continue
-                if now >= ss.end and ss.pending <= 0:
-                    break
-                pr.idle = ev = simpy.Event(env)
-                if now < ss.end:
-                    # Look again at the session end: the provider may leave then.
-                    env.timeout(ss.end - now).callbacks.append(
-                        lambda _e, ev=ev, pr=pr: pr.idle is ev and _wake(pr)
-                    )
-                yield ev
+    def _work(self, pr: _Provider) -> None:
+        """The provider is free now: take a break, see the next patient, wait, or end the session."""
+        eng = self.engine
+        now = eng.now
+        ss = pr.sessions[pr.si]
+        breaks = ss.breaks
+        bi = pr.bi
+        if now < ss.end and bi < len(breaks):
+            while bi < len(breaks) and breaks[bi][1] <= now:
+                bi += 1
+            if bi < len(breaks) and breaks[bi][0] <= now:
+                pr.bi = bi + 1
+                eng.schedule(breaks[bi][1] - now, self._work, pr)
+                return
+            pr.bi = bi
+        p = self._next_patient(pr)
+        if p is not None:
+            if p.session is not None:
+                p.session.pending -= 1
+            else:
+                for other in p.registered:
+                    other.pending -= 1
+                    if other.provider is not pr:
+                        self._wake(other.provider)
+                p.row[R.PROVIDER] = pr.index
+                p.visit = p.visits[pr.index]
+            p.row[R.SESSION] = ss.sid
+            p.row[R.PROVIDER_START] = now
+            pr.current = p
+            eng.schedule(p.visit, self._visit_ends, pr)
+            return
+        if now >= ss.end and ss.pending <= 0:
             pr.on_duty = False
+            pr.si += 1
+            if pr.si < len(pr.sessions):
+                self._start_session(pr)
+            return
+        pr.idle = token = object()
+        if now < ss.end:
+            # Look again at the session end: the provider may leave then.
+            eng.schedule(ss.end - now, self._session_end_check, (pr, token))
+
+    def _session_end_check(self, arg) -> None:
+        pr, token = arg
+        if pr.idle is token:
+            self._wake(pr)
+
+    def _visit_ends(self, pr: _Provider) -> None:
+        p = pr.current
+        pr.current = None
+        p.row[R.PROVIDER_END] = self.engine.now
+        self._after_visit(p)
+        self._work(pr)
 
     # -- run -----------------------------------------------------------------------------------
     def run(self) -> list[list]:
-        self.env.run(until=self.day.hard_stop)
+        self.engine.run(self.day.hard_stop)
         for row in self.rows:
             if row[R.OUTCOME] != row[R.OUTCOME]:  # NaN: showed up
                 row[R.OUTCOME] = R.SEEN if row[R.PROVIDER_END] == row[R.PROVIDER_END] else R.UNSEEN
@@ -420,8 +506,13 @@ class ClinicDay:
 
 
 def simulate_day(
-    plan: Plan, day: DayPlan, draws: Draws, walk_ins: list[WalkIn], first_patient: int
+    plan: Plan,
+    day: DayPlan,
+    draws: Draws,
+    walk_ins: list[WalkIn],
+    first_patient: int,
+    engine: str = "lean",
 ) -> np.ndarray:
     """Records (rows x ``records.N_FIELDS``) of one day."""
-    rows = ClinicDay(plan, day, draws, walk_ins, first_patient).run()
+    rows = ClinicDay(plan, day, draws, walk_ins, first_patient, engine).run()
     return np.array(rows, dtype=float).reshape(-1, R.N_FIELDS)

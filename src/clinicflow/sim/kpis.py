@@ -214,6 +214,195 @@ def compute(rec: np.ndarray, plan: Plan, provider: int | None = None, day: int |
     return k
 
 
+def _busy_each(visits: tuple, intervals: tuple) -> np.ndarray:
+    """Like ``_busy`` but one total per interval (so any grouping of intervals can sum them)."""
+    vp, vd, va, vb = visits
+    ip, iday, ia, ib = intervals
+    if not len(va) or not len(ia):
+        return np.zeros(len(ia))
+    same = (ip[:, None] == vp[None, :]) & (iday[:, None] == vd[None, :])
+    ov = np.minimum(vb[None, :], ib[:, None]) - np.maximum(va[None, :], ia[:, None])
+    return (np.clip(ov, 0, None) * same).sum(axis=1)
+
+
+def _sum_by(labels: np.ndarray, values: np.ndarray | None, groups: int) -> np.ndarray:
+    return np.bincount(labels, weights=values, minlength=groups)[:groups]
+
+
+def _p90_by(labels: np.ndarray, values: np.ndarray, groups: int) -> np.ndarray:
+    """``np.quantile(values[labels == g], 0.9)`` for every group g at once (NaN for empty groups),
+    with numpy's default linear interpolation written out (its ``_lerp``, bit for bit)."""
+    out = np.full(groups, np.nan)
+    if not len(values):
+        return out
+    order = np.lexsort((values, labels))
+    v, lab = values[order], labels[order]
+    n = np.bincount(lab, minlength=groups)[:groups]
+    first = np.concatenate([[0], np.cumsum(n)[:-1]])
+    has = n > 0
+    h = (n[has] - 1) * 0.9
+    lo = np.floor(h).astype(int)
+    t = h - lo
+    hi = np.minimum(lo + 1, n[has] - 1)
+    a, b = v[first[has] + lo], v[first[has] + hi]
+    diff = b - a
+    out[has] = np.where(t >= 0.5, b - diff * (1 - t), a + diff * t)
+    return out
+
+
+def compute_groups(rec: np.ndarray, plan: Plan, by: str | None = None) -> list[dict]:
+    """KPIs of one replication for every group at once: ``by=None`` gives ``[overall]``,
+    ``"provider"`` one dict per provider index, ``"day"`` one per day index.
+
+    The same definitions as ``compute`` (which stays as the readable, one-group form and the
+    tests' reference): one pass over the records with per-group sums, instead of one pass per
+    provider and per day, since per-replication KPIs were a quarter of a simulated day's cost.
+    """
+    st = static(plan)
+    n = len(rec)
+    outcome = rec[:, R.OUTCOME]
+    d = rec[:, R.DAY].astype(int)
+    if by is None:
+        groups, lab = 1, np.zeros(n, dtype=int)
+        keep = np.ones(n, dtype=bool)
+        w_lab = np.zeros(len(st.w_sid), dtype=int)
+        s_lab = np.zeros(len(st.s_end), dtype=int)
+    elif by == "provider":
+        groups = len(plan.providers)
+        pv = rec[:, R.PROVIDER]
+        keep = pv >= 0
+        lab = np.where(keep, pv, 0).astype(int)
+        w_lab = st.w_prov.astype(int)
+        s_lab = st.s_prov
+    elif by == "day":
+        groups, lab, keep = len(plan.days), d, np.ones(n, dtype=bool)
+        w_lab = st.w_day.astype(int)
+        s_lab = st.s_day
+    else:
+        raise ValueError(f"by must be None, 'provider' or 'day', got {by!r}")
+
+    seen = (outcome == R.SEEN) & keep
+    arrival, start = rec[:, R.ARRIVAL], rec[:, R.PROVIDER_START]
+    wait = start[seen] - np.maximum(arrival[seen], rec[seen, R.APPOINTMENT])
+    in_person = st.in_person[rec[:, R.TYPE].astype(int)]
+    stay = rec[:, R.EXIT] - arrival
+    stay_m = seen & in_person & ~np.isnan(stay)
+
+    # Provider time, per working interval and per session (then summed by group).
+    v = ~np.isnan(start)
+    v_end = _filled(rec[v, R.PROVIDER_END], d[v], st.hard_stop)
+    v_sid = rec[v, R.SESSION].astype(int)
+    last = np.full(len(st.s_end), -np.inf)
+    if len(v_sid):
+        np.maximum.at(last, v_sid, v_end)
+    u_sid = rec[outcome == R.UNSEEN, R.SESSION]
+    u_sid = u_sid[~np.isnan(u_sid)].astype(int)
+    if len(u_sid):
+        np.maximum.at(last, u_sid, st.s_end[u_sid])
+    visits = (rec[v, R.PROVIDER], d[v], start[v], v_end)
+    w_h = np.clip(last[st.w_sid], st.w_a, st.w_b)
+    o_a = st.s_end
+    o_b = np.maximum(np.minimum(last, st.s_next), o_a)
+    s_prov, s_day = st.s_prov.astype(float), st.s_day.astype(float)
+    busy_work = _busy_each(visits, (st.w_prov, st.w_day, st.w_a, st.w_b))
+    busy_to_last = _busy_each(visits, (st.w_prov, st.w_day, st.w_a, w_h))
+    busy_over = _busy_each(visits, (s_prov, s_day, o_a, o_b))
+    working = _sum_by(s_lab, st.s_working, groups)
+    idle = (
+        _sum_by(w_lab, w_h - st.w_a, groups)
+        + _sum_by(s_lab, o_b - o_a, groups)
+        - _sum_by(w_lab, busy_to_last, groups)
+        - _sum_by(s_lab, busy_over, groups)
+    )
+    unused = _sum_by(w_lab, st.w_b - w_h, groups)
+    overtime = _sum_by(s_lab, np.clip(last - st.s_end, 0, None), groups)
+    busy = _sum_by(w_lab, busy_work, groups) + _sum_by(s_lab, busy_over, groups)
+
+    seen_lab = lab[seen]
+    n_seen = _sum_by(seen_lab, None, groups)
+    total_wait = _sum_by(seen_lab, wait, groups)
+    p90 = _p90_by(seen_lab, wait, groups)
+    n_stay = _sum_by(lab[stay_m], None, groups)
+    sum_stay = _sum_by(lab[stay_m], stay[stay_m], groups)
+
+    def count(mask: np.ndarray) -> np.ndarray:
+        return _sum_by(lab[mask & keep], None, groups)
+
+    no_shows, late, away = (
+        count(outcome == R.NO_SHOW),
+        count(outcome == R.LATE_CANCEL),
+        count(outcome == R.TURNED_AWAY),
+    )
+    unseen, walk = count(outcome == R.UNSEEN), count(rec[:, R.WALK_IN] == 1)
+    cw, ci, co = st.costs
+    nan = float("nan")
+    out = []
+    for g in range(groups):
+        ns = n_seen[g]
+        den = working[g] + overtime[g]
+        k = {
+            "mean_wait_min": float(total_wait[g] / ns) if ns else nan,
+            "p90_wait_min": float(p90[g]),
+            "total_wait_min": float(total_wait[g]),
+            "mean_time_in_clinic_min": float(sum_stay[g] / n_stay[g]) if n_stay[g] else nan,
+            "provider_idle_min": float(idle[g]),
+            "provider_unused_min": float(unused[g]),
+            "provider_overtime_min": float(overtime[g]),
+            "provider_utilization": float(busy[g] / den) if den > 0 else nan,
+            "patients_seen": float(ns),
+            "no_shows": float(no_shows[g]),
+            "late_cancels": float(late[g]),
+            "turned_away": float(away[g]),
+            "unseen_at_close": float(unseen[g]),
+            "walk_ins": float(walk[g]),
+            "cost": float(cw * total_wait[g] + ci * idle[g] + co * overtime[g]),
+        }
+        out.append(k)
+    if by == "provider":
+        for k in out:
+            for name in CLINIC_ONLY:
+                k[name] = nan
+        return out
+
+    # Clinic-wide resources: busy minutes by group (overall, or per day).
+    def busy_between(a: int, b: int) -> np.ndarray:
+        x = ~np.isnan(rec[:, a])
+        return _sum_by(lab[x], _filled(rec[x, b], d[x], st.hard_stop) - rec[x, a], groups)
+
+    room_busy = busy_between(R.ROOMED, R.ROOM_FREE)
+    ma_busy = busy_between(R.ROOMING_START, R.ROOMING_END)
+    desk_busy = busy_between(R.CHECK_IN_START, R.CHECK_IN_END) + busy_between(
+        R.CHECKOUT_START, R.CHECKOUT_END
+    )
+    day_lab = np.zeros(len(plan.days), dtype=int) if by is None else np.arange(len(plan.days))
+    open_total = _sum_by(day_lab, st.open_min, groups)
+    ma_open = _sum_by(day_lab, st.mas * st.open_min, groups)
+    desk_open = _sum_by(day_lab, st.desk * st.open_min, groups)
+    peak = _max_waiting_by_day(rec, d, in_person, st, len(plan.days))
+    peak = peak.max(keepdims=True) if by is None else peak
+    for g, k in enumerate(out):
+        k["room_utilization"] = _ratio(float(room_busy[g]), st.rooms * float(open_total[g]))
+        k["ma_utilization"] = _ratio(float(ma_busy[g]), float(ma_open[g]))
+        k["desk_utilization"] = _ratio(float(desk_busy[g]), float(desk_open[g]))
+        k["max_waiting_room"] = float(peak[g])
+    return out
+
+
+def _max_waiting_by_day(r, d, in_person, st, n_days: int) -> np.ndarray:
+    """Most in-person patients waiting at once, per day (``_max_waiting`` day by day)."""
+    day, a, b = _waiting_intervals(r, d, in_person, st)
+    out = np.zeros(n_days)
+    if not len(a):
+        return out
+    t = np.concatenate([a, b])
+    delta = np.concatenate([np.ones(len(a)), -np.ones(len(b))])
+    dd = np.concatenate([day, day])
+    order = np.lexsort((delta, t, dd))
+    run = np.cumsum(delta[order])  # every day's arrivals are all roomed or filled: back to 0 per day
+    np.maximum.at(out, dd[order], run)
+    return out
+
+
 def _waiting_intervals(r: np.ndarray, d: np.ndarray, in_person: np.ndarray, st: _Static):
     """(day, from, to) of in-person patients between arrival and rooming."""
     w = in_person & ~np.isnan(r[:, R.ARRIVAL]) & (r[:, R.OUTCOME] != R.TURNED_AWAY)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..streams import keyed_generator
 from .plan import DayPlan, Plan
 from .sampling import quantile
 
@@ -114,10 +113,12 @@ def walk_ins(plan: Plan, day: DayPlan, rep: np.random.SeedSequence) -> list[Walk
     """
     if not len(plan.walk_in_types):
         return []
-    date = day.date.isoformat()
     times, rows = [], []
-    for hour, a, b, expected in day.walk_in_windows:
-        g = keyed_generator(rep, "walk-ins", date, hour)
+    entropy, prefix = rep.entropy, tuple(rep.spawn_key)
+    seq, bitgen, gen = np.random.SeedSequence, np.random.PCG64, np.random.Generator
+    for (_hour, a, b, expected), words in zip(day.walk_in_windows, day.walk_in_words, strict=True):
+        # = keyed_generator(rep, "walk-ins", date, hour), with the key hashed once per plan
+        g = gen(bitgen(seq(entropy, spawn_key=prefix + words)))
         n = int(g.poisson(expected))
         if n == 0:
             continue

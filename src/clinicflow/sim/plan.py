@@ -72,6 +72,8 @@ class DayPlan:
     patients: np.ndarray  # indices into the plan's patient table
     holds: tuple[HoldPlan, ...]
     walk_in_windows: tuple[tuple[int, int, int, float], ...]  # (hour, start, end, expected count)
+    #: Spawn-key words of each window's keyed stream ("walk-ins", date, hour), hashed once per plan.
+    walk_in_words: tuple[tuple[int, ...], ...] = ()
 
     @property
     def hard_stop(self) -> int:
@@ -269,6 +271,10 @@ def build_plan(scenario: Scenario, schedule: pd.DataFrame, dates: list[dt.date])
                 patients=np.arange(first, len(cols["day"])),
                 holds=tuple(sorted(holds, key=lambda h: (h.start, h.provider))),
                 walk_in_windows=tuple(windows),
+                walk_in_words=tuple(
+                    keyed_sequence(np.random.SeedSequence(0), "walk-ins", date.isoformat(), w[0]).spawn_key
+                    for w in windows
+                ),
             )
         )
 

@@ -35,27 +35,31 @@ class ReplicationResult:
     records: np.ndarray | None
 
 
-def run_replication(plan: Plan, seed: int, r: int, keep_records: bool = False) -> ReplicationResult:
-    """Simulate every day of the plan once with replication ``r``'s streams."""
+def run_replication(
+    plan: Plan, seed: int, r: int, keep_records: bool = False, engine: str = "lean"
+) -> ReplicationResult:
+    """Simulate every day of the plan once with replication ``r``'s streams (on either engine:
+    the records are identical)."""
     rep = replication_sequence(seed, r)
     draws = Draws(plan, rep)
     parts, first = [], 0
     for day in plan.days:
-        rec = simulate_day(plan, day, draws, walk_ins(plan, day, rep), first)
+        rec = simulate_day(plan, day, draws, walk_ins(plan, day, rep), first, engine)
         first += len(rec)
         parts.append(rec)
     rec = np.concatenate(parts) if parts else np.zeros((0, len(K.R.FIELDS)))
-    by_provider = []
-    for pi in sorted({sp.provider for sp in plan.sessions}):
-        by_provider.append({"provider": plan.providers[pi], **K.compute(rec, plan, provider=pi)})
-    by_day = (
-        [{"date": d.date, **K.compute(rec, plan, day=d.index)} for d in plan.days]
-        if len(plan.days) > 1
-        else []
-    )
-    overall = K.compute(rec, plan)
-    if len(plan.days) == 1:
-        by_day = [{"date": plan.days[0].date, **overall}]
+    [overall] = K.compute_groups(rec, plan)
+    per_provider = K.compute_groups(rec, plan, "provider")
+    by_provider = [
+        {"provider": plan.providers[pi], **per_provider[pi]}
+        for pi in sorted({sp.provider for sp in plan.sessions})
+    ]
+    if len(plan.days) > 1:
+        by_day = [
+            {"date": d.date, **k} for d, k in zip(plan.days, K.compute_groups(rec, plan, "day"), strict=True)
+        ]
+    else:
+        by_day = [{"date": plan.days[0].date, **overall}] if plan.days else []
     return ReplicationResult(
         r, overall, by_provider, by_day, K.timeseries(rec, plan), rec if keep_records else None
     )
@@ -65,8 +69,10 @@ def _chunks(n: int, size: int) -> list[list[int]]:
     return [list(range(i, min(i + size, n))) for i in range(0, n, size)]
 
 
-def _run_chunk(plan: Plan, seed: int, reps: list[int], keep: bool) -> list[ReplicationResult]:
-    return [run_replication(plan, seed, r, keep) for r in reps]
+def _run_chunk(
+    plan: Plan, seed: int, reps: list[int], keep: bool, engine: str = "lean"
+) -> list[ReplicationResult]:
+    return [run_replication(plan, seed, r, keep, engine) for r in reps]
 
 
 _WORKER_PLAN: Plan | None = None
@@ -77,9 +83,9 @@ def _init_worker(plan: Plan) -> None:
     _WORKER_PLAN = plan
 
 
-def _run_chunk_in_worker(seed: int, reps: list[int], keep: bool) -> list[ReplicationResult]:
+def _run_chunk_in_worker(seed: int, reps: list[int], keep: bool, engine: str) -> list[ReplicationResult]:
     assert _WORKER_PLAN is not None
-    return _run_chunk(_WORKER_PLAN, seed, reps, keep)
+    return _run_chunk(_WORKER_PLAN, seed, reps, keep, engine)
 
 
 def _chunk_size(n: int, workers: int) -> int:
@@ -88,12 +94,18 @@ def _chunk_size(n: int, workers: int) -> int:
 
 
 def run_local(
-    plan: Plan, seed: int, n: int, workers: int, keep: bool, tick: Callable[[int], None]
+    plan: Plan,
+    seed: int,
+    n: int,
+    workers: int,
+    keep: bool,
+    tick: Callable[[int], None],
+    engine: str = "lean",
 ) -> Iterator[ReplicationResult]:
     """Replications 0..n-1 in this process (workers=1) or a local process pool."""
     if workers <= 1 or n <= 1:
         for r in range(n):
-            yield run_replication(plan, seed, r, keep)
+            yield run_replication(plan, seed, r, keep, engine)
             tick(1)
         return
     # fork shares the imported modules at no cost; elsewhere the platform default is used.
@@ -103,7 +115,8 @@ def run_local(
         max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(plan,)
     ) as ex:
         futures = [
-            ex.submit(_run_chunk_in_worker, seed, c, keep) for c in _chunks(n, _chunk_size(n, workers))
+            ex.submit(_run_chunk_in_worker, seed, c, keep, engine)
+            for c in _chunks(n, _chunk_size(n, workers))
         ]
         for f in futures:
             out = f.result()
@@ -112,7 +125,13 @@ def run_local(
 
 
 def run_dask(
-    plan: Plan, seed: int, n: int, cluster, keep: bool, tick: Callable[[int], None]
+    plan: Plan,
+    seed: int,
+    n: int,
+    cluster,
+    keep: bool,
+    tick: Callable[[int], None],
+    engine: str = "lean",
 ) -> Iterator[ReplicationResult]:
     """Replications on a Dask distributed cluster (an address like tcp://host:8786, a cluster or a client)."""
     from distributed import Client, as_completed
@@ -128,7 +147,7 @@ def run_dask(
         workers = max(1, sum(client.nthreads().values()))
         [plan_f] = client.scatter([plan], broadcast=True)
         chunks = _chunks(n, _chunk_size(n, workers))
-        futures = [client.submit(_run_chunk, plan_f, seed, c, keep, pure=False) for c in chunks]
+        futures = [client.submit(_run_chunk, plan_f, seed, c, keep, engine, pure=False) for c in chunks]
         done: dict[int, list[ReplicationResult]] = {}
         for f in as_completed(futures):
             out = f.result()
