@@ -82,10 +82,14 @@ def test_unreachable_cluster_is_one_line(tmp_path):
 
 def test_simpy_engine_gives_the_same_report_and_unknown_engine_is_one_line():
     lean = run_cli("simulate", FAMILY, "-n", "3", "--days", "wed", "--seed", "9", "--json")
-    ref = run_cli("simulate", FAMILY, "-n", "3", "--days", "wed", "--seed", "9", "--json", "--engine", "simpy")
+    ref = run_cli(
+        "simulate", FAMILY, "-n", "3", "--days", "wed", "--seed", "9", "--json", "--engine", "simpy"
+    )
     assert lean.code == 0 and ref.code == 0, lean.stderr + ref.stderr
     assert json.loads(lean.stdout) == json.loads(ref.stdout)
     assert json.loads(lean.stdout)["kpis"]["patients_seen"]["mean"] > 50
     r = run_cli("simulate", FAMILY, "-n", "2", "--engine", "turbo")
     assert r.code == 2 and "Traceback" not in r.stderr
-    assert r.stderr.strip().splitlines() == ["error: <input>: engine: expected one of lean, simpy, got 'turbo'"]
+    assert r.stderr.strip().splitlines() == [
+        "error: <input>: engine: expected one of lean, simpy, got 'turbo'"
+    ]
