@@ -18,12 +18,10 @@ from clinicflow import scenario_from_dict
 from clinicflow.policies import evenly_spaced_schedule
 from clinicflow.sim import kpis as K
 from clinicflow.sim import simulate
-from clinicflow.sim.clinic import simulate_day
 from clinicflow.sim.engine import LeanEngine, SimPyEngine, make_engine
-from clinicflow.sim.patient import Draws, walk_ins
+from clinicflow.sim.kpi_batch import Batch, _open_minutes, _p90_by
 from clinicflow.sim.plan import build_plan, select_days
-from clinicflow.sim.replications import run_replication
-from clinicflow.streams import replication_sequence
+from clinicflow.sim.replications import _simulate_records, run_replication
 
 WEEK = dt.date(2026, 11, 30)
 
@@ -190,45 +188,64 @@ def test_unknown_engine_is_a_clear_input_error(family):
         simulate(family, replications=1, engine="turbo")
 
 
-# -- the grouped KPIs are the one-group definition, computed in one pass ----------------------------
+# -- the batched KPIs are the one-replication definitions, computed together ----------------------
 
 
 @pytest.mark.parametrize("seed", [0, 3, 7])
-def test_grouped_kpis_equal_one_group_kpis(seed):
-    s = random_sim_scenario(seed) if seed else None
-    if s is None:
+def test_batched_kpis_and_series_equal_the_one_replication_forms(seed):
+    if seed:
+        s = random_sim_scenario(seed)
+    else:
         from clinicflow import load_scenario
 
         s = load_scenario("scenarios/family-practice.yaml")
     frame = evenly_spaced_schedule(s, WEEK)
     plan = build_plan(s, frame, select_days(frame, s, None))
-    rep = replication_sequence(seed, 0)
-    draws = Draws(plan, rep)
-    parts, first = [], 0
-    for day in plan.days:
-        rec = simulate_day(plan, day, draws, walk_ins(plan, day, rep), first)
-        first += len(rec)
-        parts.append(rec)
-    rec = np.concatenate(parts)
+    recs = [_simulate_records(plan, seed, r, "lean") for r in range(4)]
+    batch = Batch(recs, plan)
+    overall, per_prov, per_day, series = (
+        batch.kpis(),
+        batch.kpis("provider"),
+        batch.kpis("day"),
+        batch.timeseries(),
+    )
 
     def same(a: dict, b: dict) -> None:
-        assert a.keys() == b.keys()
+        assert list(a) == list(b)
         for k in a:
-            assert a[k] == pytest.approx(b[k], rel=1e-12, abs=1e-9, nan_ok=True), k
+            assert a[k] == pytest.approx(b[k], rel=1e-9, abs=1e-9, nan_ok=True), k
 
-    [overall] = K.compute_groups(rec, plan)
-    same(overall, K.compute(rec, plan))
-    for pi, got in enumerate(K.compute_groups(rec, plan, "provider")):
-        same(got, K.compute(rec, plan, provider=pi))
-    for di, got in enumerate(K.compute_groups(rec, plan, "day")):
-        same(got, K.compute(rec, plan, day=di))
+    for i, rec in enumerate(recs):
+        same(overall[i][0], K.compute(rec, plan))
+        for pi in range(len(plan.providers)):
+            same(per_prov[i][pi], K.compute(rec, plan, provider=pi))
+        for di in range(len(plan.days)):
+            same(per_day[i][di], K.compute(rec, plan, day=di))
+        np.testing.assert_allclose(series[i], K.timeseries(rec, plan), rtol=1e-9, atol=1e-9)
+    assert sum(o[0]["patients_seen"] for o in overall) > 40
 
 
 def test_grouped_p90_is_numpys_quantile():
     rng = np.random.default_rng(2)
     labels = rng.integers(0, 6, 400)
     values = rng.exponential(10, 400).round(1)  # ties on purpose
-    got = K._p90_by(labels, values, 7)
+    got = _p90_by(labels, values, 7)
     for g in range(6):
         assert got[g] == np.quantile(values[labels == g], 0.9)
     assert np.isnan(got[6])
+
+
+def test_open_minutes_against_brute_force():
+    rng = np.random.default_rng(4)
+    gv = rng.integers(0, 5, 300)
+    va = rng.uniform(0, 900, 300)
+    vb = va + rng.exponential(20, 300)
+    gq = rng.integers(0, 6, 50)
+    qa = rng.uniform(0, 900, 50)
+    qb = qa + rng.uniform(0, 200, 50)
+    got = _open_minutes(gv, va, vb, gq, qa, qb)
+    want = [
+        np.clip(np.minimum(vb, b) - np.maximum(va, a), 0, None)[gv == g].sum()
+        for g, a, b in zip(gq, qa, qb, strict=True)
+    ]
+    np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-8)

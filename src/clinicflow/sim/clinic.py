@@ -124,6 +124,15 @@ class ClinicDay:
         self.exam = Pool(eng, len(plan.exam_rooms), plan.exam_rooms)
         self.proc = Pool(eng, len(plan.procedure_rooms), plan.procedure_rooms)
         self.cutoff = s.arrivals.late_cutoff_min
+        self.type_flags = list(
+            zip(
+                plan.t_in_person.tolist(),
+                plan.t_needs_ma.tolist(),
+                plan.t_procedure.tolist(),
+                plan.t_checkout.tolist(),
+                strict=True,
+            )
+        )
         self.rows: list[list] = []
         self.seq = 0
         self.providers: dict[int, _Provider] = {}
@@ -160,12 +169,8 @@ class ClinicDay:
         p.row = R.new_row(self.day.index, self.patient_no, appt, walk_in, type_ix, provider)
         self.patient_no += 1
         self.rows.append(p.row)
-        plan = self.plan
         p.type = type_ix
-        p.in_person = bool(plan.t_in_person[type_ix])
-        p.needs_ma = bool(plan.t_needs_ma[type_ix])
-        p.procedure = bool(plan.t_procedure[type_ix])
-        p.wants_checkout = bool(plan.t_checkout[type_ix])
+        p.in_person, p.needs_ma, p.procedure, p.wants_checkout = self.type_flags[type_ix]
         p.registered = ()
         p.session = None
         p.held = None
@@ -226,7 +231,7 @@ class ClinicDay:
         p.rooming = w.rooming
         p.visits = w.visit
         p.visit = None
-        hold = self._take_hold(w.type, now)
+        hold = self._take_hold(w.type, now) if self.holds else None
         if hold is not None:
             pr = self.providers[hold.provider]
             p.provider = pr
@@ -276,14 +281,14 @@ class ClinicDay:
     def _register(self, type_ix: int, now: float) -> tuple[_Session, ...]:
         """Sessions whose provider will see a pooled walk-in: those on now, else the next to start."""
         sessions = self._eligible_for(type_ix)[1]
-        current = tuple(ss for ss in sessions if ss.start <= now < ss.end)
+        current = [ss for ss in sessions if ss.start <= now < ss.end]
         if current:
-            return current
+            return tuple(current)
         later = [ss for ss in sessions if ss.start > now]
         if not later:
             return ()
-        first = min(ss.start for ss in later)
-        return tuple(ss for ss in later if ss.start == first)
+        first = min([ss.start for ss in later])
+        return tuple([ss for ss in later if ss.start == first])
 
     # The path every patient who shows takes up to the provider's queue: desk, room slot, room,
     # rooming. A free resource is taken at once and a zero duration costs no event: the patient
@@ -366,7 +371,7 @@ class ClinicDay:
         else:
             heapq.heappush(self.pool_heaps.setdefault(p.type, []), entry)
             for pr in self._eligible_for(p.type)[0]:
-                if pr.on_duty:
+                if pr.on_duty and pr.idle is not None:
                     self._wake(pr)
 
     def _after_visit(self, p: _Patient) -> None:
@@ -464,7 +469,7 @@ class ClinicDay:
             else:
                 for other in p.registered:
                     other.pending -= 1
-                    if other.provider is not pr:
+                    if other.provider is not pr and other.provider.idle is not None:
                         self._wake(other.provider)
                 p.row[R.PROVIDER] = pr.index
                 p.visit = p.visits[pr.index]

@@ -19,6 +19,7 @@ import numpy as np
 from ..streams import replication_sequence
 from . import kpis as K
 from .clinic import simulate_day
+from .kpi_batch import Batch
 from .patient import Draws, walk_ins
 from .plan import Plan
 
@@ -35,11 +36,8 @@ class ReplicationResult:
     records: np.ndarray | None
 
 
-def run_replication(
-    plan: Plan, seed: int, r: int, keep_records: bool = False, engine: str = "lean"
-) -> ReplicationResult:
-    """Simulate every day of the plan once with replication ``r``'s streams (on either engine:
-    the records are identical)."""
+def _simulate_records(plan: Plan, seed: int, r: int, engine: str) -> np.ndarray:
+    """Every day of the plan once with replication ``r``'s streams: the records of all its patients."""
     rep = replication_sequence(seed, r)
     draws = Draws(plan, rep)
     parts, first = [], 0
@@ -47,22 +45,38 @@ def run_replication(
         rec = simulate_day(plan, day, draws, walk_ins(plan, day, rep), first, engine)
         first += len(rec)
         parts.append(rec)
-    rec = np.concatenate(parts) if parts else np.zeros((0, len(K.R.FIELDS)))
-    [overall] = K.compute_groups(rec, plan)
-    per_provider = K.compute_groups(rec, plan, "provider")
-    by_provider = [
-        {"provider": plan.providers[pi], **per_provider[pi]}
-        for pi in sorted({sp.provider for sp in plan.sessions})
-    ]
-    if len(plan.days) > 1:
-        by_day = [
-            {"date": d.date, **k} for d, k in zip(plan.days, K.compute_groups(rec, plan, "day"), strict=True)
-        ]
-    else:
-        by_day = [{"date": plan.days[0].date, **overall}] if plan.days else []
-    return ReplicationResult(
-        r, overall, by_provider, by_day, K.timeseries(rec, plan), rec if keep_records else None
-    )
+    return np.concatenate(parts) if parts else np.zeros((0, len(K.R.FIELDS)))
+
+
+def run_replications(
+    plan: Plan, seed: int, reps: list[int], keep_records: bool = False, engine: str = "lean"
+) -> list[ReplicationResult]:
+    """Simulate replications ``reps`` (on either engine: the records are identical), then compute
+    their KPIs and time series together (``kpi_batch``)."""
+    recs = [_simulate_records(plan, seed, r, engine) for r in reps]
+    batch = Batch(recs, plan)
+    overall = batch.kpis()
+    per_provider = batch.kpis("provider")
+    per_day = batch.kpis("day") if len(plan.days) > 1 else None
+    series = batch.timeseries()
+    providers = sorted({sp.provider for sp in plan.sessions})
+    out = []
+    for i, r in enumerate(reps):
+        [k] = overall[i]
+        by_provider = [{"provider": plan.providers[pi], **per_provider[i][pi]} for pi in providers]
+        if per_day is not None:
+            by_day = [{"date": d.date, **x} for d, x in zip(plan.days, per_day[i], strict=True)]
+        else:
+            by_day = [{"date": plan.days[0].date, **k}] if plan.days else []
+        out.append(ReplicationResult(r, k, by_provider, by_day, series[i], recs[i] if keep_records else None))
+    return out
+
+
+def run_replication(
+    plan: Plan, seed: int, r: int, keep_records: bool = False, engine: str = "lean"
+) -> ReplicationResult:
+    """Replication ``r`` alone (the same numbers as inside any batch)."""
+    return run_replications(plan, seed, [r], keep_records, engine)[0]
 
 
 def _chunks(n: int, size: int) -> list[list[int]]:
@@ -72,7 +86,7 @@ def _chunks(n: int, size: int) -> list[list[int]]:
 def _run_chunk(
     plan: Plan, seed: int, reps: list[int], keep: bool, engine: str = "lean"
 ) -> list[ReplicationResult]:
-    return [run_replication(plan, seed, r, keep, engine) for r in reps]
+    return run_replications(plan, seed, reps, keep, engine)
 
 
 _WORKER_PLAN: Plan | None = None
@@ -104,9 +118,10 @@ def run_local(
 ) -> Iterator[ReplicationResult]:
     """Replications 0..n-1 in this process (workers=1) or a local process pool."""
     if workers <= 1 or n <= 1:
-        for r in range(n):
-            yield run_replication(plan, seed, r, keep, engine)
-            tick(1)
+        for c in _chunks(n, _chunk_size(n, 1)):
+            out = run_replications(plan, seed, c, keep, engine)
+            tick(len(out))
+            yield from out
         return
     # fork shares the imported modules at no cost; elsewhere the platform default is used.
     methods = multiprocessing.get_all_start_methods()
