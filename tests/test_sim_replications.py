@@ -9,7 +9,7 @@ import pytest
 from clinicflow import scenario_from_dict
 from clinicflow.sim import simulate
 from clinicflow.sim.plan import REFERENCE_WEEK
-from clinicflow.streams import keyed_generator, replication_sequence
+from clinicflow.streams import keyed_stream, replication_sequence
 from simcases import fixed_clinic, schedule
 
 
@@ -93,9 +93,7 @@ def test_patient_draws_come_from_the_keyed_stream():
     p = res.patients.sort_values(["replication", "appointment"])
     for r in (0, 1):
         for start in (480, 500):
-            u = keyed_generator(replication_sequence(3, r), "patient", "2026-01-05", "doc", start, 0).random(
-                8
-            )
+            u = keyed_stream(replication_sequence(3, r), "patient", "2026-01-05", "doc", start, 0).random(8)
             row = p[(p["replication"] == r) & (p["appointment"] == start)].iloc[0]
             assert row["provider_end"] - row["provider_start"] == pytest.approx(-20 * np.log1p(-u[4]))
 

@@ -60,8 +60,7 @@ class _Session:
 class _Provider:
     """A provider's run-time state: a small state machine over its sessions and breaks.
 
-    ``idle`` is a fresh token while the provider waits for a patient (``None`` when working), so a
-    stale session-end check can tell it no longer applies.
+    ``idle`` is true while the provider waits for a patient (to be woken by ``_wake``).
     """
 
     __slots__ = ("bi", "current", "heap", "idle", "index", "on_duty", "sees", "sessions", "si", "token")
@@ -71,7 +70,7 @@ class _Provider:
         self.sees = sees
         self.token = token
         self.heap: list = []
-        self.idle: object | None = None
+        self.idle = False
         self.on_duty = False
         self.sessions: list[_Session] = []
         self.si = 0  # current session
@@ -371,7 +370,7 @@ class ClinicDay:
         else:
             heapq.heappush(self.pool_heaps.setdefault(p.type, []), entry)
             for pr in self._eligible_for(p.type)[0]:
-                if pr.on_duty and pr.idle is not None:
+                if pr.on_duty and pr.idle:
                     self._wake(pr)
 
     def _after_visit(self, p: _Patient) -> None:
@@ -419,8 +418,8 @@ class ClinicDay:
     # stays past the session end while any patient of the session is still to come.
     def _wake(self, pr: _Provider) -> None:
         """Wake an idle provider to look at its queue again (patients ready, pending count changed)."""
-        if pr.idle is not None:
-            pr.idle = None
+        if pr.idle:
+            pr.idle = False
             self.engine.schedule(0.0, self._work, pr)
 
     def _start_session(self, pr: _Provider) -> None:
@@ -434,6 +433,11 @@ class ClinicDay:
     def _open_session(self, pr: _Provider) -> None:
         pr.on_duty = True
         pr.bi = 0
+        ss = pr.sessions[pr.si]
+        now = self.engine.now
+        if now < ss.end:
+            # Look again at the session end: an idle provider may leave then.
+            self.engine.schedule(ss.end - now, self._session_end_check, (pr, pr.si))
         self._work(pr)
 
     def _next_patient(self, pr: _Provider) -> _Patient | None:
@@ -469,7 +473,7 @@ class ClinicDay:
             else:
                 for other in p.registered:
                     other.pending -= 1
-                    if other.provider is not pr and other.provider.idle is not None:
+                    if other.provider is not pr and other.provider.idle:
                         self._wake(other.provider)
                 p.row[R.PROVIDER] = pr.index
                 p.visit = p.visits[pr.index]
@@ -484,14 +488,11 @@ class ClinicDay:
             if pr.si < len(pr.sessions):
                 self._start_session(pr)
             return
-        pr.idle = token = object()
-        if now < ss.end:
-            # Look again at the session end: the provider may leave then.
-            eng.schedule(ss.end - now, self._session_end_check, (pr, token))
+        pr.idle = True
 
     def _session_end_check(self, arg) -> None:
-        pr, token = arg
-        if pr.idle is token:
+        pr, si = arg
+        if pr.si == si and pr.idle:
             self._wake(pr)
 
     def _visit_ends(self, pr: _Provider) -> None:

@@ -1,18 +1,20 @@
 """Patients: their random draws and their run-time state.
 
-Every draw of a booked patient comes from ``keyed_generator(rep, "patient", date, provider, start,
-slot_index)``: one generator per patient identity, so the same seed gives the same patient the same
+Every draw of a booked patient comes from the keyed stream ``("patient", date, provider, start,
+slot_index)`` of the replication (``streams.KeyedStreams``): one stream per patient identity, so the
+same seed gives the same patient the same
 punctuality, show/no-show and durations in any two scenarios that book them (common random numbers).
 Draws are made by inversion — a uniform per source, mapped through the distribution's quantile
 function — which keeps them synchronized even when two scenarios give the patient different
 distributions (a longer visit type stays "the same patient, relatively slow"). Walk-ins come from one
-keyed generator per day and hour.
+keyed stream per day and hour.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ..streams import KeyedStreams
 from .plan import DayPlan, Plan
 from .sampling import quantile
 
@@ -25,17 +27,16 @@ _EPS = 1e-12
 SHOWS, NO_SHOW, LATE_CANCEL = 0, 1, 2
 
 
-def patient_uniforms(rep: np.random.SeedSequence, words: list[tuple[int, ...]]) -> np.ndarray:
-    """One row of uniforms per booked patient, from the patient's own keyed generator.
+def patient_uniforms(streams: KeyedStreams, words: list[tuple[int, ...]]) -> np.ndarray:
+    """One row of uniforms per booked patient, from the patient's own keyed stream.
 
-    Equal to ``keyed_generator(rep, "patient", *key).random(N_UNIFORMS)`` (tested), built from the
+    Equal to ``keyed_stream(rep, "patient", *key).random(N_UNIFORMS)`` (tested), read at the
     precomputed key words (``plan.key_words``).
     """
     out = np.empty((len(words), N_UNIFORMS))
-    entropy, prefix = rep.entropy, tuple(rep.spawn_key)
-    seq, bitgen, gen = np.random.SeedSequence, np.random.PCG64, np.random.Generator
+    at = streams.at
     for i, w in enumerate(words):
-        out[i] = gen(bitgen(seq(entropy, spawn_key=prefix + w))).random(N_UNIFORMS)
+        out[i] = at(w).random(N_UNIFORMS)
     return np.clip(out, _EPS, 1 - _EPS)
 
 
@@ -53,10 +54,10 @@ class Draws:
 
     __slots__ = ("arrival", "check_in", "checkout", "outcome", "rooming", "turnover", "u", "visit")
 
-    def __init__(self, plan: Plan, rep: np.random.SeedSequence):
+    def __init__(self, plan: Plan, streams: KeyedStreams):
         s = plan.scenario
         n = plan.n_patients
-        u = patient_uniforms(rep, plan.p_key_words)
+        u = patient_uniforms(streams, plan.p_key_words)
         self.u = u
         if n == 0:
             z = np.zeros(0)
@@ -104,7 +105,7 @@ class WalkIn:
         self.visit = visit
 
 
-def walk_ins(plan: Plan, day: DayPlan, rep: np.random.SeedSequence) -> list[WalkIn]:
+def walk_ins(plan: Plan, day: DayPlan, streams: KeyedStreams) -> list[WalkIn]:
     """Walk-ins of one day: a Poisson process with a piecewise-constant hourly rate.
 
     In each hour window the count is Poisson with the window's expected count and the arrival times
@@ -114,11 +115,8 @@ def walk_ins(plan: Plan, day: DayPlan, rep: np.random.SeedSequence) -> list[Walk
     if not len(plan.walk_in_types):
         return []
     times, rows = [], []
-    entropy, prefix = rep.entropy, tuple(rep.spawn_key)
-    seq, bitgen, gen = np.random.SeedSequence, np.random.PCG64, np.random.Generator
     for (_hour, a, b, expected), words in zip(day.walk_in_windows, day.walk_in_words, strict=True):
-        # = keyed_generator(rep, "walk-ins", date, hour), with the key hashed once per plan
-        g = gen(bitgen(seq(entropy, spawn_key=prefix + words)))
+        g = streams.at(words)  # the stream ("walk-ins", date, hour), its key hashed once per plan
         n = int(g.poisson(expected))
         if n == 0:
             continue

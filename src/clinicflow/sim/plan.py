@@ -18,7 +18,7 @@ import pandas as pd
 from ..domain.clock import WEEKDAYS, weekday_of
 from ..domain.scenario import Scenario
 from ..errors import InputError
-from ..streams import keyed_sequence
+from ..streams import key_words as stream_key
 
 #: Patients still waiting this many minutes after the clinic closes are counted unseen at close.
 HARD_STOP_AFTER_CLOSE_MIN = 240
@@ -72,7 +72,7 @@ class DayPlan:
     patients: np.ndarray  # indices into the plan's patient table
     holds: tuple[HoldPlan, ...]
     walk_in_windows: tuple[tuple[int, int, int, float], ...]  # (hour, start, end, expected count)
-    #: Spawn-key words of each window's keyed stream ("walk-ins", date, hour), hashed once per plan.
+    #: Key words of each window's keyed stream ("walk-ins", date, hour), hashed once per plan.
     walk_in_words: tuple[tuple[int, ...], ...] = ()
 
     @property
@@ -101,7 +101,7 @@ class Plan:
     p_no_show: np.ndarray
     p_cancel: np.ndarray
     p_keys: list[tuple]
-    #: Spawn-key words of each patient's keyed stream (``key_words``).
+    #: Key words of each patient's keyed stream (``key_words``).
     p_key_words: list[tuple[int, ...]]
     # Per type (by index).
     t_in_person: np.ndarray
@@ -122,13 +122,8 @@ class Plan:
 
 
 def key_words(keys: list[tuple]) -> list[tuple[int, ...]]:
-    """The spawn-key words of each patient's keyed stream (hashing done once per plan, not per replication).
-
-    ``keyed_sequence(parent, *key)`` appends these words to the parent's spawn key, so they are read off
-    a sequence keyed under an empty parent.
-    """
-    root = np.random.SeedSequence(0)
-    return [keyed_sequence(root, "patient", *key).spawn_key for key in keys]
+    """The key words of each patient's keyed stream (hashing done once per plan, not per replication)."""
+    return [stream_key("patient", *key) for key in keys]
 
 
 def _working(start: int, end: int, breaks: Iterable[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
@@ -271,10 +266,7 @@ def build_plan(scenario: Scenario, schedule: pd.DataFrame, dates: list[dt.date])
                 patients=np.arange(first, len(cols["day"])),
                 holds=tuple(sorted(holds, key=lambda h: (h.start, h.provider))),
                 walk_in_windows=tuple(windows),
-                walk_in_words=tuple(
-                    keyed_sequence(np.random.SeedSequence(0), "walk-ins", date.isoformat(), w[0]).spawn_key
-                    for w in windows
-                ),
+                walk_in_words=tuple(stream_key("walk-ins", date.isoformat(), w[0]) for w in windows),
             )
         )
 

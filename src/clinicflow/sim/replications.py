@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..streams import replication_sequence
+from ..streams import KeyedStreams, replication_sequence
 from . import kpis as K
 from .clinic import simulate_day
 from .kpi_batch import Batch
@@ -38,11 +38,11 @@ class ReplicationResult:
 
 def _simulate_records(plan: Plan, seed: int, r: int, engine: str) -> np.ndarray:
     """Every day of the plan once with replication ``r``'s streams: the records of all its patients."""
-    rep = replication_sequence(seed, r)
-    draws = Draws(plan, rep)
+    streams = KeyedStreams(replication_sequence(seed, r))
+    draws = Draws(plan, streams)
     parts, first = [], 0
     for day in plan.days:
-        rec = simulate_day(plan, day, draws, walk_ins(plan, day, rep), first, engine)
+        rec = simulate_day(plan, day, draws, walk_ins(plan, day, streams), first, engine)
         first += len(rec)
         parts.append(rec)
     return np.concatenate(parts) if parts else np.zeros((0, len(K.R.FIELDS)))
