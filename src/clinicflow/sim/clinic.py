@@ -9,7 +9,7 @@ Model (one event loop per day, clock = minutes since midnight):
   the count is 0), then need one of their provider's ``rooms_at_once`` room slots *and* a free exam room
   (a procedure room for procedure types), then an MA for ``rooming_min`` when the type has one. Rooms are
   given out by appointment time, not arrival order. Telehealth patients need neither desk nor room.
-* The provider is an active process working its sessions: it sees the ready patient with the earliest
+* The provider works its sessions (a state machine, ``_work``): it sees the ready patient with the earliest
   appointment time (early patients may be seen early when the provider is free), takes each break when
   free (a visit that overruns shortens the break), and stays past the session end while any patient of
   the session is still to come: that time is overtime.
