@@ -1,8 +1,12 @@
-"""Run the Streamlit server with clinicflow's heavy modules already imported.
+"""Run the Streamlit server with clinicflow's heavy modules already imported, and without Nagle's delay.
 
 Streamlit imports a page's modules on the first session's first run, which made the first page of a
 fresh server wait ~2 s for pandas, plotly, scipy and the domain model. Importing them here, before
 Streamlit's own command line starts, moves that cost to server start-up.
+
+The first page also fetches ~120 static files over six keep-alive connections; with Streamlit's
+listening socket as it binds it, each request after a connection's first waited ~40 ms for the
+browser's delayed ACK (``enable_tcp_nodelay``).
 """
 
 from __future__ import annotations
@@ -31,6 +35,49 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def _tcp_socket(sock: socket.socket) -> socket.socket:
+    """The same listening socket, re-wrapped so Python reports it (and its connections) as TCP.
+
+    A socket made with ``socket.socket(family)`` reports ``proto == 0``; the connections it accepts
+    inherit that, and asyncio sets ``TCP_NODELAY`` only on sockets reporting ``IPPROTO_TCP``. Without
+    it, every keep-alive request after the first waits ~40 ms for the browser's delayed ACK (Nagle),
+    and the first page fetches ~120 static files over six connections. Re-wrapping the descriptor
+    lets the OS report the real protocol; ``TCP_NODELAY`` on the listener is inherited on Linux too.
+    """
+    blocking = sock.getblocking()
+    inheritable = sock.get_inheritable()
+    tcp = socket.socket(fileno=sock.detach())
+    tcp.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    tcp.setblocking(blocking)
+    tcp.set_inheritable(inheritable)
+    return tcp
+
+
+def enable_tcp_nodelay() -> bool:
+    """Make Streamlit's Starlette server answer keep-alive requests without Nagle's delay.
+
+    Streamlit (>= 1.5x, Starlette/uvicorn) binds its listening socket itself, with ``proto`` left
+    at 0 (the same flaw as uvicorn's pre-bound sockets, Kludex/uvicorn#3149). Returns whether the
+    patch applied; False on a Streamlit without that server, where there is nothing to fix.
+    """
+    try:
+        from streamlit.web.server.starlette import starlette_server
+    except ImportError:
+        return False
+    original = getattr(starlette_server, "_bind_socket", None)
+    if original is None:
+        return False
+    if getattr(original, "_clinicflow_tcp", False):
+        return True
+
+    def bind_socket(*args, **kwargs) -> socket.socket:
+        return _tcp_socket(original(*args, **kwargs))
+
+    bind_socket._clinicflow_tcp = True  # type: ignore[attr-defined]
+    starlette_server._bind_socket = bind_socket
+    return True
+
+
 def main() -> None:
     import numpy  # noqa: F401
     import pandas  # noqa: F401
@@ -41,6 +88,7 @@ def main() -> None:
     import clinicflow.domain.capacity
     import clinicflow.viz.practice  # noqa: F401
 
+    enable_tcp_nodelay()
     sys.argv = ["streamlit", *sys.argv[1:]]
     sys.exit(cli.main())
 

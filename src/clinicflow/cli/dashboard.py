@@ -52,4 +52,18 @@ def dashboard(
         typer.echo(f"warning: serving on {host}: anyone who can reach it sees practice data", err=True)
     env = dict(os.environ)
     env.setdefault("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")
-    raise typer.Exit(subprocess.call(streamlit_command(app_path, host, port), env=env))
+    raise typer.Exit(_serve(streamlit_command(app_path, host, port), env))
+
+
+def _serve(cmd: list[str], env: dict[str, str]) -> int:
+    """Run the server in this process's place where the OS allows it.
+
+    With ``exec`` the server keeps this process's id, so a service manager's (or a test's) stop
+    signal reaches the server itself; a child process would be left running when only this
+    wrapper was stopped.
+    """
+    if os.name == "posix":
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execve(cmd[0], cmd, env)
+    return subprocess.call(cmd, env=env)
