@@ -74,7 +74,7 @@ def week_sessions_chart(s: Scenario) -> Chart:
     lo, hi = 60 * (lo // 60), 60 * -(-hi // 60)
     spec = {
         "title": "Provider sessions by weekday",
-        "height": max(160, 18 * len(rows)),
+        "height": {"step": 18},
         "mark": {"type": "bar", "cornerRadius": 2},
         "encoding": {
             "y": {
