@@ -84,8 +84,8 @@ def stage_intervals(events: pd.DataFrame) -> pd.DataFrame:
 
     A stage begins at the event that moves the patient into it and lasts until the next event that
     changes the stage (events at the same minute taken in visit order, so a zero-length stage never
-    shows); ``depart`` ends the last one. A telehealth patient (never roomed) waits and is seen in the
-    telehealth area instead.
+    shows); ``depart`` ends the last one. A patient without a ``depart`` (turned away on arrival) is
+    never in the clinic. A telehealth patient (never roomed) waits and is seen in the telehealth area.
     """
     cols = ["patient", "stage", "start", "end", "room", "pathway", "provider"]
     ev = events[events["event"].isin(list(EVENT_STAGE))]
@@ -110,7 +110,7 @@ def stage_intervals(events: pd.DataFrame) -> pd.DataFrame:
             "patient": ev["patient"].to_numpy(),
             "stage": ev["stage"].to_numpy(),
             "start": ev["minute"].to_numpy(dtype=float),
-            "end": nxt.fillna(np.inf).to_numpy(dtype=float),
+            "end": nxt.fillna(ev["minute"]).to_numpy(dtype=float),
             "room": ev["room_of"].where(ev["stage"].map(_STATION) == "room", "").to_numpy(),
             "pathway": ev["pathway"].to_numpy(),
             "provider": ev["provider"].to_numpy(),
