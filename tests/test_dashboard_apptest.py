@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
@@ -75,7 +76,16 @@ def test_flow_page_simulates_and_names_the_bottleneck():
     assert 0 < wait < 30
     seen = float(metrics["Patients seen / week"].replace(",", ""))
     assert 350 < seen < 520  # ~430 booked visits less no-shows, plus walk-ins
-    assert len(at.get("plotly_chart")) == 6
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    assert len(charts) == 7
+    # the animated day: frames every 5 minutes, each placing the patients in the clinic at that time
+    (anim,) = [c for c in charts if c.get("frames")]
+    assert anim["layout"]["title"]["text"].startswith("Patients through Monday (replication 1)")
+    minutes = [int(f["name"][:2]) * 60 + int(f["name"][3:]) for f in anim["frames"]]
+    assert len(minutes) > 100 and set(np.diff(minutes)) == {5}
+    busiest = max(len(f["data"][1]["ids"]) for f in anim["frames"])  # one id per patient drawn
+    assert 5 <= busiest <= 60  # patients in the clinic at once on a family-practice Monday
+    assert len(anim["layout"]["sliders"][0]["steps"]) == len(minutes)
 
 
 def test_whatif_page_compares_a_variant():

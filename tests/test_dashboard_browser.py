@@ -122,8 +122,23 @@ def test_practice_page_renders_in_browser(server, browser):
 
 
 def test_flow_page_runs_a_simulation_in_browser(server, browser):
-    page, _ = _open(browser, server + "/flow", "flow", charts=6)
+    page, _ = _open(browser, server + "/flow", "flow", charts=7)
     assert page.get_by_text("The bottleneck is").first.is_visible()
+    # the animated day plays: the slider's clock moves on and patients are drawn on the floor plan
+    clock = page.locator("text=/^clinic time \\d\\d:\\d\\d$/").first
+    start = clock.text_content()
+    page.get_by_text("▶ play").first.click()
+    page.wait_for_function(
+        "t => [...document.querySelectorAll('text')].some(e => /^clinic time /.test(e.textContent)"
+        " && e.textContent !== t)",
+        arg=start,
+        timeout=15_000,
+    )
+    assert clock.text_content() != start
+    page.get_by_text("❚❚ pause").first.click()
+    for label in ("waiting room", "exam rooms", "check-in desk", "with the provider"):
+        assert page.get_by_text(label).first.is_visible()
+    page.screenshot(path=str(ARTIFACTS / "flow-animation.png"), full_page=True)
     page.close()
 
 
