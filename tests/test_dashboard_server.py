@@ -110,3 +110,23 @@ def test_dashboard_serves_fast_keep_alive_and_stops_with_its_process():
     # the process that was stopped was the server itself: nothing answers on the port any more
     with pytest.raises(OSError):
         urllib.request.urlopen(url + "/_stcore/health", timeout=2)
+
+
+def test_warm_app_fills_the_default_scenario_cache(monkeypatch, tmp_path):
+    from clinicflow.dashboard_server import warm_app
+
+    assert not warm_app(["hello"])
+    (tmp_path / "app.py").write_text("")
+    assert not warm_app(["run", str(tmp_path / "app.py")])  # no _shared.py beside it: nothing to warm
+    assert warm_app(["run", str(APP)])
+    import _shared
+
+    def no_loading(path):
+        raise AssertionError("the first visit should find the default scenario cached")
+
+    monkeypatch.setattr(_shared, "load_scenario", no_loading)
+    scenario = _shared.cached_scenario(str(_shared.DEFAULT), _shared.DEFAULT.stat().st_mtime)
+    assert scenario.clinic.name == "Maple Street Family Medicine"
+    _shared.cached_scenario.clear()
+    with pytest.raises(AssertionError, match="cached"):
+        _shared.cached_scenario(str(_shared.DEFAULT), _shared.DEFAULT.stat().st_mtime)

@@ -4,15 +4,17 @@ Streamlit imports a page's modules on the first session's first run, which made 
 fresh server wait ~2 s for pandas, plotly, scipy and the domain model. Importing them here, before
 Streamlit's own command line starts, moves that cost to server start-up.
 
-The first page also fetches ~120 static files over six keep-alive connections; with Streamlit's
+The first session also paid once for ``inspect.stack()`` (see ``main``). The first page also fetches ~120 static files over six keep-alive connections; with Streamlit's
 listening socket as it binds it, each request after a connection's first waited ~40 ms for the
 browser's delayed ACK (``enable_tcp_nodelay``).
 """
 
 from __future__ import annotations
 
+import inspect
 import socket
 import sys
+from pathlib import Path
 
 #: Headless Chromium on a closed network (tests and benchmarks): no background connections to fail.
 CHROMIUM_FLAGS = [
@@ -78,6 +80,26 @@ def enable_tcp_nodelay() -> bool:
     return True
 
 
+def warm_app(args: list[str]) -> bool:
+    """Run ``warm()`` of the ``_shared`` module beside the app being served (``run APP ...``), if it
+    has one: the bundled app loads its default scenario into Streamlit's cache there. Returns whether
+    it ran."""
+    if len(args) < 2 or args[0] != "run":
+        return False
+    shared = Path(args[1]).resolve().parent / "_shared.py"
+    if not shared.is_file():
+        return False
+    import importlib
+
+    if str(shared.parent) not in sys.path:
+        sys.path.insert(0, str(shared.parent))
+    module = importlib.import_module("_shared")
+    if not callable(getattr(module, "warm", None)):
+        return False
+    module.warm()
+    return True
+
+
 def main() -> None:
     import numpy  # noqa: F401
     import pandas  # noqa: F401
@@ -88,6 +110,11 @@ def main() -> None:
     import clinicflow.domain.capacity
     import clinicflow.viz.practice  # noqa: F401
 
+    # Streamlit calls ``inspect.stack()`` once per process, on the first element of the first session
+    # (to warn REPL users); its first call resolves the file of every imported module, ~0.3 s with
+    # the modules above. Calling it now fills inspect's module cache, so the first visitor does not wait.
+    inspect.stack()
+    warm_app(sys.argv[1:])
     enable_tcp_nodelay()
     sys.argv = ["streamlit", *sys.argv[1:]]
     sys.exit(cli.main())
