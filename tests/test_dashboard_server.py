@@ -130,3 +130,22 @@ def test_warm_app_fills_the_default_scenario_cache(monkeypatch, tmp_path):
     _shared.cached_scenario.clear()
     with pytest.raises(AssertionError, match="cached"):
         _shared.cached_scenario(str(_shared.DEFAULT), _shared.DEFAULT.stat().st_mtime)
+
+
+def test_first_element_skips_the_repl_check(monkeypatch):
+    import inspect
+
+    from streamlit import delta_generator
+
+    from clinicflow.dashboard_server import skip_repl_check
+
+    def slow_stack(*a, **k):
+        raise AssertionError("inspect.stack() called on the first element")
+
+    monkeypatch.setattr(inspect, "stack", slow_stack)
+    monkeypatch.setattr(delta_generator, "_use_warning_has_been_displayed", False)
+    with pytest.raises(AssertionError, match="first element"):
+        delta_generator._maybe_print_use_warning()  # what Streamlit does unpatched
+    monkeypatch.setattr(delta_generator, "_use_warning_has_been_displayed", False)
+    skip_repl_check()
+    delta_generator._maybe_print_use_warning()

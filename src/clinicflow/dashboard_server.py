@@ -4,14 +4,14 @@ Streamlit imports a page's modules on the first session's first run, which made 
 fresh server wait ~2 s for pandas, plotly, scipy and the domain model. Importing them here, before
 Streamlit's own command line starts, moves that cost to server start-up.
 
-The first session also paid once for ``inspect.stack()`` (see ``main``). The first page also fetches ~120 static files over six keep-alive connections; with Streamlit's
+The first session also paid once for a REPL check (``skip_repl_check``) and for loading the default
+scenario (``warm_app``). The first page also fetches ~120 static files over six keep-alive connections; with Streamlit's
 listening socket as it binds it, each request after a connection's first waited ~40 ms for the
 browser's delayed ACK (``enable_tcp_nodelay``).
 """
 
 from __future__ import annotations
 
-import inspect
 import socket
 import sys
 from pathlib import Path
@@ -80,6 +80,19 @@ def enable_tcp_nodelay() -> bool:
     return True
 
 
+def skip_repl_check() -> None:
+    """Skip Streamlit's once-per-process check for being imported in a REPL.
+
+    On the first element of the first session Streamlit calls ``inspect.stack()`` to warn REPL users
+    that they should use ``streamlit run``; with the modules imported here that took 0.2–0.3 s of the
+    first visit (it reads every frame's source and resolves every module's file). This process *is*
+    ``streamlit run``, so the check can only answer "no warning"; marking it done skips it.
+    """
+    from streamlit import delta_generator
+
+    delta_generator._use_warning_has_been_displayed = True
+
+
 def warm_app(args: list[str]) -> bool:
     """Run ``warm()`` of the ``_shared`` module beside the app being served (``run APP ...``), if it
     has one: the bundled app loads its default scenario into Streamlit's cache there. Returns whether
@@ -110,10 +123,7 @@ def main() -> None:
     import clinicflow.domain.capacity
     import clinicflow.viz.practice  # noqa: F401
 
-    # Streamlit calls ``inspect.stack()`` once per process, on the first element of the first session
-    # (to warn REPL users); its first call resolves the file of every imported module, ~0.3 s with
-    # the modules above. Calling it now fills inspect's module cache, so the first visitor does not wait.
-    inspect.stack()
+    skip_repl_check()
     warm_app(sys.argv[1:])
     enable_tcp_nodelay()
     sys.argv = ["streamlit", *sys.argv[1:]]
