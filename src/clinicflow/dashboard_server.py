@@ -5,9 +5,9 @@ fresh server wait ~2 s for pandas, plotly, scipy and the domain model. Importing
 Streamlit's own command line starts, moves that cost to server start-up.
 
 The first session also paid once for a REPL check (``skip_repl_check``) and for loading the default
-scenario (``warm_app``). The first page also fetches ~120 static files over six keep-alive connections; with Streamlit's
-listening socket as it binds it, each request after a connection's first waited ~40 ms for the
-browser's delayed ACK (``enable_tcp_nodelay``).
+scenario (``warm_app``). And the first page fetches ~120 static files over six keep-alive connections:
+with Streamlit's listening socket as it binds it, each request after a connection's first waited
+~40 ms for the browser's delayed ACK (``enable_tcp_nodelay``). docs/dashboard.md has the measurements.
 """
 
 from __future__ import annotations
@@ -44,11 +44,11 @@ def _tcp_socket(sock: socket.socket) -> socket.socket:
     inherit that, and asyncio sets ``TCP_NODELAY`` only on sockets reporting ``IPPROTO_TCP``. Without
     it, every keep-alive request after the first waits ~40 ms for the browser's delayed ACK (Nagle),
     and the first page fetches ~120 static files over six connections. Re-wrapping the descriptor
-    lets the OS report the real protocol; ``TCP_NODELAY`` on the listener is inherited on Linux too.
+    with the protocol named fixes that; ``TCP_NODELAY`` on the listener is inherited on Linux too.
     """
     blocking = sock.getblocking()
     inheritable = sock.get_inheritable()
-    tcp = socket.socket(fileno=sock.detach())
+    tcp = socket.socket(sock.family, sock.type, socket.IPPROTO_TCP, fileno=sock.detach())
     tcp.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     tcp.setblocking(blocking)
     tcp.set_inheritable(inheritable)
