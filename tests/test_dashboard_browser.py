@@ -108,7 +108,14 @@ def test_practice_page_renders_in_browser(server, browser):
     for chart, texts in (
         (
             sessions,
-            ("time of day (clinic time)", "weekday · provider", "session", "break", "mon · dr_okafor"),
+            (
+                "time of day (clinic time)",
+                "weekday · provider",
+                "09:00",
+                "session",
+                "break",
+                "mon · dr_okafor",
+            ),
         ),
         (capacity, ("minutes per week", "provider / appointment type", "12,285 min", "follow_up")),
     ):
