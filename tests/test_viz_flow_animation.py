@@ -39,11 +39,13 @@ def _within(x, y, station):
 def test_frames_every_five_minutes_from_first_arrival_to_last_departure(tuesday):
     scenario, events, _ = tuesday
     minutes = frame_minutes(events, 5)
-    assert minutes[0] <= events["minute"].min() < minutes[0] + 5
+    assert minutes[0] - 5 < events["minute"].min() <= minutes[0]
     assert minutes[-1] - 5 < events["minute"].max() <= minutes[-1]
     assert np.all(np.diff(minutes) == 5)
     fig = flow_animation(events, scenario.rooms.room_ids, step_min=5)
     assert len(fig.frames) == len(minutes)
+    assert len(fig.frames[0].data[1].ids) >= 1  # the first patient is in the first frame
+    assert len(fig.frames[-1].data[1].ids) == 0  # and everyone has left by the last
     assert [f.name for f in fig.frames][:2] == [f"{m // 60:02d}:{m % 60:02d}" for m in minutes[:2]]
     steps = fig.layout.sliders[0].steps
     assert len(steps) == len(minutes) and list(steps[-1].args[0]) == [fig.frames[-1].name]

@@ -200,10 +200,11 @@ def flow_positions(events: pd.DataFrame, minutes: Sequence[float], rooms: Sequen
 
 
 def frame_minutes(events: pd.DataFrame, step_min: int = 5) -> list[int]:
-    """Frame times: every ``step_min`` minutes from the first arrival (rounded down) to the last departure."""
+    """Frame times: every ``step_min`` minutes from the first arrival to the last departure, both rounded
+    up (so the first frame shows the first patient and the last an empty clinic)."""
     if events.empty:
         return []
-    lo = int(events["minute"].min() // step_min * step_min)
+    lo = int(-(-events["minute"].min() // step_min) * step_min)
     hi = int(-(-events["minute"].max() // step_min) * step_min)
     return list(range(lo, hi + 1, step_min))
 
