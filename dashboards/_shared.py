@@ -18,6 +18,13 @@ def cached_scenario(path: str, mtime: float):
     return load_scenario(path)
 
 
+def warm() -> None:
+    """Load the default scenario into the cache; ``clinicflow.dashboard_server`` calls this at start-up,
+    so the first visitor does not wait for its YAML to be parsed and validated."""
+    if DEFAULT.is_file():
+        cached_scenario(str(DEFAULT), DEFAULT.stat().st_mtime)
+
+
 def scenario_files() -> list[Path]:
     files = sorted(p for p in SCENARIOS.glob("*.yaml") if "mapping" not in p.name)
     return files or [DEFAULT]

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -19,6 +24,14 @@ def _run(page: str, **state) -> AppTest:
     return at
 
 
+def _vega_charts(at: AppTest) -> list[tuple[dict, pd.DataFrame]]:
+    """The page's Vega-Lite charts as sent to the browser: the spec and its Arrow-encoded table."""
+    return [
+        (json.loads(e.proto.spec), pa.ipc.open_stream(e.proto.data.data).read_pandas())
+        for e in at.get("vega_lite_chart")
+    ]
+
+
 def test_practice_page_family():
     at = _run("practice.py")
     assert at.title[0].value == "Maple Street Family Medicine"
@@ -30,6 +43,17 @@ def test_practice_page_family():
     assert metrics["Demand load"] == "79%"
     df = at.dataframe[0].value
     assert set(df["provider"]) >= {"dr_okafor", "pa_brooks"}
+    # no plotly on the first page: two Vega-Lite charts, with titles, axis titles and their data
+    assert not at.get("plotly_chart")
+    (sessions_spec, sessions), (capacity_spec, capacity) = _vega_charts(at)
+    assert sessions_spec["title"] == "Provider sessions by weekday"
+    assert sessions_spec["encoding"]["x"]["title"] == "time of day (clinic time)"
+    assert (sessions["kind"] == "session").sum() == 54
+    assert capacity_spec["title"] == "Weekly capacity against demand"
+    assert capacity_spec["encoding"]["x"]["title"] == "minutes per week"
+    totals = capacity.groupby("side")["minutes"].sum()
+    assert totals["capacity"] == 12_285  # the "Provider minutes / week" metric
+    assert round(totals["demand"] / totals["capacity"], 2) == 0.79  # the "Demand load" metric
 
 
 @pytest.mark.parametrize("name, providers", [("orthopedic-practice.yaml", "6")])
@@ -39,6 +63,8 @@ def test_practice_page_switches_scenario(name, providers):
     assert not at.exception
     assert at.title[0].value == "Riverside Orthopaedics"
     assert {m.label: m.value for m in at.metric}["Providers"] == providers
+    _, capacity = _vega_charts(at)[1]
+    assert capacity["minutes"][capacity["side"] == "capacity"].sum() == 8_100  # redrawn for the new practice
 
 
 def test_flow_page_simulates_and_names_the_bottleneck():
@@ -50,7 +76,16 @@ def test_flow_page_simulates_and_names_the_bottleneck():
     assert 0 < wait < 30
     seen = float(metrics["Patients seen / week"].replace(",", ""))
     assert 350 < seen < 520  # ~430 booked visits less no-shows, plus walk-ins
-    assert len(at.get("plotly_chart")) == 6
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    assert len(charts) == 7
+    # the animated day: frames every 5 minutes, each placing the patients in the clinic at that time
+    (anim,) = [c for c in charts if c.get("frames")]
+    assert anim["layout"]["title"]["text"].startswith("Patients through Monday (replication 1)")
+    minutes = [int(f["name"][:2]) * 60 + int(f["name"][3:]) for f in anim["frames"]]
+    assert len(minutes) > 100 and set(np.diff(minutes)) == {5}
+    busiest = max(len(f["data"][1]["ids"]) for f in anim["frames"])  # one id per patient drawn
+    assert 5 <= busiest <= 60  # patients in the clinic at once on a family-practice Monday
+    assert len(anim["layout"]["sliders"][0]["steps"]) == len(minutes)
 
 
 def test_whatif_page_compares_a_variant():

@@ -71,12 +71,19 @@ def browser():
         b.close()
 
 
+#: Charts drawn: Plotly plots, and Vega-Lite charts whose marks are in the SVG.
+CHARTS_DRAWN = (
+    "document.querySelectorAll('.js-plotly-plot').length"
+    " + document.querySelectorAll('[data-testid=\"stVegaLiteChart\"] .marks .mark-rect').length"
+)
+
+
 def _open(browser, url: str, name: str, charts: int = 1, tables: bool = True):
     page = browser.new_page(viewport={"width": 1400, "height": 2600})
     t0 = time.monotonic()
     page.goto(url, wait_until="domcontentloaded")
     page.wait_for_selector('[data-testid="stMetric"]', timeout=60_000)
-    page.wait_for_function(f"document.querySelectorAll('.js-plotly-plot').length >= {charts}", timeout=90_000)
+    page.wait_for_function(f"{CHARTS_DRAWN} >= {charts}", timeout=90_000)
     elapsed = time.monotonic() - t0
     if tables:
         page.wait_for_selector('[data-testid="stDataFrame"]', timeout=60_000)
@@ -88,18 +95,57 @@ def _open(browser, url: str, name: str, charts: int = 1, tables: bool = True):
 
 
 def test_practice_page_renders_in_browser(server, browser):
-    page, elapsed = _open(browser, server, "practice")
+    page, elapsed = _open(browser, server, "practice", charts=2)
     assert page.get_by_text("Maple Street Family Medicine").first.is_visible()
-    assert page.locator(".js-plotly-plot").count() >= 2
+    assert page.locator('[data-testid="stMetricValue"]').count() == 5
     assert page.locator('[data-testid="stDataFrame"]').count() >= 1
+    # both charts drawn as SVG, with their bars, axis titles and legends
+    charts = page.locator('[data-testid="stVegaLiteChart"]')
+    assert charts.count() == 2
+    sessions, capacity = charts.nth(0), charts.nth(1)
+    assert sessions.locator(".mark-rect path").count() >= 54  # one bar per session, plus breaks
+    assert capacity.locator(".mark-rect path").count() == 6 + 7  # six providers, seven visit types
+    for chart, texts in (
+        (
+            sessions,
+            (
+                "time of day (clinic time)",
+                "weekday · provider",
+                "09:00",
+                "session",
+                "break",
+                "mon · dr_okafor",
+            ),
+        ),
+        (capacity, ("minutes per week", "provider / appointment type", "12,285 min", "follow_up")),
+    ):
+        svg_text = " ".join(chart.locator("svg text").all_text_contents())
+        for t in texts:
+            assert t in svg_text, (t, svg_text[:300])
+    assert page.locator(".js-plotly-plot").count() == 0  # plotly.js is not loaded for the first page
     # the acceptance goal is 3 s on an idle machine; the suite runs in parallel, so allow slack
     assert elapsed < 15, f"first page took {elapsed:.1f} s"
     page.close()
 
 
 def test_flow_page_runs_a_simulation_in_browser(server, browser):
-    page, _ = _open(browser, server + "/flow", "flow", charts=6)
+    page, _ = _open(browser, server + "/flow", "flow", charts=7)
     assert page.get_by_text("The bottleneck is").first.is_visible()
+    # the animated day plays: the slider's clock moves on and patients are drawn on the floor plan
+    clock = page.locator("text=/^clinic time \\d\\d:\\d\\d$/").first
+    start = clock.text_content()
+    page.get_by_text("▶ play").first.click()
+    page.wait_for_function(
+        "t => [...document.querySelectorAll('text')].some(e => /^clinic time /.test(e.textContent)"
+        " && e.textContent !== t)",
+        arg=start,
+        timeout=15_000,
+    )
+    assert clock.text_content() != start
+    page.get_by_text("❚❚ pause").first.click()
+    for label in ("waiting room", "exam rooms", "check-in desk", "with the provider"):
+        assert page.get_by_text(label).first.is_visible()
+    page.screenshot(path=str(ARTIFACTS / "flow-animation.png"), full_page=True)
     page.close()
 
 

@@ -17,7 +17,9 @@ from clinicflow.sim.analysis import (
     room_day_utilization,
     wait_breakdown,
 )
+from clinicflow.sim.records import event_log
 from clinicflow.viz.flow import through_the_day, utilization_heatmap, wait_breakdown_figure, wait_histogram
+from clinicflow.viz.flow_animation import flow_animation
 
 path, scenario = pick_scenario()
 st.title("Patient flow")
@@ -62,6 +64,28 @@ day = st.selectbox("Day", dates, format_func=lambda d: f"{d:%A %Y-%m-%d}", key="
 left, right = st.columns(2)
 left.plotly_chart(through_the_day(ts, day, "waiting"), width="stretch")
 right.plotly_chart(through_the_day(ts, day, "rooms_busy"), width="stretch")
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def animation(path: str, mtime: float, reps: int, seed: int, day, replication: int):
+    one = patients[(patients["replication"] == replication) & (patients["date"] == day)]
+    events = event_log(one, scenario.clinic.timezone, scenario.rooms.room_ids)
+    return flow_animation(
+        events,
+        scenario.rooms.room_ids,
+        title=f"Patients through {day:%A} (replication {replication + 1}), every 5 minutes",
+    )
+
+
+st.subheader("The day, animated")
+st.caption(
+    "One replication of the chosen day from the simulation's event log: each dot is a patient, coloured "
+    "by where they are; rooms shade while occupied or being turned over. Press play or drag the slider."
+)
+replication = st.number_input("Replication", 1, reps, 1, key="flow_anim_rep") - 1
+st.plotly_chart(
+    animation(str(path), path.stat().st_mtime, reps, seed, day, replication), width="stretch", key="flow_anim"
+)
 
 left, right = st.columns(2)
 left.plotly_chart(

@@ -1,4 +1,8 @@
-"""Practice page: the scenario at a glance — sessions, rooms, staff, capacity against demand."""
+"""Practice page: the scenario at a glance — sessions, rooms, staff, capacity against demand.
+
+The first page a user sees, so it stays light: Vega-Lite charts (see ``clinicflow.viz.practice``)
+and nothing imported that only other pages need.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _shared import pick_scenario
 
 from clinicflow import summarize
-from clinicflow.viz.practice import demand_figure, week_sessions_figure
+from clinicflow.viz.practice import capacity_demand_chart, week_sessions_chart
 
 path, scenario = pick_scenario()
 sm = summarize(scenario)
@@ -27,6 +31,6 @@ c[4].metric("Demand load", f"{sm.load:.0%}", help="weekly demand at scheduled le
 
 st.subheader("Providers")
 st.dataframe(sm.by_provider, hide_index=True, width="stretch")
-left, right = st.columns([3, 2])
-left.plotly_chart(week_sessions_figure(scenario), width="stretch")
-right.plotly_chart(demand_figure(scenario), width="stretch")
+left, right = st.columns(2)
+for col, chart in ((left, week_sessions_chart(scenario)), (right, capacity_demand_chart(scenario))):
+    col.vega_lite_chart(chart.data, chart.spec, width="stretch")

@@ -1,1 +1,4 @@
-"""Plotly figures for the dashboard and exported reports (labelled axes, units, legends)."""
+"""Figures for the dashboard and exported reports (labelled axes, units, legends).
+
+Plotly figures, except the first page's (``practice``): Vega-Lite specs, which Chromium draws faster.
+"""

@@ -1,112 +1,210 @@
-"""Figures describing a practice's week: who works when, and capacity against demand."""
+"""The practice's week at a glance: who works when, and weekly capacity against demand.
+
+These are the dashboard's first page, so they are Vega-Lite specifications (plain dicts with their
+data) rather than Plotly figures: Streamlit draws Vega-Lite with a ~0.8 MB script where Plotly's is
+4.7 MB, and evaluating plotly.js alone took over a second of the first page's time in Chromium
+(``benchmarks/dashboard_speed.py``). A spec is data too, so tests read the axes, units and sums
+straight from it.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
+from dataclasses import dataclass
 
 import pandas as pd
-import plotly.graph_objects as go
 
 from ..domain import WEEKDAYS, Scenario
+from ..domain.clock import format_hhmm
 
-_BASE = dt.datetime(2000, 1, 3)  # a Monday: clock times are drawn on a dummy day
+SESSION_COLOR = "#4c78a8"
+BREAK_COLOR = "#e45756"
+#: Providers' capacity segments: shades of one slate blue, so they read as one bar, apart from demand.
+PROVIDER_SHADES = ("#1d3557", "#2f4b6e", "#426186", "#56779d", "#6b8db3", "#82a3c6", "#9ab8d6", "#b4cde3")
+_HH_MM = "pad(floor(datum.value / 60), 2, '0', 'left') + ':' + pad(datum.value % 60, 2, '0', 'left')"
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A Vega-Lite chart: the spec (encodings, axes, legend) and the table it draws."""
+
+    spec: dict
+    data: pd.DataFrame
 
 
 def sessions_frame(s: Scenario) -> pd.DataFrame:
-    """One row per provider-session (and break) of the week, in minutes since midnight."""
+    """One row per provider-session (and break) of the week, in minutes since midnight.
+
+    Rows go weekday by weekday, providers in scenario order within a day, sessions before breaks
+    (so a break is drawn over its session).
+    """
     rows = []
-    for p in s.providers:
-        for day in WEEKDAYS:
+    for day in WEEKDAYS:
+        for p in s.providers:
             for k, sess in enumerate(p.sessions.get(day, [])):
-                rows.append(
-                    {
-                        "provider": p.id,
-                        "weekday": day,
-                        "session": k,
-                        "kind": "session",
-                        "start_min": sess.start,
-                        "end_min": sess.end,
-                        "holds": sess.holds,
-                    }
-                )
-                for b in sess.breaks:
+                spans = [("session", sess.start, sess.end, sess.holds)]
+                spans += [("break", b.start, b.end, 0) for b in sess.breaks]
+                for kind, start, end, holds in spans:
                     rows.append(
                         {
+                            "row": f"{day} · {p.id}",
                             "provider": p.id,
                             "weekday": day,
                             "session": k,
-                            "kind": "break",
-                            "start_min": b.start,
-                            "end_min": b.end,
-                            "holds": 0,
+                            "kind": kind,
+                            "start_min": start,
+                            "end_min": end,
+                            "start": format_hhmm(start),
+                            "end": format_hhmm(end),
+                            "holds": holds,
                         }
                     )
-    return pd.DataFrame(rows)
+    df = pd.DataFrame(rows)
+    if df.empty:
+        return df
+    df["kind_order"] = (df["kind"] == "break").astype(int)
+    return df.sort_values("kind_order", kind="stable").drop(columns="kind_order").reset_index(drop=True)
 
 
-def week_sessions_figure(s: Scenario) -> go.Figure:
-    """Provider sessions per weekday as horizontal bars (rows: provider × weekday)."""
+def week_sessions_chart(s: Scenario) -> Chart:
+    """Provider sessions per weekday as horizontal bars on a clock axis (rows: weekday · provider)."""
     df = sessions_frame(s)
-    fig = go.Figure()
-    colors = {"session": "#4c78a8", "break": "#e45756"}
-    for kind in ("session", "break"):
-        part = df[df["kind"] == kind]
-        if part.empty:
-            continue
-        fig.add_trace(
-            go.Bar(
-                name=kind,
-                orientation="h",
-                y=[f"{r.weekday} · {r.provider}" for r in part.itertuples()],
-                x=(part["end_min"] - part["start_min"]) * 60_000,
-                base=[_BASE + dt.timedelta(minutes=int(m)) for m in part["start_min"]],
-                marker_color=colors[kind],
-                hovertext=[f"holds: {h}" for h in part["holds"]],
-            )
-        )
-    fig.update_layout(
-        barmode="overlay",
-        title="Provider sessions by weekday",
-        xaxis={"type": "date", "tickformat": "%H:%M", "title": "time of day (clinic time)"},
-        yaxis={"title": "weekday · provider", "autorange": "reversed"},
-        legend_title_text="",
-        height=max(300, 18 * df[["weekday", "provider"]].drop_duplicates().shape[0] + 120),
-        margin={"l": 10, "r": 10, "t": 50, "b": 40},
-    )
-    return fig
+    rows = _row_order(s)
+    lo = min([s.clinic.opens, *df["start_min"]]) if not df.empty else s.clinic.opens
+    hi = max([s.clinic.closes, *df["end_min"]]) if not df.empty else s.clinic.closes
+    lo, hi = 60 * (lo // 60), 60 * -(-hi // 60)
+    spec = {
+        "title": "Provider sessions by weekday",
+        "height": {"step": 18},
+        "mark": {"type": "bar", "cornerRadius": 2},
+        "encoding": {
+            "y": {
+                "field": "row",
+                "type": "nominal",
+                "sort": rows,
+                "title": "weekday · provider",
+                "axis": {"labelLimit": 200, "labelOverlap": False},
+            },
+            "x": {
+                "field": "start_min",
+                "type": "quantitative",
+                "title": "time of day (clinic time)",
+                "scale": {"domain": [lo, hi], "nice": False},
+                "axis": {"values": list(range(lo, hi + 1, 60)), "labelExpr": _HH_MM, "grid": True},
+            },
+            "x2": {"field": "end_min"},
+            "color": {
+                "field": "kind",
+                "type": "nominal",
+                "title": None,
+                "scale": {"domain": ["session", "break"], "range": [SESSION_COLOR, BREAK_COLOR]},
+                "legend": {"orient": "top"},
+            },
+            "tooltip": [
+                {"field": "weekday", "title": "weekday"},
+                {"field": "provider", "title": "provider"},
+                {"field": "kind", "title": "kind"},
+                {"field": "start", "title": "from"},
+                {"field": "end", "title": "to"},
+                {"field": "holds", "type": "quantitative", "title": "held slots"},
+            ],
+        },
+    }
+    return Chart(spec, df)
 
 
-def capacity_vs_demand_frame(s: Scenario) -> pd.DataFrame:
-    """Weekly minutes per provider against the demand that provider could absorb."""
-    rows = []
-    for p in s.providers:
-        rows.append({"provider": p.id, "minutes": p.weekly_minutes, "kind": "capacity"})
+def _row_order(s: Scenario) -> list[str]:
+    return [f"{d} · {p.id}" for d in WEEKDAYS for p in s.providers if p.sessions.get(d)]
+
+
+def capacity_demand_frame(s: Scenario) -> pd.DataFrame:
+    """Weekly provider minutes (one row per provider) against weekly demand at scheduled lengths
+    (one row per appointment type): the two sides of the page's "demand load" metric.
+
+    ``bar`` names the bar with its total, e.g. ``capacity · 12,285 min``, so the total and the
+    load are printed on the axis next to each bar.
+    """
+    rows = [
+        {
+            "side": "capacity",
+            "part": p.id,
+            "group": "provider",
+            "minutes": float(p.weekly_minutes),
+            "detail": f"{p.weekly_sessions} sessions",
+        }
+        for p in s.providers
+    ]
     types = s.type_by_id
-    demand = pd.DataFrame(
-        [
-            {"type": d.type, "minutes": d.weekly * types[d.type].scheduled_min, "visits": d.weekly}
-            for d in s.demand
-        ]
-    )
-    return pd.DataFrame(rows), demand
-
-
-def demand_figure(s: Scenario) -> go.Figure:
-    """Weekly demand by appointment type, in scheduled minutes."""
-    _, demand = capacity_vs_demand_frame(s)
-    types = s.type_by_id
-    fig = go.Figure(
-        go.Bar(
-            x=demand["type"],
-            y=demand["minutes"],
-            text=[f"{v:.0f} visits" for v in demand["visits"]],
-            marker_color=[types[t].color or "#4c78a8" for t in demand["type"]],
+    visits: dict[str, float] = {}
+    for d in s.demand:
+        visits[d.type] = visits.get(d.type, 0.0) + d.weekly
+    for type_id, n in visits.items():
+        length = types[type_id].scheduled_min
+        rows.append(
+            {
+                "side": "demand",
+                "part": type_id,
+                "group": "appointment type",
+                "minutes": float(n * length),
+                "detail": f"{n:g} visits × {length} min",
+            }
         )
+    df = pd.DataFrame(rows, columns=["side", "part", "group", "minutes", "detail"])
+    capacity = float(df.loc[df["side"] == "capacity", "minutes"].sum())
+    demand = float(df.loc[df["side"] == "demand", "minutes"].sum())
+    load = f" ({demand / capacity:.0%} of capacity)" if capacity else ""
+    df["bar"] = df["side"].map(
+        {"capacity": f"capacity · {capacity:,.0f} min", "demand": f"demand · {demand:,.0f} min{load}"}
     )
-    fig.update_layout(
-        title="Weekly demand by appointment type",
-        xaxis_title="appointment type",
-        yaxis_title="scheduled minutes per week",
-        margin={"l": 10, "r": 10, "t": 50, "b": 40},
-    )
-    return fig
+    return df
+
+
+def capacity_demand_chart(s: Scenario) -> Chart:
+    """Two stacked bars in minutes per week: provider capacity (by provider) and demand at scheduled
+    lengths (by appointment type, in the types' colours)."""
+    df = capacity_demand_frame(s)
+    providers = [p.id for p in s.providers]
+    types = s.type_by_id
+    demand_types = list(dict.fromkeys(df.loc[df["side"] == "demand", "part"]))
+    domain = providers + demand_types
+    palette = [PROVIDER_SHADES[i % len(PROVIDER_SHADES)] for i in range(len(providers))]
+    palette += [types[t].color or SESSION_COLOR for t in demand_types]
+    df = df.assign(part_order=[domain.index(p) for p in df["part"]])
+    spec = {
+        "title": "Weekly capacity against demand",
+        "height": {"step": 40},
+        "mark": {"type": "bar"},
+        "encoding": {
+            "y": {
+                "field": "bar",
+                "type": "nominal",
+                "title": None,
+                "sort": list(dict.fromkeys(df["bar"])),
+                "axis": {
+                    "labelExpr": "split(datum.label, ' · ')",
+                    "labelLimit": 200,
+                    "labelFontWeight": "bold",
+                },
+            },
+            "x": {
+                "field": "minutes",
+                "type": "quantitative",
+                "title": "minutes per week",
+                "axis": {"format": ",.0f"},
+            },
+            "color": {
+                "field": "part",
+                "type": "nominal",
+                "title": "provider / appointment type",
+                "scale": {"domain": domain, "range": palette},
+                "legend": {"orient": "bottom", "columns": 2, "symbolType": "square", "labelLimit": 140},
+            },
+            "order": {"field": "part_order", "type": "quantitative"},
+            "tooltip": [
+                {"field": "group", "title": "part"},
+                {"field": "part", "title": "which"},
+                {"field": "minutes", "type": "quantitative", "title": "minutes / week", "format": ",.0f"},
+                {"field": "detail", "title": "from"},
+            ],
+        },
+    }
+    return Chart(spec, df)
