@@ -21,9 +21,10 @@ from ..domain.scenario import Scenario
 from ..errors import InfeasibleError
 from ..streams import keyed_generator
 from . import diagnose
+from .holds import block_walk_ins
 from .rooms import assign_rooms
 from .template import TemplateResult, solve_template
-from .timing import Ledger, Slot, block_samples, block_slots, commit, time_block
+from .timing import Ledger, Slot, block_samples, block_slots, commit, rule_hints, time_block
 from .week import DAY_NAMES, Block, ProviderSession, next_monday, provider_sessions
 
 OPTIMIZE_STREAM = "saa-optimize"
@@ -118,6 +119,20 @@ def block_rng(seed: int, stream: str, ps: ProviderSession, block: Block) -> np.r
     return keyed_generator(
         np.random.SeedSequence(seed), stream, ps.date.isoformat(), ps.provider, block.start
     )
+
+
+def walk_in_rng(seed: int, stream: str, date: dt.date) -> np.random.Generator:
+    """The generator of one date's walk-ins on the sampled days: one per date, since walk-ins
+    fill the holds of every provider that day."""
+    return keyed_generator(np.random.SeedSequence(seed), stream, "walk-ins", date.isoformat())
+
+
+def reference_starts(block: Block, slots: list[Slot], grid: int) -> list[int]:
+    """Where a block's slots roughly start before they are timed — evenly spaced at mean
+    durations when that fits, else back to back, else Bailey-Welch, else each slot's earliest
+    start — to place the holds the day's walk-ins are drawn against."""
+    even, back, bw = rule_hints(block, slots, grid, 2)
+    return even or back or bw or [s.lo for s in slots]
 
 
 def plan_week(
@@ -218,12 +233,23 @@ def plan_week(
                 progress("timing", done[0], len(todo))
 
     bt_block = {(ps.key, b.start): b for ps, b in todo}
+    # The walk-ins who fill the holds, drawn per date against the holds' reference times (the
+    # holds of all providers that day compete for the same walk-ins; holds.py).
+    slots_of = {
+        (ps.key, b.start): block_slots(scenario, ps, b, tmpl.counts.get(ps.key, {}), grid) for ps, b in todo
+    }
+    walk_ins: dict = {}
+    for date, items in by_day.items():
+        day = [(ps, b, slots_of[(ps.key, b.start)]) for ps, b in items]
+        day = [(ps, b, sl, reference_starts(b, sl, grid)) for ps, b, sl in day]
+        walk_ins.update(block_walk_ins(scenario, day, samples, walk_in_rng(seed, OPTIMIZE_STREAM, date)))
 
     def _time_one(ps: ProviderSession, b: Block, ledger: Ledger):
         counts = tmpl.counts.get(ps.key, {})
-        slots = block_slots(scenario, ps, b, counts, grid)
+        slots = slots_of[(ps.key, b.start)]
         to_last = not later_slots(ps, b, counts)
-        smp = block_samples(scenario, ps, slots, samples, block_rng(seed, OPTIMIZE_STREAM, ps, b))
+        rng = block_rng(seed, OPTIMIZE_STREAM, ps, b)
+        smp = block_samples(scenario, ps, slots, samples, rng, walk_ins.get((ps.key, b.start)))
         rooms_at_once = scenario.provider_by_id[ps.provider].rooms_at_once
         bt = time_block(
             scenario,
@@ -370,4 +396,6 @@ __all__ = [
     "later_slots",
     "next_monday",
     "plan_week",
+    "reference_starts",
+    "walk_in_rng",
 ]

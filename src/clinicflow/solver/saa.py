@@ -64,11 +64,16 @@ def draw_samples(
     punctuality=None,
     late_cutoff: float | None = None,
     delays: list[list] | None = None,
+    walk_ins: dict[int, np.ndarray] | None = None,
 ) -> Samples:
     """``k`` sampled days for slots with the given duration distributions and absence probabilities.
 
     Patients later than ``late_cutoff`` are rebooked, i.e. absent. ``delays[i]`` lists the
-    distributions of the steps between arrival and the provider for slot ``i`` (check-in, rooming)."""
+    distributions of the steps between arrival and the provider for slot ``i`` (check-in, rooming).
+    ``walk_ins[i]`` makes slot ``i`` a same-day hold: on each day how many minutes after the slot's
+    start the walk-in who fills it arrives, NaN when nobody does (``holds.block_walk_ins``). A
+    walk-in who comes before the start is told to come back at it, so its lateness is the positive
+    part. The same random numbers are drawn either way, so the other slots' days do not change."""
     n = len(durations)
     show = rng.random((k, n)) >= np.asarray(p_absent, dtype=float)[None, :]
     dur = np.empty((k, n))
@@ -84,6 +89,10 @@ def draw_samples(
     for i, dists in enumerate(delays or []):
         for dist in dists:
             steps[:, i] += np.maximum(np.asarray(dist.sample(rng, k), dtype=float), 0.0)
+    for i, late in (walk_ins or {}).items():
+        late = np.asarray(late, dtype=float)
+        show[:, i] = np.isfinite(late)
+        u[:, i] = np.where(show[:, i], np.maximum(late, 0.0), 0.0)
     ready = np.where(show, u + steps, 0.0)
     wait_from = np.where(show, np.maximum(u, 0.0), 0.0)
     dur = np.where(show, dur, 0.0)

@@ -136,9 +136,20 @@ def block_slots(
     return out
 
 
-def block_samples(scenario: Scenario, ps: ProviderSession, slots: list[Slot], k: int, rng) -> Samples:
+def block_samples(
+    scenario: Scenario,
+    ps: ProviderSession,
+    slots: list[Slot],
+    k: int,
+    rng,
+    walk_ins: dict[int, np.ndarray] | None = None,
+) -> Samples:
     """Sampled days for a block's slots: shows, visit durations, and the steps between arrival
-    and the provider (punctuality, check-in at the desk, MA rooming) that the simulator models."""
+    and the provider (punctuality, check-in at the desk, MA rooming) that the simulator models.
+
+    ``walk_ins[i]``: for hold slot ``i``, on each day how late after the hold's start the walk-in
+    who fills it arrives, NaN when it stays empty (``holds.block_walk_ins``). Without it a hold is
+    sampled like a booked slot of its type (``plan_week`` always passes it)."""
     types = scenario.type_by_id
     desk = scenario.staff.desk_on(ps.weekday) > 0
     delays = []
@@ -158,6 +169,7 @@ def block_samples(scenario: Scenario, ps: ProviderSession, slots: list[Slot], k:
         scenario.arrivals.punctuality,
         scenario.arrivals.late_cutoff_min,
         delays,
+        walk_ins,
     )
 
 
