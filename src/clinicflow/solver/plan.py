@@ -22,12 +22,16 @@ from ..errors import InfeasibleError
 from ..streams import keyed_generator
 from . import diagnose
 from .holds import block_walk_ins
+from .refine import refine_block
 from .rooms import assign_rooms
 from .template import TemplateResult, solve_template
-from .timing import Ledger, Slot, block_samples, block_slots, commit, rule_hints, time_block
+from .timing import BlockTiming, Ledger, Slot, block_samples, block_slots, commit, rule_hints, time_block
 from .week import DAY_NAMES, Block, ProviderSession, next_monday, provider_sessions
 
 OPTIMIZE_STREAM = "saa-optimize"
+SEARCH_STREAM = "saa-search"  # the days the local search under the clinic's service rule fits
+VALIDATE_STREAM = "saa-validate"  # the days the published timing is chosen on
+RULE_NAMES = ("back_to_back", "evenly_spaced", "bailey_welch")  # timing.rule_hints, in its order
 
 
 @dataclass(frozen=True)
@@ -36,10 +40,14 @@ class TimedBlock:
     block: Block
     slots: list[Slot]
     starts: list[int]
-    status: str
-    objective: float
+    status: str  # of the CP-SAT in-order model (timing.py)
+    objective: float  # that model's objective: mean cost on the optimizer's days, in order
     bound: float
     wall_time: float
+    #: mean cost of ``starts`` on the validation days, the provider seeing the ready patient
+    #: with the earliest appointment (refine.py); what the session is expected to cost
+    validated_cost: float = 0.0
+    source: str = "cp-sat"  # which timing was published (refine.Refined.source)
 
 
 @dataclass(frozen=True)
@@ -55,9 +63,11 @@ class SessionReport:
     overbooked: int
     status: str
     gap: float
-    expected_cost: float
+    expected_cost: float  # of the published times, on validation days under the clinic's rule
+    model_objective: float  # the CP-SAT in-order model's objective; ``gap`` and ``bound`` are its
     bound: float
     wall_time: float
+    refined: int = 0  # blocks whose published times come from the local search (refine.py)
 
     def as_dict(self) -> dict:
         return {
@@ -71,7 +81,9 @@ class SessionReport:
             "status": self.status,
             "gap": round(self.gap, 6),
             "expected_cost": round(self.expected_cost, 3),
+            "model_objective": round(self.model_objective, 3),
             "bound": round(self.bound, 3),
+            "refined_blocks": self.refined,
             "wall_time_s": round(self.wall_time, 3),
         }
 
@@ -146,11 +158,15 @@ def plan_week(
     workers: int = 2,
     progress: Progress | None = None,
     overbooking: bool | None = None,
+    search_days: int = 100,
+    validation_days: int = 300,
 ) -> PlanResult:
     """Plan the week starting ``monday``. Raises ``InfeasibleError`` in plain words when it cannot.
 
     ``overbooking``: None = only when demand exceeds capacity; True = whenever it lowers the
-    template's cost; False = never (see ``solve_template``)."""
+    template's cost; False = never (see ``solve_template``). ``samples`` sampled days per block
+    go into the CP-SAT timing model, ``search_days`` into the local search under the clinic's
+    service rule, and ``validation_days`` into the choice of the published times (refine.py)."""
     t0 = time.perf_counter()
     sessions = provider_sessions(scenario, monday)
     if not sessions:
@@ -202,12 +218,12 @@ def plan_week(
             day_timed = {}
             failed = None
             for ps, b in order:
-                bt = _time_one(ps, b, ledger)
+                bt, ref = _time_one(ps, b, ledger)
                 if not bt.result.has_solution:
                     failed = (ps, b, bt)
                     break
                 commit(ledger, ps.date, bt.slots, bt.starts)
-                day_timed[(ps.key, b.start)] = bt
+                day_timed[(ps.key, b.start)] = (bt, ref)
             if failed is None:
                 break
             ps, b, bt = failed
@@ -215,7 +231,7 @@ def plan_week(
                 raise diagnose.explain_timing(scenario, ps, b, bt.slots, ledger, bt.result.status)
             first = [x for x in order if x[0].key == ps.key]
             order = first + [x for x in order if x[0].key != ps.key]
-        for (key, bstart), bt in day_timed.items():
+        for (key, bstart), (bt, ref) in day_timed.items():
             ps = next(p for p, b in by_day[date] if p.key == key and b.start == bstart)
             res = bt.result
             timed[(key, bstart)] = TimedBlock(
@@ -227,6 +243,8 @@ def plan_week(
                 res.objective,
                 res.bound,
                 res.wall_time,
+                ref.validated_cost if ref is not None else res.objective,
+                ref.source if ref is not None else "cp-sat",
             )
             done[0] += 1
             if progress:
@@ -238,18 +256,25 @@ def plan_week(
     slots_of = {
         (ps.key, b.start): block_slots(scenario, ps, b, tmpl.counts.get(ps.key, {}), grid) for ps, b in todo
     }
-    walk_ins: dict = {}
+    days_of = {OPTIMIZE_STREAM: samples, SEARCH_STREAM: search_days, VALIDATE_STREAM: validation_days}
+    walk_ins: dict = {stream: {} for stream in days_of}
     for date, items in by_day.items():
         day = [(ps, b, slots_of[(ps.key, b.start)]) for ps, b in items]
         day = [(ps, b, sl, reference_starts(b, sl, grid)) for ps, b, sl in day]
-        walk_ins.update(block_walk_ins(scenario, day, samples, walk_in_rng(seed, OPTIMIZE_STREAM, date)))
+        for stream, k in days_of.items():
+            walk_ins[stream].update(block_walk_ins(scenario, day, k, walk_in_rng(seed, stream, date)))
+
+    def sampled(stream: str, ps: ProviderSession, b: Block, slots: list[Slot]):
+        rng = block_rng(seed, stream, ps, b)
+        return block_samples(
+            scenario, ps, slots, days_of[stream], rng, walk_ins[stream].get((ps.key, b.start))
+        )
 
     def _time_one(ps: ProviderSession, b: Block, ledger: Ledger):
         counts = tmpl.counts.get(ps.key, {})
         slots = slots_of[(ps.key, b.start)]
         to_last = not later_slots(ps, b, counts)
-        rng = block_rng(seed, OPTIMIZE_STREAM, ps, b)
-        smp = block_samples(scenario, ps, slots, samples, rng, walk_ins.get((ps.key, b.start)))
+        smp = sampled(OPTIMIZE_STREAM, ps, b, slots)
         rooms_at_once = scenario.provider_by_id[ps.provider].rooms_at_once
         bt = time_block(
             scenario,
@@ -278,7 +303,23 @@ def plan_week(
                 seed=seed,
                 to_last=to_last,
             )
-        return bt
+        if not bt.result.has_solution or not slots:
+            return bt, None
+        hints = dict(zip(RULE_NAMES, rule_hints(b, slots, grid, 2), strict=True))
+        ref = refine_block(
+            b,
+            slots,
+            {"cp-sat": bt.starts, **hints},
+            sampled(SEARCH_STREAM, ps, b, slots),
+            sampled(VALIDATE_STREAM, ps, b, slots),
+            scenario.costs,
+            to_last=to_last,
+            ledger=ledger,
+            date=ps.date,
+            provider_rooms=rooms_at_once,
+            grid=grid,
+        )
+        return BlockTiming(ref.starts, bt.result, bt.slots), ref
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         for f in [pool.submit(run_day, d) for d in sorted(by_day)]:
@@ -361,6 +402,7 @@ def _session_reports(sessions: list[ProviderSession], blocks: list[TimedBlock]) 
     for ps in sessions:
         mine = [tb for tb in blocks if tb.session.key == ps.key]
         obj = sum(tb.objective for tb in mine)
+        expected = sum(tb.validated_cost for tb in mine)
         bound = sum(tb.bound for tb in mine)
         status = "optimal" if all(tb.status == "optimal" for tb in mine) else "feasible"
         gap = 0.0 if status == "optimal" else max(0.0, (obj - bound) / max(abs(obj), 1e-9))
@@ -378,9 +420,11 @@ def _session_reports(sessions: list[ProviderSession], blocks: list[TimedBlock]) 
                 ob,
                 status,
                 gap,
+                expected,
                 obj,
                 bound,
                 sum(tb.wall_time for tb in mine),
+                sum(1 for tb in mine if tb.source == "refined"),
             )
         )
     return out

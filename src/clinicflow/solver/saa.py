@@ -114,12 +114,22 @@ class SessionCost:
 
 
 def evaluate(
-    a: np.ndarray, samples: Samples, start: float, end: float, costs: Costs, *, to_last: bool = True
+    a: np.ndarray,
+    samples: Samples,
+    start: float,
+    end: float,
+    costs: Costs,
+    *,
+    to_last: bool = True,
+    ready_first: bool = False,
 ) -> SessionCost:
     """Waiting, idle and overtime minutes on each sampled day for appointment times ``a`` (sorted).
 
     ``to_last``: idle counts until the last visit ends (the block ends its session's patients);
-    otherwise until the block end (patients come after the following break)."""
+    otherwise until the block end (patients come after the following break).
+    ``ready_first``: the provider sees the *ready* patient with the earliest appointment, and a
+    later patient before a late one, as the simulated clinic does; otherwise patients are seen in
+    appointment order (the recursion the timing model optimizes)."""
     a = np.asarray(a, dtype=float)
     k, n = samples.k, samples.n
     if n == 0:
@@ -129,17 +139,29 @@ def evaluate(
     free = np.full(k, float(start))
     wait = np.zeros(k)
     busy_in = np.zeros(k)
-    busy = np.zeros(k)
+    busy = samples.duration.sum(axis=1)
     last = np.full(k, -np.inf)
-    for i in range(n):
-        show = samples.show[:, i]
-        s = np.where(show, np.maximum(a[i] + samples.ready[:, i], free), free)
-        wait += np.where(show, np.maximum(s - (a[i] + samples.wait_from[:, i]), 0.0), 0.0)
-        done = s + samples.duration[:, i]
+    rows = np.arange(k)
+    ready_at = np.where(samples.show, a[None, :] + samples.ready, np.inf)
+    left = samples.show.copy()  # showing patients not yet seen
+    for step in range(n):
+        if ready_first:
+            # the ready patient with the earliest appointment; if nobody is ready, the next to be
+            i = np.where(
+                (left & (ready_at <= free[:, None])).any(axis=1),
+                np.argmax(left & (ready_at <= free[:, None]), axis=1),
+                np.argmin(np.where(left, ready_at, np.inf), axis=1),
+            )
+        else:
+            i = np.full(k, step)
+        show = left[rows, i]
+        s = np.where(show, np.maximum(ready_at[rows, i], free), free)
+        wait += np.where(show, np.maximum(s - (a[i] + samples.wait_from[rows, i]), 0.0), 0.0)
+        done = s + samples.duration[rows, i]
         busy_in += np.where(show, np.clip(np.minimum(done, end) - np.maximum(s, start), 0.0, None), 0.0)
-        busy += samples.duration[:, i]
         last = np.where(show, np.maximum(last, done), last)
-        free = done
+        free = np.where(show, done, free)
+        left[rows, i] = False
     # to_last: from the start to the last visit's end, past the block end too
     to_end = (end - start) - busy_in
     idle = np.where(np.isfinite(last), last - start - busy, 0.0) if to_last else to_end
