@@ -424,7 +424,7 @@ def _session_reports(sessions: list[ProviderSession], blocks: list[TimedBlock]) 
                 obj,
                 bound,
                 sum(tb.wall_time for tb in mine),
-                sum(1 for tb in mine if tb.source == "refined"),
+                sum(1 for tb in mine if tb.source.startswith("refined")),
             )
         )
     return out

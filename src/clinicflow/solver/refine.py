@@ -42,7 +42,9 @@ class Refined:
 
     starts: list[int]
     validated_cost: float  # mean cost per validation day under the clinic's service rule
-    source: str  # "refined", "cp-sat", "back_to_back", "evenly_spaced" or "bailey_welch"
+    #: "cp-sat", "back_to_back", "evenly_spaced", "bailey_welch", or "refined:<one of those>"
+    #: (the local search's end from that starting point)
+    source: str
     moves: int
 
 
@@ -91,8 +93,28 @@ def refine_block(
     pool = {name: list(a) for name, a in candidates.items() if a is not None and feasible(list(a))}
     if not pool:
         raise ValueError("no feasible starting timing to refine")
-    name0 = min(pool, key=lambda name: cost(pool[name], search))
-    a, best = list(pool[name0]), cost(pool[name0], search)
+    # a local search from every distinct starting point: they end in different local optima
+    # (the cost is not convex under the ready-first rule), and validation picks among them
+    seen: set = set()
+    moves = 0
+    for name, a0 in list(pool.items()):
+        if tuple(a0) in seen:
+            continue
+        seen.add(tuple(a0))
+        a, m = _descend(a0, lambda b: cost(b, search), feasible, slots, grid, max_per_start)
+        moves += m
+        pool[f"refined:{name}"] = a
+    scored = {name: cost(st, validation) for name, st in pool.items()}
+    # ties go to a refined timing, then to the CP-SAT one
+    pick = min(
+        scored, key=lambda name: (scored[name], not name.startswith("refined"), name != "cp-sat", name)
+    )
+    return Refined(list(pool[pick]), scored[pick], pick, moves)
+
+
+def _descend(a0: list[int], cost, feasible, slots: list[Slot], grid: int, max_per_start: int):
+    """First-improvement descent over one-slot and tail shifts by one grid step."""
+    a, best = list(a0), cost(a0)
     n, moves = len(a), 0
     for _ in range(MAX_PASSES):
         improved = False
@@ -104,18 +126,13 @@ def refine_block(
                         b[j] += step
                     if not _valid(slots, b, max_per_start):
                         continue
-                    c = cost(b, search)
+                    c = cost(b)
                     if c < best - 1e-9 and feasible(b):
                         a, best, improved = b, c, True
                         moves += 1
         if not improved:
             break
-    pool["refined"] = a
-    scored = {name: cost(st, validation) for name, st in pool.items()}
-    # ties go to the refined timing, then to the CP-SAT one
-    order = {"refined": 0, "cp-sat": 1}
-    pick = min(scored, key=lambda name: (scored[name], order.get(name, 2), name))
-    return Refined(list(pool[pick]), scored[pick], pick, moves)
+    return a, moves
 
 
 __all__ = ["Refined", "refine_block"]
