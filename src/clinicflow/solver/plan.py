@@ -319,7 +319,7 @@ def plan_week(
             provider_rooms=rooms_at_once,
             grid=grid,
         )
-        return BlockTiming(ref.starts, bt.result, bt.slots), ref
+        return BlockTiming(ref.starts, bt.result, [slots[j] for j in ref.order]), ref
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         for f in [pool.submit(run_day, d) for d in sorted(by_day)]:

@@ -46,6 +46,7 @@ class Refined:
     #: (the local search's end from that starting point)
     source: str
     moves: int
+    order: list[int]  # the slots in their published order, as indices into the input's slots
 
 
 def _valid(slots: list[Slot], a: list[int], max_per_start: int) -> bool:
@@ -78,43 +79,63 @@ def refine_block(
     days. ``candidates`` (name -> starts) must include a feasible timing (the CP-SAT one);
     infeasible candidates are dropped."""
 
-    def cost(a, smp: Samples) -> float:
+    def cost(order: tuple, a, smp: Samples) -> float:
         return evaluate(
-            np.asarray(a, dtype=float), smp, block.start, block.end, costs, to_last=to_last, ready_first=True
+            np.asarray(a, dtype=float),
+            _reorder(smp, order),
+            block.start,
+            block.end,
+            costs,
+            to_last=to_last,
+            ready_first=True,
         ).mean
 
-    def feasible(a: list[int]) -> bool:
+    def feasible(order: tuple, a: list[int]) -> bool:
+        sl = [slots[j] for j in order]
         return (
-            _valid(slots, a, max_per_start)
-            and all(slot_fits(ledger, date, s, g) for s, g in zip(slots, a, strict=True))
-            and resources_ok(ledger, date, provider_rooms, slots, a)
+            _valid(sl, a, max_per_start)
+            and all(slot_fits(ledger, date, s, g) for s, g in zip(sl, a, strict=True))
+            and resources_ok(ledger, date, provider_rooms, sl, a)
         )
 
-    pool = {name: list(a) for name, a in candidates.items() if a is not None and feasible(list(a))}
+    same = tuple(range(len(slots)))
+    pool = {
+        name: (same, list(a)) for name, a in candidates.items() if a is not None and feasible(same, list(a))
+    }
     if not pool:
         raise ValueError("no feasible starting timing to refine")
     # a local search from every distinct starting point: they end in different local optima
     # (the cost is not convex under the ready-first rule), and validation picks among them
     seen: set = set()
     moves = 0
-    for name, a0 in list(pool.items()):
+    for name, (order0, a0) in list(pool.items()):
         if tuple(a0) in seen:
             continue
         seen.add(tuple(a0))
-        a, m = _descend(a0, lambda b: cost(b, search), feasible, slots, grid, max_per_start)
+        found, m = _descend(order0, a0, lambda o, b: cost(o, b, search), feasible, slots, grid, max_per_start)
         moves += m
-        pool[f"refined:{name}"] = a
-    scored = {name: cost(st, validation) for name, st in pool.items()}
+        pool[f"refined:{name}"] = found
+    scored = {name: cost(o, a, validation) for name, (o, a) in pool.items()}
     # ties go to a refined timing, then to the CP-SAT one
     pick = min(
         scored, key=lambda name: (scored[name], not name.startswith("refined"), name != "cp-sat", name)
     )
-    return Refined(list(pool[pick]), scored[pick], pick, moves)
+    order, a = pool[pick]
+    return Refined(list(a), scored[pick], pick, moves, list(order))
 
 
-def _descend(a0: list[int], cost, feasible, slots: list[Slot], grid: int, max_per_start: int):
-    """First-improvement descent over one-slot and tail shifts by one grid step."""
-    a, best = list(a0), cost(a0)
+def _reorder(smp: Samples, order: tuple) -> Samples:
+    if order == tuple(range(smp.n)):
+        return smp
+    o = list(order)
+    return Samples(smp.show[:, o], smp.ready[:, o], smp.wait_from[:, o], smp.duration[:, o])
+
+
+def _descend(order0: tuple, a0: list[int], cost, feasible, slots: list[Slot], grid: int, max_per_start: int):
+    """First-improvement descent over one-slot and tail shifts by one grid step, and swaps of two
+    neighbouring slots of different kinds (their patients trade start times)."""
+    order, a = tuple(order0), list(a0)
+    best = cost(order, a)
     n, moves = len(a), 0
     for _ in range(MAX_PASSES):
         improved = False
@@ -124,15 +145,28 @@ def _descend(a0: list[int], cost, feasible, slots: list[Slot], grid: int, max_pe
                     b = list(a)
                     for j in range(i, n) if tail else (i,):
                         b[j] += step
-                    if not _valid(slots, b, max_per_start):
+                    if not _valid([slots[j] for j in order], b, max_per_start):
                         continue
-                    c = cost(b)
-                    if c < best - 1e-9 and feasible(b):
+                    c = cost(order, b)
+                    if c < best - 1e-9 and feasible(order, b):
                         a, best, improved = b, c, True
+                        moves += 1
+            if i + 1 < n and _kind(slots[order[i]]) != _kind(slots[order[i + 1]]):
+                o = list(order)
+                o[i], o[i + 1] = o[i + 1], o[i]
+                o = tuple(o)
+                if _valid([slots[j] for j in o], a, max_per_start):
+                    c = cost(o, a)
+                    if c < best - 1e-9 and feasible(o, a):
+                        order, best, improved = o, c, True
                         moves += 1
         if not improved:
             break
-    return a, moves
+    return (order, a), moves
+
+
+def _kind(s: Slot) -> tuple:
+    return (s.type_id, s.hold)
 
 
 __all__ = ["Refined", "refine_block"]
