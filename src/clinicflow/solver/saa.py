@@ -142,26 +142,25 @@ def evaluate(
     busy = samples.duration.sum(axis=1)
     last = np.full(k, -np.inf)
     rows = np.arange(k)
+    # ready time of each showing patient not yet seen; inf once seen (or absent)
     ready_at = np.where(samples.show, a[None, :] + samples.ready, np.inf)
-    left = samples.show.copy()  # showing patients not yet seen
+    wait_from = a[None, :] + samples.wait_from
     for step in range(n):
         if ready_first:
             # the ready patient with the earliest appointment; if nobody is ready, the next to be
-            i = np.where(
-                (left & (ready_at <= free[:, None])).any(axis=1),
-                np.argmax(left & (ready_at <= free[:, None]), axis=1),
-                np.argmin(np.where(left, ready_at, np.inf), axis=1),
-            )
+            avail = ready_at <= free[:, None]
+            i = np.where(avail.any(axis=1), avail.argmax(axis=1), ready_at.argmin(axis=1))
         else:
             i = np.full(k, step)
-        show = left[rows, i]
-        s = np.where(show, np.maximum(ready_at[rows, i], free), free)
-        wait += np.where(show, np.maximum(s - (a[i] + samples.wait_from[rows, i]), 0.0), 0.0)
+        r = ready_at[rows, i]
+        show = r < np.inf
+        s = np.where(show, np.maximum(r, free), free)
+        wait += np.where(show, np.maximum(s - wait_from[rows, i], 0.0), 0.0)
         done = s + samples.duration[rows, i]
-        busy_in += np.where(show, np.clip(np.minimum(done, end) - np.maximum(s, start), 0.0, None), 0.0)
+        busy_in += np.where(show, np.maximum(np.minimum(done, end) - np.maximum(s, start), 0.0), 0.0)
         last = np.where(show, np.maximum(last, done), last)
         free = np.where(show, done, free)
-        left[rows, i] = False
+        ready_at[rows, i] = np.inf
     # to_last: from the start to the last visit's end, past the block end too
     to_end = (end - start) - busy_in
     idle = np.where(np.isfinite(last), last - start - busy, 0.0) if to_last else to_end
