@@ -1,5 +1,9 @@
 """The week's plan: template, then slot timing per provider-session, then rooms, then booking.
 
+Slot timing per block is CP-SAT's in-order SAA model (``timing.py``) on sampled days whose holds are
+filled by the day's walk-ins (``holds.py``), then a local search under the clinic's service rule
+and a choice on validation days (``refine.py``); docs/planning.md says why each step is there.
+
 ``plan_week`` is the one entry point the CLI and notebooks call. It returns a typed ``PlanResult``
 holding the schedule table (``clinicflow.domain.schedule`` columns), every provider-session's
 solve status and expected cost, and the timed blocks the baselines re-time.

@@ -19,6 +19,11 @@ working minutes not spent with a patient. These are the simulator's definitions
 is the constraint set of the CP-SAT timing model (``timing.py``), where the maxima become
 inequalities: every cost weight is non-negative, so an optimal solution sits on the maxima.
 
+``evaluate(..., ready_first=True)`` plays the clinic's service rule instead: the provider sees the
+ready patient with the earliest appointment, so a late patient does not hold up a ready one; the
+refinement (``refine.py``) and the held-out evaluation use it. Same-day holds enter the samples as
+the walk-ins who fill them (``holds.py``).
+
 This module is numpy only: it evaluates the optimizer's schedules and the baselines on held-out
 samples, and the tests compare the optimizer with exhaustive search through it.
 """
