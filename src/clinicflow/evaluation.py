@@ -2,7 +2,9 @@
 
 Sits above the solver and the simulator. With the simulator (``clinicflow.sim.simulate``) each
 replication is a simulated week of the whole clinic (punctuality, rooming, shared rooms and MAs,
-walk-ins); without it, the SAA recursion of ``solver.saa`` is run on fresh samples. Either way
+walk-ins); without it, the SAA recursion of ``solver.saa`` is run on fresh samples under the
+clinic's service rule (ready patient first), each schedule's holds filled by the same walk-ins at its
+own hold times (``solver.holds``). Either way
 the three schedules meet the same random numbers (common random numbers), so differences are
 paired and their confidence intervals are tight.
 """

@@ -9,11 +9,12 @@ days the in-order optimum cost 8,209 against Bailey-Welch's 8,112 under the clin
 in appointment order it had been the cheaper one (8,804 against 8,886) — two patients at the
 block start are worth more when the provider can take whichever is ready.
 
-So each block is refined on its own sampled days under the clinic's rule: a local search from the
-best of the CP-SAT timing and the rule timings (back to back, evenly spaced, Bailey-Welch), whose
-moves shift one slot, or one slot and every slot after it, by one grid step — the moves of the
-L♮-convex local search Begen & Queyranne (2011) show exact for the in-order model with discrete
-durations; under the ready-first rule the result is a local optimum. A move is kept only if it
+So each block is refined on its own sampled days under the clinic's rule: a local search from each
+of the CP-SAT timing and the rule timings (back to back, evenly spaced, Bailey-Welch), whose moves
+shift one slot, or one slot and every slot after it, by one grid step — the moves of the L♮-convex
+local search Begen & Queyranne (2011) show exact for the in-order model with discrete durations — or
+swap two neighbouring slots of different kinds; under the ready-first rule each end is a local
+optimum. A move is kept only if it
 lowers the sampled cost and keeps every hard constraint (the slot's window, order, at most
 ``max_per_start`` per start, the provider's rooms and what other sessions left of rooms, procedure
 rooms and MAs). Then the published timing is chosen among the starting points and the refined one
@@ -75,9 +76,9 @@ def refine_block(
     grid: int = 5,
     max_per_start: int = 2,
 ) -> Refined:
-    """Local search from the best candidate on ``search`` days, then the choice on ``validation``
-    days. ``candidates`` (name -> starts) must include a feasible timing (the CP-SAT one);
-    infeasible candidates are dropped."""
+    """Local search from each candidate on ``search`` days, then the choice on ``validation``
+    days. ``candidates`` (name -> starts, in the order of ``slots``) must include a feasible
+    timing (the CP-SAT one); infeasible candidates are dropped."""
 
     def cost(order: tuple, a, smp: Samples) -> float:
         return evaluate(
