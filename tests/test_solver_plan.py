@@ -103,8 +103,11 @@ def test_acceptance_simulated_week_beats_evenly_spaced(family_plan, simulated):
     assert k.evaluator == "clinicflow.sim.simulate" and k.seed != family_plan.seed
     assert k.reduction("evenly_spaced")["cost_saved"]["ci_low"] > 0
     s = k.summary()
-    assert s["plan"]["provider_idle_min"]["mean"] < s["evenly_spaced"]["provider_idle_min"]["mean"]
-    assert s["plan"]["total_wait_min"]["mean"] < s["bailey_welch"]["total_wait_min"]["mean"]
+    # idle is dear: the plan's providers wait for patients far less than with evenly spaced slots,
+    # and less than with Bailey-Welch's double-booked starts, for about Bailey-Welch's patient waiting
+    assert s["plan"]["provider_idle_min"]["mean"] < 0.8 * s["evenly_spaced"]["provider_idle_min"]["mean"]
+    assert s["plan"]["provider_idle_min"]["mean"] < s["bailey_welch"]["provider_idle_min"]["mean"]
+    assert s["plan"]["total_wait_min"]["mean"] < 1.05 * s["bailey_welch"]["total_wait_min"]["mean"]
 
 
 def test_issue_no_worse_than_bailey_welch_in_the_simulator(simulated):

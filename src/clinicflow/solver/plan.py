@@ -145,11 +145,14 @@ def walk_in_rng(seed: int, stream: str, date: dt.date) -> np.random.Generator:
 
 
 def reference_starts(block: Block, slots: list[Slot], grid: int) -> list[int]:
-    """Where a block's slots roughly start before they are timed — evenly spaced at mean
-    durations when that fits, else back to back, else Bailey-Welch, else each slot's earliest
-    start — to place the holds the day's walk-ins are drawn against."""
-    even, back, bw = rule_hints(block, slots, grid, 2)
-    return even or back or bw or [s.lo for s in slots]
+    """Where a block's slots sit before they are timed — back to back at their scheduled lengths
+    (the template as a coordinator reads it) when that fits the grid and windows, else evenly
+    spaced at mean durations, else Bailey-Welch, else each slot's earliest start — to place the
+    holds the day's walk-ins are drawn against (``holds.block_walk_ins``)."""
+    if not slots:
+        return []
+    back, even, bw = rule_hints(block, slots, grid, 2)
+    return back or even or bw or [s.lo for s in slots]
 
 
 def plan_week(
