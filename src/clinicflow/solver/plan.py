@@ -166,7 +166,7 @@ def plan_week(
     workers: int = 2,
     progress: Progress | None = None,
     overbooking: bool | None = None,
-    search_days: int = 100,
+    search_days: int = 200,
     validation_days: int = 300,
 ) -> PlanResult:
     """Plan the week starting ``monday``. Raises ``InfeasibleError`` in plain words when it cannot.
