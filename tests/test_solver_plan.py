@@ -121,7 +121,7 @@ def test_issue_no_worse_than_bailey_welch_in_the_simulator(simulated):
     strict=True,
     reason="issue 4 asks for >=30% below evenly spaced. With provider idle as in the literature (waiting "
     "for a patient still to come, to the last visit's end) the plan saves ~7% of simulated cost here "
-    "(60 weeks; 5.8% over 300 weeks with the CLI's seed 0): ~1,500 waiting minutes a week are check-in and "
+    "(60 weeks; 6.3% over 300 weeks with the CLI's seed 0): ~1,500 waiting minutes a week are check-in and "
     "rooming, not queueing, and the MA and rooms-at-once limits bind (see docs/planning.md)",
 )
 def test_issue_target_thirty_percent_below_evenly_spaced(simulated):
