@@ -68,7 +68,7 @@ def test_family_week_meets_demand_and_reports_each_session(family, family_plan):
     for s in family_plan.sessions:
         assert s.status in ("optimal", "feasible")
         assert s.gap >= 0 and (s.status != "optimal" or s.gap == 0)
-        assert s.bound <= s.expected_cost + 1e-6
+        assert s.bound <= s.model_objective + 1e-6  # CP-SAT's bound on its in-order model
     holds = int((family_plan.schedule["kind"] == "hold").sum())
     assert holds == sum(x.holds for p in family.providers for ss in p.sessions.values() for x in ss)
 
@@ -81,10 +81,15 @@ def test_plan_beats_timing_rules_on_held_out_samples(family_plan):
     assert even["ci_low"] > 0  # strictly cheaper than evenly spaced, paired 95% CI
     assert bw["ci_low"] > 0  # and than Bailey-Welch
     s = k.summary()
-    # idle is dear (2 per min against 1 for waiting): the plan waits less for patients than
-    # evenly spaced slots, and patients wait less than under Bailey-Welch
-    assert s["plan"]["provider_idle_min"]["mean"] < 0.95 * s["evenly_spaced"]["provider_idle_min"]["mean"]
-    assert s["plan"]["total_wait_min"]["mean"] < 0.9 * s["bailey_welch"]["total_wait_min"]["mean"]
+    # idle is dear (2 per min against 1 for waiting): the plan's providers wait for patients far
+    # less than with evenly spaced slots, and less than with Bailey-Welch's double-booked starts
+    assert s["plan"]["provider_idle_min"]["mean"] < 0.8 * s["evenly_spaced"]["provider_idle_min"]["mean"]
+    assert s["plan"]["provider_idle_min"]["mean"] < s["bailey_welch"]["provider_idle_min"]["mean"]
+    # the sessions' expected costs (validation days, refine.py) predict the held-out week
+    expected = sum(x.expected_cost for x in family_plan.sessions)
+    assert abs(expected - s["plan"]["cost"]["mean"]) < 0.03 * s["plan"]["cost"]["mean"]
+    # most blocks publish the local search's times rather than CP-SAT's in-order optimum
+    assert sum(x.refined for x in family_plan.sessions) > 0.5 * sum(1 for b in family_plan.blocks if b.slots)
 
 
 @pytest.fixture(scope="module")
@@ -98,28 +103,26 @@ def test_acceptance_simulated_week_beats_evenly_spaced(family_plan, simulated):
     assert k.evaluator == "clinicflow.sim.simulate" and k.seed != family_plan.seed
     assert k.reduction("evenly_spaced")["cost_saved"]["ci_low"] > 0
     s = k.summary()
-    assert s["plan"]["provider_idle_min"]["mean"] < s["evenly_spaced"]["provider_idle_min"]["mean"]
-    assert s["plan"]["total_wait_min"]["mean"] < s["bailey_welch"]["total_wait_min"]["mean"]
+    # idle is dear: the plan's providers wait for patients far less than with evenly spaced slots,
+    # and less than with Bailey-Welch's double-booked starts, for about Bailey-Welch's patient waiting
+    assert s["plan"]["provider_idle_min"]["mean"] < 0.8 * s["evenly_spaced"]["provider_idle_min"]["mean"]
+    assert s["plan"]["provider_idle_min"]["mean"] < s["bailey_welch"]["provider_idle_min"]["mean"]
+    assert s["plan"]["total_wait_min"]["mean"] < 1.05 * s["bailey_welch"]["total_wait_min"]["mean"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 4 asks for no worse than Bailey-Welch. On the planner's own sampled days the plan "
-    "beats it (test above), but in the simulator, over 60 held-out weeks, it costs ~2% more (paired 95% CI "
-    "of the saving below zero): the simulator's queues for desk, MAs and rooms and its walk-ins are not "
-    "in the planner's sample-path model (see docs/planning.md)",
-)
 def test_issue_no_worse_than_bailey_welch_in_the_simulator(simulated):
-    # "no worse": the paired 95% CI of the saving does not lie below zero
-    assert simulated.reduction("bailey_welch")["cost_saved"]["ci_high"] > 0
+    # issue 4: "no worse": the paired 95% CI of the saving over 60 held-out weeks does not lie
+    # below zero, and the plan is cheaper on average
+    saved = simulated.reduction("bailey_welch")["cost_saved"]
+    assert saved["ci_high"] > 0 and saved["mean"] > 0
 
 
 @pytest.mark.xfail(
     strict=True,
     reason="issue 4 asks for >=30% below evenly spaced. With provider idle as in the literature (waiting "
-    "for a patient still to come, to the last visit's end) the plan saves ~4% of simulated cost here "
-    "(95% CI 1-7%; 2.7% with the CLI's seed 0); the CP-SAT bounds put the planner-model optimum within "
-    "~6% of evenly spaced, so no timing of this template is near 30% (see docs/planning.md)",
+    "for a patient still to come, to the last visit's end) the plan saves ~7% of simulated cost here "
+    "(60 weeks; 6.3% over 300 weeks with the CLI's seed 0): ~1,500 waiting minutes a week are check-in and "
+    "rooming, not queueing, and the MA and rooms-at-once limits bind (see docs/planning.md)",
 )
 def test_issue_target_thirty_percent_below_evenly_spaced(simulated):
     assert simulated.reduction("evenly_spaced")["relative"] >= 0.30

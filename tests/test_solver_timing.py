@@ -41,6 +41,72 @@ def test_recursion_exact_on_a_hand_worked_day():
     assert ev.cost.tolist() == [65.0]
 
 
+def test_ready_first_sees_a_ready_patient_before_a_late_one():
+    # Appointments 0 and 10, visits 15 and 5; the first patient is ready at 12, the second at 10.
+    # In appointment order: 12-27, then 27-32 -> waits 0 + 17, idle 32 - 20 = 12: cost 17 + 24 = 41.
+    # Ready first (the clinic's rule): the second at 10-15, then the first 15-30 -> waits 0 + 3,
+    # idle 30 - 20 = 10: cost 3 + 20 = 23.
+    c = Costs(wait_per_min=1, idle_per_min=2, overtime_per_min=3)
+    smp = Samples(
+        np.ones((1, 2), bool), np.array([[12.0, 0.0]]), np.array([[12.0, 0.0]]), np.array([[15.0, 5.0]])
+    )
+    in_order = evaluate(np.array([0, 10]), smp, 0, 60, c)
+    ready = evaluate(np.array([0, 10]), smp, 0, 60, c, ready_first=True)
+    assert (in_order.wait.tolist(), in_order.idle.tolist(), in_order.cost.tolist()) == (
+        [17.0],
+        [12.0],
+        [41.0],
+    )
+    assert (ready.wait.tolist(), ready.idle.tolist(), ready.cost.tolist()) == ([3.0], [10.0], [23.0])
+
+
+def _ready_first_reference(a, smp, start, end, c):
+    """One sampled day at a time, patient by patient: an independent statement of the rule."""
+    out = []
+    for k in range(smp.k):
+        left = [i for i in range(smp.n) if smp.show[k, i]]
+        free, wait, busy_in, last = float(start), 0.0, 0.0, None
+        while left:
+            ready = [i for i in left if a[i] + smp.ready[k, i] <= free]
+            i = min(ready) if ready else min(left, key=lambda j: (a[j] + smp.ready[k, j], j))
+            left.remove(i)
+            s = max(free, a[i] + smp.ready[k, i])
+            wait += max(s - a[i] - smp.wait_from[k, i], 0.0)
+            free = s + smp.duration[k, i]
+            busy_in += max(min(free, end) - max(s, start), 0.0)
+            last = free if last is None else max(last, free)
+        busy = smp.duration[k].sum()
+        idle = 0.0 if last is None else last - start - busy
+        ot = 0.0 if last is None else max(last - end, 0.0)
+        out.append(c.wait_per_min * wait + c.idle_per_min * idle + c.overtime_per_min * ot)
+    return np.array(out)
+
+
+def test_ready_first_matches_a_patient_by_patient_reference():
+    from clinicflow.domain.distributions import Lognormal, Normal
+
+    c = Costs(wait_per_min=1, idle_per_min=2, overtime_per_min=3)
+    rng = np.random.default_rng(4)
+    n = 7
+    smp = draw_samples(
+        rng,
+        400,
+        [Lognormal(mean=15, sd=7)] * n,
+        [0.15] * n,
+        Normal(mean=-5, sd=12),
+        15,
+        [[Lognormal(mean=6, sd=2)]] * n,
+    )
+    a = np.array([480, 480, 490, 500, 515, 530, 540])
+    got = evaluate(a, smp, 480, 590, c, ready_first=True).cost
+    assert np.allclose(got, _ready_first_reference(a, smp, 480, 590, c))
+    # the rule never makes the provider wait for a patient when another is ready: less idle
+    assert (
+        evaluate(a, smp, 480, 590, c, ready_first=True).idle.mean()
+        < evaluate(a, smp, 480, 590, c).idle.mean()
+    )
+
+
 def test_idle_counts_gaps_before_the_last_visit_only():
     # Appointments 0 and 40, visits 10 each: the provider waits 30 min for the second patient
     # (idle), and the 10 minutes after the last visit (50-60) are unused capacity.

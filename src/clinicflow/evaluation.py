@@ -2,7 +2,9 @@
 
 Sits above the solver and the simulator. With the simulator (``clinicflow.sim.simulate``) each
 replication is a simulated week of the whole clinic (punctuality, rooming, shared rooms and MAs,
-walk-ins); without it, the SAA recursion of ``solver.saa`` is run on fresh samples. Either way
+walk-ins); without it, the SAA recursion of ``solver.saa`` is run on fresh samples under the
+clinic's service rule (ready patient first), each schedule's holds filled by the same walk-ins at its
+own hold times (``solver.holds``). Either way
 the three schedules meet the same random numbers (common random numbers), so differences are
 paired and their confidence intervals are tight.
 """
@@ -15,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from .solver.baselines import RULES, baseline_schedule, baseline_starts
-from .solver.plan import PlanResult, block_rng, ends_session
+from .solver.holds import block_walk_ins
+from .solver.plan import PlanResult, block_rng, ends_session, walk_in_rng
 from .solver.saa import evaluate
 from .solver.timing import block_samples
 from .stats import mean_ci as stats_mean_ci
@@ -79,6 +82,18 @@ def _saa_kpis(plan: PlanResult, replications: int, seed: int) -> dict:
     for rule in RULES:
         starts[rule] = baseline_starts(plan, rule)
     totals = {n: {k: np.zeros(replications) for k in KPIS} for n in starts}
+    # each schedule's holds meet the same walk-ins, filled by the clinic's rule at its own hold times
+    walk_ins = {}
+    for name, st in starts.items():
+        walk_ins[name] = {}
+        for date in sorted({tb.session.date for tb in plan.blocks}):
+            day = [
+                (tb.session, tb.block, tb.slots, st[(tb.session.key, tb.block.start)])
+                for tb in plan.blocks
+                if tb.session.date == date
+            ]
+            rng = walk_in_rng(seed, HELDOUT_STREAM, date)
+            walk_ins[name].update(block_walk_ins(s, day, replications, rng))
     for tb in plan.blocks:
         to_last = ends_session(plan.blocks, tb)
         if not tb.slots:  # no patients: idle only when the provider waits for later ones (break)
@@ -87,12 +102,12 @@ def _saa_kpis(plan: PlanResult, replications: int, seed: int) -> dict:
                 totals[name]["provider_idle_min"] += idle
                 totals[name]["cost"] += s.costs.idle_per_min * idle
             continue
-        smp = block_samples(
-            s, tb.session, tb.slots, replications, block_rng(seed, HELDOUT_STREAM, tb.session, tb.block)
-        )
+        key = (tb.session.key, tb.block.start)
         for name, st in starts.items():
-            a = np.array(st[(tb.session.key, tb.block.start)])
-            ev = evaluate(a, smp, tb.block.start, tb.block.end, s.costs, to_last=to_last)
+            rng = block_rng(seed, HELDOUT_STREAM, tb.session, tb.block)
+            smp = block_samples(s, tb.session, tb.slots, replications, rng, walk_ins[name].get(key))
+            a = np.array(st[key])
+            ev = evaluate(a, smp, tb.block.start, tb.block.end, s.costs, to_last=to_last, ready_first=True)
             totals[name]["cost"] += ev.cost
             totals[name]["total_wait_min"] += ev.wait
             totals[name]["provider_idle_min"] += ev.idle

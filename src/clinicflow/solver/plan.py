@@ -1,5 +1,9 @@
 """The week's plan: template, then slot timing per provider-session, then rooms, then booking.
 
+Slot timing per block is CP-SAT's in-order SAA model (``timing.py``) on sampled days whose holds are
+filled by the day's walk-ins (``holds.py``), then a local search under the clinic's service rule
+and a choice on validation days (``refine.py``); docs/planning.md says why each step is there.
+
 ``plan_week`` is the one entry point the CLI and notebooks call. It returns a typed ``PlanResult``
 holding the schedule table (``clinicflow.domain.schedule`` columns), every provider-session's
 solve status and expected cost, and the timed blocks the baselines re-time.
@@ -21,12 +25,18 @@ from ..domain.scenario import Scenario
 from ..errors import InfeasibleError
 from ..streams import keyed_generator
 from . import diagnose
+from .holds import block_walk_ins
+from .refine import refine_block
 from .rooms import assign_rooms
 from .template import TemplateResult, solve_template
-from .timing import Ledger, Slot, block_samples, block_slots, commit, time_block
+from .timing import BlockTiming, Ledger, Slot, block_samples, block_slots, commit, rule_hints, time_block
 from .week import DAY_NAMES, Block, ProviderSession, next_monday, provider_sessions
 
 OPTIMIZE_STREAM = "saa-optimize"
+SEARCH_STREAM = "saa-search"  # the days the local search under the clinic's service rule fits
+VALIDATE_STREAM = "saa-validate"  # the days the published timing is chosen on
+TIMING_SHARE = 0.15  # of the time limit per CP-SAT timing solve of a block, times workers / blocks
+RULE_NAMES = ("back_to_back", "evenly_spaced", "bailey_welch")  # timing.rule_hints, in its order
 
 
 @dataclass(frozen=True)
@@ -35,10 +45,14 @@ class TimedBlock:
     block: Block
     slots: list[Slot]
     starts: list[int]
-    status: str
-    objective: float
+    status: str  # of the CP-SAT in-order model (timing.py)
+    objective: float  # that model's objective: mean cost on the optimizer's days, in order
     bound: float
     wall_time: float
+    #: mean cost of ``starts`` on the validation days, the provider seeing the ready patient
+    #: with the earliest appointment (refine.py); what the session is expected to cost
+    validated_cost: float = 0.0
+    source: str = "cp-sat"  # which timing was published (refine.Refined.source)
 
 
 @dataclass(frozen=True)
@@ -54,9 +68,11 @@ class SessionReport:
     overbooked: int
     status: str
     gap: float
-    expected_cost: float
+    expected_cost: float  # of the published times, on validation days under the clinic's rule
+    model_objective: float  # the CP-SAT in-order model's objective; ``gap`` and ``bound`` are its
     bound: float
     wall_time: float
+    refined: int = 0  # blocks whose published times come from the local search (refine.py)
 
     def as_dict(self) -> dict:
         return {
@@ -70,7 +86,9 @@ class SessionReport:
             "status": self.status,
             "gap": round(self.gap, 6),
             "expected_cost": round(self.expected_cost, 3),
+            "model_objective": round(self.model_objective, 3),
             "bound": round(self.bound, 3),
+            "refined_blocks": self.refined,
             "wall_time_s": round(self.wall_time, 3),
         }
 
@@ -120,6 +138,23 @@ def block_rng(seed: int, stream: str, ps: ProviderSession, block: Block) -> np.r
     )
 
 
+def walk_in_rng(seed: int, stream: str, date: dt.date) -> np.random.Generator:
+    """The generator of one date's walk-ins on the sampled days: one per date, since walk-ins
+    fill the holds of every provider that day."""
+    return keyed_generator(np.random.SeedSequence(seed), stream, "walk-ins", date.isoformat())
+
+
+def reference_starts(block: Block, slots: list[Slot], grid: int) -> list[int]:
+    """Where a block's slots sit before they are timed — back to back at their scheduled lengths
+    (the template as a coordinator reads it) when that fits the grid and windows, else evenly
+    spaced at mean durations, else Bailey-Welch, else each slot's earliest start — to place the
+    holds the day's walk-ins are drawn against (``holds.block_walk_ins``)."""
+    if not slots:
+        return []
+    back, even, bw = rule_hints(block, slots, grid, 2)
+    return back or even or bw or [s.lo for s in slots]
+
+
 def plan_week(
     scenario: Scenario,
     monday: dt.date,
@@ -131,11 +166,15 @@ def plan_week(
     workers: int = 2,
     progress: Progress | None = None,
     overbooking: bool | None = None,
+    search_days: int = 200,
+    validation_days: int = 300,
 ) -> PlanResult:
     """Plan the week starting ``monday``. Raises ``InfeasibleError`` in plain words when it cannot.
 
     ``overbooking``: None = only when demand exceeds capacity; True = whenever it lowers the
-    template's cost; False = never (see ``solve_template``)."""
+    template's cost; False = never (see ``solve_template``). ``samples`` sampled days per block
+    go into the CP-SAT timing model, ``search_days`` into the local search under the clinic's
+    service rule, and ``validation_days`` into the choice of the published times (refine.py)."""
     t0 = time.perf_counter()
     sessions = provider_sessions(scenario, monday)
     if not sessions:
@@ -173,7 +212,7 @@ def plan_week(
     # whatever the machine's load; most blocks are proven optimal well before it. A block may be
     # solved twice (without, then with shared resources), so each solve gets 0.2 of the share; on
     # the family practice the plan found with 0.35 was no better on held-out days (docs/planning.md).
-    per_block = max(0.2, 0.2 * time_limit * workers / max(1, len(todo)))
+    per_block = max(0.2, TIMING_SHARE * time_limit * workers / max(1, len(todo)))
     done = [0]
     timed: dict = {}
 
@@ -187,12 +226,12 @@ def plan_week(
             day_timed = {}
             failed = None
             for ps, b in order:
-                bt = _time_one(ps, b, ledger)
+                bt, ref = _time_one(ps, b, ledger)
                 if not bt.result.has_solution:
                     failed = (ps, b, bt)
                     break
                 commit(ledger, ps.date, bt.slots, bt.starts)
-                day_timed[(ps.key, b.start)] = bt
+                day_timed[(ps.key, b.start)] = (bt, ref)
             if failed is None:
                 break
             ps, b, bt = failed
@@ -200,7 +239,7 @@ def plan_week(
                 raise diagnose.explain_timing(scenario, ps, b, bt.slots, ledger, bt.result.status)
             first = [x for x in order if x[0].key == ps.key]
             order = first + [x for x in order if x[0].key != ps.key]
-        for (key, bstart), bt in day_timed.items():
+        for (key, bstart), (bt, ref) in day_timed.items():
             ps = next(p for p, b in by_day[date] if p.key == key and b.start == bstart)
             res = bt.result
             timed[(key, bstart)] = TimedBlock(
@@ -212,18 +251,38 @@ def plan_week(
                 res.objective,
                 res.bound,
                 res.wall_time,
+                ref.validated_cost if ref is not None else res.objective,
+                ref.source if ref is not None else "cp-sat",
             )
             done[0] += 1
             if progress:
                 progress("timing", done[0], len(todo))
 
     bt_block = {(ps.key, b.start): b for ps, b in todo}
+    # The walk-ins who fill the holds, drawn per date against the holds' reference times (the
+    # holds of all providers that day compete for the same walk-ins; holds.py).
+    slots_of = {
+        (ps.key, b.start): block_slots(scenario, ps, b, tmpl.counts.get(ps.key, {}), grid) for ps, b in todo
+    }
+    days_of = {OPTIMIZE_STREAM: samples, SEARCH_STREAM: search_days, VALIDATE_STREAM: validation_days}
+    walk_ins: dict = {stream: {} for stream in days_of}
+    for date, items in by_day.items():
+        day = [(ps, b, slots_of[(ps.key, b.start)]) for ps, b in items]
+        day = [(ps, b, sl, reference_starts(b, sl, grid)) for ps, b, sl in day]
+        for stream, k in days_of.items():
+            walk_ins[stream].update(block_walk_ins(scenario, day, k, walk_in_rng(seed, stream, date)))
+
+    def sampled(stream: str, ps: ProviderSession, b: Block, slots: list[Slot]):
+        rng = block_rng(seed, stream, ps, b)
+        return block_samples(
+            scenario, ps, slots, days_of[stream], rng, walk_ins[stream].get((ps.key, b.start))
+        )
 
     def _time_one(ps: ProviderSession, b: Block, ledger: Ledger):
         counts = tmpl.counts.get(ps.key, {})
-        slots = block_slots(scenario, ps, b, counts, grid)
+        slots = slots_of[(ps.key, b.start)]
         to_last = not later_slots(ps, b, counts)
-        smp = block_samples(scenario, ps, slots, samples, block_rng(seed, OPTIMIZE_STREAM, ps, b))
+        smp = sampled(OPTIMIZE_STREAM, ps, b, slots)
         rooms_at_once = scenario.provider_by_id[ps.provider].rooms_at_once
         bt = time_block(
             scenario,
@@ -252,7 +311,23 @@ def plan_week(
                 seed=seed,
                 to_last=to_last,
             )
-        return bt
+        if not bt.result.has_solution or not slots:
+            return bt, None
+        hints = dict(zip(RULE_NAMES, rule_hints(b, slots, grid, 2), strict=True))
+        ref = refine_block(
+            b,
+            slots,
+            {"cp-sat": bt.starts, **hints},
+            sampled(SEARCH_STREAM, ps, b, slots),
+            sampled(VALIDATE_STREAM, ps, b, slots),
+            scenario.costs,
+            to_last=to_last,
+            ledger=ledger,
+            date=ps.date,
+            provider_rooms=rooms_at_once,
+            grid=grid,
+        )
+        return BlockTiming(ref.starts, bt.result, [slots[j] for j in ref.order]), ref
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         for f in [pool.submit(run_day, d) for d in sorted(by_day)]:
@@ -335,6 +410,7 @@ def _session_reports(sessions: list[ProviderSession], blocks: list[TimedBlock]) 
     for ps in sessions:
         mine = [tb for tb in blocks if tb.session.key == ps.key]
         obj = sum(tb.objective for tb in mine)
+        expected = sum(tb.validated_cost for tb in mine)
         bound = sum(tb.bound for tb in mine)
         status = "optimal" if all(tb.status == "optimal" for tb in mine) else "feasible"
         gap = 0.0 if status == "optimal" else max(0.0, (obj - bound) / max(abs(obj), 1e-9))
@@ -352,9 +428,11 @@ def _session_reports(sessions: list[ProviderSession], blocks: list[TimedBlock]) 
                 ob,
                 status,
                 gap,
+                expected,
                 obj,
                 bound,
                 sum(tb.wall_time for tb in mine),
+                sum(1 for tb in mine if tb.source.startswith("refined")),
             )
         )
     return out
@@ -370,4 +448,6 @@ __all__ = [
     "later_slots",
     "next_monday",
     "plan_week",
+    "reference_starts",
+    "walk_in_rng",
 ]

@@ -19,6 +19,11 @@ working minutes not spent with a patient. These are the simulator's definitions
 is the constraint set of the CP-SAT timing model (``timing.py``), where the maxima become
 inequalities: every cost weight is non-negative, so an optimal solution sits on the maxima.
 
+``evaluate(..., ready_first=True)`` plays the clinic's service rule instead: the provider sees the
+ready patient with the earliest appointment, so a late patient does not hold up a ready one; the
+refinement (``refine.py``) and the held-out evaluation use it. Same-day holds enter the samples as
+the walk-ins who fill them (``holds.py``).
+
 This module is numpy only: it evaluates the optimizer's schedules and the baselines on held-out
 samples, and the tests compare the optimizer with exhaustive search through it.
 """
@@ -64,11 +69,16 @@ def draw_samples(
     punctuality=None,
     late_cutoff: float | None = None,
     delays: list[list] | None = None,
+    walk_ins: dict[int, np.ndarray] | None = None,
 ) -> Samples:
     """``k`` sampled days for slots with the given duration distributions and absence probabilities.
 
     Patients later than ``late_cutoff`` are rebooked, i.e. absent. ``delays[i]`` lists the
-    distributions of the steps between arrival and the provider for slot ``i`` (check-in, rooming)."""
+    distributions of the steps between arrival and the provider for slot ``i`` (check-in, rooming).
+    ``walk_ins[i]`` makes slot ``i`` a same-day hold: on each day how many minutes after the slot's
+    start the walk-in who fills it arrives, NaN when nobody does (``holds.block_walk_ins``). A
+    walk-in who comes before the start is told to come back at it, so its lateness is the positive
+    part. The same random numbers are drawn either way, so the other slots' days do not change."""
     n = len(durations)
     show = rng.random((k, n)) >= np.asarray(p_absent, dtype=float)[None, :]
     dur = np.empty((k, n))
@@ -84,6 +94,10 @@ def draw_samples(
     for i, dists in enumerate(delays or []):
         for dist in dists:
             steps[:, i] += np.maximum(np.asarray(dist.sample(rng, k), dtype=float), 0.0)
+    for i, late in (walk_ins or {}).items():
+        late = np.asarray(late, dtype=float)
+        show[:, i] = np.isfinite(late)
+        u[:, i] = np.where(show[:, i], np.maximum(late, 0.0), 0.0)
     ready = np.where(show, u + steps, 0.0)
     wait_from = np.where(show, np.maximum(u, 0.0), 0.0)
     dur = np.where(show, dur, 0.0)
@@ -105,12 +119,22 @@ class SessionCost:
 
 
 def evaluate(
-    a: np.ndarray, samples: Samples, start: float, end: float, costs: Costs, *, to_last: bool = True
+    a: np.ndarray,
+    samples: Samples,
+    start: float,
+    end: float,
+    costs: Costs,
+    *,
+    to_last: bool = True,
+    ready_first: bool = False,
 ) -> SessionCost:
     """Waiting, idle and overtime minutes on each sampled day for appointment times ``a`` (sorted).
 
     ``to_last``: idle counts until the last visit ends (the block ends its session's patients);
-    otherwise until the block end (patients come after the following break)."""
+    otherwise until the block end (patients come after the following break).
+    ``ready_first``: the provider sees the *ready* patient with the earliest appointment, and a
+    later patient before a late one, as the simulated clinic does; otherwise patients are seen in
+    appointment order (the recursion the timing model optimizes)."""
     a = np.asarray(a, dtype=float)
     k, n = samples.k, samples.n
     if n == 0:
@@ -120,17 +144,28 @@ def evaluate(
     free = np.full(k, float(start))
     wait = np.zeros(k)
     busy_in = np.zeros(k)
-    busy = np.zeros(k)
+    busy = samples.duration.sum(axis=1)
     last = np.full(k, -np.inf)
-    for i in range(n):
-        show = samples.show[:, i]
-        s = np.where(show, np.maximum(a[i] + samples.ready[:, i], free), free)
-        wait += np.where(show, np.maximum(s - (a[i] + samples.wait_from[:, i]), 0.0), 0.0)
-        done = s + samples.duration[:, i]
-        busy_in += np.where(show, np.clip(np.minimum(done, end) - np.maximum(s, start), 0.0, None), 0.0)
-        busy += samples.duration[:, i]
+    rows = np.arange(k)
+    # ready time of each showing patient not yet seen; inf once seen (or absent)
+    ready_at = np.where(samples.show, a[None, :] + samples.ready, np.inf)
+    wait_from = a[None, :] + samples.wait_from
+    for step in range(n):
+        if ready_first:
+            # the ready patient with the earliest appointment; if nobody is ready, the next to be
+            avail = ready_at <= free[:, None]
+            i = np.where(avail.any(axis=1), avail.argmax(axis=1), ready_at.argmin(axis=1))
+        else:
+            i = np.full(k, step)
+        r = ready_at[rows, i]
+        show = r < np.inf
+        s = np.where(show, np.maximum(r, free), free)
+        wait += np.where(show, np.maximum(s - wait_from[rows, i], 0.0), 0.0)
+        done = s + samples.duration[rows, i]
+        busy_in += np.where(show, np.maximum(np.minimum(done, end) - np.maximum(s, start), 0.0), 0.0)
         last = np.where(show, np.maximum(last, done), last)
-        free = done
+        free = np.where(show, done, free)
+        ready_at[rows, i] = np.inf
     # to_last: from the start to the last visit's end, past the block end too
     to_end = (end - start) - busy_in
     idle = np.where(np.isfinite(last), last - start - busy, 0.0) if to_last else to_end

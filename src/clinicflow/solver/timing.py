@@ -136,9 +136,20 @@ def block_slots(
     return out
 
 
-def block_samples(scenario: Scenario, ps: ProviderSession, slots: list[Slot], k: int, rng) -> Samples:
+def block_samples(
+    scenario: Scenario,
+    ps: ProviderSession,
+    slots: list[Slot],
+    k: int,
+    rng,
+    walk_ins: dict[int, np.ndarray] | None = None,
+) -> Samples:
     """Sampled days for a block's slots: shows, visit durations, and the steps between arrival
-    and the provider (punctuality, check-in at the desk, MA rooming) that the simulator models."""
+    and the provider (punctuality, check-in at the desk, MA rooming) that the simulator models.
+
+    ``walk_ins[i]``: for hold slot ``i``, on each day how late after the hold's start the walk-in
+    who fills it arrives, NaN when it stays empty (``holds.block_walk_ins``). Without it a hold is
+    sampled like a booked slot of its type (``plan_week`` always passes it)."""
     types = scenario.type_by_id
     desk = scenario.staff.desk_on(ps.weekday) > 0
     delays = []
@@ -158,6 +169,7 @@ def block_samples(scenario: Scenario, ps: ProviderSession, slots: list[Slot], k:
         scenario.arrivals.punctuality,
         scenario.arrivals.late_cutoff_min,
         delays,
+        walk_ins,
     )
 
 
@@ -274,7 +286,7 @@ def _keep_better(bt: BlockTiming, hint, sample_cost, ledger, date, provider_room
         return bt
     if bt.result.has_solution and sample_cost(bt.starts) <= sample_cost(hint):
         return bt
-    fits = all(_fits(ledger, date, s, g) for s, g in zip(bt.slots, hint, strict=True))
+    fits = all(slot_fits(ledger, date, s, g) for s, g in zip(bt.slots, hint, strict=True))
     if not fits or not resources_ok(ledger, date, provider_rooms, bt.slots, hint):
         return bt
     r = bt.result
@@ -329,7 +341,7 @@ def _solve_block(
     x: dict = {}
     a = []
     for i, s in enumerate(slots):
-        pts = [g for g in range(s.lo, s.hi + 1, grid) if _fits(ledger, date, s, g)]
+        pts = [g for g in range(s.lo, s.hi + 1, grid) if slot_fits(ledger, date, s, g)]
         if not pts:
             return BlockTiming([], cpsat.SolveResult("infeasible", None, None, {}, 0.0), slots)
         if with_resources:
@@ -439,7 +451,7 @@ def _solve_block(
     return BlockTiming(starts, res, slots)
 
 
-def _fits(ledger: Ledger | None, date: dt.date, slot: Slot, g: int) -> bool:
+def slot_fits(ledger: Ledger | None, date: dt.date, slot: Slot, g: int) -> bool:
     """Whether shared resources have room for this slot alone at ``g`` (a domain filter)."""
     if ledger is None:
         return True
