@@ -66,27 +66,9 @@ PARTS = ("html", "app", "title", "metrics", "table", "charts", "first screen")
 
 def start_server() -> tuple[subprocess.Popen, str, float]:
     """``clinicflow dashboard`` on a free port; returns the process, its URL and the start-up time."""
-    from clinicflow.dashboard_server import free_port
+    from clinicflow.dashboard_server import start_dashboard
 
-    port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "clinicflow", "dashboard", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(600):
-        try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=1):
-                return proc, url, time.perf_counter() - t0
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise SystemExit("the dashboard did not come up in 60 s")
+    return start_dashboard(ROOT)
 
 
 def stop_server(proc: subprocess.Popen) -> None:

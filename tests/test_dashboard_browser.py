@@ -6,17 +6,13 @@ tables are shown and no exception block is rendered, and saves screenshots to ``
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from clinicflow.dashboard_server import CHROMIUM_FLAGS, free_port
+from clinicflow.dashboard_server import CHROMIUM_FLAGS, start_dashboard, stop_dashboard
 from conftest import ROOT
 
 pytestmark = pytest.mark.browser
@@ -24,39 +20,16 @@ pytestmark = pytest.mark.browser
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts"
 FLAGS = CHROMIUM_FLAGS
-_free_port = free_port
 
 
 @pytest.fixture(scope="module")
 def server():
-    port = _free_port()
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(ROOT / "src") + os.pathsep + env.get("PYTHONPATH", "")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "clinicflow", "dashboard", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("dashboard did not come up: " + proc.stdout.read().decode(errors="replace")[-2000:])
-    yield url
-    proc.terminate()
     try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+        proc, url, _ = start_dashboard(ROOT)
+    except RuntimeError as e:
+        pytest.fail(str(e))
+    yield url
+    stop_dashboard(proc)
 
 
 @pytest.fixture(scope="module")

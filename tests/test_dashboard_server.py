@@ -8,7 +8,6 @@ import os
 import re
 import socket
 import statistics
-import subprocess
 import sys
 import time
 import urllib.request
@@ -16,7 +15,7 @@ import urllib.request
 import pytest
 
 from clinicflow.cli.dashboard import APP, streamlit_command
-from clinicflow.dashboard_server import enable_tcp_nodelay, free_port
+from clinicflow.dashboard_server import enable_tcp_nodelay, start_dashboard, stop_dashboard
 from conftest import ROOT
 
 
@@ -70,26 +69,9 @@ def test_cli_turns_source_watching_off_unless_asked():
 
 @pytest.mark.skipif(os.name != "posix", reason="exec replaces the process on POSIX only")
 def test_dashboard_serves_fast_keep_alive_and_stops_with_its_process():
-    port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "clinicflow", "dashboard", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
+    proc, url, _ = start_dashboard(ROOT)
+    port = int(url.rsplit(":", 1)[1])
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/_stcore/health", timeout=2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail("dashboard did not come up in 60 s")
-                time.sleep(0.2)
         with urllib.request.urlopen(url) as r:
             assets = re.findall(r'(?:src|href)="\.?/?(static/js/[^"]+)"', r.read().decode())[:9]
         assert len(assets) >= 5
@@ -105,8 +87,7 @@ def test_dashboard_serves_fast_keep_alive_and_stops_with_its_process():
         # client's delayed ACK; without it a small static file takes a few ms even on a busy machine
         assert statistics.median(times[1:]) < 0.03, times
     finally:
-        proc.terminate()
-        proc.wait(15)
+        stop_dashboard(proc)
     # the process that was stopped was the server itself: nothing answers on the port any more
     with pytest.raises(OSError):
         urllib.request.urlopen(url + "/_stcore/health", timeout=2)

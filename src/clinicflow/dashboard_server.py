@@ -13,6 +13,7 @@ with Streamlit's listening socket as it binds it, each request after a connectio
 from __future__ import annotations
 
 import socket
+import subprocess
 import sys
 from pathlib import Path
 
@@ -35,6 +36,53 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def start_dashboard(root: Path, timeout_s: float = 60) -> tuple[subprocess.Popen, str, float]:
+    """``clinicflow dashboard`` from checkout ``root`` on a free localhost port, once it answers.
+
+    For the browser tests and the benchmarks: returns the server process, its URL and the seconds it
+    took to come up. The server's output goes to a temporary file (a pipe nobody reads could fill up
+    and stall the server); on no answer within ``timeout_s`` the server is stopped and
+    ``RuntimeError`` carries the tail of that output.
+    """
+    import os
+    import tempfile
+    import time
+    import urllib.request
+
+    port = free_port()
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(root / "src") + os.pathsep + env.get("PYTHONPATH", "")
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "clinicflow", "dashboard", "--port", str(port)],
+        cwd=root,
+        env=env,
+        stdout=(log := tempfile.TemporaryFile()),  # noqa: SIM115 -- lives as long as the server
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    while time.perf_counter() - t0 < timeout_s:
+        try:
+            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return proc, url, time.perf_counter() - t0
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    proc.wait(15)
+    log.seek(0)
+    out = log.read().decode(errors="replace")[-2000:]
+    raise RuntimeError(f"the dashboard did not come up in {timeout_s:.0f} s: {out}")
+
+
+def stop_dashboard(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
 
 
 def _tcp_socket(sock: socket.socket) -> socket.socket:
