@@ -58,6 +58,7 @@ def test_plan_writes_every_output(tiny, tiny_yaml, tmp_path):
     assert r.code == 0, r.stderr
     assert "Tiny Clinic — week of 2026-11-30" in r.stdout
     assert "proven optimal" in r.stdout and "booked 1/2 requests" in r.stdout
+    assert "* CP-SAT's in-order timing model; refined:" in r.stdout
     assert "P00000" not in r.stdout  # no patient reference on the terminal
     files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
     assert files == [
