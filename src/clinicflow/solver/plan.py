@@ -284,20 +284,7 @@ def plan_week(
         to_last = not later_slots(ps, b, counts)
         smp = sampled(OPTIMIZE_STREAM, ps, b, slots)
         rooms_at_once = scenario.provider_by_id[ps.provider].rooms_at_once
-        bt = time_block(
-            scenario,
-            ps.date,
-            rooms_at_once,
-            b,
-            slots,
-            smp,
-            ledger,
-            grid=grid,
-            time_limit=per_block,
-            seed=seed,
-            to_last=to_last,
-        )
-        if bt.result.status == "unknown":
+        for budget in (per_block, 3 * per_block):  # a solve that finds nothing is retried once at 3x
             bt = time_block(
                 scenario,
                 ps.date,
@@ -307,10 +294,12 @@ def plan_week(
                 smp,
                 ledger,
                 grid=grid,
-                time_limit=3 * per_block,
+                time_limit=budget,
                 seed=seed,
                 to_last=to_last,
             )
+            if bt.result.status != "unknown":
+                break
         if not bt.result.has_solution or not slots:
             return bt, None
         hints = dict(zip(RULE_NAMES, rule_hints(b, slots, grid, 2), strict=True))
