@@ -198,10 +198,8 @@ def compare(
 ) -> Comparison:
     """Simulate the base and each variant on the same seed; differences are paired (common random numbers)."""
     base_schedule = schedule_for(base, policy, None)
-    base_arm = run_arm(
-        base_name,
-        base,
-        None,
+    # every arm runs on the same seed, replications and workers: that is what pairs them
+    common = dict(
         base_schedule=base_schedule,
         base_policy=policy,
         replications=replications,
@@ -210,19 +208,6 @@ def compare(
         cluster=cluster,
         progress=progress,
     )
-    arms = [
-        run_arm(
-            name,
-            scen,
-            v,
-            base_schedule=base_schedule,
-            base_policy=policy,
-            replications=replications,
-            seed=seed,
-            workers=workers,
-            cluster=cluster,
-            progress=progress,
-        )
-        for name, v, scen in variants
-    ]
+    base_arm = run_arm(base_name, base, None, **common)
+    arms = [run_arm(name, scen, v, **common) for name, v, scen in variants]
     return Comparison(base_arm, arms, seed, replications)
