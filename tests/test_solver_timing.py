@@ -68,7 +68,12 @@ def _ready_first_reference(a, smp, start, end, c):
         free, wait, busy_in, last = float(start), 0.0, 0.0, None
         while left:
             ready = [i for i in left if a[i] + smp.ready[k, i] <= free]
-            i = min(ready) if ready else min(left, key=lambda j: (a[j] + smp.ready[k, j], j))
+            # earliest appointment; of two with one time, the one ready longer
+            i = (
+                min(ready, key=lambda j: (a[j], a[j] + smp.ready[k, j]))
+                if ready
+                else min(left, key=lambda j: (a[j] + smp.ready[k, j], j))
+            )
             left.remove(i)
             s = max(free, a[i] + smp.ready[k, i])
             wait += max(s - a[i] - smp.wait_from[k, i], 0.0)

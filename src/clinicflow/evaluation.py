@@ -107,7 +107,16 @@ def _saa_kpis(plan: PlanResult, replications: int, seed: int) -> dict:
             rng = block_rng(seed, HELDOUT_STREAM, tb.session, tb.block)
             smp = block_samples(s, tb.session, tb.slots, replications, rng, walk_ins[name].get(key))
             a = np.array(st[key])
-            ev = evaluate(a, smp, tb.block.start, tb.block.end, s.costs, to_last=to_last, ready_first=True)
+            ev = evaluate(
+                a,
+                smp,
+                tb.block.start,
+                tb.block.end,
+                s.costs,
+                to_last=to_last,
+                ready_first=True,
+                rooms_at_once=s.provider_by_id[tb.session.provider].rooms_at_once,
+            )
             totals[name]["cost"] += ev.cost
             totals[name]["total_wait_min"] += ev.wait
             totals[name]["provider_idle_min"] += ev.idle

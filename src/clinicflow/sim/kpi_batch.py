@@ -93,7 +93,8 @@ class Batch:
         self.walk_in = rec[:, R.WALK_IN] == 1
         self.seen = seen = outcome == R.SEEN
         arrival, start = rec[:, R.ARRIVAL], rec[:, R.PROVIDER_START]
-        self.wait = start - np.maximum(arrival, rec[:, R.APPOINTMENT])  # read where seen
+        # read where seen; zero for a patient seen before the appointment time (kpis.py)
+        self.wait = np.maximum(start - np.maximum(arrival, rec[:, R.APPOINTMENT]), 0.0)
         self.in_person = in_person = st.in_person[rec[:, R.TYPE].astype(int)]
         self.stay = rec[:, R.EXIT] - arrival
         self.stay_ok = seen & in_person & ~np.isnan(self.stay)

@@ -5,7 +5,9 @@ forms here); these stay as the readable statement of each definition.
 
 Definitions (all times in minutes):
 
-* **wait** of a patient seen = provider start − max(arrival, appointment time). A patient who arrives
+* **wait** of a patient seen = provider start − max(arrival, appointment time), and zero for a patient
+  seen before the appointment time (an early patient the provider takes early has not waited; a
+  negative wait would let early visits cancel other patients' waiting). A patient who arrives
   early does not wait before the appointment time; a late patient waits from arrival. For walk-ins the
   appointment time is the arrival (or the start of the hold slot they fill). ``mean_wait_min``,
   ``p90_wait_min`` and ``total_wait_min`` are over patients seen; ``total_wait_min`` is the wait term of
@@ -143,7 +145,7 @@ def compute(rec: np.ndarray, plan: Plan, provider: int | None = None, day: int |
     d = r[:, R.DAY].astype(int)
     seen = outcome == R.SEEN
     arrival, start = r[:, R.ARRIVAL], r[:, R.PROVIDER_START]
-    wait = start[seen] - np.maximum(arrival[seen], r[seen, R.APPOINTMENT])
+    wait = np.maximum(start[seen] - np.maximum(arrival[seen], r[seen, R.APPOINTMENT]), 0.0)
     in_person = st.in_person[r[:, R.TYPE].astype(int)]
     stay = (r[:, R.EXIT] - arrival)[seen & in_person]
     stay = stay[~np.isnan(stay)]

@@ -89,6 +89,7 @@ def refine_block(
             costs,
             to_last=to_last,
             ready_first=True,
+            rooms_at_once=provider_rooms,
         ).mean
 
     def feasible(order: tuple, a: list[int]) -> bool:
@@ -128,8 +129,7 @@ def refine_block(
 def _reorder(smp: Samples, order: tuple) -> Samples:
     if order == tuple(range(smp.n)):
         return smp
-    o = list(order)
-    return Samples(smp.show[:, o], smp.ready[:, o], smp.wait_from[:, o], smp.duration[:, o])
+    return smp.take(list(order))
 
 
 def _descend(order0: tuple, a0: list[int], cost, feasible, slots: list[Slot], grid: int, max_per_start: int):

@@ -51,6 +51,32 @@ class Samples:
     ready: np.ndarray
     wait_from: np.ndarray
     duration: np.ndarray  # minutes of provider time; 0 for absent patients
+    #: The room pipeline, for ``evaluate(rooms_at_once=...)``: ``checked`` is when the patient is
+    #: checked in and waits for one of the provider's room slots (relative to the appointment
+    #: time; ``ready = checked + rooming`` when a room is free at once), ``rooming`` the MA's
+    #: minutes once roomed, ``turnover`` the cleaning after the visit before the room slot is
+    #: free again, ``needs_room`` (length n) False for telehealth. None when not drawn.
+    checked: np.ndarray | None = None
+    rooming: np.ndarray | None = None
+    turnover: np.ndarray | None = None
+    needs_room: np.ndarray | None = None
+
+    def take(self, order: list[int]) -> Samples:
+        """The same days with the slots in ``order``."""
+
+        def col(x):
+            return None if x is None else (x[order] if x.ndim == 1 else x[:, order])
+
+        return Samples(
+            self.show[:, order],
+            self.ready[:, order],
+            self.wait_from[:, order],
+            self.duration[:, order],
+            col(self.checked),
+            col(self.rooming),
+            col(self.turnover),
+            col(self.needs_room),
+        )
 
     @property
     def k(self) -> int:
@@ -70,6 +96,10 @@ def draw_samples(
     late_cutoff: float | None = None,
     delays: list[list] | None = None,
     walk_ins: dict[int, np.ndarray] | None = None,
+    *,
+    before_room: list[int] | None = None,
+    needs_room: list[bool] | None = None,
+    turnover=None,
 ) -> Samples:
     """``k`` sampled days for slots with the given duration distributions and absence probabilities.
 
@@ -78,7 +108,12 @@ def draw_samples(
     ``walk_ins[i]`` makes slot ``i`` a same-day hold: on each day how many minutes after the slot's
     start the walk-in who fills it arrives, NaN when nobody does (``holds.block_walk_ins``). A
     walk-in who comes before the start is told to come back at it, so its lateness is the positive
-    part. The same random numbers are drawn either way, so the other slots' days do not change."""
+    part. The same random numbers are drawn either way, so the other slots' days do not change.
+
+    The room pipeline (drawn when ``needs_room`` is given): the first ``before_room[i]`` of
+    ``delays[i]`` come before the patient needs a room (check-in), the rest after (rooming);
+    ``turnover`` is the room's cleaning after each visit, drawn last so that adding it leaves
+    every other draw as it was."""
     n = len(durations)
     show = rng.random((k, n)) >= np.asarray(p_absent, dtype=float)[None, :]
     dur = np.empty((k, n))
@@ -91,9 +126,13 @@ def draw_samples(
     else:
         u = np.zeros((k, n))
     steps = np.zeros((k, n))
+    pre = np.zeros((k, n))
     for i, dists in enumerate(delays or []):
-        for dist in dists:
-            steps[:, i] += np.maximum(np.asarray(dist.sample(rng, k), dtype=float), 0.0)
+        for j, dist in enumerate(dists):
+            x = np.maximum(np.asarray(dist.sample(rng, k), dtype=float), 0.0)
+            steps[:, i] += x
+            if before_room is not None and j < before_room[i]:
+                pre[:, i] += x
     for i, late in (walk_ins or {}).items():
         late = np.asarray(late, dtype=float)
         show[:, i] = np.isfinite(late)
@@ -101,7 +140,42 @@ def draw_samples(
     ready = np.where(show, u + steps, 0.0)
     wait_from = np.where(show, np.maximum(u, 0.0), 0.0)
     dur = np.where(show, dur, 0.0)
-    return Samples(show, ready, wait_from, dur)
+    if needs_room is None:
+        return Samples(show, ready, wait_from, dur)
+    turn = np.zeros((k, n))
+    if turnover is not None:
+        turn = np.maximum(np.asarray(turnover.sample(rng, (k, n)), dtype=float).reshape(k, n), 0.0)
+    checked = np.where(show, u + pre, 0.0)
+    return Samples(
+        show, ready, wait_from, dur, checked, ready - checked, turn, np.asarray(needs_room, dtype=bool)
+    )
+
+
+#: Orders patients by appointment time, then by a time of the day (appointment × _ORDER + time).
+_ORDER = 1e4
+
+
+def _give_rooms(a, slots, unroomed, checked_at, ready_at, rooming) -> None:
+    """Hand each free room slot (earliest first) to the checked-in patient with the earliest
+    appointment (of two with one appointment time, the one checked in first), or to the next to
+    check in; that patient is ready after rooming. In place."""
+    rows = np.arange(slots.shape[0])
+    while True:
+        j = slots.argmin(axis=1)
+        tau = slots[rows, j]
+        go = (tau < np.inf) & unroomed.any(axis=1)
+        if not go.any():
+            return
+        waiting = unroomed & (checked_at <= tau[:, None])
+        now = waiting.any(axis=1)
+        nxt = np.where(unroomed, checked_at, np.inf).argmin(axis=1)
+        first = np.where(waiting, a[None, :] * _ORDER + checked_at, np.inf).argmin(axis=1)
+        i = np.where(now, first, nxt)
+        r, i, j = rows[go], i[go], j[go]
+        at = np.maximum(tau[go], checked_at[r, i])
+        ready_at[r, i] = at + rooming[r, i]
+        unroomed[r, i] = False
+        slots[r, j] = np.inf
 
 
 @dataclass(frozen=True)
@@ -127,6 +201,7 @@ def evaluate(
     *,
     to_last: bool = True,
     ready_first: bool = False,
+    rooms_at_once: int | None = None,
 ) -> SessionCost:
     """Waiting, idle and overtime minutes on each sampled day for appointment times ``a`` (sorted).
 
@@ -134,7 +209,12 @@ def evaluate(
     otherwise until the block end (patients come after the following break).
     ``ready_first``: the provider sees the *ready* patient with the earliest appointment, and a
     later patient before a late one, as the simulated clinic does; otherwise patients are seen in
-    appointment order (the recursion the timing model optimizes)."""
+    appointment order (the recursion the timing model optimizes).
+    ``rooms_at_once`` (with ``ready_first`` and samples that carry the room pipeline): a checked-in
+    patient is roomed only when one of the provider's room slots is free — a slot frees when its
+    patient's visit and the room's turnover are over, and goes to the waiting patient with the
+    earliest appointment — as in the simulated clinic, where this queue is most of the waiting
+    that is not for the provider."""
     a = np.asarray(a, dtype=float)
     k, n = samples.k, samples.n
     if n == 0:
@@ -150,11 +230,21 @@ def evaluate(
     # ready time of each showing patient not yet seen; inf once seen (or absent)
     ready_at = np.where(samples.show, a[None, :] + samples.ready, np.inf)
     wait_from = a[None, :] + samples.wait_from
+    pipeline = ready_first and rooms_at_once is not None and samples.checked is not None
+    if pipeline:
+        roomed = samples.show & samples.needs_room[None, :]
+        unroomed = roomed.copy()  # showing patients who still need a room slot
+        ready_at[unroomed] = np.inf
+        checked_at = np.where(unroomed, a[None, :] + samples.checked, np.inf)
+        slots = np.full((k, rooms_at_once), -np.inf)  # when each free slot frees; inf = held
+        _give_rooms(a, slots, unroomed, checked_at, ready_at, samples.rooming)
     for step in range(n):
         if ready_first:
             # the ready patient with the earliest appointment; if nobody is ready, the next to be
+            # (of two with one appointment time, the one ready longer, as the simulator's queue)
             avail = ready_at <= free[:, None]
-            i = np.where(avail.any(axis=1), avail.argmax(axis=1), ready_at.argmin(axis=1))
+            first = np.where(avail, a[None, :] * _ORDER + ready_at, np.inf).argmin(axis=1)
+            i = np.where(avail.any(axis=1), first, ready_at.argmin(axis=1))
         else:
             i = np.full(k, step)
         r = ready_at[rows, i]
@@ -166,6 +256,13 @@ def evaluate(
         last = np.where(show, np.maximum(last, done), last)
         free = np.where(show, done, free)
         ready_at[rows, i] = np.inf
+        if pipeline:
+            out = show & roomed[rows, i]
+            if out.any():
+                held = slots == np.inf
+                j = held.argmax(axis=1)
+                slots[rows[out], j[out]] = (done + samples.turnover[rows, i])[out]
+                _give_rooms(a, slots, unroomed, checked_at, ready_at, samples.rooming)
     # to_last: from the start to the last visit's end, past the block end too
     to_end = (end - start) - busy_in
     idle = np.where(np.isfinite(last), last - start - busy, 0.0) if to_last else to_end

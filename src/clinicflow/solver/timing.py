@@ -144,20 +144,23 @@ def block_samples(
     rng,
     walk_ins: dict[int, np.ndarray] | None = None,
 ) -> Samples:
-    """Sampled days for a block's slots: shows, visit durations, and the steps between arrival
-    and the provider (punctuality, check-in at the desk, MA rooming) that the simulator models.
+    """Sampled days for a block's slots: shows, visit durations, the steps between arrival
+    and the provider (punctuality, check-in at the desk, MA rooming) and the room turnover that
+    the simulator models — with the room pipeline, so ``evaluate(rooms_at_once=...)`` can queue
+    patients for the provider's room slots as the clinic does.
 
     ``walk_ins[i]``: for hold slot ``i``, on each day how late after the hold's start the walk-in
     who fills it arrives, NaN when it stays empty (``holds.block_walk_ins``). Without it a hold is
     sampled like a booked slot of its type (``plan_week`` always passes it)."""
     types = scenario.type_by_id
     desk = scenario.staff.desk_on(ps.weekday) > 0
-    delays = []
+    delays, before_room = [], []
     for s in slots:
         t = types[s.type_id]
         steps = []
         if t.needs_room and desk:
             steps.append(scenario.staff.front_desk.check_in_min)
+        before_room.append(len(steps))
         if t.needs_ma:
             steps.append(t.rooming_min)
         delays.append(steps)
@@ -170,6 +173,9 @@ def block_samples(
         scenario.arrivals.late_cutoff_min,
         delays,
         walk_ins,
+        before_room=before_room,
+        needs_room=[types[s.type_id].needs_room for s in slots],
+        turnover=scenario.rooms.turnover_min,
     )
 
 
