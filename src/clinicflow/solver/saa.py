@@ -151,30 +151,31 @@ def draw_samples(
     )
 
 
-#: Orders patients by appointment time, then by a time of the day (appointment × _ORDER + time).
+#: Keys that order patients by appointment time, then by a time of the day: appointment ×
+#: _ORDER + time; _LATER + time puts a patient after every such key.
 _ORDER = 1e4
+_LATER = 1e8
 
 
-def _give_rooms(a, slots, unroomed, checked_at, ready_at, rooming) -> None:
-    """Hand each free room slot (earliest first) to the checked-in patient with the earliest
+def _give_rooms(slots, pending, pkey, left, ready_at, rooming) -> None:
+    """The day's first room slots: each free slot (earliest first) to the checked-in patient with the earliest
     appointment (of two with one appointment time, the one checked in first), or to the next to
-    check in; that patient is ready after rooming. In place."""
+    check in; that patient is ready after rooming. ``pending`` holds when each patient still
+    needing a slot checked in (inf otherwise), ``pkey`` its appointment key, ``left`` how many
+    per day. In place."""
     rows = np.arange(slots.shape[0])
     while True:
         j = slots.argmin(axis=1)
         tau = slots[rows, j]
-        go = (tau < np.inf) & unroomed.any(axis=1)
+        go = (tau < np.inf) & (left > 0)
         if not go.any():
             return
-        waiting = unroomed & (checked_at <= tau[:, None])
-        now = waiting.any(axis=1)
-        nxt = np.where(unroomed, checked_at, np.inf).argmin(axis=1)
-        first = np.where(waiting, a[None, :] * _ORDER + checked_at, np.inf).argmin(axis=1)
-        i = np.where(now, first, nxt)
+        i = np.where(pending <= tau[:, None], pkey, _LATER + pending).argmin(axis=1)
         r, i, j = rows[go], i[go], j[go]
-        at = np.maximum(tau[go], checked_at[r, i])
-        ready_at[r, i] = at + rooming[r, i]
-        unroomed[r, i] = False
+        ready_at[r, i] = np.maximum(tau[go], pending[r, i]) + rooming[r, i]
+        pending[r, i] = np.inf
+        pkey[r, i] = np.inf
+        left[r] -= 1
         slots[r, j] = np.inf
 
 
@@ -233,18 +234,18 @@ def evaluate(
     pipeline = ready_first and rooms_at_once is not None and samples.checked is not None
     if pipeline:
         roomed = samples.show & samples.needs_room[None, :]
-        unroomed = roomed.copy()  # showing patients who still need a room slot
-        ready_at[unroomed] = np.inf
-        checked_at = np.where(unroomed, a[None, :] + samples.checked, np.inf)
+        ready_at[roomed] = np.inf  # known once a room slot is theirs
+        pending = np.where(roomed, a[None, :] + samples.checked, np.inf)
+        pkey = a[None, :] * _ORDER + pending
+        left = roomed.sum(axis=1)
         slots = np.full((k, rooms_at_once), -np.inf)  # when each free slot frees; inf = held
-        _give_rooms(a, slots, unroomed, checked_at, ready_at, samples.rooming)
+        _give_rooms(slots, pending, pkey, left, ready_at, samples.rooming)
+    a_key = a[None, :] * _ORDER
     for step in range(n):
         if ready_first:
-            # the ready patient with the earliest appointment; if nobody is ready, the next to be
-            # (of two with one appointment time, the one ready longer, as the simulator's queue)
-            avail = ready_at <= free[:, None]
-            first = np.where(avail, a[None, :] * _ORDER + ready_at, np.inf).argmin(axis=1)
-            i = np.where(avail.any(axis=1), first, ready_at.argmin(axis=1))
+            # the ready patient with the earliest appointment (of two with one appointment time,
+            # the one ready longer, as the simulator's queue); if nobody is ready, the next to be
+            i = (np.where(ready_at <= free[:, None], a_key, _LATER) + ready_at).argmin(axis=1)
         else:
             i = np.full(k, step)
         r = ready_at[rows, i]
@@ -257,12 +258,18 @@ def evaluate(
         free = np.where(show, done, free)
         ready_at[rows, i] = np.inf
         if pipeline:
-            out = show & roomed[rows, i]
-            if out.any():
-                held = slots == np.inf
-                j = held.argmax(axis=1)
-                slots[rows[out], j[out]] = (done + samples.turnover[rows, i])[out]
-                _give_rooms(a, slots, unroomed, checked_at, ready_at, samples.rooming)
+            # the patient's room slot frees after the turnover; every other slot is held (or
+            # nobody is left to room), so it goes straight to the next patient
+            go = show & roomed[rows, i] & (left > 0)
+            if go.any():
+                r = rows[go]
+                tau = (done + samples.turnover[rows, i])[go]
+                p_r = pending[r]
+                j = np.where(p_r <= tau[:, None], pkey[r], _LATER + p_r).argmin(axis=1)
+                ready_at[r, j] = np.maximum(tau, p_r[np.arange(len(r)), j]) + samples.rooming[r, j]
+                pending[r, j] = np.inf
+                pkey[r, j] = np.inf
+                left[r] -= 1
     # to_last: from the start to the last visit's end, past the block end too
     to_end = (end - start) - busy_in
     idle = np.where(np.isfinite(last), last - start - busy, 0.0) if to_last else to_end
