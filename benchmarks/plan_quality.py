@@ -23,6 +23,7 @@ import numpy as np
 from clinicflow import load_scenario
 from clinicflow.evaluation import HELDOUT_OFFSET, plan_kpis
 from clinicflow.sim import simulate
+from clinicflow.sim.analysis import wait_breakdown
 from clinicflow.solver.baselines import baseline_schedule
 from clinicflow.solver.plan import plan_week
 
@@ -30,23 +31,24 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _waiting_parts(patients) -> dict[str, float]:
-    """Minutes a week after max(arrival, appointment) until the provider, by what they are spent on."""
+    """Minutes a week after max(arrival, appointment) until the provider: the queues
+    (``sim.analysis.wait_breakdown``) and the check-in and rooming themselves, which every timing pays."""
+    queues = wait_breakdown(patients).set_index("stage")["minutes_per_replication"]
     p = patients[patients["outcome"] == "seen"]
     t0 = np.fmax(p["arrival"], p["appointment"])
-    reps = p["replication"].nunique()
-    steps = {
-        "desk queue": ("arrival", "check_in_start"),
-        "check-in": ("check_in_start", "check_in_end"),
-        "room slot queue": ("check_in_end", "roomed"),
-        "MA queue": ("roomed", "rooming_start"),
-        "rooming": ("rooming_start", "rooming_end"),
-        "provider queue": ("ready", "provider_start"),
+    reps = max(1, p["replication"].nunique())
+
+    def served(a: str, b: str) -> float:
+        return float(np.nansum(np.clip(p[b] - np.fmax(p[a], t0), 0, None)) / reps)
+
+    return {
+        "desk queue": queues["desk"],
+        "check-in": served("check_in_start", "check_in_end"),
+        "room slot queue": queues["room"],
+        "MA queue": queues["ma"],
+        "rooming": served("rooming_start", "rooming_end"),
+        "provider queue": queues["provider"],
     }
-    out = {}
-    for name, (a, b) in steps.items():
-        lo = np.fmax(p[a], t0)
-        out[name] = float(np.nansum(np.clip(p[b] - lo, 0, None)) / reps)
-    return out
 
 
 def main() -> None:
