@@ -10,7 +10,9 @@ Conventions it checks (documented in docs/planning.md):
 - an in-person slot holds an exam room for ``[start, end + ceil(mean turnover))``; a provider has
   at most ``rooms_at_once`` such intervals at once; rooms are assigned, procedure slots in
   procedure rooms, no two intervals overlap in one room;
-- an MA rooms a patient over ``[start, start + ceil(mean rooming))``; at most ``mas_on(day)`` at once;
+- an MA rooms a patient over ``[start, start + ceil(mean rooming))``; at most the MAs on duty at
+  that minute at once (``staff.shifts`` where one covers it, else the day's count; before opening
+  and after closing the first and last counts of the day hold);
 - at most two patients share a provider's start time (a double-booked slot).
 """
 
@@ -35,6 +37,15 @@ def _max_overlap(intervals: list[tuple[int, int]]) -> tuple[int, int]:
         if cur > best:
             best, at = cur, t
     return best, at
+
+
+def _mas_at(scenario, weekday: str, minute: int) -> int:
+    c = scenario.clinic
+    minute = min(max(minute, c.opens), c.closes - 1)
+    for sh in scenario.staff.shifts:
+        if weekday in sh.days and sh.medical_assistants is not None and sh.start <= minute < sh.end:
+            return sh.medical_assistants
+    return scenario.staff.mas_on(weekday)
 
 
 def check_schedule(scenario, schedule: pd.DataFrame, *, template: pd.DataFrame | None = None) -> list[str]:
@@ -121,12 +132,13 @@ def check_schedule(scenario, schedule: pd.DataFrame, *, template: pd.DataFrame |
             for r in inperson
             if types[r.appointment_type].needs_ma
         ]
-        n, at = _max_overlap(rooming)
         weekday = g["weekday"].iloc[0]
-        if n > scenario.staff.mas_on(weekday):
-            out.append(
-                f"{date}: {n} patients roomed by MAs at minute {at} (only {scenario.staff.mas_on(weekday)} MAs)"
-            )
+        busy = Counter(t for a, b in rooming for t in range(a, b))
+        for at in sorted(busy):
+            on_duty = _mas_at(scenario, weekday, at)
+            if busy[at] > on_duty:
+                out.append(f"{date}: {busy[at]} patients roomed by MAs at minute {at} (only {on_duty} MAs)")
+                break
 
     # Holds and per-session counts, on the template (before booking fills holds).
     bounds = _per_session_bounds(scenario)

@@ -103,6 +103,22 @@ def test_whatif_page_compares_a_variant():
     assert metrics["staff cost per week ($)"].delta.startswith("-945.0")
 
 
+def test_whatif_page_part_time_ma():
+    import datetime as dt
+
+    at = _run("whatif.py", wi_reps=10)
+    at.multiselect(key="wi_pt_days").select("mon").select("wed")
+    at.time_input(key="wi_pt_start").set_value(dt.time(13, 0))
+    at.time_input(key="wi_pt_end").set_value(dt.time(17, 0))
+    at.button[0].click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    metrics = {m.label: m for m in at.metric}
+    # two afternoons of 4 MA-hours at $21/h
+    assert metrics["staff cost per week ($)"].delta.startswith("+168.0")
+    assert "extra_shifts=" in at.caption[-1].value or any("extra_shifts=" in c.value for c in at.caption)
+
+
 def test_whatif_page_sweep_names_cheapest_setting():
     at = _run("whatif.py", wi_reps=10)
     at.text_input(key="sw_r1").set_value("3..4")

@@ -126,40 +126,48 @@ def random_sim_scenario(seed: int):
         )
     n_rooms = int(rng.integers(2, 4))
     procedure = any(t.get("procedure") for t in types)
-    return scenario_from_dict(
-        {
-            "clinic": {
-                "name": f"Collide {seed}",
-                "timezone": "UTC",
-                "days_open": ["mon", "tue"],
-                "opens": "07:30",
-                "closes": "17:00",
-            },
-            "appointment_types": types,
-            "providers": providers,
-            "rooms": {
-                "count": n_rooms,
-                "procedure_rooms": ["R01"] if procedure else [],
-                "turnover_min": float(rng.choice([0, 3, 5])),
-            },
-            "staff": {
-                "front_desk": {
-                    "count": int(rng.integers(0, 2)),
-                    "hourly_cost": 18,
-                    "check_in_min": float(rng.choice([0, 2, 4])),
-                    "checkout_min": {"dist": "exponential", "mean": 3},
-                },
-                "medical_assistants": {"count": 1, "hourly_cost": 20},
-            },
-            "arrivals": {
-                "punctuality": 0 if rng.random() < 0.5 else {"dist": "normal", "mean": -5, "sd": 8},
-                "walk_ins_per_hour": float(rng.choice([0.5, 2.0])),
-                "walk_in_mix": {"t0": 1.0},
-                "late_cutoff_min": 15,
-            },
+    data = {
+        "clinic": {
+            "name": f"Collide {seed}",
+            "timezone": "UTC",
+            "days_open": ["mon", "tue"],
+            "opens": "07:30",
+            "closes": "17:00",
         },
-        f"collide-{seed}.yaml",
-    )
+        "appointment_types": types,
+        "providers": providers,
+        "rooms": {
+            "count": n_rooms,
+            "procedure_rooms": ["R01"] if procedure else [],
+            "turnover_min": float(rng.choice([0, 3, 5])),
+        },
+        "staff": {
+            "front_desk": {
+                "count": int(rng.integers(0, 2)),
+                "hourly_cost": 18,
+                "check_in_min": float(rng.choice([0, 2, 4])),
+                "checkout_min": {"dist": "exponential", "mean": 3},
+            },
+            "medical_assistants": {"count": 1, "hourly_cost": 20},
+        },
+        "arrivals": {
+            "punctuality": 0 if rng.random() < 0.5 else {"dist": "normal", "mean": -5, "sd": 8},
+            "walk_ins_per_hour": float(rng.choice([0.5, 2.0])),
+            "walk_in_mix": {"t0": 1.0},
+            "late_cutoff_min": 15,
+        },
+    }
+    if rng.random() < 0.6:  # staff who come and go mid-morning: pools resized while busy
+        data["staff"]["shifts"] = [
+            {
+                "days": ["mon"],
+                "start": "09:00",
+                "end": "10:30",
+                "medical_assistants": int(rng.integers(0, 3)),
+                "front_desk": int(rng.integers(0, 3)),
+            }
+        ]
+    return scenario_from_dict(data, f"collide-{seed}.yaml")
 
 
 @pytest.mark.parametrize("seed", range(12))

@@ -38,6 +38,10 @@ with st.form("variant"):
     off_provider = c2.selectbox("Provider off", ["(none)"] + [p.id for p in base.providers], key="wi_off")
     off_days = c3.multiselect("… on", days_open, key="wi_off_days")
     c1, c2, c3 = st.columns(3)
+    part_time_days = c1.multiselect("A part-time MA on", days_open, key="wi_pt_days")
+    pt_start = c2.time_input("from", dt.time(13, 0), step=900, key="wi_pt_start")
+    pt_end = c3.time_input("to", dt.time(17, 0), step=900, key="wi_pt_end")
+    c1, c2, c3 = st.columns(3)
     no_show_scale = c1.slider("No-show rate × (reminders ≈ 0.7)", 0.0, 1.5, 1.0, 0.05, key="wi_noshow")
     walk_in_scale = c2.slider("Walk-ins ×", 0.0, 3.0, 1.0, 0.1, key="wi_walkins")
     reps = c3.slider("Replications", 10, 200, 100, 10, key="wi_reps")
@@ -67,6 +71,15 @@ if desk != base.staff.front_desk.count:
     fields["front_desk"] = int(desk)
 if extra_ma_days:
     fields["extra_mas_on"] = dict.fromkeys(extra_ma_days, 1)
+if part_time_days:
+    fields["extra_shifts"] = [
+        {
+            "days": part_time_days,
+            "start": pt_start.strftime("%H:%M"),
+            "end": pt_end.strftime("%H:%M"),
+            "medical_assistants": 1,
+        }
+    ]
 if off_provider != "(none)" and off_days:
     fields["providers_off"] = {off_provider: off_days}
 if no_show_scale != 1:

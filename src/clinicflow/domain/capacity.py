@@ -87,16 +87,16 @@ def weekly_staff_cost(s: Scenario) -> dict[str, float]:
     """Weekly staff cost by role, in the scenario's currency.
 
     Support staff are paid for the clinic's opening hours on each open day (with the per-day
-    counts); providers for their session hours. Overtime is not included here: it is a simulated
+    counts, and shifts for part of a day); providers for their session hours. Overtime is not included here: it is a simulated
     quantity and is priced by the simulator's KPIs.
     """
-    open_hours = (s.clinic.closes - s.clinic.opens) / 60
-    desk = sum(s.staff.desk_on(d) for d in s.clinic.days_open) * open_hours * s.staff.front_desk.hourly_cost
-    mas = (
-        sum(s.staff.mas_on(d) for d in s.clinic.days_open)
-        * open_hours
-        * s.staff.medical_assistants.hourly_cost
-    )
+    c = s.clinic
+
+    def hours(role) -> float:
+        return sum(s.staff.staffed_minutes(role, d, c.opens, c.closes) for d in c.days_open) / 60
+
+    desk = hours("front_desk") * s.staff.front_desk.hourly_cost
+    mas = hours("medical_assistants") * s.staff.medical_assistants.hourly_cost
     providers = sum(
         (sess.end - sess.start) / 60 * p.hourly_cost
         for p in s.providers

@@ -200,6 +200,18 @@ def cross_reference_problems(s: Scenario):
     for day in s.staff.by_day:
         if day not in c.days_open:
             yield CrossReferenceProblem(("staff", "by_day", day), f"the clinic is not open on {day}")
+    for i, sh in enumerate(s.staff.shifts):
+        for day in sh.days:
+            if day not in c.days_open:
+                yield CrossReferenceProblem(
+                    ("staff", "shifts", i, "days"), f"the clinic is not open on {day}"
+                )
+        if sh.start < c.opens or sh.end > c.closes:
+            yield CrossReferenceProblem(
+                ("staff", "shifts", i, "start" if sh.start < c.opens else "end"),
+                f"shift {format_hhmm(sh.start)}-{format_hhmm(sh.end)} is outside the clinic's hours "
+                f"{format_hhmm(c.opens)}-{format_hhmm(c.closes)}",
+            )
 
     if s.surgery is not None:
         yield from _surgery_problems(s)

@@ -118,8 +118,8 @@ class ClinicDay:
         self.day = day
         s = plan.scenario
         eng = self.engine = make_engine(engine)
-        self.desk = Pool(eng, day.desk) if day.desk > 0 else None
-        self.ma = Pool(eng, day.mas)
+        self.desk = self._staff(day.desk) if any(n for *_, n in day.desk) else None
+        self.ma = self._staff(day.mas)
         self.exam = Pool(eng, len(plan.exam_rooms), plan.exam_rooms)
         self.proc = Pool(eng, len(plan.procedure_rooms), plan.procedure_rooms)
         self.cutoff = s.arrivals.late_cutoff_min
@@ -255,6 +255,14 @@ class ClinicDay:
             p.provider = None
             p.appt = p.key = now
         self._check_in(p)
+
+    def _staff(self, steps) -> Pool:
+        """A pool of clerks or MAs that follows the day's shifts: the count at opening, then a
+        resize at each change (one leaving mid-task finishes it first; ``Pool.resize``)."""
+        pool = Pool(self.engine, steps[0][2])
+        for start, _end, n in steps[1:]:
+            self.engine.schedule(float(start), pool.resize, n)
+        return pool
 
     def _walk_in_returns(self, p: _Patient) -> None:
         p.row[R.ARRIVAL] = self.engine.now

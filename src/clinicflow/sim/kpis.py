@@ -27,8 +27,9 @@ Definitions (all times in minutes):
   **provider utilization** = minutes with a patient / (working minutes + overtime), from busy
   time directly (so idle + unused + busy = working minutes + overtime, up to visits that run
   into a break or the next session).
-* **room / MA / desk utilization** = busy minutes / (units × opening hours); rooms are busy from
-  rooming until turnover ends; desk time is check-in plus checkout.
+* **room / MA / desk utilization** = busy minutes / (units × opening hours); for MAs and clerks the
+  units are those on duty at each time (``staff.shifts``); rooms are busy from rooming until
+  turnover ends; desk time is check-in plus checkout.
 * **max waiting room** = most in-person patients at once between arrival and being roomed.
 * **cost** = ``costs.wait_per_min`` × total wait + ``idle_per_min`` × idle + ``overtime_per_min`` × overtime.
 * Counts: ``patients_seen``, ``no_shows``, ``late_cancels``, ``turned_away`` (late beyond the cutoff,
@@ -90,8 +91,9 @@ class _Static:
         d = plan.days
         self.open_min = np.array([x.closes - x.opens for x in d], dtype=float)
         self.hard_stop = np.array([x.hard_stop for x in d], dtype=float)
-        self.desk = np.array([x.desk for x in d], dtype=float)
-        self.mas = np.array([x.mas for x in d], dtype=float)
+        # staffed person-minutes per day (shifts included): the utilizations' denominators
+        self.desk = np.array([sum((b - a) * n for a, b, n in x.desk) for x in d], dtype=float)
+        self.mas = np.array([sum((b - a) * n for a, b, n in x.mas) for x in d], dtype=float)
         self.rooms = float(len(plan.rooms))
         c = plan.scenario.costs
         self.costs = (c.wait_per_min, c.idle_per_min, c.overtime_per_min)
@@ -213,8 +215,8 @@ def compute(rec: np.ndarray, plan: Plan, provider: int | None = None, day: int |
         x = ~np.isnan(r[:, a])
         desk_busy += (_filled(r[x, b], d[x], st.hard_stop) - r[x, a]).sum()
     k["room_utilization"] = _ratio(float(room_busy), st.rooms * float(open_total.sum()))
-    k["ma_utilization"] = _ratio(float(ma_busy), float((st.mas[days] * open_total).sum()))
-    k["desk_utilization"] = _ratio(float(desk_busy), float((st.desk[days] * open_total).sum()))
+    k["ma_utilization"] = _ratio(float(ma_busy), float(st.mas[days].sum()))
+    k["desk_utilization"] = _ratio(float(desk_busy), float(st.desk[days].sum()))
     k["max_waiting_room"] = float(_max_waiting(r, d, in_person, st))
     return k
 

@@ -66,8 +66,10 @@ class DayPlan:
     weekday: str
     opens: int
     closes: int
-    desk: int
-    mas: int
+    #: Front-desk clerks and MAs on duty: ``(start, end, count)`` over the opening hours
+    #: (``Staff.steps``: the day's count, or a shift's for part of the day).
+    desk: tuple[tuple[int, int, int], ...]
+    mas: tuple[tuple[int, int, int], ...]
     sessions: dict[int, tuple[SessionPlan, ...]]
     patients: np.ndarray  # indices into the plan's patient table
     holds: tuple[HoldPlan, ...]
@@ -260,8 +262,8 @@ def build_plan(scenario: Scenario, schedule: pd.DataFrame, dates: list[dt.date])
                 weekday=wd,
                 opens=opens,
                 closes=closes,
-                desk=s.staff.desk_on(wd),
-                mas=s.staff.mas_on(wd),
+                desk=s.staff.steps("front_desk", wd, opens, closes),
+                mas=s.staff.steps("medical_assistants", wd, opens, closes),
                 sessions=by_prov,
                 patients=np.arange(first, len(cols["day"])),
                 holds=tuple(sorted(holds, key=lambda h: (h.start, h.provider))),

@@ -21,14 +21,16 @@ BUSY = object()
 class Pool:
     """``capacity`` identical servers; ``ids`` names them when it matters which one (rooms)."""
 
-    __slots__ = ("_seq", "_waiting", "engine", "free", "ids")
+    __slots__ = ("_seq", "_waiting", "capacity", "engine", "free", "ids", "owed")
 
     def __init__(self, engine, capacity: int, ids: list[int] | None = None):
         self.engine = engine
+        self.capacity = capacity
         self.free = capacity
         self.ids = list(reversed(ids)) if ids is not None else None
         self._waiting: list = []
         self._seq = 0
+        self.owed = 0  # units to withdraw as they come back (a shift ended while they were busy)
 
     def take(self):
         """A free unit right now (its id or None), or ``BUSY``.
@@ -48,7 +50,9 @@ class Pool:
 
     def release(self, unit: int | None = None) -> None:
         """Give a unit back; the first waiter (lowest key) gets it at once."""
-        if self._waiting:
+        if self.owed:
+            self.owed -= 1
+        elif self._waiting:
             _, _, fn, arg = heappop(self._waiting)
             if self.ids is not None:
                 arg.unit = unit
@@ -57,6 +61,21 @@ class Pool:
             self.free += 1
             if self.ids is not None:
                 self.ids.append(unit)
+
+    def resize(self, capacity: int) -> None:
+        """A shift change (unnamed pools only): new units serve waiters at once; units withdrawn
+        while busy finish what they are doing and leave when they would have been released."""
+        delta, self.capacity = capacity - self.capacity, capacity
+        while delta > 0 and self.owed:
+            self.owed -= 1
+            delta -= 1
+        for _ in range(delta):
+            self.release()
+        for _ in range(-delta):
+            if self.free > 0:
+                self.free -= 1
+            else:
+                self.owed += 1
 
     @property
     def queue_length(self) -> int:

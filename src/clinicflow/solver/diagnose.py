@@ -14,7 +14,7 @@ from ..domain.clock import format_hhmm
 from ..domain.scenario import Scenario
 from ..errors import InfeasibleError
 from .template import Rule, per_session_bounds
-from .week import DAY_NAMES, Block, ProviderSession, hold_type, type_allowed_in
+from .week import DAY_NAMES, Block, ProviderSession, hold_type, ma_by_minute, type_allowed_in
 
 
 def _when(ps: ProviderSession) -> str:
@@ -63,15 +63,14 @@ def week_problems(scenario: Scenario, sessions: list[ProviderSession]) -> list[s
             out.append(
                 f"{_when(ps)} has {ps.minutes} working minutes but its rules need {need}: " + "; ".join(parts)
             )
-        mas = scenario.staff.mas_on(ps.weekday)
-        if mas == 0:
+        if not ma_by_minute(scenario, ps.weekday)[ps.start : ps.end].any():
             needs_ma = [t for t, _ in floors if types[t].needs_ma]
             if ps.holds and types[ht].needs_ma:
                 needs_ma.append(f"{ht} (same-day holds)")
             if needs_ma:
                 out.append(
-                    f"{_when(ps)}: no medical assistant works on {DAY_NAMES[ps.weekday]} "
-                    f"(staff.by_day), but {', '.join(needs_ma)} need rooming by an MA"
+                    f"{_when(ps)}: no medical assistant works on {DAY_NAMES[ps.weekday]} during the session "
+                    f"(staff.by_day, staff.shifts), but {', '.join(needs_ma)} need rooming by an MA"
                 )
     return out
 
@@ -122,7 +121,7 @@ def explain_timing(
     from .timing import slot_resources
 
     names = {
-        "ma": f"medical assistants ({ledger.capacity(ps.date, 'ma')} on duty)",
+        "ma": f"medical assistants (at most {int(ledger.capacity(ps.date, 'ma')[block.start : block.end].max())} on duty)",
         "rooms": f"exam rooms ({scenario.rooms.n})",
         "proc": f"procedure rooms ({len(scenario.rooms.procedure_rooms)})",
     }

@@ -16,9 +16,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from ..domain.scenario import Scenario
 from . import cpsat
-from .week import ProviderSession, hold_type, type_allowed_in
+from .week import ProviderSession, hold_type, ma_by_minute, type_allowed_in
 
 SHORTFALL = 1000  # per slot, times the demand weight
 EXCESS = 20  # per slot beyond demand
@@ -108,7 +110,7 @@ def _shared_capacity(
     for ps in sessions:
         by_date.setdefault(ps.date, []).append(ps)
     for day in by_date.values():
-        mas = scenario.staff.mas_on(day[0].weekday)
+        ma_cum = np.concatenate([[0], np.cumsum(ma_by_minute(scenario, day[0].weekday), dtype=np.int64)])
         items = []  # (segment start, segment end, room min, procedure min, rooming min) per count var
         for ps in day:
             ht = hold_type(scenario, ps.provider)
@@ -130,7 +132,7 @@ def _shared_capacity(
                 for k, cap in (
                     (2, scenario.rooms.n * (span + turnover)),
                     (3, n_proc * (span + turnover)),
-                    (4, mas * span),
+                    (4, int(ma_cum[t2] - ma_cum[t1])),  # MA-minutes on duty in the stretch
                 ):
                     terms = [(it[k], it[5]) for it in inside if it[k]]
                     if terms and sum(c * v.proto.domain[-1] for c, v in terms) > cap:

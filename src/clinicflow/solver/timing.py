@@ -27,7 +27,7 @@ import numpy as np
 from ..domain.scenario import Scenario
 from . import cpsat
 from .saa import Samples, draw_samples, evaluate
-from .week import Block, ProviderSession, ceil_min, hold_type
+from .week import Block, ProviderSession, ceil_min, hold_type, ma_by_minute
 
 SCALE = 10  # CP-SAT minutes are tenths of a minute
 COST_SCALE = 100  # cost weights to integers
@@ -62,13 +62,14 @@ class Ledger:
     def _arr(self, date: dt.date, res: str) -> np.ndarray:
         return self.use.setdefault((date, res), np.zeros(DAY, dtype=np.int32))
 
-    def capacity(self, date: dt.date, res: str) -> int:
+    def capacity(self, date: dt.date, res: str) -> int | np.ndarray:
+        """Units of ``res`` on ``date``: a count, or for MAs one per minute (their shifts)."""
         if res == "rooms":
             return self.s.rooms.n
         if res == "proc":
             return len(self.s.rooms.procedure_rooms)
         wd = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[date.weekday()]
-        return self.s.staff.mas_on(wd)
+        return ma_by_minute(self.s, wd, DAY)
 
     def free(self, date: dt.date, res: str) -> np.ndarray:
         return self.capacity(date, res) - self._arr(date, res)
@@ -153,7 +154,8 @@ def block_samples(
     who fills it arrives, NaN when it stays empty (``holds.block_walk_ins``). Without it a hold is
     sampled like a booked slot of its type (``plan_week`` always passes it)."""
     types = scenario.type_by_id
-    desk = scenario.staff.desk_on(ps.weekday) > 0
+    c = scenario.clinic
+    desk = any(n for *_, n in scenario.staff.steps("front_desk", ps.weekday, c.opens, c.closes))
     delays, before_room = [], []
     for s in slots:
         t = types[s.type_id]

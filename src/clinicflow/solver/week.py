@@ -13,6 +13,8 @@ import itertools
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from ..domain.clock import WEEKDAYS, format_hhmm
 from ..domain.scenario import Scenario
 
@@ -157,3 +159,15 @@ def type_allowed_in(scenario: Scenario, type_id: str, seg: Segment) -> bool:
 
 def ceil_min(x: float) -> int:
     return math.ceil(x - 1e-9)
+
+
+def ma_by_minute(scenario: Scenario, weekday: str, minutes: int = 24 * 60 + 240) -> np.ndarray:
+    """MAs on duty in each minute of the day (``Staff.steps``); before opening and after closing
+    the first and last counts hold, so a session that runs late is not left without MAs."""
+    c = scenario.clinic
+    steps = scenario.staff.steps("medical_assistants", weekday, c.opens, c.closes)
+    out = np.full(minutes, steps[0][2], dtype=np.int32)
+    for a, b, n in steps:
+        out[a:b] = n
+    out[c.closes :] = steps[-1][2]
+    return out

@@ -10,14 +10,16 @@ impossible practice.
 from __future__ import annotations
 
 import copy
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from ..domain import Provider, Scenario, Session
 from ..domain.base import Frozen, Identifier
-from ..domain.clock import Weekday
+from ..domain.clock import ClockTime, Weekday, format_hhmm
+from ..domain.staff import Staff
 from ..errors import InputError
 from ..scenario_file import (
     format_path,
@@ -29,6 +31,24 @@ from ..scenario_file import (
 )
 
 TemplatePolicy = Literal["evenly_spaced", "bailey_welch", "optimized"]
+
+
+class ExtraShift(Frozen):
+    """Staff added (or, negative, removed) for part of some days, on top of whoever is on duty."""
+
+    days: list[Weekday] = Field(min_length=1)
+    start: ClockTime
+    end: ClockTime
+    front_desk: int = Field(default=0, ge=-50, le=50)
+    medical_assistants: int = Field(default=0, ge=-100, le=100)
+
+    @model_validator(mode="after")
+    def _valid(self):
+        if self.end <= self.start:
+            raise ValueError(f"end {format_hhmm(self.end)} must be after start {format_hhmm(self.start)}")
+        if not self.front_desk and not self.medical_assistants:
+            raise ValueError("an extra shift adds or removes front_desk or medical_assistants")
+        return self
 
 
 class Variant(Frozen):
@@ -45,6 +65,12 @@ class Variant(Frozen):
     extra_mas_on: dict[Weekday, int] = Field(default_factory=dict, description="MAs added on given weekdays")
     extra_desk_on: dict[Weekday, int] = Field(
         default_factory=dict, description="clerks added on given weekdays"
+    )
+    extra_shifts: list[ExtraShift] = Field(
+        default_factory=list,
+        description="staff added for part of some days, e.g. one more MA on Tuesday afternoons "
+        "({days: [tue], start: '13:00', end: '17:00', medical_assistants: 1}); counts are added to "
+        "whoever is on duty then (negative: fewer)",
     )
     providers_off: dict[Identifier, list[Weekday]] = Field(
         default_factory=dict, description="provider id -> weekdays without sessions"
@@ -93,12 +119,62 @@ class Variant(Frozen):
             or self.medical_assistants is not None
             or self.extra_mas_on
             or self.extra_desk_on
+            or self.extra_shifts
             or self.providers_off
             or self.extra_sessions
             or self.add_providers
             or self.demand_scale != 1
             or self.set
         )
+
+
+def _add_staff(
+    staff: dict,
+    key: str,
+    day: str,
+    window: tuple[int, int],
+    n: int,
+    hours,
+    *,
+    file,
+    where,
+    shifts_only: bool = False,
+) -> None:
+    """Add ``n`` of ``key`` on ``day`` during ``window`` to the scenario dict's staff, written as
+    single-day shifts over the clinic's ``hours`` (``shifts_only``: only where a shift already sets
+    the count — the day's own count is changed by the caller). In place."""
+    cur = Staff.model_validate(staff)
+    start, end = window
+    base = cur.base(key, day)
+    covered = [(sh.start, sh.end) for sh in cur.shifts if day in sh.days and getattr(sh, key) is not None]
+    steps = cur.steps(key, day, *hours)
+    cuts = {*hours, *(t for iv in [window, *covered] for t in iv if hours[0] < t < hours[1])}
+    new_steps = []
+    for lo, hi in pairwise(sorted(cuts)):
+        count = next(c for a, b, c in steps if a <= lo < b)
+        inside = start <= lo and hi <= end
+        if shifts_only:
+            inside = inside and any(s <= lo and hi <= e for s, e in covered)
+        total = count + n if inside else count
+        if total < 0:
+            raise _problem(file, where, f"would leave {total} {key.replace('_', ' ')} on {day}")
+        new_steps.append((lo, hi, total))
+    # this day's shifts for the role are rewritten from the new steps
+    kept = []
+    for sh in staff.get("shifts", []):
+        if day in sh.get("days", []) and key in sh:
+            rest = [d for d in sh["days"] if d != day]
+            if rest:
+                kept.append({**sh, "days": rest})
+            other = {k: v for k, v in sh.items() if k not in ("days", key)}
+            if "front_desk" in other or "medical_assistants" in other:
+                kept.append({**other, "days": [day]})
+        else:
+            kept.append(sh)
+    for lo, hi, total in new_steps:
+        if total != base:
+            kept.append({"days": [day], "start": format_hhmm(lo), "end": format_hhmm(hi), key: total})
+    staff["shifts"] = kept
 
 
 def _deep_merge(base: Any, patch: Any) -> Any:
@@ -148,7 +224,8 @@ def apply_variant(base: Scenario, v: Variant, file: str | Path | None = None) ->
         rooms["ids"] = ids
 
     staff = data["staff"]
-    # "N on every day" replaces the base's per-day counts for that role too.
+    hours = (base.clinic.opens, base.clinic.closes)
+    # "N on every day" replaces the base's per-day and per-shift counts for that role too.
     for key, value in (("front_desk", v.front_desk), ("medical_assistants", v.medical_assistants)):
         if value is None:
             continue
@@ -156,6 +233,11 @@ def apply_variant(base: Scenario, v: Variant, file: str | Path | None = None) ->
         for day_counts in staff.get("by_day", {}).values():
             day_counts.pop(key, None)
         staff["by_day"] = {d: c for d, c in staff.get("by_day", {}).items() if c}
+        for sh in staff.get("shifts", []):
+            sh.pop(key, None)
+        staff["shifts"] = [
+            sh for sh in staff.get("shifts", []) if "front_desk" in sh or "medical_assistants" in sh
+        ]
     for key, extra, field in (
         ("medical_assistants", v.extra_mas_on, "extra_mas_on"),
         ("front_desk", v.extra_desk_on, "extra_desk_on"),
@@ -172,6 +254,18 @@ def apply_variant(base: Scenario, v: Variant, file: str | Path | None = None) ->
             if current + n < 0:
                 raise _problem(file, (field, day), f"would leave {current + n} staff on {day}")
             by_day.setdefault(day, {})[key] = current + n
+            # shifts that set this role on this day get the extra staff too
+            _add_staff(staff, key, day, hours, n, hours, file=file, where=(field, day), shifts_only=True)
+    for i, sh in enumerate(v.extra_shifts):
+        for day in sh.days:
+            if day not in days_open:
+                raise _problem(file, ("extra_shifts", i, "days"), f"the clinic is not open on {day}")
+            for key in ("front_desk", "medical_assistants"):
+                n = getattr(sh, key)
+                if n:
+                    _add_staff(
+                        staff, key, day, (sh.start, sh.end), n, hours, file=file, where=("extra_shifts", i)
+                    )
 
     for pid, days in v.providers_off.items():
         if pid not in provider_ids:
