@@ -203,3 +203,19 @@ def test_no_ma_during_a_session_is_explained_in_words():
         "no medical assistant works on Monday during the session" in r and "long" in r
         for r in e.value.reasons
     )
+
+
+def test_validate_names_the_staffing_exceptions(tmp_path):
+    data = yaml.safe_load(TINY_YAML)
+    data["staff"]["by_day"] = {"tue": {"front_desk": 2}}
+    data["staff"]["shifts"] = [{"days": ["mon"], "start": "09:00", "end": "11:00", "medical_assistants": 2}]
+    f = tmp_path / "s.yaml"
+    f.write_text(yaml.safe_dump(data))
+    res = run_cli("validate", f)
+    assert res.code == 0, res.stderr
+    assert "  staff differs: tue 2 front desk; mon 09:00-11:00 2 MAs" in res.stdout
+    js = run_cli("validate", f, "--json")
+    assert (
+        '"staffing_exceptions": [\n      "tue 2 front desk",\n      "mon 09:00-11:00 2 MAs"\n    ]'
+        in js.stdout
+    )

@@ -42,6 +42,8 @@ def validate(
             f"{sm.rooms} exam rooms ({sm.procedure_rooms} procedure), {sm.front_desk} front desk, "
             f"{sm.medical_assistants} MAs, {sm.appointment_types} appointment types"
         )
+        if sm.staffing_exceptions:
+            console.print(f"  staff differs: {'; '.join(sm.staffing_exceptions)}")
         console.print(
             f"  capacity {sm.provider_minutes:,} provider-min/week ({sm.hold_slots} same-day holds); "
             f"demand {sm.demand_visits:,.0f} visits = {sm.demand_min:,.0f} min/week "

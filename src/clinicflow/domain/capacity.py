@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from .clock import format_hhmm
 from .scenario import Scenario
 
 
@@ -33,6 +34,8 @@ class PracticeSummary:
     demand_min: float
     or_blocks: int
     by_provider: pd.DataFrame
+    #: Where staffing differs from the counts above, in words: "wed 3 MAs", "mon, wed 13:00-17:00 5 MAs".
+    staffing_exceptions: tuple[str, ...] = ()
 
     @property
     def load(self) -> float:
@@ -41,6 +44,7 @@ class PracticeSummary:
     def as_dict(self) -> dict:
         d = {k: v for k, v in self.__dict__.items() if k != "by_provider"}
         d["days_open"] = list(self.days_open)
+        d["staffing_exceptions"] = list(self.staffing_exceptions)
         d["load"] = round(self.load, 4)
         d["by_provider"] = self.by_provider.to_dict(orient="records")
         return d
@@ -80,7 +84,26 @@ def summarize(s: Scenario) -> PracticeSummary:
         demand_min=float(sum(d.weekly * types[d.type].scheduled_min for d in s.demand)),
         or_blocks=len(s.surgery.blocks) if s.surgery else 0,
         by_provider=by_provider,
+        staffing_exceptions=_staffing_exceptions(s),
     )
+
+
+def _staffing_exceptions(s: Scenario) -> tuple[str, ...]:
+    """The per-day counts and shifts a coordinator should see next to the usual counts."""
+
+    def counts(desk, mas) -> str:
+        parts = ([f"{desk} front desk"] if desk is not None else []) + (
+            [f"{mas} MAs"] if mas is not None else []
+        )
+        return ", ".join(parts)
+
+    out = [f"{day} {counts(o.front_desk, o.medical_assistants)}" for day, o in s.staff.by_day.items()]
+    out += [
+        f"{', '.join(sh.days)} {format_hhmm(sh.start)}-{format_hhmm(sh.end)} "
+        f"{counts(sh.front_desk, sh.medical_assistants)}"
+        for sh in s.staff.shifts
+    ]
+    return tuple(out)
 
 
 def weekly_staff_cost(s: Scenario) -> dict[str, float]:
