@@ -43,9 +43,14 @@ def test_practice_page_family():
     assert metrics["Demand load"] == "79%"
     df = at.dataframe[0].value
     assert set(df["provider"]) >= {"dr_okafor", "pa_brooks"}
-    # no plotly on the first page: two Vega-Lite charts, with titles, axis titles and their data
+    # no plotly on the first page: three Vega-Lite charts, with titles, axis titles and their data
     assert not at.get("plotly_chart")
-    (sessions_spec, sessions), (capacity_spec, capacity) = _vega_charts(at)
+    (sessions_spec, sessions), (capacity_spec, capacity), (staff_spec, staff) = _vega_charts(at)
+    assert staff_spec["title"] == "Front desk and MAs on duty"
+    # Wednesday's MA in training: 3 MAs, every other day 4; two clerks every day
+    mas = staff[staff["role"] == "MAs"].set_index("weekday")["count"].to_dict()
+    assert mas == {"mon": 4, "tue": 4, "wed": 3, "thu": 4, "fri": 4}
+    assert set(staff.loc[staff["role"] == "front desk", "count"]) == {2}
     assert sessions_spec["title"] == "Provider sessions by weekday"
     assert sessions_spec["encoding"]["x"]["title"] == "time of day (clinic time)"
     assert (sessions["kind"] == "session").sum() == 54

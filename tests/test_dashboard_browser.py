@@ -70,14 +70,15 @@ def _open(browser, url: str, name: str, charts: int = 1, tables: bool = True, wo
 
 
 def test_practice_page_renders_in_browser(server, browser):
-    page, elapsed = _open(browser, server, "practice", charts=2)
+    page, elapsed = _open(browser, server, "practice", charts=3)
     assert page.get_by_text("Maple Street Family Medicine").first.is_visible()
     assert page.locator('[data-testid="stMetricValue"]').count() == 5
     assert page.locator('[data-testid="stDataFrame"]').count() >= 1
-    # both charts drawn as SVG, with their bars, axis titles and legends
+    # the charts drawn as SVG, with their bars, axis titles and legends
     charts = page.locator('[data-testid="stVegaLiteChart"]')
-    assert charts.count() == 2
-    sessions, capacity = charts.nth(0), charts.nth(1)
+    assert charts.count() == 3
+    sessions, capacity, staff = charts.nth(0), charts.nth(1), charts.nth(2)
+    assert staff.locator(".mark-rect path").count() == 10  # five days × (front desk, MAs), one stretch each
     assert sessions.locator(".mark-rect path").count() >= 54  # one bar per session, plus breaks
     assert capacity.locator(".mark-rect path").count() == 6 + 7  # six providers, seven visit types
     for chart, texts in (
@@ -93,6 +94,7 @@ def test_practice_page_renders_in_browser(server, browser):
             ),
         ),
         (capacity, ("minutes per week", "provider / appointment type", "12,285 min", "follow_up")),
+        (staff, ("Front desk and MAs on duty", "wed · MAs", "front desk", "07:00")),
     ):
         svg_text = " ".join(chart.locator("svg text").all_text_contents())
         for t in texts:

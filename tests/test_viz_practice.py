@@ -117,3 +117,34 @@ def test_tiny_clinic_exactly(tiny):
     assert cd.loc["visit", "minutes"] == 12 * 20 and cd.loc["long", "minutes"] == 3 * 40
     assert cd.loc["long", "bar"] == "demand · 360 min (77% of capacity)"  # 360 / 465
     assert week_sessions_chart(tiny).spec["encoding"]["y"]["sort"] == ["mon · doc", "tue · doc"]
+
+
+def test_staff_chart_shows_a_part_time_ma(family):
+    from clinicflow.viz.practice import staff_chart, staff_frame
+    from clinicflow.whatif import load_variant
+    from conftest import ROOT
+
+    _v, _b, s = load_variant(ROOT / "scenarios" / "variants" / "afternoon-ma.yaml")
+    df = staff_frame(s)
+    mon = df[(df["weekday"] == "mon") & (df["role"] == "MAs")]
+    assert mon[["start", "end", "count"]].values.tolist() == [
+        ["07:30", "13:00", 4],
+        ["13:00", "17:00", 5],
+        ["17:00", "18:00", 4],
+    ]
+    # staffed minutes from the chart's table are the hours the staff cost pays for
+    ma_minutes = ((df["end_min"] - df["start_min"]) * df["count"])[df["role"] == "MAs"].sum()
+    assert ma_minutes == sum(
+        s.staff.staffed_minutes("medical_assistants", d, 450, 1080) for d in s.clinic.days_open
+    )
+    assert (
+        ma_minutes
+        - sum(
+            family.staff.staffed_minutes("medical_assistants", d, 450, 1080) for d in family.clinic.days_open
+        )
+        == 2 * 240
+    )
+    spec = staff_chart(s).spec
+    assert spec["title"] == "Front desk and MAs on duty"
+    assert [layer["mark"]["type"] for layer in spec["layer"]] == ["bar", "text"]
+    assert spec["encoding"]["y"]["sort"][:2] == ["mon · front desk", "mon · MAs"]

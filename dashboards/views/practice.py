@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _shared import pick_scenario
 
 from clinicflow import summarize
-from clinicflow.viz.practice import capacity_demand_chart, week_sessions_chart
+from clinicflow.viz.practice import capacity_demand_chart, staff_chart, week_sessions_chart
 
 path, scenario = pick_scenario()
 sm = summarize(scenario)
@@ -34,3 +34,5 @@ st.dataframe(sm.by_provider, hide_index=True, width="stretch")
 left, right = st.columns(2)
 for col, chart in ((left, week_sessions_chart(scenario)), (right, capacity_demand_chart(scenario))):
     col.vega_lite_chart(chart.data, chart.spec, width="stretch")
+chart = staff_chart(scenario)
+st.vega_lite_chart(chart.data, chart.spec, width="stretch")

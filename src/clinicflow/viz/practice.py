@@ -1,4 +1,5 @@
-"""The practice's week at a glance: who works when, and weekly capacity against demand.
+"""The practice's week at a glance: who works when, support staff on duty, and weekly capacity
+against demand.
 
 These are the dashboard's first page, so they are Vega-Lite specifications (plain dicts with their
 data) rather than Plotly figures: Streamlit draws Vega-Lite with a ~0.8 MB script where Plotly's is
@@ -20,6 +21,8 @@ SESSION_COLOR = "#4c78a8"
 BREAK_COLOR = "#e45756"
 #: Providers' capacity segments: shades of one slate blue, so they read as one bar, apart from demand.
 PROVIDER_SHADES = ("#1d3557", "#2f4b6e", "#426186", "#56779d", "#6b8db3", "#82a3c6", "#9ab8d6", "#b4cde3")
+#: Support staff: front desk and MAs, apart from the providers' blues.
+STAFF_COLORS = {"front desk": "#72b7b2", "MAs": "#f58518"}
 _HH_MM = "pad(floor(datum.value / 60), 2, '0', 'left') + ':' + pad(datum.value % 60, 2, '0', 'left')"
 
 
@@ -108,6 +111,88 @@ def week_sessions_chart(s: Scenario) -> Chart:
                 {"field": "holds", "type": "quantitative", "title": "held slots"},
             ],
         },
+    }
+    return Chart(spec, df)
+
+
+def staff_frame(s: Scenario) -> pd.DataFrame:
+    """Clerks and MAs on duty through each open day: one row per stretch with a constant count
+    (``Staff.steps``: the day's count, or a shift's), rows weekday · role."""
+    c = s.clinic
+    rows = []
+    for day in (d for d in WEEKDAYS if d in c.days_open):
+        for role, label in (("front_desk", "front desk"), ("medical_assistants", "MAs")):
+            for a, b, n in s.staff.steps(role, day, c.opens, c.closes):
+                rows.append(
+                    {
+                        "row": f"{day} · {label}",
+                        "weekday": day,
+                        "role": label,
+                        "start_min": a,
+                        "end_min": b,
+                        "mid_min": (a + b) / 2,
+                        "start": format_hhmm(a),
+                        "end": format_hhmm(b),
+                        "count": n,
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def staff_chart(s: Scenario) -> Chart:
+    """Front desk and MAs on duty by weekday and time of day, the count written on each stretch —
+    where a part-time MA or a short-staffed morning shows at a glance."""
+    df = staff_frame(s)
+    c = s.clinic
+    lo, hi = 60 * (c.opens // 60), 60 * -(-c.closes // 60)
+    x = {
+        "field": "start_min",
+        "type": "quantitative",
+        "title": "time of day (clinic time)",
+        "scale": {"domain": [lo, hi], "nice": False},
+        "axis": {"values": list(range(lo, hi + 1, 60)), "labelExpr": _HH_MM, "grid": True},
+    }
+    y = {
+        "field": "row",
+        "type": "nominal",
+        "sort": list(dict.fromkeys(df["row"])) if not df.empty else [],
+        "title": "weekday · staff",
+        "axis": {"labelLimit": 200, "labelOverlap": False},
+    }
+    spec = {
+        "title": "Front desk and MAs on duty",
+        "height": {"step": 18},
+        "encoding": {"y": y},
+        "layer": [
+            {
+                "mark": {"type": "bar", "cornerRadius": 2, "stroke": "white", "strokeWidth": 1},
+                "encoding": {
+                    "x": x,
+                    "x2": {"field": "end_min"},
+                    "color": {
+                        "field": "role",
+                        "type": "nominal",
+                        "title": None,
+                        "scale": {"domain": list(STAFF_COLORS), "range": list(STAFF_COLORS.values())},
+                        "legend": {"orient": "top"},
+                    },
+                    "tooltip": [
+                        {"field": "weekday", "title": "weekday"},
+                        {"field": "role", "title": "staff"},
+                        {"field": "start", "title": "from"},
+                        {"field": "end", "title": "to"},
+                        {"field": "count", "type": "quantitative", "title": "on duty"},
+                    ],
+                },
+            },
+            {
+                "mark": {"type": "text", "color": "white", "fontWeight": "bold"},
+                "encoding": {
+                    "x": {"field": "mid_min", "type": "quantitative", "scale": x["scale"]},
+                    "text": {"field": "count", "type": "quantitative"},
+                },
+            },
+        ],
     }
     return Chart(spec, df)
 
