@@ -39,6 +39,11 @@ class DayStaffing(Frozen):
     medical_assistants: int | None = Field(default=None, ge=0, le=100)
 
 
+def person_minutes(steps: Steps) -> int:
+    """Person-minutes of a day's staffing steps."""
+    return sum((b - a) * n for a, b, n in steps)
+
+
 class StaffShift(Frozen):
     """Counts for part of some days — a part-time MA on Tuesday and Thursday afternoons is
     ``{days: [tue, thu], start: "13:00", end: "18:00", medical_assistants: 5}``.
@@ -113,7 +118,7 @@ class Staff(Frozen):
 
     def staffed_minutes(self, role: Role, day: str, opens: int, closes: int) -> int:
         """Person-minutes of ``role`` on ``day`` during opening hours (what the practice pays for)."""
-        return sum((b - a) * n for a, b, n in self.steps(role, day, opens, closes))
+        return person_minutes(self.steps(role, day, opens, closes))
 
     def desk_on(self, day: str) -> int:
         o = self.by_day.get(day)

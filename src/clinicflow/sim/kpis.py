@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..domain.staff import person_minutes
 from . import records as R
 from .plan import BIN_MIN, BINS_AFTER_CLOSE_MIN, Plan
 
@@ -92,8 +93,8 @@ class _Static:
         self.open_min = np.array([x.closes - x.opens for x in d], dtype=float)
         self.hard_stop = np.array([x.hard_stop for x in d], dtype=float)
         # staffed person-minutes per day (shifts included): the utilizations' denominators
-        self.desk = np.array([sum((b - a) * n for a, b, n in x.desk) for x in d], dtype=float)
-        self.mas = np.array([sum((b - a) * n for a, b, n in x.mas) for x in d], dtype=float)
+        self.desk = np.array([person_minutes(x.desk) for x in d], dtype=float)
+        self.mas = np.array([person_minutes(x.mas) for x in d], dtype=float)
         self.rooms = float(len(plan.rooms))
         c = plan.scenario.costs
         self.costs = (c.wait_per_min, c.idle_per_min, c.overtime_per_min)

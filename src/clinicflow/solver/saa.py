@@ -170,13 +170,21 @@ def _give_rooms(slots, pending, pkey, left, ready_at, rooming) -> None:
         go = (tau < np.inf) & (left > 0)
         if not go.any():
             return
-        i = np.where(pending <= tau[:, None], pkey, _LATER + pending).argmin(axis=1)
-        r, i, j = rows[go], i[go], j[go]
-        ready_at[r, i] = np.maximum(tau[go], pending[r, i]) + rooming[r, i]
-        pending[r, i] = np.inf
-        pkey[r, i] = np.inf
-        left[r] -= 1
-        slots[r, j] = np.inf
+        r = rows[go]
+        _room_next(r, tau[go], pending, pkey, left, ready_at, rooming)
+        slots[r, j[go]] = np.inf
+
+
+def _room_next(r, tau, pending, pkey, left, ready_at, rooming) -> None:
+    """On days ``r`` a room slot frees at ``tau``: it goes to the checked-in patient with the
+    earliest appointment (of two with one time, the one checked in first), else to the next to
+    check in, who is ready after rooming. In place."""
+    p_r = pending[r]
+    i = np.where(p_r <= tau[:, None], pkey[r], _LATER + p_r).argmin(axis=1)
+    ready_at[r, i] = np.maximum(tau, p_r[np.arange(len(r)), i]) + rooming[r, i]
+    pending[r, i] = np.inf
+    pkey[r, i] = np.inf
+    left[r] -= 1
 
 
 @dataclass(frozen=True)
@@ -262,14 +270,8 @@ def evaluate(
             # nobody is left to room), so it goes straight to the next patient
             go = show & roomed[rows, i] & (left > 0)
             if go.any():
-                r = rows[go]
                 tau = (done + samples.turnover[rows, i])[go]
-                p_r = pending[r]
-                j = np.where(p_r <= tau[:, None], pkey[r], _LATER + p_r).argmin(axis=1)
-                ready_at[r, j] = np.maximum(tau, p_r[np.arange(len(r)), j]) + samples.rooming[r, j]
-                pending[r, j] = np.inf
-                pkey[r, j] = np.inf
-                left[r] -= 1
+                _room_next(rows[go], tau, pending, pkey, left, ready_at, samples.rooming)
     # to_last: from the start to the last visit's end, past the block end too
     to_end = (end - start) - busy_in
     idle = np.where(np.isfinite(last), last - start - busy, 0.0) if to_last else to_end

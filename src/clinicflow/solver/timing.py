@@ -58,6 +58,7 @@ class Ledger:
     def __init__(self, scenario: Scenario):
         self.s = scenario
         self.use: dict = {}
+        self._mas: dict[str, np.ndarray] = {}  # MAs on duty per minute, by weekday
 
     def _arr(self, date: dt.date, res: str) -> np.ndarray:
         return self.use.setdefault((date, res), np.zeros(DAY, dtype=np.int32))
@@ -69,7 +70,9 @@ class Ledger:
         if res == "proc":
             return len(self.s.rooms.procedure_rooms)
         wd = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[date.weekday()]
-        return ma_by_minute(self.s, wd, DAY)
+        if wd not in self._mas:  # free() is called per slot and grid point: build it once
+            self._mas[wd] = ma_by_minute(self.s, wd, DAY)
+        return self._mas[wd]
 
     def free(self, date: dt.date, res: str) -> np.ndarray:
         return self.capacity(date, res) - self._arr(date, res)

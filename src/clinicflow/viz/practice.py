@@ -87,13 +87,7 @@ def week_sessions_chart(s: Scenario) -> Chart:
                 "title": "weekday · provider",
                 "axis": {"labelLimit": 200, "labelOverlap": False},
             },
-            "x": {
-                "field": "start_min",
-                "type": "quantitative",
-                "title": "time of day (clinic time)",
-                "scale": {"domain": [lo, hi], "nice": False},
-                "axis": {"values": list(range(lo, hi + 1, 60)), "labelExpr": _HH_MM, "grid": True},
-            },
+            "x": _clock_x(lo, hi),
             "x2": {"field": "end_min"},
             "color": {
                 "field": "kind",
@@ -144,14 +138,7 @@ def staff_chart(s: Scenario) -> Chart:
     where a part-time MA or a short-staffed morning shows at a glance."""
     df = staff_frame(s)
     c = s.clinic
-    lo, hi = 60 * (c.opens // 60), 60 * -(-c.closes // 60)
-    x = {
-        "field": "start_min",
-        "type": "quantitative",
-        "title": "time of day (clinic time)",
-        "scale": {"domain": [lo, hi], "nice": False},
-        "axis": {"values": list(range(lo, hi + 1, 60)), "labelExpr": _HH_MM, "grid": True},
-    }
+    x = _clock_x(60 * (c.opens // 60), 60 * -(-c.closes // 60))
     y = {
         "field": "row",
         "type": "nominal",
@@ -195,6 +182,17 @@ def staff_chart(s: Scenario) -> Chart:
         ],
     }
     return Chart(spec, df)
+
+
+def _clock_x(lo: int, hi: int) -> dict:
+    """The x encoding of a day's clock from ``lo`` to ``hi`` (whole hours), labelled "HH:MM"."""
+    return {
+        "field": "start_min",
+        "type": "quantitative",
+        "title": "time of day (clinic time)",
+        "scale": {"domain": [lo, hi], "nice": False},
+        "axis": {"values": list(range(lo, hi + 1, 60)), "labelExpr": _HH_MM, "grid": True},
+    }
 
 
 def _row_order(s: Scenario) -> list[str]:
