@@ -10,9 +10,14 @@ Conventions it checks (documented in docs/planning.md):
 - an in-person slot holds an exam room for ``[start, end + ceil(mean turnover))``; a provider has
   at most ``rooms_at_once`` such intervals at once; rooms are assigned, procedure slots in
   procedure rooms, no two intervals overlap in one room;
-- an MA rooms a patient over ``[start, start + ceil(mean rooming))``; at most the MAs on duty at
-  that minute at once (``staff.shifts`` where one covers it, else the day's count; before opening
-  and after closing the first and last counts of the day hold);
+- MAs: in every window of ``MA_WINDOW`` minutes, the *expected* MA-minutes of rooming fit in the
+  MA-minutes on duty (``staff.shifts`` where one covers a minute, else the day's count; before
+  opening and after closing the first and last counts of the day hold), within ``MA_TOLERANCE`` MAs
+  for this checker's Monte Carlo. Each template slot's patient comes with probability
+  ``1 - no_show - late_cancel``, arrives at ``start + lateness`` (later than ``late_cutoff_min``:
+  rebooked, never roomed), checks in at the desk if one is on duty that day, then is roomed for a
+  rooming time; a provider's patients are roomed in the provider's rooms, so their expected number
+  in rooming is capped at ``rooms_at_once`` each minute;
 - at most two patients share a provider's start time (a double-booked slot).
 """
 
@@ -21,11 +26,36 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 
+import numpy as np
 import pandas as pd
+
+MA_DRAWS = 20_000  # per appointment type; the standard error of a minute's load is below 0.005 MA
+MA_TOLERANCE = 0.05  # MAs: Monte Carlo error here against the planner's quadrature
+MA_WINDOW = 15  # minutes
 
 
 def _ceil(x: float) -> int:
     return math.ceil(x - 1e-9)
+
+
+def _rooming_load(scenario, type_id: str, with_desk: bool) -> tuple[int, np.ndarray]:
+    """Expected patients in rooming in each minute after a slot's start (offset, per-minute load),
+    by Monte Carlo on a tenth-of-a-minute grid — on purpose not the planner's quadrature."""
+    t = scenario.type_by_id[type_id]
+    rng = np.random.default_rng(20261130)
+    late = scenario.arrivals.punctuality.sample(rng, MA_DRAWS)
+    cutoff = scenario.arrivals.late_cutoff_min
+    comes = (rng.random(MA_DRAWS) >= t.no_show + t.late_cancel) & (
+        late <= (np.inf if cutoff is None else cutoff)
+    )
+    begin = late + (scenario.staff.front_desk.check_in_min.sample(rng, MA_DRAWS) if with_desk else 0.0)
+    end = begin + t.rooming_min.sample(rng, MA_DRAWS)
+    lo = math.floor(begin.min())
+    tenth = np.zeros(10 * (math.ceil(end.max()) - lo + 2))
+    np.add.at(tenth, np.rint(10 * (begin[comes] - lo)).astype(int), 1.0)
+    np.add.at(tenth, np.rint(10 * (end[comes] - lo)).astype(int), -1.0)
+    per_minute = np.cumsum(tenth).reshape(-1, 10).mean(axis=1) / MA_DRAWS
+    return lo, per_minute
 
 
 def _max_overlap(intervals: list[tuple[int, int]]) -> tuple[int, int]:
@@ -57,6 +87,7 @@ def check_schedule(scenario, schedule: pd.DataFrame, *, template: pd.DataFrame |
     turnover = _ceil(scenario.rooms.turnover_min.mean)
     proc_rooms = set(scenario.rooms.procedure_rooms)
     template = schedule if template is None else template
+    profiles: dict = {}
 
     def session_of(row):
         for k, sess in enumerate(
@@ -127,17 +158,34 @@ def check_schedule(scenario, schedule: pd.DataFrame, *, template: pd.DataFrame |
             n, at = _max_overlap(ivs)
             if n > 1:
                 out.append(f"{date}: room {room} double-used at minute {at}")
-        rooming = [
-            (r.start_min, r.start_min + _ceil(types[r.appointment_type].rooming_min.mean))
-            for r in inperson
-            if types[r.appointment_type].needs_ma
-        ]
+
+    # MAs: the expected rooming load of the template's slots (booking a request into a hold keeps
+    # the hold's times and needs no more rooming, so the template is what the MAs were planned for).
+    for date, g in template.groupby("date"):
         weekday = g["weekday"].iloc[0]
-        busy = Counter(t for a, b in rooming for t in range(a, b))
-        for at in sorted(busy):
-            on_duty = _mas_at(scenario, weekday, at)
-            if busy[at] > on_duty:
-                out.append(f"{date}: {busy[at]} patients roomed by MAs at minute {at} (only {on_duty} MAs)")
+        c = scenario.clinic
+        desk = any(n for *_, n in scenario.staff.steps("front_desk", weekday, c.opens, c.closes))
+        load = np.zeros(24 * 60 + 240)
+        for prov, pg in g.groupby("provider"):
+            mine = np.zeros_like(load)
+            for r in pg.itertuples():
+                if types[r.appointment_type].needs_ma:
+                    if (r.appointment_type, desk) not in profiles:
+                        profiles[(r.appointment_type, desk)] = _rooming_load(
+                            scenario, r.appointment_type, desk
+                        )
+                    off, q = profiles[(r.appointment_type, desk)]
+                    mine[r.start_min + off : r.start_min + off + len(q)] += q
+            load += np.minimum(mine, provs[prov].rooms_at_once)
+        mas = np.array([_mas_at(scenario, weekday, m) for m in range(len(load))], dtype=float)
+        for at in np.flatnonzero(load > 0):
+            need = load[at : at + MA_WINDOW].sum()
+            have = mas[at : at + MA_WINDOW].sum()
+            if need > have + MA_TOLERANCE * MA_WINDOW:
+                out.append(
+                    f"{date}: {need:.1f} expected MA-minutes of rooming in the {MA_WINDOW} minutes from "
+                    f"minute {at} (only {have:.0f} on duty)"
+                )
                 break
 
     # Holds and per-session counts, on the template (before booking fills holds).

@@ -103,26 +103,45 @@ def test_acceptance_simulated_week_beats_evenly_spaced(family_plan, simulated):
     assert k.evaluator == "clinicflow.sim.simulate" and k.seed != family_plan.seed
     assert k.reduction("evenly_spaced")["cost_saved"]["ci_low"] > 0
     s = k.summary()
-    # idle is dear: the plan's providers wait for patients far less than with evenly spaced slots,
-    # and less than with Bailey-Welch's double-booked starts, for about Bailey-Welch's patient waiting
+    # idle is dear (2 a minute against 1 for waiting): the plan's providers wait for patients far
+    # less than with evenly spaced slots and ~14% less than with Bailey-Welch's double-booked starts,
+    # for ~7% more patient waiting than Bailey-Welch (1,673 / 1,951 idle, 4,898 / 4,587 wait)
     assert s["plan"]["provider_idle_min"]["mean"] < 0.8 * s["evenly_spaced"]["provider_idle_min"]["mean"]
-    assert s["plan"]["provider_idle_min"]["mean"] < s["bailey_welch"]["provider_idle_min"]["mean"]
-    assert s["plan"]["total_wait_min"]["mean"] < 1.05 * s["bailey_welch"]["total_wait_min"]["mean"]
+    assert s["plan"]["provider_idle_min"]["mean"] < 0.9 * s["bailey_welch"]["provider_idle_min"]["mean"]
+    assert s["plan"]["total_wait_min"]["mean"] < 1.10 * s["bailey_welch"]["total_wait_min"]["mean"]
+
+
+def test_expected_ma_limit_leaves_the_simulated_clinic_almost_no_ma_queue(family, family_plan):
+    """The planner limits MAs on *expected* rooming work (solver/ma_load.py), so it may double-book
+    four providers' 08:00 starts. In the simulator, with the practice's 4 MAs (3 on Wednesdays),
+    patients then wait for an MA under 1% of the minutes they are being roomed."""
+    from clinicflow.sim import simulate
+    from clinicflow.sim.analysis import wait_breakdown
+
+    res = simulate(family, family_plan.schedule, replications=10, seed=1_000_003, keep_events=True)
+    queues = wait_breakdown(res.patients).set_index("stage")["minutes_per_replication"]
+    p = res.patients[res.patients["outcome"] == "seen"]
+    rooming = float((p["rooming_end"] - p["rooming_start"]).sum()) / 10
+    assert rooming > 1_500  # about 2,000 minutes of rooming a week
+    assert queues["ma"] < 0.01 * rooming
+    starts = family_plan.schedule.groupby(["date", "start_min"])["provider"]
+    assert (starts.size() - starts.nunique()).max() >= 1  # somewhere a provider has two patients at once
 
 
 def test_issue_no_worse_than_bailey_welch_in_the_simulator(simulated):
-    # issue 4: "no worse": the paired 95% CI of the saving over 60 held-out weeks does not lie
-    # below zero, and the plan is cheaper on average
+    # issue 4: "no worse": the plan is cheaper, the paired 95% CI of the saving over 60 held-out
+    # weeks above zero (2.7%, 77..386 a week)
     saved = simulated.reduction("bailey_welch")["cost_saved"]
-    assert saved["ci_high"] > 0 and saved["mean"] > 0
+    assert saved["ci_low"] > 0
 
 
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 4 asks for >=30% below evenly spaced; the plan saves 7-8% of simulated cost here (7.9% on "
-    "these 60 weeks, 7.2% over 300 weeks with the CLI's seed 0): 1,700 of evenly spaced's 9,400 a week are "
+    reason="issue 4 asks for >=30% below evenly spaced; the plan saves 8-9% of simulated cost here (8.4% on "
+    "these 60 weeks, 9.2% over 100 weeks with the CLI's seed 0): 1,700 of evenly spaced's 9,300 a week are "
     "check-in and rooming minutes every timing pays, each minute of idle removed costs about a minute of "
-    "waiting, and the MA and rooms-at-once limits bind (docs/planning.md)",
+    "waiting, and CP-SAT's proven optimum of the textbook session is only 1-13% below evenly spaced "
+    "(benchmarks/timing_ceiling.py, docs/planning.md)",
 )
 def test_issue_target_thirty_percent_below_evenly_spaced(simulated):
     assert simulated.reduction("evenly_spaced")["relative"] >= 0.30

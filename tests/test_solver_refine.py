@@ -9,6 +9,7 @@ import numpy as np
 
 from clinicflow import scenario_from_dict
 from clinicflow.domain.distributions import Exponential, Lognormal, Normal
+from clinicflow.solver.ma_load import MILLI, Profile
 from clinicflow.solver.refine import refine_block
 from clinicflow.solver.saa import draw_samples, evaluate
 from clinicflow.solver.timing import Ledger, Slot, rule_hints, time_block
@@ -20,8 +21,9 @@ BLOCK = Block(480, 600, (Segment(480, 600),))
 
 
 def _slots(n: int) -> list[Slot]:
-    # 15-minute visits with a room (15 + 0 turnover) and 5 minutes of MA rooming each
-    return [Slot("v", False, 15, 480, 585, 15, False, 5, 0.15, 0.15, 144.0, 12.0) for _ in range(n)]
+    # 15-minute visits with a room (15 + 0 turnover) and one MA for sure over the first 5 minutes
+    ma = Profile(0, np.full(5, MILLI, dtype=np.int64))
+    return [Slot("v", False, 15, 480, 585, 15, False, 5, 0.15, 0.15, 144.0, 12.0, ma=ma) for _ in range(n)]
 
 
 def _days(k: int, seed: int, n: int):
@@ -60,27 +62,30 @@ def _refine(s, slots, ledger, rooms=2):
 
 
 def test_refined_times_keep_every_hard_constraint():
-    """One MA, already rooming another provider's patient 08:00-08:10: no slot may start before
-    08:10 (rooming takes 5 minutes), no two may share a start, and at most two rooms at once."""
+    """One MA, already rooming other providers' patients 08:00-08:15: that 15-minute window is full,
+    so no slot may start before 08:15 (its rooming would fall in it); at most two rooms at once."""
     s = scenario_from_dict(SMALL, "small.yaml")
     slots = _slots(8)
     ledger = Ledger(s)
-    ledger.add(MONDAY, "ma", 480, 10)
+    ledger.add_ma(MONDAY, Profile(0, np.full(15, MILLI, dtype=np.int64)).at(480, 24 * 60 + 240))
     _, _, r = _refine(s, slots, ledger)
-    assert all(x >= 490 for x in r.starts)
-    assert _feasible(r.starts, rooms=2, ma_before=(480, 490))
+    assert all(x >= 495 for x in r.starts)
+    assert _feasible(r.starts, rooms=2, ma_before=(480, 495))
 
 
 def _feasible(a, rooms, ma_before=(0, 0)) -> bool:
-    """Independently of the solver: sorted on the grid inside the block, one MA (5 minutes of
-    rooming per patient, on top of ``ma_before``), at most ``rooms`` visits of 15 minutes at once."""
+    """Independently of the solver: sorted on the grid inside the block; one MA, whose rooming
+    minutes (5 per patient, at most ``rooms`` patients at once, on top of ``ma_before``) fit in
+    every 15-minute window; at most ``rooms`` visits of 15 minutes at once."""
     if a != sorted(a) or not all(x % 5 == 0 and 480 <= x <= 585 for x in a):
         return False
-    for minute in range(480, 700):
-        ma = sum(g <= minute < g + 5 for g in a) + (ma_before[0] <= minute < ma_before[1])
-        if ma > 1 or sum(g <= minute < g + 15 for g in a) > rooms:
-            return False
-    return True
+    ma = [
+        min(rooms, sum(g <= minute < g + 5 for g in a)) + (ma_before[0] <= minute < ma_before[1])
+        for minute in range(480, 720)
+    ]
+    if any(sum(ma[w : w + 15]) > 15 for w in range(len(ma))):
+        return False
+    return all(sum(g <= minute < g + 15 for g in a) <= rooms for minute in range(480, 700))
 
 
 def test_published_times_are_the_validation_choice_and_pay_off_on_unseen_days():

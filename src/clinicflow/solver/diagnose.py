@@ -118,7 +118,7 @@ def explain_timing(
             f"slot timing for {_when(ps)} found no schedule within its time limit",
             ["raise --time-limit, or use fewer sampled days"],
         )
-    from .timing import slot_resources
+    from .timing import blocked_by
 
     names = {
         "ma": f"medical assistants (at most {int(ledger.capacity(ps.date, 'ma')[block.start : block.end].max())} on duty)",
@@ -129,9 +129,7 @@ def explain_timing(
     for s in slots:
         blocked = set()
         for g in range(s.lo, s.hi + 1, 5):
-            for res, length in slot_resources(s).items():
-                if res != "own_rooms" and (ledger.free(ps.date, res)[g : g + length] < 1).any():
-                    blocked.add(res)
+            blocked |= blocked_by(ledger, ps.date, s, g)
         if blocked:
             reasons.append(
                 f"a {s.type_id} slot between {format_hhmm(s.lo)} and {format_hhmm(s.hi)} finds "

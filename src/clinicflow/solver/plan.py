@@ -230,7 +230,9 @@ def plan_week(
                 if not bt.result.has_solution:
                     failed = (ps, b, bt)
                     break
-                commit(ledger, ps.date, bt.slots, bt.starts)
+                commit(
+                    ledger, ps.date, bt.slots, bt.starts, scenario.provider_by_id[ps.provider].rooms_at_once
+                )
                 day_timed[(ps.key, b.start)] = (bt, ref)
             if failed is None:
                 break

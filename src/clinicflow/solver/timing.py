@@ -9,8 +9,9 @@ sample-path recursion of ``saa.py``. Two slots may share a start time (a double-
 
 Hard constraints live in the same model: windows and session ends bound each start; a boolean
 per (slot, grid point) lets resources shared across providers be checked minute by minute —
-exam rooms (with turnover), procedure rooms, the provider's own rooms at once, and MAs for
-rooming — against what the sessions timed before this one already use (``Ledger``).
+exam rooms (with turnover), procedure rooms, the provider's own rooms at once — against what the
+sessions timed before this one already use (``Ledger``). MAs are checked the same way on the
+*expected* number of patients being roomed each minute (``ma_load.py`` says why).
 
 Slot order: segments in time order; within a segment, smallest duration variance first, the
 rule the literature finds near-optimal for sequencing (Denton, Viapiano & Vogl 2007; Mancilla &
@@ -26,6 +27,7 @@ import numpy as np
 
 from ..domain.scenario import Scenario
 from . import cpsat
+from .ma_load import MILLI, WINDOW, Profile, profile, windowed
 from .saa import Samples, draw_samples, evaluate
 from .week import Block, ProviderSession, ceil_min, hold_type, ma_by_minute
 
@@ -45,26 +47,31 @@ class Slot:
     hi: int
     room_min: int  # exam-room occupancy incl. turnover; 0 = no room (telehealth)
     procedure: bool
-    rooming_min: int  # MA occupancy at the start; 0 = no MA
+    rooming_min: int  # mean rooming, rounded up; 0 = no MA
     p_absent: float
     no_show: float
     variance: float
     mean: float = 0.0  # mean visit duration (0: unknown, then the scheduled length is used)
+    #: expected MA load around the start (``ma_load``); None = no MA
+    ma: Profile | None = field(default=None, compare=False, repr=False)
 
 
 class Ledger:
-    """Minute-by-minute use of shared resources on each date by sessions already timed."""
+    """Minute-by-minute use of shared resources on each date by sessions already timed: rooms and
+    procedure rooms in units, MAs in thousandths of an MA of expected load (``ma_load.MILLI``)."""
 
     def __init__(self, scenario: Scenario):
         self.s = scenario
         self.use: dict = {}
         self._mas: dict[str, np.ndarray] = {}  # MAs on duty per minute, by weekday
+        self._free: dict = {}  # what is left, by (date, resource), until the next add
 
     def _arr(self, date: dt.date, res: str) -> np.ndarray:
         return self.use.setdefault((date, res), np.zeros(DAY, dtype=np.int32))
 
     def capacity(self, date: dt.date, res: str) -> int | np.ndarray:
-        """Units of ``res`` on ``date``: a count, or for MAs one per minute (their shifts)."""
+        """Units of ``res`` on ``date``: a count, or for MAs one per minute (their shifts); see
+        ``free`` for the MAs' unit."""
         if res == "rooms":
             return self.s.rooms.n
         if res == "proc":
@@ -75,22 +82,36 @@ class Ledger:
         return self._mas[wd]
 
     def free(self, date: dt.date, res: str) -> np.ndarray:
-        return self.capacity(date, res) - self._arr(date, res)
+        """What is left of ``res`` each minute; for MAs the thousandths of MA-minutes left in the
+        window of ``ma_load.WINDOW`` minutes that begins at each minute."""
+        key = (date, res)
+        if key not in self._free:  # free() is called per slot and grid point by the searches
+            left = self.capacity(date, res) - self._arr(date, res)
+            if res == "ma":
+                left = windowed(MILLI * self.capacity(date, res).astype(np.int64) - self._arr(date, res))
+            self._free[key] = left
+        return self._free[key]
 
     def add(self, date: dt.date, res: str, start: int, length: int) -> None:
         if length > 0:
             self._arr(date, res)[start : start + length] += 1
+            self._free.pop((date, res), None)
+
+    def add_ma(self, date: dt.date, load: np.ndarray) -> None:
+        """Add an expected MA load (thousandths of an MA, one value per minute of the day)."""
+        self._arr(date, "ma")[:] += load.astype(np.int32)
+        self._free.pop((date, "ma"), None)
 
 
 def slot_resources(slot: Slot) -> dict[str, int]:
+    """The resources a slot holds as a whole unit from its start, and for how many minutes. (MAs
+    are not among them: a slot's MA load is a profile, ``Slot.ma``.)"""
     out = {}
     if slot.room_min:
         out["rooms"] = slot.room_min
         out["own_rooms"] = slot.room_min
     if slot.procedure:
         out["proc"] = slot.room_min
-    if slot.rooming_min:
-        out["ma"] = slot.rooming_min
     return out
 
 
@@ -103,6 +124,8 @@ def block_slots(
     types = scenario.type_by_id
     turnover = ceil_min(scenario.rooms.turnover_min.mean)
     seg_index = {seg: j for j, seg in enumerate(ps.segments)}
+    c = scenario.clinic
+    desk = any(n for *_, n in scenario.staff.steps("front_desk", ps.weekday, c.opens, c.closes))
     out: list[Slot] = []
     for seg in block.segments:
         counts = seg_counts.get(seg_index[seg], {})
@@ -133,6 +156,7 @@ def block_slots(
                         no_show=t.no_show,
                         variance=dist.sd**2,
                         mean=dist.mean,
+                        ma=profile(scenario, real, desk) if t.needs_ma else None,
                     )
                 )
         seg_slots.sort(key=lambda s: (s.variance, s.hold, s.type_id))
@@ -316,6 +340,10 @@ def resources_ok(
         for res, length in slot_resources(s).items():
             arr = use.setdefault(res, np.zeros(DAY, dtype=np.int64))
             arr[g : g + length] += 1
+        if s.ma is not None and ledger is not None:
+            use.setdefault("ma", np.zeros(DAY, dtype=np.int64))[:] += s.ma.at(g, DAY)
+    if "ma" in use:
+        use["ma"] = windowed(capped_ma(use["ma"], provider_rooms))
     for res, arr in use.items():
         if res == "own_rooms":
             if (arr > provider_rooms).any():
@@ -395,6 +423,8 @@ def _solve_block(
                 continue
             seen.add(sig)
             m.add(sum(v for v, _ in cover) <= int(max(free[minute], 0)))
+    if ledger is not None:
+        _expected_ma_limit(m, slots, x, ledger.free(date, "ma"), provider_rooms)
 
     # -- sampled days: the recursion as inequalities ---------------------------------------------
     ready = np.rint(samples.ready * SCALE).astype(np.int64)
@@ -462,21 +492,69 @@ def _solve_block(
     return BlockTiming(starts, res, slots)
 
 
+def capped_ma(load: np.ndarray, provider_rooms: int) -> np.ndarray:
+    """A provider's expected MA load, capped at ``rooms_at_once`` MAs: patients are roomed in the
+    provider's rooms, so no more of them than that are with an MA at once (the profiles, which
+    leave out the queue for a room, would otherwise count the overlap of neighbouring slots' tails
+    that the room queue resolves)."""
+    return np.minimum(load, provider_rooms * MILLI)
+
+
+def _expected_ma_limit(m, slots: list[Slot], x: dict, free: np.ndarray, provider_rooms: int) -> None:
+    """In every window of ``ma_load.WINDOW`` minutes, the expected MA-minutes of the block's slots
+    (each at its chosen start) fit in what other sessions left: ``sum w[i](t - g) x[i, g] <= free[t]``
+    in thousandths (``w`` the slot's windowed profile). The load is capped at ``rooms_at_once`` MAs
+    (``capped_ma``), so a window with that much left is skipped, and so is one that even every slot
+    at its worst start cannot fill."""
+    terms: dict[int, list] = {}
+    for (i, g), v in x.items():
+        p = slots[i].ma
+        if p is None:
+            continue
+        for j, q in enumerate(p.window.tolist()):
+            if q:
+                terms.setdefault(g + p.window_offset + j, []).append((q, v, i))
+    for minute, items in terms.items():
+        if free[minute] >= provider_rooms * MILLI * WINDOW:
+            continue
+        worst: dict[int, int] = {}
+        for q, _, i in items:
+            worst[i] = max(worst.get(i, 0), q)
+        if sum(worst.values()) > free[minute]:
+            m.add(sum(q * v for q, v, _ in items) <= int(max(free[minute], 0)))
+
+
+def _ma_fits(free: np.ndarray, p: Profile, g: int) -> bool:
+    a = g + p.window_offset
+    return bool((free[a : a + len(p.window)] >= p.window).all())
+
+
+def blocked_by(ledger: Ledger | None, date: dt.date, slot: Slot, g: int) -> set[str]:
+    """The shared resources that have no room for this slot alone at ``g``."""
+    if ledger is None:
+        return set()
+    out = {
+        res
+        for res, length in slot_resources(slot).items()
+        if res != "own_rooms" and (ledger.free(date, res)[g : g + length] < 1).any()
+    }
+    if slot.ma is not None and not _ma_fits(ledger.free(date, "ma"), slot.ma, g):
+        out.add("ma")
+    return out
+
+
 def slot_fits(ledger: Ledger | None, date: dt.date, slot: Slot, g: int) -> bool:
     """Whether shared resources have room for this slot alone at ``g`` (a domain filter)."""
-    if ledger is None:
-        return True
-    for res, length in slot_resources(slot).items():
-        if res == "own_rooms":
-            continue
-        if (ledger.free(date, res)[g : g + length] < 1).any():
-            return False
-    return True
+    return not blocked_by(ledger, date, slot, g)
 
 
-def commit(ledger: Ledger, date: dt.date, slots: list[Slot], starts: list[int]) -> None:
-    """Record a timed block's use of shared resources."""
+def commit(ledger: Ledger, date: dt.date, slots: list[Slot], starts: list[int], provider_rooms: int) -> None:
+    """Record a timed block's use of shared resources (its MA load capped, ``capped_ma``)."""
+    ma = np.zeros(DAY, dtype=np.int64)
     for s, g in zip(slots, starts, strict=True):
         for res, length in slot_resources(s).items():
             if res != "own_rooms":
                 ledger.add(date, res, g, length)
+        if s.ma is not None:
+            ma += s.ma.at(g, DAY)
+    ledger.add_ma(date, capped_ma(ma, provider_rooms))
