@@ -320,12 +320,15 @@ def plan_week(
         )
         return BlockTiming(ref.starts, bt.result, [slots[j] for j in ref.order]), ref
 
+    # Longest days first (by slots to time), so two threads finish together rather than one
+    # timing the last day alone; each day is independent, so the order changes no result.
+    size = {d: sum(len(slots_of[(ps.key, b.start)]) for ps, b in items) for d, items in by_day.items()}
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        for f in [pool.submit(run_day, d) for d in sorted(by_day)]:
+        for f in [pool.submit(run_day, d) for d in sorted(by_day, key=lambda d: (-size[d], d))]:
             f.result()
 
     blocks = [timed[(ps.key, b.start)] for ps, b in todo]
-    schedule = build_schedule(scenario, blocks, seed=seed)
+    schedule = build_schedule(scenario, blocks, seed=seed, workers=workers)
     reports = _session_reports(sessions, blocks)
     return PlanResult(
         scenario=scenario,
@@ -348,8 +351,10 @@ def build_schedule(
     seed: int = 0,
     starts: dict | None = None,
     rooms: bool = True,
+    workers: int = 1,
 ) -> pd.DataFrame:
-    """The schedule table for timed blocks (``starts`` overrides the start times, for baselines)."""
+    """The schedule table for timed blocks (``starts`` overrides the start times, for baselines).
+    Each day's rooms are an independent CP-SAT model; ``workers`` threads solve days side by side."""
     types = scenario.type_by_id
     rows = []
     for tb in blocks:
@@ -382,16 +387,21 @@ def build_schedule(
     ]  # fmt: skip
     df = pd.DataFrame(rows, columns=columns)
     if rooms and not df.empty:
+        jobs = []
         for date, day in df.groupby("date", sort=True):
             inperson = day[day["room_min_"] > 0]
             ivs = [
                 (r.provider, int(r.start_min), int(r.start_min + r.room_min_), bool(r.procedure_))
                 for r in inperson.itertuples()
             ]
-            assigned = assign_rooms(
-                scenario, ivs, label=f"{DAY_NAMES[day['weekday'].iloc[0]]} {date.isoformat()}", seed=seed
-            )
-            df.loc[inperson.index, "room"] = assigned
+            label = f"{DAY_NAMES[day['weekday'].iloc[0]]} {date.isoformat()}"
+            jobs.append((inperson.index, ivs, label))
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            futures = [
+                pool.submit(assign_rooms, scenario, ivs, label=label, seed=seed) for _, ivs, label in jobs
+            ]
+            for (index, _, _), f in zip(jobs, futures, strict=True):
+                df.loc[index, "room"] = f.result()
     df = df.drop(columns=["room_min_", "procedure_"])
     return df.sort_values(["date", "provider", "start_min"], kind="stable").reset_index(drop=True)
 
