@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 from .domain.base import FieldProblem
 from .domain.scenario import CrossReferenceProblem, Scenario
 from .errors import InputError
+from .tables import read_text
 
 # ---------------------------------------------------------------------------------------------
 # YAML with line numbers and duplicate-key detection
@@ -45,33 +46,39 @@ class _DuplicateKey(Exception):
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def _line_index(node: yaml.Node | None, path: tuple = (), out: dict | None = None) -> dict[tuple, int]:
-    """Map each field path to the 1-based line where its value starts."""
+def _line_index(
+    node: yaml.Node | None, path: tuple = (), out: dict | None = None, seen: set[int] | None = None
+) -> dict[tuple, int]:
+    """Map each field path to the 1-based line where its value starts.
+
+    A node reached again through a YAML alias (``*name``) is indexed once, at its first path: an
+    alias that refers to its own parent would otherwise recurse forever, and nested aliases would
+    multiply the work.
+    """
     out = {} if out is None else out
+    seen = set() if seen is None else seen
     if node is None:
         return out
     out[path] = node.start_mark.line + 1
+    if id(node) in seen:
+        return out
+    seen.add(id(node))
     if isinstance(node, yaml.MappingNode):
         for k, v in node.value:
             key = k.value
             # YAML ints as keys (walk_ins_by_hour) are still looked up by their text
             out.setdefault((*path, key), k.start_mark.line + 1)
-            _line_index(v, (*path, key), out)
+            _line_index(v, (*path, key), out, seen)
     elif isinstance(node, yaml.SequenceNode):
         for i, v in enumerate(node.value):
-            _line_index(v, (*path, i), out)
+            _line_index(v, (*path, i), out, seen)
     return out
 
 
 def read_yaml(path: str | Path) -> tuple[Any, dict[tuple, int]]:
     """Parse a YAML file; return the data and a path → line index. Raises InputError."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(p, None, "file not found") from None
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as e:
-        raise InputError(p, None, f"cannot read the file ({e.__class__.__name__})") from None
+    text = read_text(p)
     try:
         data = yaml.load(text, Loader=_StrictLoader)
         node = yaml.compose(text, Loader=yaml.SafeLoader)
