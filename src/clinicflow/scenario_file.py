@@ -124,6 +124,9 @@ def _data_path(data: Any, loc: tuple) -> tuple:
         elif isinstance(cur, dict) and isinstance(part, str) and part.isdigit() and int(part) in cur:
             out.append(int(part))
             cur = cur[int(part)]
+        elif isinstance(cur, dict) and isinstance(part, str) and (key := _key_by_repr(cur, part)) is not None:
+            out.append(key)  # a key YAML read as a date or a number: pydantic names it by its repr
+            cur = cur[key]
         elif isinstance(cur, dict) and part in _ALIASES and _ALIASES[part] in cur:
             out.append(_ALIASES[part])
             cur = cur[_ALIASES[part]]
@@ -139,6 +142,19 @@ def _data_path(data: Any, loc: tuple) -> tuple:
 
 
 _ALIASES = {"mean_": "mean", "sd_": "sd"}
+
+
+def _key_by_repr(mapping: dict, part: str) -> Any:
+    return next((k for k in mapping if not isinstance(k, str) and repr(k) == part), None)
+
+
+def _shown(value: Any) -> str:
+    """A value quoted back to the person as they wrote it (a YAML date as 2026-01-05, not its repr)."""
+    import datetime as dt
+
+    return repr(value.isoformat()) if isinstance(value, (dt.date, dt.time)) else repr(value)
+
+
 _TAGS = {"deterministic", "exponential", "lognormal", "gamma", "normal", "empirical"}
 
 
@@ -228,7 +244,10 @@ def _describe(err: dict, data: Any, root: type[BaseModel]) -> tuple[tuple, str]:
             "expected a number or a distribution with a 'dist' key (e.g. {dist: lognormal, mean: 20, sd: 8})",
         )
     if kind == "literal_error":
-        return path, f"expected {ctx.get('expected')}, got {value!r}"
+        return path, f"expected {ctx.get('expected')}, got {_shown(value)}"
+    if kind in ("model_type", "dict_type"):
+        shown = "" if value is None else f", got {_shown(value)}"
+        return path, f"expected a mapping of fields (name: value){shown}"
     if kind in ("value_error", "assertion_error"):
         msg = str(exc) if exc is not None else err["msg"]
         return path, msg

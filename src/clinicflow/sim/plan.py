@@ -177,6 +177,10 @@ def select_days(schedule: pd.DataFrame, scenario: Scenario, days) -> list[dt.dat
     else:
         chosen = {d for d in present | dates if not weekdays or weekday_of(d) in weekdays}
     chosen = {d for d in chosen if weekday_of(d) in scenario.clinic.days_open or d in present}
+    if not chosen and not present and not dates:
+        raise InputError(
+            None, "schedule", "no slot to simulate (the schedule is empty: no provider session?)"
+        )
     if not chosen:
         raise InputError(None, "days", "no day to simulate (the schedule has no row on the chosen days)")
     return sorted(chosen)
