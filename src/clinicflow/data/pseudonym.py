@@ -52,15 +52,19 @@ def load_or_create_key(path: str | Path | None = None) -> bytes:
     if not p.exists():
         key = secrets.token_bytes(KEY_BYTES)
         try:
-            p.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            p.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # a file in the way: FileExistsError
             fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
-            pass  # another process created it first: read theirs
+            if not p.is_file():  # the folder is a file, say: nothing to read either
+                raise InputError(
+                    p, None, f"cannot create the key file here ({p.parent} is not a folder)"
+                ) from None
+            fd = None  # another process created it first: read theirs
         except OSError as e:
             raise InputError(
                 p, None, f"cannot create the key file here ({e.strerror or e.__class__.__name__})"
             ) from None
-        else:
+        if fd is not None:
             with os.fdopen(fd, "w", encoding="ascii") as fh:
                 fh.write(key.hex() + "\n")
                 fh.flush()
