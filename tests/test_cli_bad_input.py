@@ -465,3 +465,18 @@ def test_missing_chrome_for_png_is_one_clinicflow_error(tmp_path, monkeypatch):
         "cannot draw differences.png: Kaleido requires Google Chrome to be installed. "
         "(install Chrome or Chromium, or run plotly_get_chrome)"
     )
+
+
+def test_unknown_case_type_lists_the_scenario_types_in_order(tmp_path, ortho):
+    cases = tmp_path / "cases.csv"
+    cases.write_text(
+        "case_id,surgeon,case_type,earliest_date,latest_date,auth_status\n"
+        "C1,dr_alvarez,heart_transplant,2026-11-20,2026-12-13,approved\n"
+    )
+    out = tmp_path / "o"
+    line = one_line(run_main("surgery", ORTHO, "--week", "2026-11-30", "--cases", cases, "--out", out))
+    expected = ", ".join(ct.id for ct in ortho.surgery.case_types)
+    assert line == (
+        f"error: {cases}: row 2, column case_type: unknown case type 'heart_transplant' (expected one of: {expected})"
+    )
+    assert not out.exists()

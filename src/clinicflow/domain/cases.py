@@ -183,7 +183,7 @@ def parse_cases(
         raise InputError(file, f"column {dup}", "column appears twice")
 
     sg = scenario.surgery
-    types = {ct.id for ct in sg.case_types}
+    types = {ct.id: ct for ct in sg.case_types}  # scenario order: the same message on every run
     providers = scenario.provider_by_id
     equipment = sorted({e for f in sg.facilities for e in f.equipment})
     cases: list[SurgicalCase] = []
