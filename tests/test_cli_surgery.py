@@ -142,7 +142,7 @@ def test_calendars_and_excel(out):
 def test_bad_week_is_one_line(tmp_path):
     r = run_cli("surgery", ORTHO, "--week", "next monday", "--cases", CASES, "--out", tmp_path / "o")
     assert r.code == 2 and "Traceback" not in r.stderr
-    assert r.stderr.strip() == "error: <input>: --week: expected a date like 2026-11-30, got 'next monday'"
+    assert r.stderr.strip() == "error: --week: expected a date like 2026-11-30, got 'next monday'"
 
 
 def test_scenario_without_surgery(tmp_path, tiny_yaml):

@@ -58,7 +58,7 @@ def test_sweep_cli_bad_knob():
     assert res.code == 2
     assert (
         res.stderr.strip()
-        == "error: <input>: --vary beds=1..3: unknown knob 'beds' (expected one of: rooms, mas, desk, noshow, walkins, demand)"
+        == "error: --vary beds=1..3: unknown knob 'beds' (expected one of: rooms, mas, desk, noshow, walkins, demand)"
     )
 
 

@@ -29,12 +29,16 @@ class InputError(ClinicflowError):
         super().__init__(self.one_line())
 
     def one_line(self) -> str:
-        head = self.file or "<input>"
-        if self.line is not None:
-            head += f":{self.line}"
+        """``file:line: where: message``; without a file (a command-line option, an API argument)
+        the line starts at ``where`` (``--week: expected a Monday, …``)."""
+        parts = []
+        if self.file is not None:
+            parts.append(self.file if self.line is None else f"{self.file}:{self.line}")
         if self.where:
-            head += f": {self.where}"
-        return f"{head}: {self.message}"
+            parts.append(self.where)
+        if not parts:
+            parts.append("<input>")
+        return ": ".join([*parts, self.message])
 
 
 class InfeasibleError(ClinicflowError):

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 from .domain.base import FieldProblem
 from .domain.scenario import CrossReferenceProblem, Scenario
 from .errors import InputError
+from .tables import read_text
 
 # ---------------------------------------------------------------------------------------------
 # YAML with line numbers and duplicate-key detection
@@ -45,33 +46,39 @@ class _DuplicateKey(Exception):
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def _line_index(node: yaml.Node | None, path: tuple = (), out: dict | None = None) -> dict[tuple, int]:
-    """Map each field path to the 1-based line where its value starts."""
+def _line_index(
+    node: yaml.Node | None, path: tuple = (), out: dict | None = None, seen: set[int] | None = None
+) -> dict[tuple, int]:
+    """Map each field path to the 1-based line where its value starts.
+
+    A node reached again through a YAML alias (``*name``) is indexed once, at its first path: an
+    alias that refers to its own parent would otherwise recurse forever, and nested aliases would
+    multiply the work.
+    """
     out = {} if out is None else out
+    seen = set() if seen is None else seen
     if node is None:
         return out
     out[path] = node.start_mark.line + 1
+    if id(node) in seen:
+        return out
+    seen.add(id(node))
     if isinstance(node, yaml.MappingNode):
         for k, v in node.value:
             key = k.value
             # YAML ints as keys (walk_ins_by_hour) are still looked up by their text
             out.setdefault((*path, key), k.start_mark.line + 1)
-            _line_index(v, (*path, key), out)
+            _line_index(v, (*path, key), out, seen)
     elif isinstance(node, yaml.SequenceNode):
         for i, v in enumerate(node.value):
-            _line_index(v, (*path, i), out)
+            _line_index(v, (*path, i), out, seen)
     return out
 
 
 def read_yaml(path: str | Path) -> tuple[Any, dict[tuple, int]]:
     """Parse a YAML file; return the data and a path → line index. Raises InputError."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(p, None, "file not found") from None
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as e:
-        raise InputError(p, None, f"cannot read the file ({e.__class__.__name__})") from None
+    text = read_text(p)
     try:
         data = yaml.load(text, Loader=_StrictLoader)
         node = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -117,6 +124,9 @@ def _data_path(data: Any, loc: tuple) -> tuple:
         elif isinstance(cur, dict) and isinstance(part, str) and part.isdigit() and int(part) in cur:
             out.append(int(part))
             cur = cur[int(part)]
+        elif isinstance(cur, dict) and isinstance(part, str) and (key := _key_by_repr(cur, part)) is not None:
+            out.append(key)  # a key YAML read as a date or a number: pydantic names it by its repr
+            cur = cur[key]
         elif isinstance(cur, dict) and part in _ALIASES and _ALIASES[part] in cur:
             out.append(_ALIASES[part])
             cur = cur[_ALIASES[part]]
@@ -132,6 +142,19 @@ def _data_path(data: Any, loc: tuple) -> tuple:
 
 
 _ALIASES = {"mean_": "mean", "sd_": "sd"}
+
+
+def _key_by_repr(mapping: dict, part: str) -> Any:
+    return next((k for k in mapping if not isinstance(k, str) and repr(k) == part), None)
+
+
+def _shown(value: Any) -> str:
+    """A value quoted back to the person as they wrote it (a YAML date as 2026-01-05, not its repr)."""
+    import datetime as dt
+
+    return repr(value.isoformat()) if isinstance(value, (dt.date, dt.time)) else repr(value)
+
+
 _TAGS = {"deterministic", "exponential", "lognormal", "gamma", "normal", "empirical"}
 
 
@@ -221,7 +244,10 @@ def _describe(err: dict, data: Any, root: type[BaseModel]) -> tuple[tuple, str]:
             "expected a number or a distribution with a 'dist' key (e.g. {dist: lognormal, mean: 20, sd: 8})",
         )
     if kind == "literal_error":
-        return path, f"expected {ctx.get('expected')}, got {value!r}"
+        return path, f"expected {ctx.get('expected')}, got {_shown(value)}"
+    if kind in ("model_type", "dict_type"):
+        shown = "" if value is None else f", got {_shown(value)}"
+        return path, f"expected a mapping of fields (name: value){shown}"
     if kind in ("value_error", "assertion_error"):
         msg = str(exc) if exc is not None else err["msg"]
         return path, msg

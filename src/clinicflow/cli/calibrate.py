@@ -13,9 +13,9 @@ from ..data.durations import MIN_VISITS
 from ..data.store import DEFAULT_DB, open_store
 from ..domain.schedule import read_schedule_csv, write_schedule_csv
 from ..errors import InputError
+from ..exports.common import atomic_write_files, check_output_file
 from ..scenario_file import dump_scenario, load_scenario
 from ._console import stdout_console
-from .history import atomic_write
 
 
 def register(app: typer.Typer) -> None:
@@ -50,6 +50,9 @@ def calibrate(
             "--schedule-out" if schedule else "--schedule",
             "give --schedule and --schedule-out together",
         )
+    for path in (out, schedule_out):
+        if path is not None:
+            check_output_file(path)  # before the fits, not after them
     base = load_scenario(scenario)
     con = open_store(db)
     try:
@@ -62,9 +65,10 @@ def calibrate(
     finally:
         con.close()
     text = dump_scenario(result.scenario)
-    atomic_write(out, lambda p: p.write_text(text, encoding="utf-8"))
+    files = {out: lambda p: p.write_text(text, encoding="utf-8")}
     if scored is not None:
-        atomic_write(schedule_out, lambda p: write_schedule_csv(scored, p))
+        files[schedule_out] = lambda p: write_schedule_csv(scored, p)
+    atomic_write_files(files)  # both or neither
     if as_json:
         payload = {"scenario": str(out), **result.as_dict()}
         if scored is not None:

@@ -12,15 +12,17 @@ import typer
 from rich.table import Table
 
 from ..errors import InputError
+from ..exports.common import atomic_output_dir, check_output_dir
 from ..scenario_file import load_scenario
 from ..spreadsheet import safe_frame
 from ..whatif.compare import compare as run_compare
 from ..whatif.grid import parse_vary
 from ..whatif.schedules import POLICIES
-from ..whatif.sweep import Target
+from ..whatif.sweep import Target, check_kpi
 from ..whatif.sweep import sweep as run_sweep
 from ..whatif.variants import load_variant
 from ._console import stdout_console
+from ._options import named_as_options
 
 SHOWN = (
     "mean_wait_min",
@@ -72,7 +74,7 @@ def compare(
     base: Path = typer.Argument(..., help="Base scenario YAML."),
     variants: list[Path] = typer.Argument(..., help="Variant YAML files (see docs/whatif.md)."),
     replications: int = typer.Option(30, "--replications", "-n", min=2, help="Replications per arm."),
-    seed: int = typer.Option(0, help="Seed: the same for every arm (common random numbers)."),
+    seed: int = typer.Option(0, min=0, help="Seed: the same for every arm (common random numbers)."),
     policy: str = typer.Option("evenly_spaced", help=f"Template policy: {', '.join(POLICIES)}."),
     workers: int | None = typer.Option(
         None, min=1, help="Local worker processes (default: all cores for 20+ replications)."
@@ -83,26 +85,28 @@ def compare(
 ) -> None:
     """Compare variants with a base: each KPI's mean and 95% CI, and the paired difference to the base."""
     _check_policy(policy)
+    if out is not None:
+        check_output_dir(out)  # before the runs, not after them
     workers = _default_workers(workers, replications, cluster)
     base_scenario = load_scenario(base)
     loaded = []
     for path in variants:
         v, _, scen = load_variant(path, base=base_scenario)
         loaded.append((v.name, v, scen))
-    comp = run_compare(
-        base_scenario,
-        loaded,
-        base_name=f"base ({base.stem})",
-        policy=policy,
-        replications=replications,
-        seed=seed,
-        workers=workers,
-        cluster=cluster,
-        progress=sys.stderr.isatty() and not as_json,
-    )
+    with named_as_options("cluster"):
+        comp = run_compare(
+            base_scenario,
+            loaded,
+            base_name=f"base ({base.stem})",
+            policy=policy,
+            replications=replications,
+            seed=seed,
+            workers=workers,
+            cluster=cluster,
+            progress=sys.stderr.isatty() and not as_json,
+        )
     table = comp.table()
     if out is not None:
-        from ..exports.common import atomic_output_dir
         from ..viz.whatif import diff_figure, write_figure
 
         with atomic_output_dir(out) as tmp:
@@ -149,7 +153,7 @@ def sweep(
         ..., "--vary", help="KNOB=A..B or A,B,C; knobs: rooms, mas, desk, noshow, walkins, demand."
     ),
     replications: int = typer.Option(30, "--replications", "-n", min=2, help="Replications per grid point."),
-    seed: int = typer.Option(0, help="Seed: the same for every point (common random numbers)."),
+    seed: int = typer.Option(0, min=0, help="Seed: the same for every point (common random numbers)."),
     policy: str = typer.Option("evenly_spaced", help=f"Template policy: {', '.join(POLICIES)}."),
     workers: int | None = typer.Option(
         None, min=1, help="Local worker processes (default: all cores for 20+ replications)."
@@ -166,8 +170,10 @@ def sweep(
     _check_policy(policy)
     workers = _default_workers(workers, replications, cluster)
     tgt = Target.parse(target)
-    Target.parse(f"{wait_kpi}<=0")  # validates the KPI name
+    check_kpi(wait_kpi, "--wait-kpi")
     varies = [parse_vary(v) for v in vary]
+    if out is not None:
+        check_output_dir(out)  # before the runs, not after them
     base_scenario = load_scenario(base)
     console = stdout_console()
     from rich.progress import Progress
@@ -178,20 +184,20 @@ def sweep(
         def tick(i: int, n: int) -> None:
             bar.update(task, completed=i, total=n)
 
-        res = run_sweep(
-            base_scenario,
-            varies,
-            replications=replications,
-            seed=seed,
-            policy=policy,
-            workers=workers,
-            cluster=cluster,
-            wait_kpi=wait_kpi,
-            target=tgt,
-            on_point=tick,
-        )
+        with named_as_options("cluster"):
+            res = run_sweep(
+                base_scenario,
+                varies,
+                replications=replications,
+                seed=seed,
+                policy=policy,
+                workers=workers,
+                cluster=cluster,
+                wait_kpi=wait_kpi,
+                target=tgt,
+                on_point=tick,
+            )
     if out is not None:
-        from ..exports.common import atomic_output_dir
         from ..viz.whatif import frontier_figure, write_figure
 
         with atomic_output_dir(out) as tmp:

@@ -48,7 +48,7 @@ def streamlit_command(app_path: Path, host: str, port: int, watch: bool = False)
 
 def dashboard(
     host: str = typer.Option("127.0.0.1", help="Address to bind; the default keeps PHI on this machine."),
-    port: int = typer.Option(8501, help="Port to serve on."),
+    port: int = typer.Option(8501, min=1, max=65535, help="Port to serve on."),
     app_path: Path = typer.Option(APP, "--app", help="The Streamlit app file (default: the bundled one)."),
     watch: bool = typer.Option(
         False, "--watch", help="Reload pages when their source changes (for dashboard development)."

@@ -6,11 +6,7 @@ never a patient identifier.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import os
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 import typer
@@ -25,7 +21,9 @@ from ..data.mapping import load_mapping
 from ..data.report import history_report
 from ..data.store import DEFAULT_DB, import_history, open_store
 from ..data.synthetic import LAYOUTS, generate_history, to_generic, to_noshow_kaggle, write_history
+from ..domain.clock import parse_date
 from ..errors import InputError
+from ..exports.common import atomic_write, check_output_file
 from ..scenario_file import load_scenario
 from ._console import stdout_console
 
@@ -43,19 +41,6 @@ def register(app: typer.Typer) -> None:
 
 
 DB_OPTION = typer.Option(Path(DEFAULT_DB), "--db", help="The DuckDB history store.")
-
-
-def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Write through a temporary file beside ``path`` and rename: no half-written file on error."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @history_app.command("import")
@@ -272,7 +257,7 @@ def synthesize_cmd(
     out: Path = typer.Argument(..., help="File to write (.csv, .xlsx or .parquet)."),
     rows: int = typer.Option(5000, "--rows", min=1, max=5_000_000, help="Number of appointments."),
     layout: str = typer.Option("generic", "--layout", help=f"One of: {', '.join(LAYOUTS)}."),
-    seed: int = typer.Option(0, "--seed", help="Random seed."),
+    seed: int = typer.Option(0, "--seed", min=0, help="Random seed."),
     weeks: int = typer.Option(26, "--weeks", min=2, max=520, help="Weeks of history."),
     start: str = typer.Option("2025-01-06", "--start", help="First day (ISO date)."),
     scenario: Path | None = typer.Option(
@@ -283,11 +268,12 @@ def synthesize_cmd(
     if layout not in LAYOUTS:
         raise InputError(None, "--layout", f"expected one of: {', '.join(LAYOUTS)}, got {layout!r}")
     try:
-        first = dt.date.fromisoformat(start)
-    except ValueError:
-        raise InputError(None, "--start", f"expected a date like 2025-01-06, got {start!r}") from None
+        first = parse_date(start, example="2025-01-06")
+    except ValueError as e:
+        raise InputError(None, "--start", str(e)) from None
     if out.suffix.lower() not in (".csv", ".xlsx", ".parquet", ".pq"):
         raise InputError(out, None, "expected a .csv, .xlsx or .parquet file name")
+    check_output_file(out)
     s = load_scenario(scenario) if scenario is not None else None
     history = generate_history(
         rows, seed=seed, start=first, weeks=weeks, scenario=s, cancellations=layout != "noshow-kaggle"
@@ -319,6 +305,11 @@ def pseudonymize_cmd(
     df = read_text_csv(file)
     if column not in df.columns:
         raise InputError(file, f"column {column}", f"no such column (columns: {', '.join(df.columns)})")
+    if rename != column and rename in df.columns:
+        raise InputError(
+            None, "--as", f"the file already has a column {rename!r}; expected a new column name"
+        )
+    check_output_file(out)
     pseudo = Pseudonymizer(load_or_create_key(key_file))
     raw = df[column]
     refs = pd.Series(pseudo.patients(raw), index=df.index).where(raw.str.strip() != "", "")

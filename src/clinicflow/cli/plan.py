@@ -9,7 +9,9 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from ..domain.clock import parse_date
 from ..errors import InputError
+from ..exports.common import check_output_dir
 from ..scenario_file import load_scenario
 from ..solver.requests import read_requests_csv
 from ..solver.week import next_monday
@@ -25,11 +27,11 @@ def _monday(value: str | None) -> dt.date:
     if value is None:
         return next_monday(dt.date.today())
     try:
-        d = dt.date.fromisoformat(value)
-    except ValueError:
-        raise InputError("--week", None, f"expected a date like 2026-11-30, got {value!r}") from None
+        d = parse_date(value)
+    except ValueError as e:
+        raise InputError(None, "--week", str(e)) from None
     if d.weekday() != 0:
-        raise InputError("--week", None, f"expected a Monday, got {d.isoformat()} (a {d.strftime('%A')})")
+        raise InputError(None, "--week", f"expected a Monday, got {d.isoformat()} (a {d.strftime('%A')})")
     return d
 
 
@@ -41,7 +43,7 @@ def plan(
     requests: Path | None = typer.Option(None, "--requests", help="Pending requests CSV to book."),
     out: Path = typer.Option(Path("out/plan"), "--out", help="Output folder."),
     time_limit: float = typer.Option(60.0, "--time-limit", min=1.0, help="Seconds for template and timing."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the optimizer's sampled days."),
+    seed: int = typer.Option(0, "--seed", min=0, help="Seed of the optimizer's sampled days."),
     samples: int = typer.Option(40, "--samples", min=5, max=500, help="Sampled days per session (SAA)."),
     replications: int = typer.Option(
         30, "--replications", min=2, help="Evaluation replications for kpis.json."
@@ -57,6 +59,7 @@ def plan(
     if evaluator not in ("auto", "sim", "saa"):
         raise InputError("--evaluator", None, f"expected auto, sim or saa, got {evaluator!r}")
     monday = _monday(week)
+    check_output_dir(out)  # before the solve, not after it
     sc = load_scenario(scenario)
     reqs = read_requests_csv(requests, sc) if requests is not None else None
 

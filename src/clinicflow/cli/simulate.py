@@ -5,15 +5,16 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 import typer
 from rich.table import Table
 
 from ..errors import InputError
+from ..exports.common import atomic_write, check_output_file
 from ..scenario_file import load_scenario
 from ._console import stdout_console
+from ._options import named_as_options
 
 #: KPIs shown in the table, with their label and format.
 _SHOWN = (
@@ -46,21 +47,6 @@ def _fmt(fmt: str, x: float) -> str:
     return "-" if x != x else fmt.format(x)
 
 
-def _write_atomically(frame, path: Path) -> None:
-    """Write a CSV next to its destination, then rename: never a half-written file."""
-    path = Path(path)
-    if not path.parent.exists():
-        raise InputError(path, None, "the folder does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=".clinicflow-", suffix=".csv", dir=path.parent)
-    os.close(fd)
-    try:
-        frame.to_csv(tmp, index=False)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def simulate_command(
     scenario: Path = typer.Argument(..., help="Scenario YAML file."),
     schedule: Path | None = typer.Option(
@@ -68,7 +54,7 @@ def simulate_command(
     ),
     days: str | None = typer.Option(None, "--days", help="Weekdays (mon,tue) or dates (2026-01-05,…)."),
     replications: int = typer.Option(30, "--replications", "-n", min=1, help="Number of replications."),
-    seed: int = typer.Option(0, "--seed", help="Random seed (same seed, same results)."),
+    seed: int = typer.Option(0, "--seed", min=0, help="Random seed (same seed, same results)."),
     workers: int | None = typer.Option(
         None, "--workers", min=1, help="Local worker processes (default: all cores for 20+ replications)."
     ),
@@ -93,33 +79,38 @@ def simulate_command(
 
     s = load_scenario(scenario)
     frame = read_schedule_csv(schedule, s) if schedule is not None else None
-    day_list = [d.strip() for d in days.split(",") if d.strip()] if days else None
+    day_list = [d.strip() for d in days.split(",") if d.strip()] if days is not None else None
+    if day_list == []:
+        raise InputError(
+            None, "--days", f"expected weekdays (mon, tue, …) or dates like 2026-01-05, got {days!r}"
+        )
     if workers is None:
         workers = min(os.cpu_count() or 1, 8) if replications >= 20 and cluster is None else 1
-    if events is not None and not Path(events).parent.exists():
-        raise InputError(events, None, "the folder does not exist")
-    progress = sys.stderr.isatty() and replications >= 10
-    try:
-        result = simulate(
-            s,
-            frame,
-            days=day_list,
-            replications=replications,
-            seed=seed,
-            workers=workers,
-            cluster=cluster,
-            progress=progress,
-            keep_events=events is not None,
-            engine=engine,
-        )
-    except OSError as e:  # a Dask scheduler that cannot be reached
-        if cluster is None:
-            raise
-        raise InputError(
-            None, "--cluster", f"could not reach the Dask scheduler at {cluster} ({e})"
-        ) from None
     if events is not None:
-        _write_atomically(result.events, events)
+        check_output_file(events, create_parents=False)
+    progress = sys.stderr.isatty() and replications >= 10
+    with named_as_options("days", "engine", "cluster"):
+        try:
+            result = simulate(
+                s,
+                frame,
+                days=day_list,
+                replications=replications,
+                seed=seed,
+                workers=workers,
+                cluster=cluster,
+                progress=progress,
+                keep_events=events is not None,
+                engine=engine,
+            )
+        except OSError as e:  # a Dask scheduler lost after connecting
+            if cluster is None:
+                raise
+            raise InputError(
+                None, "cluster", f"could not reach the Dask scheduler at {cluster} ({e})"
+            ) from None
+    if events is not None:
+        atomic_write(events, lambda p: result.events.to_csv(p, index=False), create_parents=False)
     if as_json:
         typer.echo(json.dumps(result.to_json_dict(), indent=2))
         return

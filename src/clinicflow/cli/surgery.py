@@ -9,7 +9,9 @@ import typer
 from rich.table import Table
 
 from ..domain.cases import read_cases_csv
+from ..domain.clock import parse_date
 from ..errors import InputError
+from ..exports.common import check_output_dir
 from ..scenario_file import load_scenario
 from ._console import stdout_console
 
@@ -20,9 +22,9 @@ def register(app: typer.Typer) -> None:
 
 def _week(value: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise InputError(None, "--week", f"expected a date like 2026-11-30, got {value!r}") from None
+        return parse_date(value)
+    except ValueError as e:
+        raise InputError(None, "--week", str(e)) from None
 
 
 def surgery(
@@ -35,7 +37,7 @@ def surgery(
     replications: int = typer.Option(
         200, "--replications", min=0, help="Simulated replications of the week."
     ),
-    seed: int = typer.Option(0, "--seed", help="Seed of the random streams (and of the solver)."),
+    seed: int = typer.Option(0, "--seed", min=0, help="Seed of the random streams (and of the solver)."),
     time_limit: float = typer.Option(20.0, "--time-limit", min=1.0, help="Solver time limit in seconds."),
 ) -> None:
     """Book surgical cases into OR blocks under an overtime-risk limit, sequence each room-day,
@@ -45,6 +47,7 @@ def surgery(
 
     console = stdout_console()
     day = _week(week)
+    check_output_dir(out)  # before the solve, not after it
     sc = load_scenario(scenario)
     if sc.surgery is None:
         raise InputError(

@@ -17,6 +17,7 @@ from typing import Literal
 import pandas as pd
 
 from ..errors import InputError
+from ..tables import csv_shape_problem, parse_csv_text, read_text
 from .mapping import IDENTITY, Columns, Mapping
 
 Format = Literal["auto", "csv", "excel", "parquet", "fhir", "noshow-kaggle"]
@@ -131,7 +132,12 @@ def _read_table(p: Path, fmt: str, mapping: Mapping | None) -> pd.DataFrame:
     """The file as a frame of text cells (Parquet keeps real timestamp columns as they are)."""
     try:
         if fmt == "csv":
-            df = pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+            text = read_text(p)
+            problem = csv_shape_problem(text)
+            if problem is not None:  # a ragged row would shift every later column under pandas
+                line, column, message = problem
+                raise InputError(p, column, message, line=line)
+            df = parse_csv_text(text, p)
         elif fmt == "excel":
             sheet = mapping.sheet if mapping is not None and mapping.sheet is not None else 0
             df = pd.read_excel(p, sheet_name=sheet, dtype=str, keep_default_na=False)

@@ -50,13 +50,21 @@ def load_or_create_key(path: str | Path | None = None) -> bytes:
     """
     p = Path(path).expanduser() if path is not None else default_key_path()
     if not p.exists():
-        p.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         key = secrets.token_bytes(KEY_BYTES)
         try:
+            p.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # a file in the way: FileExistsError
             fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
-            pass  # another process created it first: read theirs
-        else:
+            if not p.is_file():  # the folder is a file, say: nothing to read either
+                raise InputError(
+                    p, None, f"cannot create the key file here ({p.parent} is not a folder)"
+                ) from None
+            fd = None  # another process created it first: read theirs
+        except OSError as e:
+            raise InputError(
+                p, None, f"cannot create the key file here ({e.strerror or e.__class__.__name__})"
+            ) from None
+        if fd is not None:
             with os.fdopen(fd, "w", encoding="ascii") as fh:
                 fh.write(key.hex() + "\n")
                 fh.flush()

@@ -108,6 +108,15 @@ def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnect
         raise InputError(
             p, None, "no history store here (run 'clinicflow history import FILE --db PATH' first)"
         )
+    if p.is_file() and p.stat().st_size > 0:
+        with p.open("rb") as fh:
+            magic = fh.read(12)[8:12]
+        if magic != b"DUCK":  # DuckDB would open e.g. a CSV as a throw-away in-memory database
+            raise InputError(
+                p,
+                None,
+                "not a clinicflow history store (expected a DuckDB file; give --db a new or a store file)",
+            )
     try:
         con = duckdb.connect(str(p), read_only=read_only)
     except duckdb.IOException as e:

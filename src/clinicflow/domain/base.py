@@ -10,7 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 class Frozen(BaseModel):
     """Validated, immutable configuration. A run never mutates it; run-time state lives in run objects."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    # allow_inf_nan=False: ``.inf`` and ``.nan`` are valid YAML floats, but no duration, rate or cost
+    # of a practice is infinite or undefined; left in, they run as a silently meaningless model.
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, allow_inf_nan=False)
 
 
 Identifier = Annotated[

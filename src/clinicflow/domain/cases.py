@@ -41,6 +41,7 @@ from typing import Literal
 from pydantic import Field
 
 from ..errors import InputError
+from ..tables import read_text
 from .base import Frozen, Identifier
 from .distributions import Deterministic, Lognormal
 from .scenario import Scenario
@@ -155,12 +156,7 @@ def _date(file, line, column, raw: str, required: bool) -> dt.date | None:
 def read_cases_csv(path: str | Path, scenario: Scenario) -> list[SurgicalCase]:
     """Read and validate a case file against the scenario. Raises ``InputError`` (one line)."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(p, None, "file not found") from None
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as e:
-        raise InputError(p, None, f"cannot read the file ({e.__class__.__name__})") from None
+    text = read_text(p)
     rows = list(csv.reader(text.splitlines()))
     if not rows or not any(c.strip() for c in rows[0]):
         raise InputError(p, None, f"empty file (expected a header row: {', '.join(COLUMNS)})")
@@ -187,7 +183,7 @@ def parse_cases(
         raise InputError(file, f"column {dup}", "column appears twice")
 
     sg = scenario.surgery
-    types = {ct.id for ct in sg.case_types}
+    types = {ct.id: ct for ct in sg.case_types}  # scenario order: the same message on every run
     providers = scenario.provider_by_id
     equipment = sorted({e for f in sg.facilities for e in f.equipment})
     cases: list[SurgicalCase] = []

@@ -7,6 +7,7 @@ solver or simulator never parses a string.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Annotated, Literal
 
@@ -52,3 +53,24 @@ ClockTime = Annotated[int, BeforeValidator(parse_hhmm), PlainSerializer(format_h
 def weekday_of(date) -> str:
     """The scenario weekday key ("mon" …) of a date."""
     return WEEKDAYS[date.weekday()]
+
+
+#: Dates a plan, a simulated day or a synthetic history may fall on. Far wider than any practice
+#: needs, yet leaves room for the year either side that calendar exports and week arithmetic add.
+FIRST_DATE = dt.date(1900, 1, 1)
+LAST_DATE = dt.date(2999, 12, 31)
+
+
+def parse_date(value: object, example: str = "2026-11-30") -> dt.date:
+    """An ISO date (``2026-11-30``) within ``FIRST_DATE``..``LAST_DATE``; ``ValueError`` says what was expected.
+
+    The range matters: year 1 or 9999 parse, then overflow deep inside an export or a week
+    computation as a traceback.
+    """
+    try:
+        d = dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ValueError(f"expected a date like {example}, got {value!r}") from None
+    if not FIRST_DATE <= d <= LAST_DATE:
+        raise ValueError(f"expected a date between {FIRST_DATE} and {LAST_DATE}, got {d.isoformat()}")
+    return d

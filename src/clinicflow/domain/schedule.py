@@ -173,7 +173,10 @@ def validate_schedule(df: pd.DataFrame, scenario: Scenario, file: str | Path | N
 def read_schedule_csv(path: str | Path, scenario: Scenario) -> pd.DataFrame:
     """Read and validate a schedule CSV (see ``COLUMNS``)."""
     p = Path(path)
-    return validate_schedule(read_text_csv(p), scenario, p)
+    frame = validate_schedule(read_text_csv(p), scenario, p)
+    if frame.empty:  # else the simulator reports "no day to simulate" without naming this file
+        raise InputError(p, None, f"no rows (expected a slot per row: {', '.join(REQUIRED)}, …)")
+    return frame
 
 
 def to_file_frame(schedule: pd.DataFrame) -> pd.DataFrame:

@@ -1,4 +1,5 @@
-"""Pieces every export needs: safe spreadsheet cells, clinic-local datetimes, atomic output folders."""
+"""Pieces every export needs: safe spreadsheet cells, clinic-local datetimes, atomic output folders and
+files (checked before the work starts, never left half-written)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,23 @@ import datetime as dt
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from ..errors import InputError
 from ..spreadsheet import safe_cell, safe_frame
 
-__all__ = ["atomic_output_dir", "local_datetime", "safe_cell", "safe_frame"]
+__all__ = [
+    "atomic_output_dir",
+    "atomic_write",
+    "atomic_write_files",
+    "check_output_dir",
+    "check_output_file",
+    "local_datetime",
+    "safe_cell",
+    "safe_frame",
+]
 
 
 def local_datetime(date: dt.date, minutes: float, tz: str | ZoneInfo) -> dt.datetime:
@@ -29,28 +40,110 @@ def local_datetime(date: dt.date, minutes: float, tz: str | ZoneInfo) -> dt.date
     )
 
 
+def _nearest_existing(path: Path) -> Path:
+    anc = path
+    while not anc.exists() and anc != anc.parent:
+        anc = anc.parent
+    return anc
+
+
+def _cannot_write(path: Path, err: OSError) -> InputError:
+    return InputError(path, None, f"cannot write here ({err.strerror or err.__class__.__name__})")
+
+
+def check_output_dir(out: str | Path) -> None:
+    """Refuse an output folder that cannot be one, before the work rather than after it.
+
+    A command that plans for a minute and only then finds ``--out`` naming a file would throw the
+    minute away; this checks the cheap things first (the folder itself, the nearest existing parent).
+    """
+    target = Path(out)
+    if target.exists() and not target.is_dir():
+        raise InputError(target, None, "expected a folder for the output files, but it is a file")
+    anc = _nearest_existing(target)
+    if not anc.is_dir():
+        raise InputError(target, None, f"cannot create the output folder: {anc} is a file, not a folder")
+
+
+def check_output_file(path: str | Path, create_parents: bool = True) -> None:
+    """Refuse an output file name that cannot be written (a folder, a path through a file), early."""
+    p = Path(path)
+    if p.is_dir():
+        raise InputError(p, None, "expected a file name, but it is a folder")
+    if not create_parents and not p.parent.is_dir():
+        raise InputError(p, None, "the folder does not exist")
+    anc = _nearest_existing(p.parent)
+    if not anc.is_dir():
+        raise InputError(p, None, f"cannot create the file: {anc} is a file, not a folder")
+
+
+def atomic_write(path: str | Path, write: Callable[[Path], None], create_parents: bool = True) -> None:
+    """Write one file through a temporary file beside it (see :func:`atomic_write_files`)."""
+    atomic_write_files({Path(path): write}, create_parents=create_parents)
+
+
+def atomic_write_files(files: dict[Path, Callable[[Path], None]], create_parents: bool = True) -> None:
+    """Write each file through a temporary file beside it, then rename them all.
+
+    Nothing is renamed until every file is written, so an error (a bad value, a full disk, an
+    unwritable folder) leaves every destination as it was: no half-written file and no half of a
+    pair. A folder that cannot be written is one ``InputError`` line.
+    """
+    temps: dict[Path, Path] = {}
+    try:
+        for path, write in files.items():
+            path = Path(path)
+            check_output_file(path, create_parents)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
+                os.close(fd)
+            except OSError as e:
+                raise _cannot_write(path, e) from None
+            temps[path] = Path(tmp)
+            try:
+                write(temps[path])
+            except OSError as e:
+                raise _cannot_write(path, e) from None
+        for path, tmp in temps.items():
+            try:
+                os.replace(tmp, path)
+            except OSError as e:
+                raise _cannot_write(path, e) from None
+    finally:
+        for tmp in temps.values():
+            tmp.unlink(missing_ok=True)
+
+
 @contextlib.contextmanager
 def atomic_output_dir(out: str | Path) -> Iterator[Path]:
     """Yield a temporary folder beside ``out``; on success its files replace those in ``out``.
 
     On any error the temporary folder is removed and ``out`` is left as it was: nothing is
-    written half-way.
+    written half-way. A folder that cannot be written is one ``InputError`` line.
     """
     target = Path(out)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    check_output_dir(target)
     try:
-        yield tmp
-    except BaseException:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    except OSError as e:
+        raise _cannot_write(target, e) from None
+    try:
+        try:
+            yield tmp
+        except OSError as e:
+            raise _cannot_write(target, e) from None
+        try:
+            target.mkdir(parents=True, exist_ok=True)
+            for item in sorted(tmp.rglob("*")):
+                dest = target / item.relative_to(tmp)
+                if item.is_dir():
+                    dest.mkdir(parents=True, exist_ok=True)
+                else:
+                    dest.parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(item, dest)
+        except OSError as e:
+            raise _cannot_write(target, e) from None
+    finally:
         shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    target.mkdir(parents=True, exist_ok=True)
-    for item in tmp.rglob("*"):
-        rel = item.relative_to(tmp)
-        dest = target / rel
-        if item.is_dir():
-            dest.mkdir(parents=True, exist_ok=True)
-        else:
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(item, dest)
-    shutil.rmtree(tmp, ignore_errors=True)

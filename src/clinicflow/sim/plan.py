@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..domain.clock import WEEKDAYS, weekday_of
+from ..domain.clock import FIRST_DATE, LAST_DATE, WEEKDAYS, weekday_of
 from ..domain.scenario import Scenario
 from ..errors import InputError
 from ..streams import key_words as stream_key
@@ -155,11 +155,16 @@ def parse_days(days, scenario: Scenario) -> tuple[set[str], set[dt.date]]:
             weekdays.add(text)
             continue
         try:
-            dates.add(dt.date.fromisoformat(text))
+            date = dt.date.fromisoformat(text)
         except ValueError:
             raise InputError(
                 None, "days", f"expected weekdays (mon, tue, …) or dates like 2026-01-05, got {d!r}"
             ) from None
+        if not FIRST_DATE <= date <= LAST_DATE:
+            raise InputError(
+                None, "days", f"expected dates between {FIRST_DATE} and {LAST_DATE}, got {date.isoformat()}"
+            )
+        dates.add(date)
     return weekdays, dates
 
 
@@ -172,6 +177,10 @@ def select_days(schedule: pd.DataFrame, scenario: Scenario, days) -> list[dt.dat
     else:
         chosen = {d for d in present | dates if not weekdays or weekday_of(d) in weekdays}
     chosen = {d for d in chosen if weekday_of(d) in scenario.clinic.days_open or d in present}
+    if not chosen and not present and not dates:
+        raise InputError(
+            None, "schedule", "no slot to simulate (the schedule is empty: no provider session?)"
+        )
     if not chosen:
         raise InputError(None, "days", "no day to simulate (the schedule has no row on the chosen days)")
     return sorted(chosen)

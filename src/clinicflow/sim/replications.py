@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import InputError
 from ..streams import KeyedStreams, replication_sequence
 from . import kpis as K
 from .clinic import simulate_day
@@ -139,6 +140,26 @@ def run_local(
             yield from out
 
 
+def dask_client(cluster):
+    """(client, owned): a Dask client for an address (tcp://host:8786), a cluster object or a client.
+
+    An address that is malformed or has no scheduler behind it is an ``InputError`` naming it
+    (``cluster``), not a traceback from deep inside distributed.
+    """
+    from distributed import Client
+
+    if isinstance(cluster, Client):
+        return cluster, False
+    if isinstance(cluster, str):
+        try:
+            return Client(cluster, timeout="5s"), True
+        except (OSError, ValueError, TypeError) as e:  # unreachable, or not an address at all
+            raise InputError(
+                None, "cluster", f"could not reach the Dask scheduler at {cluster} ({e})"
+            ) from None
+    return Client(cluster), True
+
+
 def run_dask(
     plan: Plan,
     seed: int,
@@ -149,15 +170,9 @@ def run_dask(
     engine: str = "lean",
 ) -> Iterator[ReplicationResult]:
     """Replications on a Dask distributed cluster (an address like tcp://host:8786, a cluster or a client)."""
-    from distributed import Client, as_completed
+    from distributed import as_completed
 
-    own = False
-    if isinstance(cluster, Client):
-        client = cluster
-    elif isinstance(cluster, str):
-        client, own = Client(cluster, timeout="5s"), True
-    else:
-        client, own = Client(cluster), True
+    client, own = dask_client(cluster)
     try:
         workers = max(1, sum(client.nthreads().values()))
         [plan_f] = client.scatter([plan], broadcast=True)

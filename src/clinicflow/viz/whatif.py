@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
+
+from ..errors import ClinicflowError
 
 KEY_KPIS = (
     "mean_wait_min",
@@ -144,5 +148,11 @@ def write_figure(fig: go.Figure, stem) -> list[str]:
     html = f"{stem}.html"
     fig.write_html(html, include_plotlyjs=True)
     png = f"{stem}.png"
-    fig.write_image(png, width=1200, height=max(500, int(fig.layout.height or 500)), scale=1)
+    try:
+        fig.write_image(png, width=1200, height=max(500, int(fig.layout.height or 500)), scale=1)
+    except RuntimeError as e:  # Kaleido draws PNGs in a Chrome it could not find or start
+        reason = next((ln.strip() for ln in str(e).splitlines() if ln.strip()), e.__class__.__name__)
+        raise ClinicflowError(
+            f"cannot draw {Path(png).name}: {reason} (install Chrome or Chromium, or run plotly_get_chrome)"
+        ) from None
     return [html, png]

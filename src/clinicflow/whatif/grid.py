@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
+from pydantic import ValidationError
 
 from ..domain import Scenario
 from ..errors import InputError
@@ -78,7 +79,17 @@ def grid_variants(base: Scenario, varies: list[tuple[str, list[float]]]) -> list
         for k, v in settings.items():
             fields.update(KNOBS[k][1](base, v))
         label = ", ".join(f"{k}={v}" for k, v in settings.items())
-        out.append((settings, Variant(name=label, **fields)))
+        try:
+            variant = Variant(name=label, **fields)
+        except ValidationError as e:  # a value outside what a variant allows (noshow=-1, rooms=+51)
+            err = e.errors(include_url=False)[0]
+            field = str(err["loc"][0]) if err["loc"] else "?"
+            knob = next((k for k in knobs if field in KNOBS[k][1](base, settings[k])), knobs[0])
+            msg = err["msg"][:1].lower() + err["msg"][1:]
+            raise InputError(
+                None, f"--vary {knob}", f"{knob}={settings[knob]} means {field}={err.get('input')!r}: {msg}"
+            ) from None
+        out.append((settings, variant))
     return out
 
 

@@ -31,11 +31,15 @@ class Target:
         m = _TARGET.match(text)
         if not m:
             raise InputError(None, "--target", f"expected KPI<=NUMBER, e.g. p90_wait_min<=20, got {text!r}")
-        if m["kpi"] not in KPIS:
-            raise InputError(
-                None, "--target", f"unknown KPI {m['kpi']!r} (expected one of: {', '.join(KPIS)})"
-            )
+        check_kpi(m["kpi"], "--target")
         return cls(m["kpi"], float(m["limit"]))
+
+
+def check_kpi(kpi: str, where: str = "--wait-kpi") -> str:
+    """``kpi`` if it is one the simulator reports; else an ``InputError`` naming ``where``."""
+    if kpi not in KPIS:
+        raise InputError(None, where, f"unknown KPI {kpi!r} (expected one of: {', '.join(KPIS)})")
+    return kpi
 
 
 @dataclass
@@ -80,7 +84,11 @@ def sweep(
     grid = grid_variants(base, varies)
     points = []
     for settings, variant in grid:
-        scen = apply_variant(base, variant)
+        try:
+            scen = apply_variant(base, variant)
+        except InputError as err:  # e.g. rooms=0 removes more rooms than the base has
+            where = f"{err.where}: " if err.where else ""
+            raise InputError(None, "--vary", f"{variant.name}: {where}{err.message}") from None
         points.append((settings, scen, schedule_for(scen, policy)))
     per_point = _run_points(points, replications, seed, workers, cluster, on_point)
     rows = []
@@ -107,14 +115,9 @@ def _run_points(points, replications: int, seed: int, workers: int, cluster, on_
     n = len(points)
     tick = on_point or (lambda _i, _n: None)
     if cluster is not None:
-        from distributed import Client
+        from ..sim.replications import dask_client
 
-        own = isinstance(cluster, str)
-        client = (
-            Client(cluster, timeout="5s")
-            if own
-            else (cluster if isinstance(cluster, Client) else Client(cluster))
-        )
+        client, own = dask_client(cluster)
         try:
             futures = [
                 client.submit(_simulate_point, sc, sch, replications, seed, pure=False)

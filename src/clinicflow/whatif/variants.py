@@ -314,9 +314,20 @@ def apply_variant(base: Scenario, v: Variant, file: str | Path | None = None) ->
         data = _deep_merge(data, v.set)
 
     try:
-        return scenario_from_dict(data, file)
+        result = scenario_from_dict(data, file)
     except InputError as err:
         raise InputError(file, err.where, f"the variant makes the scenario invalid: {err.message}") from None
+    if _has_sessions(base) and not _has_sessions(result):  # else: "no day to simulate", file unnamed
+        raise _problem(
+            file,
+            ("providers_off",) if v.providers_off else (),
+            "the variant leaves no provider session in the week (nothing to schedule or simulate)",
+        )
+    return result
+
+
+def _has_sessions(scenario: Scenario) -> bool:
+    return any(sessions for p in scenario.providers for sessions in p.sessions.values())
 
 
 def variant_from_dict(data: dict, file: str | Path | None = None) -> Variant:

@@ -1,0 +1,482 @@
+"""The bad-input rule, command by command: one line naming the file, the row or field and what was
+expected; exit code 2; no traceback; nothing written half-way.
+
+Each case runs the real ``clinicflow`` entry point (``clinicflow.cli.app.main``) in this process —
+one import for the whole table instead of one interpreter per case — and a few run it as a user
+does, in a subprocess, to show the same line reaches the terminal.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+
+import pytest
+import yaml
+
+from clinicflow.cli.app import main
+from conftest import FAMILY, ORTHO, TINY_YAML, CliResult, run_cli
+
+REQ_HEADER = "patient_ref,appointment_type,preferred_provider,earliest_date,latest_date,time_of_day,urgency\n"
+REQ_ROW = "P1,visit,doc,2026-11-30,2026-12-01,any,routine\n"
+HISTORY_HEADER = "appointment_id,patient_id,provider,appointment_type,start_at,status\n"
+
+
+def run_main(*args) -> CliResult:
+    """``clinicflow ARGS`` in this process: exit code, stdout, stderr."""
+    out, err = io.StringIO(), io.StringIO()
+    old = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = out, err
+    try:
+        with pytest.raises(SystemExit) as info:
+            main([str(a) for a in args])
+    finally:
+        sys.stdout, sys.stderr = old
+    return CliResult(info.value.code, out.getvalue(), err.getvalue())
+
+
+def one_line(r: CliResult) -> str:
+    """The single stderr line of a run that exited 2 without a traceback."""
+    assert r.code == 2, (r.code, r.stdout, r.stderr)
+    assert "Traceback" not in r.stderr + r.stdout
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, r.stderr
+    return lines[0]
+
+
+def listing(folder) -> list[str]:
+    """Every entry under ``folder``, hidden ones included (a temporary folder left behind shows)."""
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
+@pytest.fixture()
+def tiny_yaml(tmp_path):
+    p = tmp_path / "tiny.yaml"
+    p.write_text(TINY_YAML)
+    return p
+
+
+# ---------------------------------------------------------------------------------------------
+# Option values: click's usage errors become one line naming the option
+
+
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (
+            ["simulate", FAMILY, "-n", "0"],
+            "error: --replications / -n: input should be greater than or equal to 1, got '0'",
+        ),
+        (
+            ["plan", FAMILY, "--week", "2026-11-30", "--seed", "-1"],
+            "error: --seed: input should be greater than or equal to 0, got '-1'",
+        ),
+        (
+            ["simulate", FAMILY, "--seed", "-1"],
+            "error: --seed: input should be greater than or equal to 0, got '-1'",
+        ),
+        (
+            ["compare", FAMILY, FAMILY, "--seed", "-1"],
+            "error: --seed: input should be greater than or equal to 0, got '-1'",
+        ),
+        (
+            ["sweep", FAMILY, "--vary", "desk=1", "--seed", "-1"],
+            "error: --seed: input should be greater than or equal to 0, got '-1'",
+        ),
+        (
+            ["dashboard", "--port", "70000"],
+            "error: --port: input should be less than or equal to 65535, got '70000'",
+        ),
+        (
+            ["history", "report", "--min-n", "0"],
+            "error: --min-n: input should be greater than or equal to 5, got '0'",
+        ),
+    ],
+    ids=["replications-0", "plan-seed", "simulate-seed", "compare-seed", "sweep-seed", "port", "min-n"],
+)
+def test_bad_option_values_are_one_line(args, expected):
+    assert one_line(run_main(*args)) == expected
+
+
+def test_non_numbers_missing_arguments_and_unknown_options_are_one_line():
+    line = one_line(run_main("simulate", FAMILY, "--seed", "abc"))
+    assert line.startswith("error: --seed: ") and line.endswith(", got 'abc'")
+    line = one_line(run_main("simulate"))
+    assert line.lower().startswith("error: missing argument 'scenario'")
+    assert line.endswith("(see 'clinicflow simulate --help')")
+    line = one_line(run_main("simulate", FAMILY, "--bogus"))
+    assert line == "error: no such option: --bogus (see 'clinicflow simulate --help')"
+
+
+def test_usage_error_reaches_the_terminal_as_one_line():
+    r = run_cli("plan", FAMILY, "--week", "2026-11-30", "--time-limit", "-1")
+    assert r.code == 2 and r.stdout == ""
+    assert r.stderr.strip() == "error: --time-limit: input should be greater than or equal to 1, got '-1'"
+
+
+def test_help_and_no_arguments_still_show_help():
+    r = run_main("history")
+    assert r.code == 2 and "import" in r.stderr + r.stdout and "Traceback" not in r.stderr
+    assert run_main("validate", "--help").code == 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Dates out of range, --days, --engine, --cluster
+
+
+def test_dates_out_of_range_are_one_line(tmp_path, tiny_yaml):
+    out = tmp_path / "o"
+    assert one_line(run_main("plan", tiny_yaml, "--week", "0001-01-01", "--out", out)) == (
+        "error: --week: expected a date between 1900-01-01 and 2999-12-31, got 0001-01-01"
+    )
+    assert one_line(run_main("plan", tiny_yaml, "--week", "9999-12-27", "--out", out)) == (
+        "error: --week: expected a date between 1900-01-01 and 2999-12-31, got 9999-12-27"
+    )
+    assert one_line(
+        run_main("surgery", ORTHO, "--week", "9999-12-31", "--cases", tmp_path / "c.csv", "--out", out)
+    ) == ("error: --week: expected a date between 1900-01-01 and 2999-12-31, got 9999-12-31")
+    synth = tmp_path / "h.csv"
+    assert one_line(run_main("history", "synthesize", synth, "--start", "9999-01-01")) == (
+        "error: --start: expected a date between 1900-01-01 and 2999-12-31, got 9999-01-01"
+    )
+    assert one_line(run_main("simulate", tiny_yaml, "-n", "2", "--days", "0001-01-01")) == (
+        "error: --days: expected dates between 1900-01-01 and 2999-12-31, got 0001-01-01"
+    )
+    assert not out.exists() and not synth.exists()
+
+
+def test_days_engine_and_cluster_name_the_option(tmp_path, tiny_yaml):
+    assert one_line(run_main("simulate", tiny_yaml, "-n", "2", "--days", ",")) == (
+        "error: --days: expected weekdays (mon, tue, …) or dates like 2026-01-05, got ','"
+    )
+    assert one_line(run_main("simulate", tiny_yaml, "-n", "2", "--days", "sun")) == (
+        "error: --days: no day to simulate (the schedule has no row on the chosen days)"
+    )
+    line = one_line(run_main("simulate", tiny_yaml, "-n", "2", "--cluster", "not an address"))
+    assert line.startswith("error: --cluster: could not reach the Dask scheduler at not an address (")
+    variant = tmp_path / "v.yaml"
+    variant.write_text("name: reminders\nno_show_scale: 0.7\n")
+    line = one_line(run_main("compare", tiny_yaml, variant, "-n", "2", "--cluster", "nope"))
+    assert line.startswith("error: --cluster: could not reach the Dask scheduler at nope (")
+
+
+# ---------------------------------------------------------------------------------------------
+# Output places: refused before the work, never left half-written
+
+
+def test_out_naming_a_file_or_a_path_through_one(tmp_path, tiny_yaml):
+    afile = tmp_path / "afile"
+    afile.write_text("keep me")
+    before = listing(tmp_path)
+    cases = [
+        ("plan", tiny_yaml, "--week", "2026-11-30", "--out", afile),
+        ("surgery", ORTHO, "--week", "2026-11-30", "--cases", tmp_path / "none.csv", "--out", afile),
+        ("compare", tiny_yaml, tiny_yaml, "-n", "2", "--out", afile),
+        ("sweep", tiny_yaml, "--vary", "desk=1", "-n", "2", "--out", afile),
+    ]
+    for args in cases:
+        assert one_line(run_main(*args)) == (
+            f"error: {afile}: expected a folder for the output files, but it is a file"
+        ), args
+    assert one_line(run_main("plan", tiny_yaml, "--week", "2026-11-30", "--out", afile / "sub")) == (
+        f"error: {afile / 'sub'}: cannot create the output folder: {afile} is a file, not a folder"
+    )
+    assert listing(tmp_path) == before and afile.read_text() == "keep me"
+
+
+def test_output_files_naming_a_folder(tmp_path, tiny_yaml):
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    before = listing(tmp_path)
+    assert one_line(run_main("simulate", tiny_yaml, "-n", "2", "--days", "mon", "--events", folder)) == (
+        f"error: {folder}: expected a file name, but it is a folder"
+    )
+    assert one_line(run_main("history", "synthesize", afile / "h.csv", "--rows", "10")) == (
+        f"error: {afile / 'h.csv'}: cannot create the file: {afile} is a file, not a folder"
+    )
+    assert one_line(run_main("calibrate", FAMILY, "--db", tmp_path / "none.duckdb", "--out", folder)) == (
+        f"error: {folder}: expected a file name, but it is a folder"
+    )
+    assert listing(tmp_path) == before
+
+
+def test_calibrate_checks_both_outputs_before_fitting(tmp_path):
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    out = tmp_path / "cal.yaml"
+    r = run_main(
+        "calibrate",
+        FAMILY,
+        "--db",
+        tmp_path / "none.duckdb",
+        "--out",
+        out,
+        "--schedule",
+        tmp_path / "s.csv",
+        "--schedule-out",
+        afile / "scored.csv",
+    )
+    assert (
+        one_line(r)
+        == f"error: {afile / 'scored.csv'}: cannot create the file: {afile} is a file, not a folder"
+    )
+    assert not out.exists()  # the scenario is not written when its partner cannot be
+
+
+def test_atomic_write_files_writes_both_or_neither(tmp_path):
+    from clinicflow.errors import InputError
+    from clinicflow.exports.common import atomic_write_files
+
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_text("old a")
+
+    def fail(p):
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(InputError) as info:
+        atomic_write_files({a: lambda p: p.write_text("new a"), b: fail})
+    assert str(info.value) == f"{b}: cannot write here (No space left on device)"
+    assert a.read_text() == "old a" and not b.exists()
+    assert listing(tmp_path) == ["a.txt"]
+    atomic_write_files({a: lambda p: p.write_text("new a"), b: lambda p: p.write_text("b")})
+    assert (a.read_text(), b.read_text()) == ("new a", "b")
+
+
+def test_pseudonymize_refuses_to_overwrite_a_column(tmp_path):
+    src = tmp_path / "s.csv"
+    src.write_text("patient_id,provider\n123,doc\n")
+    out = tmp_path / "p.csv"
+    assert (
+        one_line(
+            run_main(
+                "history", "pseudonymize", src, "--as", "provider", "--out", out, "--key-file", tmp_path / "k"
+            )
+        )
+        == "error: --as: the file already has a column 'provider'; expected a new column name"
+    )
+    assert not out.exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# CSV files: ragged rows, repeated columns, encodings, quotes, empty files
+
+
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        (
+            REQ_HEADER + "P1,visit,doc,2026-11-30,2026-12-01,any,routine,x,y\n",
+            "row 2: expected 7 cells as in the header, got 9",
+        ),
+        (
+            REQ_HEADER.strip() + ",urgency\n" + REQ_ROW.strip() + ",routine\n",
+            "column urgency: the column appears twice in the header",
+        ),
+        ("", "empty file (expected a header row naming the columns)"),
+        (
+            REQ_HEADER + 'P1,"visit,doc,2026-11-30,2026-12-01,any,routine\n',
+            "row 2: a quoted cell starts here and is never closed",
+        ),
+        ((REQ_HEADER + "Pé1,visit,doc,2026-11-30,2026-12-01,any,routine\n").encode("latin-1"), None),
+        ((REQ_HEADER + REQ_ROW).encode("utf-16"), None),
+    ],
+    ids=["ragged", "repeated-column", "empty", "unclosed-quote", "latin-1", "utf-16"],
+)
+def test_bad_requests_csv(tmp_path, tiny_yaml, content, expected):
+    req = tmp_path / "req.csv"
+    if isinstance(content, bytes):
+        req.write_bytes(content)
+        line = 2 if b"P\xe91" in content else 1
+        byte = 0xE9 if line == 2 else 0xFF
+        expected_line = (
+            f"error: {req}:{line}: expected UTF-8 text, got byte 0x{byte:02x} (save the file as UTF-8)"
+        )
+    else:
+        req.write_text(content)
+        expected_line = f"error: {req}: {expected}"
+    out = tmp_path / "o"
+    r = run_main("plan", tiny_yaml, "--week", "2026-11-30", "--requests", req, "--out", out)
+    assert one_line(r) == expected_line
+    assert not out.exists()
+
+
+def test_trailing_empty_cells_are_not_a_shifted_row(tmp_path, tiny_yaml):
+    from clinicflow import load_scenario
+    from clinicflow.solver.requests import read_requests_csv
+
+    req = tmp_path / "req.csv"
+    req.write_text(REQ_HEADER + REQ_ROW.strip() + ",,\n")
+    [r] = read_requests_csv(req, load_scenario(tiny_yaml))
+    assert (r.patient_ref, r.appointment_type, r.preferred_provider, r.urgency) == (
+        "P1",
+        "visit",
+        "doc",
+        "routine",
+    )
+
+
+def test_schedule_without_rows_names_the_file(tmp_path, tiny_yaml):
+    sched = tmp_path / "s.csv"
+    sched.write_text("date,provider,start,appointment_type\n")
+    assert one_line(run_main("simulate", tiny_yaml, "-n", "2", "--schedule", sched)) == (
+        f"error: {sched}: no rows (expected a slot per row: date, provider, start, appointment_type, …)"
+    )
+
+
+def test_history_csv_with_a_ragged_row_and_a_non_store_db(tmp_path):
+    hist = tmp_path / "h.csv"
+    hist.write_text(HISTORY_HEADER + "A1,P1,doc,visit,2025-01-06T08:00,attended,extra\n")
+    db = tmp_path / "h.duckdb"
+    assert one_line(run_main("history", "import", hist, "--db", db, "--key-file", tmp_path / "k")) == (
+        f"error: {hist}:2: expected 6 cells as in the header, got 7"
+    )
+    assert not db.exists()
+    good = tmp_path / "g.csv"
+    good.write_text(HISTORY_HEADER + "A1,P1,doc,visit,2025-01-06T08:00,attended\n")
+    before = good.read_bytes()
+    line = one_line(run_main("history", "import", good, "--db", good, "--key-file", tmp_path / "k"))
+    assert line == (
+        f"error: {good}: not a clinicflow history store (expected a DuckDB file; give --db a new or a store file)"
+    )
+    assert good.read_bytes() == before
+
+
+def test_key_file_that_cannot_be_created(tmp_path):
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    hist = tmp_path / "h.csv"
+    hist.write_text(HISTORY_HEADER + "A1,P1,doc,visit,2025-01-06T08:00,attended\n")
+    db = tmp_path / "h.duckdb"
+    line = one_line(run_main("history", "import", hist, "--db", db, "--key-file", afile / "key"))
+    assert line.startswith(f"error: {afile / 'key'}: cannot create the key file here (")
+    assert not db.exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# Scenario and variant files
+
+
+def _scenario(tmp_path, text: str, name: str = "s.yaml"):
+    p = tmp_path / name
+    p.write_text(text)
+    return p
+
+
+def test_recursive_yaml_alias_is_one_line(tmp_path):
+    p = _scenario(tmp_path, "a: &a [*a]\n")
+    assert one_line(run_main("validate", p)).startswith(f"error: {p}:1: clinic: required field is missing")
+    data = yaml.safe_load(TINY_YAML)
+    text = yaml.safe_dump(data) + "extra: &e [*e]\n"
+    p = _scenario(tmp_path, text, "t.yaml")
+    assert one_line(run_main("validate", p)).startswith(f"error: {p}:")
+
+
+@pytest.mark.parametrize(
+    "old, new, where, message",
+    [
+        (
+            "mean: 15}",
+            "mean: .inf}",
+            "appointment_types[0].duration.mean",
+            "input should be a finite number, got inf",
+        ),
+        (
+            "no_show: 0.1",
+            "no_show: .nan",
+            "appointment_types[0].no_show",
+            "input should be a finite number, got nan",
+        ),
+        (
+            "      mon: [",
+            "      2026-01-05: [",
+            "providers[0].sessions.2026-01-05",
+            "expected 'mon', 'tue', 'wed', 'thu', 'fri', 'sat' or 'sun', got '2026-01-05'",
+        ),
+        (
+            "clinic: {name: Tiny Clinic, timezone: America/Denver, days_open: [mon, tue]}",
+            "clinic: 12",
+            "clinic",
+            "expected a mapping of fields (name: value), got 12",
+        ),
+    ],
+    ids=["inf", "nan", "date-key", "clinic-not-a-mapping"],
+)
+def test_scenario_values(tmp_path, old, new, where, message):
+    assert old in TINY_YAML
+    text = TINY_YAML.replace(old, new)
+    p = _scenario(tmp_path, text)
+    line_no = next(i for i, ln in enumerate(text.splitlines(), 1) if new.split(":")[0].strip() in ln)
+    assert one_line(run_main("validate", p)) == f"error: {p}:{line_no}: {where}: {message}"
+
+
+def test_variant_leaving_no_session_names_the_variant(tmp_path, tiny_yaml):
+    v = _scenario(tmp_path, "name: closed\nproviders_off: {doc: [mon, tue]}\n", "v.yaml")
+    out = tmp_path / "o"
+    assert one_line(run_main("compare", tiny_yaml, v, "-n", "2", "--out", out)) == (
+        f"error: {v}: providers_off: the variant leaves no provider session in the week "
+        "(nothing to schedule or simulate)"
+    )
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "vary, expected",
+    [
+        (
+            "noshow=-1",
+            "error: --vary noshow: noshow=-1.0 means no_show_scale=-1.0: input should be greater than or equal to 0",
+        ),
+        (
+            "rooms=53",
+            "error: --vary rooms: rooms=53 means extra_rooms=51: input should be less than or equal to 50",
+        ),
+        (
+            "rooms=0",
+            "error: --vary: rooms=0: providers[0].rooms_at_once: the variant makes the scenario invalid: "
+            "expected at most the clinic's 0 rooms, got 2",
+        ),
+    ],
+    ids=["noshow-negative", "too-many-rooms", "no-rooms-left"],
+)
+def test_sweep_values_a_variant_cannot_take(tiny_yaml, vary, expected):
+    assert one_line(run_main("sweep", tiny_yaml, "--vary", vary, "-n", "2")) == expected
+
+
+def test_sweep_wait_kpi_is_named_as_itself(tiny_yaml):
+    line = one_line(run_main("sweep", tiny_yaml, "--vary", "desk=1", "--wait-kpi", "foo"))
+    assert line.startswith("error: --wait-kpi: unknown KPI 'foo' (expected one of: mean_wait_min, ")
+
+
+def test_missing_chrome_for_png_is_one_clinicflow_error(tmp_path, monkeypatch):
+    import plotly.graph_objects as go
+
+    from clinicflow.errors import ClinicflowError
+    from clinicflow.viz.whatif import write_figure
+
+    def no_chrome(self, *a, **k):
+        raise RuntimeError("\n\nKaleido requires Google Chrome to be installed.\n")
+
+    monkeypatch.setattr(go.Figure, "write_image", no_chrome)
+    with pytest.raises(ClinicflowError) as info:
+        write_figure(go.Figure(), tmp_path / "differences")
+    assert str(info.value) == (
+        "cannot draw differences.png: Kaleido requires Google Chrome to be installed. "
+        "(install Chrome or Chromium, or run plotly_get_chrome)"
+    )
+
+
+def test_unknown_case_type_lists_the_scenario_types_in_order(tmp_path, ortho):
+    cases = tmp_path / "cases.csv"
+    cases.write_text(
+        "case_id,surgeon,case_type,earliest_date,latest_date,auth_status\n"
+        "C1,dr_alvarez,heart_transplant,2026-11-20,2026-12-13,approved\n"
+    )
+    out = tmp_path / "o"
+    line = one_line(run_main("surgery", ORTHO, "--week", "2026-11-30", "--cases", cases, "--out", out))
+    expected = ", ".join(ct.id for ct in ortho.surgery.case_types)
+    assert line == (
+        f"error: {cases}: row 2, column case_type: unknown case type 'heart_transplant' (expected one of: {expected})"
+    )
+    assert not out.exists()
