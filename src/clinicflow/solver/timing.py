@@ -398,12 +398,14 @@ def _solve_block(
         m.add(a[i] <= a[i + 1])
     for i in range(n - max_per_start):
         m.add(a[i + max_per_start] >= a[i] + 1)
+    _own_rooms_limit(m, slots, a, provider_rooms)
 
     # -- shared resources, minute by minute ------------------------------------------------------
     by_res: dict[str, list] = {}
     for (i, g), v in x.items():
         for res, length in slot_resources(slots[i]).items():
-            by_res.setdefault(res, []).append((g, g + length, v, i))
+            if res != "own_rooms":  # _own_rooms_limit states it exactly on the starts
+                by_res.setdefault(res, []).append((g, g + length, v, i))
     for res, items in by_res.items():
         if res == "own_rooms":
             free = np.full(DAY, provider_rooms, dtype=np.int64)
@@ -498,6 +500,27 @@ def capped_ma(load: np.ndarray, provider_rooms: int) -> np.ndarray:
     leave out the queue for a room, would otherwise count the overlap of neighbouring slots' tails
     that the room queue resolves)."""
     return np.minimum(load, provider_rooms * MILLI)
+
+
+def _own_rooms_limit(m, slots: list[Slot], a: list, provider_rooms: int) -> None:
+    """At most ``rooms_at_once`` of the provider's in-person slots hold a room at once. Starts are
+    sorted, so the most rooms are in use at some slot's start, where slot ``i`` shares the time with
+    each earlier slot ``j`` that has not ended (``a[j] + room[j] > a[i]``): at most
+    ``rooms_at_once - 1`` of them. One boolean per pair that can overlap at all — stated on the
+    starts, so the model without shared resources has it too, and its optimum usually fits."""
+    idx = [i for i, s in enumerate(slots) if s.room_min]
+    if len(idx) <= provider_rooms:
+        return
+    for pos, i in enumerate(idx):
+        overlaps = []
+        for j in idx[:pos]:
+            if slots[j].hi + slots[j].room_min <= slots[i].lo:
+                continue  # j always ends before i can start
+            b = m.new_bool_var(f"room[{j},{i}]")
+            m.add(a[j] + slots[j].room_min <= a[i]).only_enforce_if(~b)
+            overlaps.append(b)
+        if len(overlaps) > provider_rooms - 1:
+            m.add(sum(overlaps) <= provider_rooms - 1)
 
 
 def _expected_ma_limit(m, slots: list[Slot], x: dict, free: np.ndarray, provider_rooms: int) -> None:
