@@ -36,6 +36,13 @@ def test_defaults_and_normalization(tiny):
         ({"kind": "maybe"}, "row 2, column kind", "expected one of template, booked, hold"),
         ({"room": "Z9"}, "row 2, column room", "unknown room 'Z9'"),
         ({"no_show_prob": "1.5"}, "row 2, column no_show_prob", "between 0 and 1"),
+        (
+            {"date": "2026-12-05"},
+            "row 2, column date",
+            "the clinic is closed on 2026-12-05 (a sat; open: mon, tue)",
+        ),
+        ({"start": "24:00"}, "row 2, column start", "expected a time before 24:00, got '24:00'"),
+        ({"start": "23:50"}, "row 2, column end", "expected the visit to end by midnight (24:00)"),
     ],
 )
 def test_bad_rows_name_row_and_column(tiny, over, where, message):

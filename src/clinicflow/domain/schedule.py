@@ -68,6 +68,14 @@ def validate_schedule(df: pd.DataFrame, scenario: Scenario, file: str | Path | N
             date = dt.date.fromisoformat(str(row["date"]).strip()[:10])
         except ValueError:
             _fail(file, line, "date", f"expected a date like 2026-11-30, got {row['date']!r}")
+        if weekday_of(date) not in scenario.clinic.days_open:
+            _fail(
+                file,
+                line,
+                "date",
+                f"the clinic is closed on {date.isoformat()} (a {weekday_of(date)}; open: "
+                f"{', '.join(scenario.clinic.days_open)})",
+            )
         pid = str(row["provider"]).strip()
         if pid not in provs:
             _fail(file, line, "provider", f"unknown provider {pid!r} (expected one of: {', '.join(provs)})")
@@ -85,6 +93,8 @@ def validate_schedule(df: pd.DataFrame, scenario: Scenario, file: str | Path | N
             start = parse_hhmm(str(row["start"]).strip())
         except ValueError as e:
             _fail(file, line, "start", str(e))
+        if start >= 24 * 60:
+            _fail(file, line, "start", f"expected a time before 24:00, got {str(row['start']).strip()!r}")
         end_raw = row.get("end")
         if end_raw is None or (isinstance(end_raw, float) and pd.isna(end_raw)) or str(end_raw).strip() == "":
             end = start + types[tid].scheduled_min
@@ -95,6 +105,8 @@ def validate_schedule(df: pd.DataFrame, scenario: Scenario, file: str | Path | N
                 _fail(file, line, "end", str(e))
             if end <= start:
                 _fail(file, line, "end", f"expected end after start {format_hhmm(start)}")
+        if end > 24 * 60:
+            _fail(file, line, "end", "expected the visit to end by midnight (24:00)")
         kind = row.get("kind")
         kind = (
             "template"
