@@ -7,11 +7,11 @@ two-stage stochastic programme of Denton & Gupta (2003), with the recourse writt
 sample-path recursion of ``saa.py``. Two slots may share a start time (a double-booked slot,
 *overbooking*) when no-show rates make that cheaper; at most two share one.
 
-Hard constraints live in the same model: windows and session ends bound each start; a boolean
-per (slot, grid point) lets resources shared across providers be checked minute by minute —
-exam rooms (with turnover), procedure rooms, the provider's own rooms at once — against what the
-sessions timed before this one already use (``Ledger``). MAs are checked the same way on the
-*expected* number of patients being roomed each minute (``ma_load.py`` says why).
+Hard constraints live in the same model: windows and session ends bound each start; the
+provider's own rooms at once are stated on the sorted starts; a boolean per (slot, grid point)
+lets resources shared across providers be checked minute by minute — exam rooms (with turnover)
+and procedure rooms — against what the sessions timed before this one already use (``Ledger``).
+MAs are checked on the *expected* rooming work of every 15-minute window (``ma_load.py`` says why).
 
 Slot order: segments in time order; within a segment, smallest duration variance first, the
 rule the literature finds near-optimal for sequencing (Denton, Viapiano & Vogl 2007; Mancilla &
@@ -86,9 +86,10 @@ class Ledger:
         window of ``ma_load.WINDOW`` minutes that begins at each minute."""
         key = (date, res)
         if key not in self._free:  # free() is called per slot and grid point by the searches
-            left = self.capacity(date, res) - self._arr(date, res)
             if res == "ma":
                 left = windowed(MILLI * self.capacity(date, res).astype(np.int64) - self._arr(date, res))
+            else:
+                left = self.capacity(date, res) - self._arr(date, res)
             self._free[key] = left
         return self._free[key]
 
@@ -407,12 +408,9 @@ def _solve_block(
             if res != "own_rooms":  # _own_rooms_limit states it exactly on the starts
                 by_res.setdefault(res, []).append((g, g + length, v, i))
     for res, items in by_res.items():
-        if res == "own_rooms":
-            free = np.full(DAY, provider_rooms, dtype=np.int64)
-        elif ledger is None:
+        if ledger is None:
             continue
-        else:
-            free = ledger.free(date, res)
+        free = ledger.free(date, res)
         lo = min(it[0] for it in items)
         hi = max(it[1] for it in items)
         seen: set = set()
