@@ -355,6 +355,78 @@ def test_key_file_that_cannot_be_created(tmp_path):
 
 
 # ---------------------------------------------------------------------------------------------
+# clinicflow dashboard --host: checked before the server is started
+
+
+@pytest.fixture()
+def served(monkeypatch):
+    """The server command lines ``clinicflow dashboard`` would have run (nothing is started)."""
+    from clinicflow.cli import dashboard
+
+    calls: list[list[str]] = []
+    monkeypatch.setattr(dashboard, "_serve", lambda cmd, env: calls.append(cmd) or 0)
+    return calls
+
+
+HOST_EXPECTED = "expected a host name or IP address, e.g. 127.0.0.1, 0.0.0.0 or clinic-pc.local"
+
+
+@pytest.mark.parametrize(
+    "host, hint",
+    [
+        ("", ""),
+        ("  ", ""),
+        ("clinic pc", ""),
+        ("http://x", " (not a URL: leave out the scheme)"),
+        ("0.0.0.0:80", " (give the port with --port)"),
+        ("[::1]:8501", " (give the port with --port)"),
+        ("999.1.1.1", ""),
+        ("-clinic", ""),
+        ("clinic_pc", ""),
+    ],
+    ids=[
+        "empty",
+        "spaces",
+        "inner-space",
+        "url",
+        "port",
+        "ipv6-port",
+        "bad-ipv4",
+        "leading-hyphen",
+        "underscore",
+    ],
+)
+def test_dashboard_host_is_checked_before_anything_starts(served, host, hint):
+    assert (
+        one_line(run_main("dashboard", "--host", host))
+        == f"error: --host: {HOST_EXPECTED}{hint}, got {host!r}"
+    )
+    assert served == []
+
+
+@pytest.mark.parametrize(
+    "host, warns",
+    [
+        (None, False),
+        ("localhost", False),
+        ("127.0.0.2", False),
+        ("::1", False),
+        ("0.0.0.0", True),
+        ("::", True),
+        ("clinic-pc.local", True),
+        ("10.1.2.3", True),
+    ],
+)
+def test_dashboard_hosts_that_bind_and_the_phi_warning(served, host, warns):
+    r = run_main("dashboard", *(["--host", host] if host is not None else []))
+    assert r.code == 0, r.stderr
+    [cmd] = served
+    assert cmd[cmd.index("--server.address") + 1] == (host or "127.0.0.1")
+    warning = f"warning: serving on {host}: anyone who can reach it sees practice data"
+    assert r.stderr.strip() == (warning if warns else "")
+
+
+# ---------------------------------------------------------------------------------------------
 # Scenario and variant files
 
 

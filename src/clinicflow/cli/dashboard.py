@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +14,10 @@ import typer
 from ..errors import InputError
 
 APP = Path(__file__).resolve().parents[3] / "dashboards" / "app.py"
+
+#: One DNS label (RFC 1123): letters, digits and inner hyphens, at most 63 characters.
+_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+_EXPECTED_HOST = "expected a host name or IP address, e.g. 127.0.0.1, 0.0.0.0 or clinic-pc.local"
 
 
 def register(app: typer.Typer) -> None:
@@ -46,6 +52,49 @@ def streamlit_command(app_path: Path, host: str, port: int, watch: bool = False)
     ]
 
 
+def check_host(host: str) -> str:
+    """``host`` if the server can bind to it: an IPv4/IPv6 address or a host name.
+
+    Streamlit takes ``--server.address`` as given and only fails once the server starts (a URL or a
+    glued-on port ends in a socket error's traceback), so the value is checked before anything runs.
+    """
+    if _is_ip(host):
+        return host
+    name = host[:-1] if host.endswith(".") else host
+    labels = name.split(".")
+    if (
+        name
+        and len(name) <= 253
+        and all(_LABEL.match(label) for label in labels)
+        and not all(label.isdigit() for label in labels)  # 999.1.1.1 is a bad address, not a name
+    ):
+        return host
+    hint = ""
+    if "://" in host:
+        hint = " (not a URL: leave out the scheme)"
+    elif re.fullmatch(r"(\[[0-9A-Fa-f:.]+\]|[^\s:/\[\]]+):\d+", host):  # 0.0.0.0:80, [::1]:80
+        hint = " (give the port with --port)"
+    raise InputError(None, "--host", f"{_EXPECTED_HOST}{hint}, got {host!r}")
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def is_loopback(host: str) -> bool:
+    """Whether only this machine can reach a server bound to ``host`` (PHI stays here)."""
+    if host.rstrip(".").lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def dashboard(
     host: str = typer.Option("127.0.0.1", help="Address to bind; the default keeps PHI on this machine."),
     port: int = typer.Option(8501, min=1, max=65535, help="Port to serve on."),
@@ -55,11 +104,12 @@ def dashboard(
     ),
 ) -> None:
     """Start the dashboard (schedule, patient flow, what-if, no-show analytics, surgery)."""
+    check_host(host)
     if not app_path.is_file():
         raise InputError(
             app_path, None, "dashboard app not found (run from a clinicflow checkout or pass --app)"
         )
-    if host not in ("127.0.0.1", "localhost", "::1"):
+    if not is_loopback(host):
         typer.echo(f"warning: serving on {host}: anyone who can reach it sees practice data", err=True)
     env = dict(os.environ)
     env.setdefault("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")
