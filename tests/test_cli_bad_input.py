@@ -343,6 +343,56 @@ def test_history_csv_with_a_ragged_row_and_a_non_store_db(tmp_path):
     assert good.read_bytes() == before
 
 
+def _write_empty_history(path):
+    """A history file of ``path``'s format with its columns (or bundle) but no appointment."""
+    import json
+
+    import pandas as pd
+
+    if path.suffix == ".csv":
+        path.write_text(HISTORY_HEADER + "\n")
+    elif path.suffix == ".parquet":
+        columns = HISTORY_HEADER.strip().split(",")
+        pd.DataFrame({c: pd.Series([], dtype=str) for c in columns}).to_parquet(path)
+    else:  # a bundle with a Patient and no Appointment
+        patient = {"resource": {"resourceType": "Patient"}}
+        path.write_text(json.dumps({"resourceType": "Bundle", "entry": [patient]}))
+
+
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("h.csv", "no data rows (expected one appointment per row below the header)"),
+        ("h.parquet", "no rows (expected one appointment per row)"),
+        ("h.json", "no Appointment entries (expected a Bundle with at least one Appointment resource)"),
+    ],
+    ids=["header-only-csv", "empty-parquet", "bundle-without-appointments"],
+)
+def test_history_file_without_appointments_is_refused(tmp_path, name, expected):
+    hist = tmp_path / name
+    _write_empty_history(hist)
+    db, key = tmp_path / "h.duckdb", tmp_path / "k"
+    before = listing(tmp_path)
+    assert one_line(run_main("history", "import", hist, "--db", db, "--key-file", key)) == (
+        f"error: {hist}: {expected}"
+    )
+    assert listing(tmp_path) == before  # no store, no key, no leftovers
+
+
+def test_header_only_history_leaves_an_existing_store_as_it_was(tmp_path):
+    key, db = tmp_path / "k", tmp_path / "h.duckdb"
+    good = tmp_path / "g.csv"
+    good.write_text(HISTORY_HEADER + "A1,P1,doc,visit,2025-01-06T08:00,attended\n")
+    assert run_main("history", "import", good, "--db", db, "--key-file", key).code == 0
+    stored = db.read_bytes()
+    empty = tmp_path / "e.csv"
+    empty.write_text(HISTORY_HEADER)
+    assert one_line(run_main("history", "import", empty, "--db", db, "--key-file", key)) == (
+        f"error: {empty}: no data rows (expected one appointment per row below the header)"
+    )
+    assert db.read_bytes() == stored
+
+
 def test_key_file_that_cannot_be_created(tmp_path):
     afile = tmp_path / "afile"
     afile.write_text("x")

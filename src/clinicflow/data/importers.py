@@ -81,8 +81,27 @@ def file_digest(path: Path) -> str:
 
 
 def read_history(path: str | Path, fmt: str = "auto", mapping: Mapping | None = None) -> RawTable:
-    """Read a history file in any supported format (``fmt="auto"`` decides from the name and header)."""
-    p = Path(path)
+    """Read a history file in any supported format (``fmt="auto"`` decides from the name and header).
+
+    A file with no appointment in it (a header only, an empty sheet, a bundle without Appointment
+    entries) is refused: it is almost always the wrong export, and loading it would report a
+    successful import of nothing.
+    """
+    raw = _read_history(Path(path), fmt, mapping)
+    if raw.frame.empty and not raw.pre_bad:
+        raise InputError(raw.file, None, _NO_ROWS[raw.location])
+    return raw
+
+
+#: What a file with no appointment lacks, by how its rows are located (``RawTable.location``).
+_NO_ROWS = {
+    "line": "no data rows (expected one appointment per row below the header)",
+    "row": "no rows (expected one appointment per row)",
+    "entry": "no Appointment entries (expected a Bundle with at least one Appointment resource)",
+}
+
+
+def _read_history(p: Path, fmt: str, mapping: Mapping | None) -> RawTable:
     if fmt not in FORMATS:
         raise InputError(p, None, f"unknown format {fmt!r} (expected one of: {', '.join(FORMATS)})")
     if not p.exists():
