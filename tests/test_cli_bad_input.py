@@ -556,14 +556,74 @@ def test_variant_leaving_no_session_names_the_variant(tmp_path, tiny_yaml):
         ),
         (
             "rooms=0",
-            "error: --vary: rooms=0: providers[0].rooms_at_once: the variant makes the scenario invalid: "
-            "expected at most the clinic's 0 rooms, got 2",
+            "error: --vary rooms: rooms=0: would leave no exam room (expected at least 1)",
         ),
+        (
+            "rooms=1",
+            "error: --vary rooms: rooms=1: providers[0].rooms_at_once: expected at most the clinic's 1 rooms, got 2",
+        ),
+        (
+            "mas=0",
+            "error: --vary mas: mas=0: would leave no medical assistant on duty all week, while long needs "
+            "MA rooming (rooming_min); expected at least 1",
+        ),
+        ("mas=-1", "error: --vary mas=-1: expected non-negative whole numbers for mas"),
+        ("desk=-1..2", "error: --vary desk=-1..2: expected non-negative whole numbers for desk"),
     ],
-    ids=["noshow-negative", "too-many-rooms", "no-rooms-left"],
+    ids=[
+        "noshow-negative",
+        "too-many-rooms",
+        "no-rooms-left",
+        "rooms-at-once",
+        "no-mas",
+        "mas-neg",
+        "desk-neg",
+    ],
 )
-def test_sweep_values_a_variant_cannot_take(tiny_yaml, vary, expected):
-    assert one_line(run_main("sweep", tiny_yaml, "--vary", vary, "-n", "2")) == expected
+def test_sweep_values_a_variant_cannot_take(tmp_path, tiny_yaml, vary, expected):
+    out = tmp_path / "o"
+    assert one_line(run_main("sweep", tiny_yaml, "--vary", vary, "-n", "2", "--out", out)) == expected
+    assert not out.exists()
+
+
+def test_sweep_names_the_knob_that_breaks_a_point_of_a_grid(tmp_path, tiny_yaml):
+    out = tmp_path / "o"
+    # mas=0 is the second value of the second knob: found before anything is simulated
+    r = run_main("sweep", tiny_yaml, "--vary", "desk=1..2", "--vary", "mas=1,0", "-n", "2", "--out", out)
+    assert one_line(r) == (
+        "error: --vary mas: mas=0: would leave no medical assistant on duty all week, while long needs "
+        "MA rooming (rooming_min); expected at least 1"
+    )
+    assert r.stdout.strip() == "" and not out.exists()
+
+
+def test_no_ma_is_fine_when_no_type_needs_rooming(tmp_path):
+    from clinicflow import scenario_from_dict
+    from clinicflow.whatif import sweep
+    from clinicflow.whatif.grid import parse_vary
+
+    data = yaml.safe_load(TINY_YAML)
+    for t in data["appointment_types"]:
+        t.pop("rooming_min", None)
+    base = scenario_from_dict(data, "no-rooming.yaml")
+    res = sweep(base, [parse_vary("mas=0,1")], replications=2, seed=3)
+    # without rooming an MA changes nothing but the payroll: 1 MA × 10.5 open hours × 2 days × $21
+    t = res.table.set_index("mas")
+    assert list(t.index) == [0, 1]
+    assert t.loc[1, "staff_cost_week"] - t.loc[0, "staff_cost_week"] == pytest.approx(441.0)
+    for kpi in ("mean_wait_min", "p90_wait_min", "patients_seen", "provider_overtime_min"):
+        assert t.loc[0, kpi] == t.loc[1, kpi], kpi
+    assert t.loc[1, "patients_seen"] > 0
+
+
+def test_variant_file_leaving_no_ma_names_the_file_and_field(tmp_path, tiny_yaml):
+    v = _scenario(tmp_path, "name: no MAs\nmedical_assistants: 0\n", "v.yaml")
+    out = tmp_path / "o"
+    assert one_line(run_main("compare", tiny_yaml, v, "-n", "2", "--out", out)) == (
+        f"error: {v}: medical_assistants: would leave no medical assistant on duty all week, while long "
+        "needs MA rooming (rooming_min); expected at least 1"
+    )
+    assert not out.exists()
 
 
 def test_sweep_wait_kpi_is_named_as_itself(tiny_yaml):

@@ -218,3 +218,27 @@ def test_whatif_page_adds_a_session_and_reports_bad_input_in_one_line():
     at.run()
     assert not at.exception
     assert "extra_sessions.dr_chen.fri[0].end" in at.error[0].value
+
+
+def test_whatif_page_refuses_no_mas_with_the_clis_message():
+    at = _run("whatif.py", wi_reps=10)
+    needing = "new_patient, annual_physical, medicare_awv, follow_up, sick_visit, procedure"
+    refused = (
+        f"would leave no medical assistant on duty all week, while {needing} need MA rooming (rooming_min); "
+        "expected at least 1"
+    )
+    at.number_input(key="wi_mas").set_value(0)
+    at.button[0].click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [e.value for e in at.error] == [f"what-if form: medical_assistants: {refused}"]
+    assert not at.metric  # the page stops at the message: no half-drawn comparison
+    at.number_input(key="wi_mas").set_value(4)  # back to the base: the page is drawn whole again
+    at.button[0].click()
+    at.run()
+    assert not at.error and at.metric
+    at.text_input(key="sw_r1").set_value("0..1")
+    at.button[1].click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [e.value for e in at.error] == [f"--vary mas: mas=0: {refused}"]

@@ -99,7 +99,7 @@ if overbooking:
 @st.cache_data(show_spinner=False, max_entries=16)
 def run_compare(path: str, mtime: float, fields: dict, reps: int):
     v = variant_from_dict({"name": "variant", **fields}, "what-if form")
-    scen = apply_variant(base, v)
+    scen = apply_variant(base, v, "what-if form")
     comp = compare(base, [("variant", v, scen)], replications=reps, seed=1, workers=2)
     return comp.table(), comp.variants[0].replanned
 

@@ -12,9 +12,9 @@ from ..domain.capacity import weekly_staff_cost
 from ..errors import InputError
 from ..sim import KPIS, simulate
 from ..stats import mean_ci
-from .grid import cheapest_meeting, grid_variants, pareto_front
+from .grid import KNOBS, cheapest_meeting, grid_variants, pareto_front
 from .schedules import schedule_for
-from .variants import apply_variant
+from .variants import MAKES_INVALID, Variant, apply_variant
 
 _TARGET = re.compile(r"^\s*(?P<kpi>[a-z0-9_]+)\s*<=\s*(?P<limit>-?\d+(?:\.\d+)?)\s*$")
 
@@ -82,14 +82,13 @@ def sweep(
     own streams.
     """
     grid = grid_variants(base, varies)
-    points = []
-    for settings, variant in grid:
+    scenarios = []
+    for settings, variant in grid:  # every point checked before any is planned or simulated
         try:
-            scen = apply_variant(base, variant)
-        except InputError as err:  # e.g. rooms=0 removes more rooms than the base has
-            where = f"{err.where}: " if err.where else ""
-            raise InputError(None, "--vary", f"{variant.name}: {where}{err.message}") from None
-        points.append((settings, scen, schedule_for(scen, policy)))
+            scenarios.append((settings, apply_variant(base, variant)))
+        except InputError as err:  # e.g. rooms=0 leaves no room, mas=0 leaves rooming undone
+            raise point_error(base, settings, err) from None
+    points = [(settings, scen, schedule_for(scen, policy)) for settings, scen in scenarios]
     per_point = _run_points(points, replications, seed, workers, cluster, on_point)
     rows = []
     for (settings, scen, _), per in zip(points, per_point, strict=True):
@@ -105,6 +104,31 @@ def sweep(
     if target is not None:
         table["meets_target"] = table[target.kpi] <= target.limit
     return SweepResult(table, [k for k, _ in varies], wait_kpi, target, seed, replications)
+
+
+def point_error(base: Scenario, settings: dict, err: InputError) -> InputError:
+    """A grid point's scenario error told as the ``--vary`` value that caused it.
+
+    The knob is the one whose variant field the error names (``mas`` for ``medical_assistants``),
+    else the one that fails on its own; the field is left out when it is the knob's own, so
+    ``mas=0`` reads ``--vary mas: mas=0: would leave no medical assistant …``.
+    """
+    message = err.message.removeprefix(MAKES_INVALID)
+    own = {k: KNOBS[k][1](base, v) for k, v in settings.items()}
+    knob = next((k for k, fields in own.items() if err.where in fields), None)
+    if knob is not None:
+        return InputError(None, f"--vary {knob}", f"{knob}={settings[knob]}: {message}")
+    where = f"{err.where}: " if err.where else ""
+    if len(settings) == 1:
+        [(knob, value)] = settings.items()
+        return InputError(None, f"--vary {knob}", f"{knob}={value}: {where}{message}")
+    for k, v in settings.items():  # several knobs: the first that is wrong on its own
+        try:
+            apply_variant(base, Variant(name=f"{k}={v}", **own[k]))
+        except InputError as alone:
+            return point_error(base, {k: v}, alone)
+    label = ", ".join(f"{k}={v}" for k, v in settings.items())
+    return InputError(None, "--vary", f"{label}: {where}{message}")
 
 
 def _simulate_point(scen: Scenario, schedule: pd.DataFrame, replications: int, seed: int) -> pd.DataFrame:

@@ -31,6 +31,8 @@ from ..scenario_file import (
 )
 
 TemplatePolicy = Literal["evenly_spaced", "bailey_welch", "optimized"]
+#: How an error of the scenario a variant produces begins (a sweep names its own option instead).
+MAKES_INVALID = "the variant makes the scenario invalid: "
 
 
 class ExtraShift(Frozen):
@@ -218,6 +220,8 @@ def apply_variant(base: Scenario, v: Variant, file: str | Path | None = None) ->
                     ("extra_rooms",),
                     f"cannot remove {-v.extra_rooms} rooms: only {len(removable)} non-procedure rooms exist",
                 )
+            if len(ids) + v.extra_rooms < 1:
+                raise _problem(file, ("extra_rooms",), "would leave no exam room (expected at least 1)")
             drop = set(removable[v.extra_rooms :])
             ids = [r for r in ids if r not in drop]
         rooms.pop("count", None)
@@ -316,7 +320,15 @@ def apply_variant(base: Scenario, v: Variant, file: str | Path | None = None) ->
     try:
         result = scenario_from_dict(data, file)
     except InputError as err:
-        raise InputError(file, err.where, f"the variant makes the scenario invalid: {err.message}") from None
+        raise InputError(file, err.where, f"{MAKES_INVALID}{err.message}") from None
+    unroomed = _rooming_without_mas(result)
+    if unroomed and not _rooming_without_mas(base):
+        raise _problem(
+            file,
+            ("medical_assistants",) if v.medical_assistants is not None else (),
+            f"would leave no medical assistant on duty all week, while {', '.join(unroomed)} "
+            f"need{'s' if len(unroomed) == 1 else ''} MA rooming (rooming_min); expected at least 1",
+        )
     if _has_sessions(base) and not _has_sessions(result):  # else: "no day to simulate", file unnamed
         raise _problem(
             file,
@@ -324,6 +336,22 @@ def apply_variant(base: Scenario, v: Variant, file: str | Path | None = None) ->
             "the variant leaves no provider session in the week (nothing to schedule or simulate)",
         )
     return result
+
+
+def _rooming_without_mas(scenario: Scenario) -> list[str]:
+    """Types a working provider sees that need an MA, when no MA is on duty at any time of the week.
+
+    Such patients are roomed and then wait for an MA who never comes (unseen at close, their rooms
+    held all day), so a what-if with them reads as cheap and quick. A day without MAs is left to the
+    planner, which keeps those types off that day (or says why it cannot).
+    """
+    c = scenario.clinic
+    steps = (scenario.staff.steps("medical_assistants", d, c.opens, c.closes) for d in c.days_open)
+    if any(n for day in steps for *_, n in day):
+        return []
+    needs_ma = {t.id for t in scenario.appointment_types if t.needs_ma}
+    working = [p for p in scenario.providers if any(p.sessions.values())]
+    return list(dict.fromkeys(t for p in working for t in p.appointment_types if t in needs_ma))
 
 
 def _has_sessions(scenario: Scenario) -> bool:
