@@ -13,7 +13,7 @@ import math
 from typing import NamedTuple
 
 import numpy as np
-from scipy import stats
+from scipy import special  # not scipy.stats: ~1 s less to import, for two quantiles
 
 
 class MeanCI(NamedTuple):
@@ -35,7 +35,7 @@ def mean_ci(values, level: float = 0.95) -> MeanCI:
     if n == 1:
         return MeanCI(mean, math.nan, math.nan, math.nan, 1)
     sd = float(x.std(ddof=1))
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * sd / math.sqrt(n)
+    half = float(special.stdtrit(n - 1, 0.5 + level / 2)) * sd / math.sqrt(n)
     return MeanCI(mean, mean - half, mean + half, sd, n)
 
 
@@ -52,7 +52,7 @@ def welch_ci(a, b, level: float = 0.95) -> tuple[float, float]:
     if se == 0:
         return (d, d)
     dof = (va + vb) ** 2 / ((va**2) / (len(a) - 1) + (vb**2) / (len(b) - 1))
-    half = float(stats.t.ppf(0.5 + level / 2, dof)) * se
+    half = float(special.stdtrit(dof, 0.5 + level / 2)) * se
     return (d - half, d + half)
 
 
@@ -60,7 +60,7 @@ def wilson(k: int, n: int, level: float = 0.95) -> tuple[float, float, float]:
     """Proportion k/n with its Wilson score interval (good near 0 and 1, unlike the normal one)."""
     if n == 0:
         return math.nan, math.nan, math.nan
-    z = float(stats.norm.ppf(0.5 + level / 2))
+    z = float(special.ndtri(0.5 + level / 2))
     p = k / n
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom

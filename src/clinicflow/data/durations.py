@@ -17,7 +17,6 @@ from dataclasses import dataclass
 import duckdb
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..domain.distributions import Gamma, Lognormal
 
@@ -55,6 +54,8 @@ class Fit:
 
 
 def fit_lognormal(x: np.ndarray) -> Fit:
+    from scipy import stats  # lazy: scipy.stats costs ~1 s to import, and only fitting needs it
+
     logs = np.log(x)
     mu, sigma = float(logs.mean()), float(logs.std(ddof=0))
     sigma = max(sigma, 1e-6)
@@ -76,6 +77,8 @@ def fit_lognormal(x: np.ndarray) -> Fit:
 
 
 def fit_gamma(x: np.ndarray) -> Fit:
+    from scipy import stats  # lazy: scipy.stats costs ~1 s to import, and only fitting needs it
+
     shape, _, scale = stats.gamma.fit(x, floc=0)
     dist = stats.gamma(a=shape, scale=scale)
     ll = float(dist.logpdf(x).sum())

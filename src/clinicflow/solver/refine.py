@@ -89,13 +89,14 @@ def refine_block(
     def cost(order: tuple, a, smp: Samples, rooms: int | None = None) -> float:
         return evaluate(
             np.asarray(a, dtype=float),
-            _reorder(smp, order),
+            smp,
             block.start,
             block.end,
             costs,
             to_last=to_last,
             ready_first=True,
             rooms_at_once=rooms,
+            order=np.asarray(order),
         ).mean
 
     def feasible(order: tuple, a: list[int]) -> bool:
@@ -130,12 +131,6 @@ def refine_block(
     )
     order, a = pool[pick]
     return Refined(list(a), scored[pick], pick, moves, list(order))
-
-
-def _reorder(smp: Samples, order: tuple) -> Samples:
-    if order == tuple(range(smp.n)):
-        return smp
-    return smp.take(list(order))
 
 
 def _descend(order0: tuple, a0: list[int], cost, feasible, slots: list[Slot], grid: int, max_per_start: int):

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from ..domain.costs import Costs
@@ -151,42 +152,6 @@ def draw_samples(
     )
 
 
-#: Keys that order patients by appointment time, then by a time of the day: appointment ×
-#: _ORDER + time; _LATER + time puts a patient after every such key.
-_ORDER = 1e4
-_LATER = 1e8
-
-
-def _give_rooms(slots, pending, pkey, left, ready_at, rooming) -> None:
-    """The day's first room slots: each free slot (earliest first) to the checked-in patient with the earliest
-    appointment (of two with one appointment time, the one checked in first), or to the next to
-    check in; that patient is ready after rooming. ``pending`` holds when each patient still
-    needing a slot checked in (inf otherwise), ``pkey`` its appointment key, ``left`` how many
-    per day. In place."""
-    rows = np.arange(slots.shape[0])
-    while True:
-        j = slots.argmin(axis=1)
-        tau = slots[rows, j]
-        go = (tau < np.inf) & (left > 0)
-        if not go.any():
-            return
-        r = rows[go]
-        _room_next(r, tau[go], pending, pkey, left, ready_at, rooming)
-        slots[r, j[go]] = np.inf
-
-
-def _room_next(r, tau, pending, pkey, left, ready_at, rooming) -> None:
-    """On days ``r`` a room slot frees at ``tau``: it goes to the checked-in patient with the
-    earliest appointment (of two with one time, the one checked in first), else to the next to
-    check in, who is ready after rooming. In place."""
-    p_r = pending[r]
-    i = np.where(p_r <= tau[:, None], pkey[r], _LATER + p_r).argmin(axis=1)
-    ready_at[r, i] = np.maximum(tau, p_r[np.arange(len(r)), i]) + rooming[r, i]
-    pending[r, i] = np.inf
-    pkey[r, i] = np.inf
-    left[r] -= 1
-
-
 @dataclass(frozen=True)
 class SessionCost:
     """Per-sample totals (arrays of length K) and the weighted cost."""
@@ -211,6 +176,7 @@ def evaluate(
     to_last: bool = True,
     ready_first: bool = False,
     rooms_at_once: int | None = None,
+    order: np.ndarray | None = None,
 ) -> SessionCost:
     """Waiting, idle and overtime minutes on each sampled day for appointment times ``a`` (sorted).
 
@@ -223,58 +189,146 @@ def evaluate(
     patient is roomed only when one of the provider's room slots is free — a slot frees when its
     patient's visit and the room's turnover are over, and goes to the waiting patient with the
     earliest appointment — as in the simulated clinic, where this queue is most of the waiting
-    that is not for the provider."""
-    a = np.asarray(a, dtype=float)
+    that is not for the provider.
+    ``order``: the samples' columns in appointment order (``a[j]`` is the time of column
+    ``order[j]``), so a local search that reorders slots need not copy the samples."""
+    a = np.ascontiguousarray(a, dtype=float)
     k, n = samples.k, samples.n
     if n == 0:
         z = np.zeros(k)
         idle = z if to_last else np.full(k, float(end - start))
         return SessionCost(z, idle, z, costs.idle_per_min * idle)
-    free = np.full(k, float(start))
-    wait = np.zeros(k)
-    busy_in = np.zeros(k)
-    busy = samples.duration.sum(axis=1)
-    last = np.full(k, -np.inf)
-    rows = np.arange(k)
-    # ready time of each showing patient not yet seen; inf once seen (or absent)
-    ready_at = np.where(samples.show, a[None, :] + samples.ready, np.inf)
-    wait_from = a[None, :] + samples.wait_from
+    perm = np.arange(n) if order is None else np.asarray(order, dtype=np.int64)
     pipeline = ready_first and rooms_at_once is not None and samples.checked is not None
-    if pipeline:
-        roomed = samples.show & samples.needs_room[None, :]
-        ready_at[roomed] = np.inf  # known once a room slot is theirs
-        pending = np.where(roomed, a[None, :] + samples.checked, np.inf)
-        pkey = a[None, :] * _ORDER + pending
-        left = roomed.sum(axis=1)
-        slots = np.full((k, rooms_at_once), -np.inf)  # when each free slot frees; inf = held
-        _give_rooms(slots, pending, pkey, left, ready_at, samples.rooming)
-    a_key = a[None, :] * _ORDER
-    for step in range(n):
-        if ready_first:
-            # the ready patient with the earliest appointment (of two with one appointment time,
-            # the one ready longer, as the simulator's queue); if nobody is ready, the next to be
-            i = (np.where(ready_at <= free[:, None], a_key, _LATER) + ready_at).argmin(axis=1)
-        else:
-            i = np.full(k, step)
-        r = ready_at[rows, i]
-        show = r < np.inf
-        s = np.where(show, np.maximum(r, free), free)
-        wait += np.where(show, np.maximum(s - wait_from[rows, i], 0.0), 0.0)
-        done = s + samples.duration[rows, i]
-        busy_in += np.where(show, np.maximum(np.minimum(done, end) - np.maximum(s, start), 0.0), 0.0)
-        last = np.where(show, np.maximum(last, done), last)
-        free = np.where(show, done, free)
-        ready_at[rows, i] = np.inf
-        if pipeline:
-            # the patient's room slot frees after the turnover; every other slot is held (or
-            # nobody is left to room), so it goes straight to the next patient
-            go = show & roomed[rows, i] & (left > 0)
-            if go.any():
-                tau = (done + samples.turnover[rows, i])[go]
-                _room_next(rows[go], tau, pending, pkey, left, ready_at, samples.rooming)
-    # to_last: from the start to the last visit's end, past the block end too
-    to_end = (end - start) - busy_in
-    idle = np.where(np.isfinite(last), last - start - busy, 0.0) if to_last else to_end
-    overtime = np.where(np.isfinite(last), np.maximum(last - end, 0.0), 0.0)
+    c = np.ascontiguousarray  # one compiled signature: C-ordered arrays
+    none = np.zeros((0, 0))
+    wait, idle, overtime = _days(
+        a,
+        perm,
+        c(samples.show),
+        c(samples.ready, dtype=float),
+        c(samples.wait_from, dtype=float),
+        c(samples.duration, dtype=float),
+        samples.duration.sum(axis=1),
+        c(samples.checked, dtype=float) if pipeline else none,
+        c(samples.rooming, dtype=float) if pipeline else none,
+        c(samples.turnover, dtype=float) if pipeline else none,
+        c(samples.needs_room) if pipeline else np.zeros(0, dtype=bool),
+        float(start),
+        float(end),
+        bool(to_last),
+        bool(ready_first),
+        int(rooms_at_once) if pipeline else 0,
+    )
     cost = costs.wait_per_min * wait + costs.idle_per_min * idle + costs.overtime_per_min * overtime
     return SessionCost(wait, idle, overtime, cost)
+
+
+#: Keys that order patients by appointment time, then by a time of the day: appointment ×
+#: _ORDER + time; _LATER + time puts a patient after every such key.
+_ORDER = 1e4
+_LATER = 1e8
+
+
+@numba.njit(cache=True, nogil=True)
+def _days(a, perm, show, ready, wait_from, duration, busy, checked, rooming, turnover, needs_room,
+          start, end, to_last, ready_first, rooms):  # fmt: skip
+    """The sample-path recursion, day by day (compiled: the refinement's local search calls it
+    tens of thousands of times a week, and numpy's per-call overhead on (days, slots) arrays made
+    it most of the planning time; ``nogil`` lets the planner's threads run it side by side).
+    Column ``perm[j]`` of the samples is the patient of appointment ``a[j]``; ``rooms`` > 0 plays
+    the room pipeline. Argmin ties go to the lower index, as in the simulator's queue."""
+    k = show.shape[0]
+    n = a.shape[0]
+    wait = np.zeros(k)
+    idle = np.zeros(k)
+    overtime = np.zeros(k)
+    ready_at = np.empty(n)
+    pending = np.empty(n)
+    pkey = np.empty(n)
+    slots = np.empty(max(rooms, 1))
+    for d in range(k):
+        left = 0
+        for j in range(n):
+            c = perm[j]
+            ready_at[j] = a[j] + ready[d, c] if show[d, c] else np.inf
+            if rooms > 0 and show[d, c] and needs_room[c]:
+                ready_at[j] = np.inf  # known once a room slot is theirs
+                pending[j] = a[j] + checked[d, c]
+                pkey[j] = a[j] * _ORDER + pending[j]
+                left += 1
+            else:
+                pending[j] = np.inf
+                pkey[j] = np.inf
+        if rooms > 0:
+            # the day's first room slots, each to the checked-in patient with the earliest
+            # appointment (of two with one time, the one checked in first), or the next to check in
+            slots[:rooms] = -np.inf
+            while left > 0:
+                jr = 0
+                for q in range(1, rooms):
+                    if slots[q] < slots[jr]:
+                        jr = q
+                tau = slots[jr]
+                if tau == np.inf:
+                    break
+                left = _room_next(d, tau, perm, pending, pkey, ready_at, rooming, left)
+                slots[jr] = np.inf
+        free = start
+        w = 0.0
+        busy_in = 0.0
+        last = -np.inf
+        for step in range(n):
+            if ready_first:
+                # the ready patient with the earliest appointment (of two with one appointment
+                # time, the one ready longer, as the simulator's queue); if nobody is ready, the
+                # next to be
+                i = 0
+                best = np.inf
+                for j in range(n):
+                    key = (a[j] * _ORDER if ready_at[j] <= free else _LATER) + ready_at[j]
+                    if key < best:
+                        best = key
+                        i = j
+            else:
+                i = step
+            r = ready_at[i]
+            if r < np.inf:
+                c = perm[i]
+                s = max(r, free)
+                w += max(s - (a[i] + wait_from[d, c]), 0.0)
+                done = s + duration[d, c]
+                busy_in += max(min(done, end) - max(s, start), 0.0)
+                last = max(last, done)
+                free = done
+                ready_at[i] = np.inf
+                if rooms > 0 and needs_room[c] and left > 0:
+                    # the patient's room slot frees after the turnover; every other slot is
+                    # held (or nobody is left to room), so it goes straight to the next patient
+                    left = _room_next(d, done + turnover[d, c], perm, pending, pkey, ready_at, rooming, left)
+        wait[d] = w
+        if np.isfinite(last):
+            overtime[d] = max(last - end, 0.0)
+            idle[d] = last - start - busy[d] if to_last else (end - start) - busy_in
+        else:
+            idle[d] = 0.0 if to_last else (end - start) - busy_in
+    return wait, idle, overtime
+
+
+@numba.njit(cache=True, nogil=True)
+def _room_next(d, tau, perm, pending, pkey, ready_at, rooming, left):
+    """A room slot frees at ``tau``: it goes to the checked-in patient with the earliest
+    appointment (of two with one time, the one checked in first), else to the next to check in,
+    who is ready after rooming. Returns how many are left to room."""
+    i = 0
+    best = np.inf
+    for j in range(pending.shape[0]):
+        p = pending[j]
+        key = pkey[j] if p <= tau else _LATER + p
+        if key < best:
+            best = key
+            i = j
+    ready_at[i] = max(tau, pending[i]) + rooming[d, perm[i]]
+    pending[i] = np.inf
+    pkey[i] = np.inf
+    return left - 1
