@@ -2,7 +2,7 @@
 same template, in the simulator, on held-out seeds, with common random numbers.
 
     PYTHONPATH=src python benchmarks/plan_quality.py [--scenario family-practice] [--seed 0]
-        [--time-limit 60] [--weeks 300]
+        [--time-limit 60] [--weeks 300] [--search-days 200] [--validation-days 300]
 
 Prints each schedule's weekly cost, patient wait, provider idle and overtime (mean and 95% CI over
 simulated weeks), the paired saving of the plan against each baseline, and where the waiting goes
@@ -57,11 +57,20 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--time-limit", type=float, default=60.0)
     ap.add_argument("--weeks", type=int, default=300)
+    ap.add_argument("--search-days", type=int, default=200, help="the refinement's search days")
+    ap.add_argument("--validation-days", type=int, default=300, help="the refinement's validation days")
     args = ap.parse_args()
     s = load_scenario(ROOT / "scenarios" / f"{args.scenario}.yaml")
     monday = dt.date(2026, 11, 30)
     t0 = time.perf_counter()
-    plan = plan_week(s, monday, time_limit=args.time_limit, seed=args.seed)
+    plan = plan_week(
+        s,
+        monday,
+        time_limit=args.time_limit,
+        seed=args.seed,
+        search_days=args.search_days,
+        validation_days=args.validation_days,
+    )
     planned = time.perf_counter() - t0
     k = plan_kpis(plan, replications=args.weeks, evaluator="sim")
     print(f"{args.scenario}, week {monday}, seed {args.seed}, time limit {args.time_limit:g} s")
