@@ -45,3 +45,10 @@ def test_pareto_front_and_cheapest():
     assert eff.to_dict() == {"a": True, "b": True, "c": True, "d": False, "e": False}
     assert cheapest_meeting(df, "cost", "p90", 25).name == "c"
     assert cheapest_meeting(df, "cost", "p90", 10) is None
+
+
+def test_a_setting_where_nobody_is_seen_is_not_efficient():
+    # no demand: no wait to report (NaN), and NaN compares false, so it used to be "efficient"
+    df = pd.DataFrame({"cost": [50, 100, 120], "p90": [float("nan"), 30, 20]}, index=list("xab"))
+    assert pareto_front(df, "cost", "p90").to_dict() == {"x": False, "a": True, "b": True}
+    assert cheapest_meeting(df, "cost", "p90", 1000).name == "a"

@@ -72,3 +72,15 @@ def test_sweep_same_results_for_any_number_of_workers_and_on_dask(family):
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as lc:
         dask = sweep(family, varies, replications=3, seed=9, cluster=lc).table
     pd.testing.assert_frame_equal(one, dask)
+
+
+def test_sweep_setting_where_nobody_is_seen_is_marked_not_efficient(tiny_yaml):
+    # demand scaled to zero under the optimized policy: no patient, so no wait to report; the
+    # row says so instead of a "nan" wait called efficient
+    res = run_cli(
+        "sweep", tiny_yaml, "--vary", "demand=0,1", "-n", "5", "--seed", "1", "--policy", "optimized"
+    )
+    assert res.code == 0, res.stderr
+    rows = {ln.split("│")[1].strip(): ln for ln in res.stdout.splitlines() if ln.count("│") >= 5}
+    assert "nobody seen" in rows["0.0"] and "nan" not in rows["0.0"] and "–" in rows["0.0"]
+    assert "efficient" in rows["1.0"] and "nobody" not in rows["1.0"]

@@ -219,11 +219,16 @@ def sweep(
     for _, r in res.table.iterrows():
         cells = [str(r[k]) for k in res.knobs]
         cells.append(f"{r['staff_cost_week']:,.0f}")
-        cells.append(f"{r[wait_kpi]:.1f} [{r[wait_kpi + '_ci_low']:.1f}, {r[wait_kpi + '_ci_high']:.1f}]")
+        nobody = math.isnan(float(r[wait_kpi]))
+        ci = f"{r[wait_kpi]:.1f} [{r[wait_kpi + '_ci_low']:.1f}, {r[wait_kpi + '_ci_high']:.1f}]"
+        cells.append("–" if nobody else ci)
         if tgt.kpi != wait_kpi:
             cells.append(f"{r[tgt.kpi]:.1f}")
         cells.append(f"{r['provider_overtime_min']:.0f}")
-        cells.append("efficient" if r["efficient"] else "[dim]dominated[/]")
+        if nobody:
+            cells.append("[dim]nobody seen[/]")
+        else:
+            cells.append("efficient" if r["efficient"] else "[dim]dominated[/]")
         t.add_row(*cells)
     console.print(t)
     best = res.cheapest

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from .base import Frozen, Identifier
 from .distributions import DistributionSpec
@@ -19,6 +19,13 @@ class Rooms(Frozen):
     ids: list[Identifier] | None = None
     procedure_rooms: list[Identifier] = Field(default_factory=list)
     turnover_min: DistributionSpec = 3
+
+    @field_validator("ids")
+    @classmethod
+    def _some_ids(cls, ids):
+        if ids is not None and not ids:
+            raise ValueError("expected at least one room id (a practice with no exam room cannot see anyone)")
+        return ids
 
     @model_validator(mode="after")
     def _count_or_ids(self):

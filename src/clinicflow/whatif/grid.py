@@ -95,11 +95,12 @@ def grid_variants(base: Scenario, varies: list[tuple[str, list[float]]]) -> list
 
 def pareto_front(df: pd.DataFrame, cost: str, wait: str) -> pd.Series:
     """True for rows not dominated: no other row is at most as costly and waits at most as long,
-    and strictly better in one of the two."""
+    and strictly better in one of the two. A row without a wait (nobody seen: NaN) is not on the
+    front: NaN compares false, so it would otherwise never be dominated and read as efficient."""
     c = df[cost].to_numpy(dtype=float)
     w = df[wait].to_numpy(dtype=float)
-    dominated = np.zeros(len(df), dtype=bool)
-    for i in range(len(df)):
+    dominated = ~(np.isfinite(c) & np.isfinite(w))
+    for i in np.flatnonzero(~dominated):
         better_or_equal = (c <= c[i]) & (w <= w[i])
         strictly = (c < c[i]) | (w < w[i])
         dominated[i] = bool(np.any(better_or_equal & strictly))
