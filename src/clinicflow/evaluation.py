@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .solver.baselines import RULES, baseline_schedule, baseline_starts
-from .solver.holds import block_walk_ins
+from .solver.holds import day_walk_ins
 from .solver.plan import PlanResult, block_rng, ends_session, walk_in_rng
 from .solver.saa import evaluate
 from .solver.timing import block_samples
@@ -83,9 +83,10 @@ def _saa_kpis(plan: PlanResult, replications: int, seed: int) -> dict:
         starts[rule] = baseline_starts(plan, rule)
     totals = {n: {k: np.zeros(replications) for k in KPIS} for n in starts}
     # each schedule's holds meet the same walk-ins, filled by the clinic's rule at its own hold times
-    walk_ins = {}
+    # (and the walk-ins who find none join a provider on duty, as in the clinic)
+    walk_ins, unheld = {}, {}
     for name, st in starts.items():
-        walk_ins[name] = {}
+        walk_ins[name], unheld[name] = {}, {}
         for date in sorted({tb.session.date for tb in plan.blocks}):
             day = [
                 (tb.session, tb.block, tb.slots, st[(tb.session.key, tb.block.start)])
@@ -93,7 +94,9 @@ def _saa_kpis(plan: PlanResult, replications: int, seed: int) -> dict:
                 if tb.session.date == date
             ]
             rng = walk_in_rng(seed, HELDOUT_STREAM, date)
-            walk_ins[name].update(block_walk_ins(s, day, replications, rng))
+            held, extra = day_walk_ins(s, day, replications, rng)
+            walk_ins[name].update(held)
+            unheld[name].update(extra)
     for tb in plan.blocks:
         to_last = ends_session(plan.blocks, tb)
         if not tb.slots:  # no patients: idle only when the provider waits for later ones (break)
@@ -105,7 +108,9 @@ def _saa_kpis(plan: PlanResult, replications: int, seed: int) -> dict:
         key = (tb.session.key, tb.block.start)
         for name, st in starts.items():
             rng = block_rng(seed, HELDOUT_STREAM, tb.session, tb.block)
-            smp = block_samples(s, tb.session, tb.slots, replications, rng, walk_ins[name].get(key))
+            smp = block_samples(
+                s, tb.session, tb.slots, replications, rng, walk_ins[name].get(key), unheld[name].get(key)
+            )
             a = np.array(st[key])
             ev = evaluate(
                 a,

@@ -25,7 +25,7 @@ from ..domain.scenario import Scenario
 from ..errors import InfeasibleError
 from ..streams import keyed_generator
 from . import diagnose
-from .holds import block_walk_ins
+from .holds import day_walk_ins
 from .refine import refine_block
 from .rooms import assign_rooms
 from .template import TemplateResult, solve_template
@@ -148,7 +148,7 @@ def reference_starts(block: Block, slots: list[Slot], grid: int) -> list[int]:
     """Where a block's slots sit before they are timed — back to back at their scheduled lengths
     (the template as a coordinator reads it) when that fits the grid and windows, else evenly
     spaced at mean durations, else Bailey-Welch, else each slot's earliest start — to place the
-    holds the day's walk-ins are drawn against (``holds.block_walk_ins``)."""
+    holds the day's walk-ins are drawn against (``holds.day_walk_ins``)."""
     if not slots:
         return []
     back, even, bw = rule_hints(block, slots, grid, 2)
@@ -268,17 +268,22 @@ def plan_week(
     }
     days_of = {OPTIMIZE_STREAM: samples, SEARCH_STREAM: search_days, VALIDATE_STREAM: validation_days}
     walk_ins: dict = {stream: {} for stream in days_of}
+    unheld: dict = {stream: {} for stream in days_of}
     for date, items in by_day.items():
         day = [(ps, b, slots_of[(ps.key, b.start)]) for ps, b in items]
         day = [(ps, b, sl, reference_starts(b, sl, grid)) for ps, b, sl in day]
         for stream, k in days_of.items():
-            walk_ins[stream].update(block_walk_ins(scenario, day, k, walk_in_rng(seed, stream, date)))
+            held, extra = day_walk_ins(scenario, day, k, walk_in_rng(seed, stream, date))
+            walk_ins[stream].update(held)
+            unheld[stream].update(extra)
 
     def sampled(stream: str, ps: ProviderSession, b: Block, slots: list[Slot]):
+        # the walk-ins who find no hold join the search and validation days, which play the
+        # clinic's service rule; the CP-SAT model's in-order recursion has no place for them
+        key = (ps.key, b.start)
+        extra = None if stream == OPTIMIZE_STREAM else unheld[stream].get(key)
         rng = block_rng(seed, stream, ps, b)
-        return block_samples(
-            scenario, ps, slots, days_of[stream], rng, walk_ins[stream].get((ps.key, b.start))
-        )
+        return block_samples(scenario, ps, slots, days_of[stream], rng, walk_ins[stream].get(key), extra)
 
     def _time_one(ps: ProviderSession, b: Block, ledger: Ledger):
         counts = tmpl.counts.get(ps.key, {})

@@ -39,6 +39,23 @@ from ..domain.costs import Costs
 
 
 @dataclass(frozen=True)
+class Extra:
+    """Patients of a block who have no slot: the walk-ins who found no hold (``holds.day_walk_ins``).
+    Arrays of shape (K, m); column ``e`` on day ``d`` is a patient when ``appt[d, e]`` is finite.
+    ``appt`` is the arrival (minutes since midnight), which is also their place in the queue: the
+    clinic sees walk-ins by arrival among booked patients by appointment. ``ready``, ``checked``
+    are relative to it, as in ``Samples``; ``needs_room`` is per patient."""
+
+    appt: np.ndarray
+    ready: np.ndarray
+    duration: np.ndarray
+    checked: np.ndarray
+    rooming: np.ndarray
+    turnover: np.ndarray
+    needs_room: np.ndarray
+
+
+@dataclass(frozen=True)
 class Samples:
     """Sampled days for one block: arrays of shape (K, n).
 
@@ -61,6 +78,8 @@ class Samples:
     rooming: np.ndarray | None = None
     turnover: np.ndarray | None = None
     needs_room: np.ndarray | None = None
+    #: Patients without a slot (walk-ins who found no hold), seen under the clinic's rule only.
+    extra: Extra | None = None
 
     def take(self, order: list[int]) -> Samples:
         """The same days with the slots in ``order``."""
@@ -77,6 +96,7 @@ class Samples:
             col(self.rooming),
             col(self.turnover),
             col(self.needs_room),
+            self.extra,
         )
 
     @property
@@ -214,6 +234,7 @@ def evaluate(
         c(samples.rooming, dtype=float) if pipeline else none,
         c(samples.turnover, dtype=float) if pipeline else none,
         c(samples.needs_room) if pipeline else np.zeros(0, dtype=bool),
+        *_extra_args(samples.extra if ready_first else None, k),
         float(start),
         float(end),
         bool(to_last),
@@ -224,6 +245,22 @@ def evaluate(
     return SessionCost(wait, idle, overtime, cost)
 
 
+def _extra_args(x: Extra | None, k: int) -> tuple:
+    if x is None or x.appt.shape[1] == 0:
+        none = np.zeros((0, 0))
+        return none, none, none, none, none, none, np.zeros((0, 0), dtype=bool)
+    c = np.ascontiguousarray
+    return (
+        c(x.appt, dtype=float),
+        c(x.ready, dtype=float),
+        c(x.duration, dtype=float),
+        c(x.checked, dtype=float),
+        c(x.rooming, dtype=float),
+        c(x.turnover, dtype=float),
+        c(x.needs_room, dtype=bool),
+    )
+
+
 #: Keys that order patients by appointment time, then by a time of the day: appointment ×
 #: _ORDER + time; _LATER + time puts a patient after every such key.
 _ORDER = 1e4
@@ -232,30 +269,67 @@ _LATER = 1e8
 
 @numba.njit(cache=True, nogil=True)
 def _days(a, perm, show, ready, wait_from, duration, busy, checked, rooming, turnover, needs_room,
+          x_appt, x_ready, x_dur, x_checked, x_rooming, x_turn, x_needs,
           start, end, to_last, ready_first, rooms):  # fmt: skip
     """The sample-path recursion, day by day (compiled: the refinement's local search calls it
     tens of thousands of times a week, and numpy's per-call overhead on (days, slots) arrays made
     it most of the planning time; ``nogil`` lets the planner's threads run it side by side).
-    Column ``perm[j]`` of the samples is the patient of appointment ``a[j]``; ``rooms`` > 0 plays
-    the room pipeline. Argmin ties go to the lower index, as in the simulator's queue."""
+    Column ``perm[j]`` of the samples is the patient of appointment ``a[j]``; the ``x_`` arrays
+    (K, m) are patients without a slot (``Extra``; m = 0 for none, and only with ``ready_first``);
+    ``rooms`` > 0 plays the room pipeline. Argmin ties go to the lower index, as in the simulator's
+    queue."""
     k = show.shape[0]
     n = a.shape[0]
+    m = x_appt.shape[1] if x_appt.shape[0] == k else 0
+    big = n + m
     wait = np.zeros(k)
     idle = np.zeros(k)
     overtime = np.zeros(k)
-    ready_at = np.empty(n)
-    pending = np.empty(n)
-    pkey = np.empty(n)
+    appt = np.empty(big)
+    ready_at = np.empty(big)
+    wfrom = np.empty(big)
+    dur = np.empty(big)
+    room_t = np.zeros(big)
+    turn_t = np.zeros(big)
+    needs = np.zeros(big, dtype=np.bool_)
+    pending = np.empty(big)
+    pkey = np.empty(big)
     slots = np.empty(max(rooms, 1))
     for d in range(k):
         left = 0
-        for j in range(n):
-            c = perm[j]
-            ready_at[j] = a[j] + ready[d, c] if show[d, c] else np.inf
-            if rooms > 0 and show[d, c] and needs_room[c]:
+        busy_d = busy[d]
+        for j in range(big):
+            if j < n:
+                c = perm[j]
+                appt[j] = a[j]
+                here = show[d, c]
+                ready_at[j] = a[j] + ready[d, c] if here else np.inf
+                wfrom[j] = a[j] + wait_from[d, c]
+                dur[j] = duration[d, c]
+                if rooms > 0:
+                    needs[j] = needs_room[c]
+                    room_t[j] = rooming[d, c]
+                    turn_t[j] = turnover[d, c]
+                    chk = checked[d, c]
+            else:
+                e = j - n
+                t = x_appt[d, e]
+                here = not np.isnan(t)
+                appt[j] = t if here else _LATER
+                ready_at[j] = t + x_ready[d, e] if here else np.inf
+                wfrom[j] = t if here else 0.0
+                dur[j] = x_dur[d, e] if here else 0.0
+                if here:
+                    busy_d += dur[j]
+                if rooms > 0:
+                    needs[j] = x_needs[d, e]
+                    room_t[j] = x_rooming[d, e]
+                    turn_t[j] = x_turn[d, e]
+                    chk = x_checked[d, e]
+            if rooms > 0 and here and needs[j]:
                 ready_at[j] = np.inf  # known once a room slot is theirs
-                pending[j] = a[j] + checked[d, c]
-                pkey[j] = a[j] * _ORDER + pending[j]
+                pending[j] = appt[j] + chk
+                pkey[j] = appt[j] * _ORDER + pending[j]
                 left += 1
             else:
                 pending[j] = np.inf
@@ -272,21 +346,21 @@ def _days(a, perm, show, ready, wait_from, duration, busy, checked, rooming, tur
                 tau = slots[jr]
                 if tau == np.inf:
                     break
-                left = _room_next(d, tau, perm, pending, pkey, ready_at, rooming, left)
+                left = _room_next(tau, pending, pkey, ready_at, room_t, left)
                 slots[jr] = np.inf
         free = start
         w = 0.0
         busy_in = 0.0
         last = -np.inf
-        for step in range(n):
+        for step in range(big):
             if ready_first:
                 # the ready patient with the earliest appointment (of two with one appointment
                 # time, the one ready longer, as the simulator's queue); if nobody is ready, the
                 # next to be
                 i = 0
                 best = np.inf
-                for j in range(n):
-                    key = (a[j] * _ORDER if ready_at[j] <= free else _LATER) + ready_at[j]
+                for j in range(big):
+                    key = (appt[j] * _ORDER if ready_at[j] <= free else _LATER) + ready_at[j]
                     if key < best:
                         best = key
                         i = j
@@ -294,29 +368,28 @@ def _days(a, perm, show, ready, wait_from, duration, busy, checked, rooming, tur
                 i = step
             r = ready_at[i]
             if r < np.inf:
-                c = perm[i]
                 s = max(r, free)
-                w += max(s - (a[i] + wait_from[d, c]), 0.0)
-                done = s + duration[d, c]
+                w += max(s - wfrom[i], 0.0)
+                done = s + dur[i]
                 busy_in += max(min(done, end) - max(s, start), 0.0)
                 last = max(last, done)
                 free = done
                 ready_at[i] = np.inf
-                if rooms > 0 and needs_room[c] and left > 0:
+                if rooms > 0 and needs[i] and left > 0:
                     # the patient's room slot frees after the turnover; every other slot is
                     # held (or nobody is left to room), so it goes straight to the next patient
-                    left = _room_next(d, done + turnover[d, c], perm, pending, pkey, ready_at, rooming, left)
+                    left = _room_next(done + turn_t[i], pending, pkey, ready_at, room_t, left)
         wait[d] = w
         if np.isfinite(last):
             overtime[d] = max(last - end, 0.0)
-            idle[d] = last - start - busy[d] if to_last else (end - start) - busy_in
+            idle[d] = last - start - busy_d if to_last else (end - start) - busy_in
         else:
             idle[d] = 0.0 if to_last else (end - start) - busy_in
     return wait, idle, overtime
 
 
 @numba.njit(cache=True, nogil=True)
-def _room_next(d, tau, perm, pending, pkey, ready_at, rooming, left):
+def _room_next(tau, pending, pkey, ready_at, room_t, left):
     """A room slot frees at ``tau``: it goes to the checked-in patient with the earliest
     appointment (of two with one time, the one checked in first), else to the next to check in,
     who is ready after rooming. Returns how many are left to room."""
@@ -328,7 +401,7 @@ def _room_next(d, tau, perm, pending, pkey, ready_at, rooming, left):
         if key < best:
             best = key
             i = j
-    ready_at[i] = max(tau, pending[i]) + rooming[d, perm[i]]
+    ready_at[i] = max(tau, pending[i]) + room_t[i]
     pending[i] = np.inf
     pkey[i] = np.inf
     return left - 1

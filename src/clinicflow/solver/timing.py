@@ -21,14 +21,15 @@ Storer 2012).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from ..domain.scenario import Scenario
 from . import cpsat
+from .holds import Unheld
 from .ma_load import MILLI, WINDOW, Profile, profile, windowed
-from .saa import Samples, draw_samples, evaluate
+from .saa import Extra, Samples, draw_samples, evaluate
 from .week import Block, ProviderSession, ceil_min, hold_type, ma_by_minute
 
 SCALE = 10  # CP-SAT minutes are tenths of a minute
@@ -172,6 +173,7 @@ def block_samples(
     k: int,
     rng,
     walk_ins: dict[int, np.ndarray] | None = None,
+    unheld: Unheld | None = None,
 ) -> Samples:
     """Sampled days for a block's slots: shows, visit durations, the steps between arrival
     and the provider (punctuality, check-in at the desk, MA rooming) and the room turnover that
@@ -180,21 +182,30 @@ def block_samples(
 
     ``walk_ins[i]``: for hold slot ``i``, on each day how late after the hold's start the walk-in
     who fills it arrives, NaN when it stays empty (``holds.block_walk_ins``). Without it a hold is
-    sampled like a booked slot of its type (``plan_week`` always passes it)."""
+    sampled like a booked slot of its type (``plan_week`` always passes it).
+
+    ``unheld``: the walk-ins without a hold given to this block (``holds.day_walk_ins``), drawn
+    after everything else from the same generator, so the slots' days do not change with them."""
     types = scenario.type_by_id
     c = scenario.clinic
     desk = any(n for *_, n in scenario.staff.steps("front_desk", ps.weekday, c.opens, c.closes))
-    delays, before_room = [], []
-    for s in slots:
-        t = types[s.type_id]
+
+    def steps_of(type_id: str) -> tuple[list, int]:
+        t = types[type_id]
         steps = []
         if t.needs_room and desk:
             steps.append(scenario.staff.front_desk.check_in_min)
-        before_room.append(len(steps))
+        before = len(steps)
         if t.needs_ma:
             steps.append(t.rooming_min)
+        return steps, before
+
+    delays, before_room = [], []
+    for s in slots:
+        steps, before = steps_of(s.type_id)
         delays.append(steps)
-    return draw_samples(
+        before_room.append(before)
+    smp = draw_samples(
         rng,
         k,
         [scenario.visit_duration(ps.provider, s.type_id) for s in slots],
@@ -207,6 +218,32 @@ def block_samples(
         needs_room=[types[s.type_id].needs_room for s in slots],
         turnover=scenario.rooms.turnover_min,
     )
+    if unheld is None or unheld.arrival.shape[1] == 0:
+        return smp
+    return replace(smp, extra=_unheld_samples(scenario, ps.provider, unheld, steps_of, rng))
+
+
+def _unheld_samples(scenario: Scenario, provider: str, unheld: Unheld, steps_of, rng) -> Extra:
+    """Visit, check-in, rooming and turnover draws for the walk-ins without a hold, type by type
+    (a walk-in is seen from its arrival: no lateness)."""
+    shape = unheld.arrival.shape
+    here = np.isfinite(unheld.arrival)
+    dur, pre, post, turn = (np.zeros(shape) for _ in range(4))
+    needs = np.zeros(shape, dtype=bool)
+    for type_id in sorted({str(t) for t in unheld.kind[here]}):
+        mask = here & (unheld.kind == type_id)
+        n = int(mask.sum())
+        dur[mask] = np.maximum(scenario.visit_duration(provider, type_id).sample(rng, n), 0.0)
+        steps, before = steps_of(type_id)
+        for j, dist in enumerate(steps):
+            x = np.maximum(np.asarray(dist.sample(rng, n), dtype=float), 0.0)
+            if j < before:
+                pre[mask] += x
+            else:
+                post[mask] += x
+        needs[mask] = scenario.type_by_id[type_id].needs_room
+        turn[mask] = np.maximum(np.asarray(scenario.rooms.turnover_min.sample(rng, n), dtype=float), 0.0)
+    return Extra(unheld.arrival, pre + post, dur, pre, post, turn, needs)
 
 
 @dataclass(frozen=True)
