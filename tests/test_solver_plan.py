@@ -163,12 +163,29 @@ def test_issue_target_thirty_percent_below_evenly_spaced(simulated):
     assert simulated.reduction("evenly_spaced")["relative"] >= 0.30
 
 
-def test_same_seed_same_plan(tiny):
-    a = plan_week(tiny, MONDAY, time_limit=10, samples=10, seed=1)
-    b = plan_week(tiny, MONDAY, time_limit=10, samples=10, seed=1)
-    assert a.schedule[["start_min", "appointment_type", "room"]].equals(
-        b.schedule[["start_min", "appointment_type", "room"]]
-    )
+def test_same_seed_same_plan_whatever_the_number_of_workers(tiny, monkeypatch):
+    # the CP-SAT budgets are deterministic and budgeted for 2 cores whatever ``workers`` is (until
+    # session 5 a block's budget scaled with ``workers``, so 1 worker could give another plan)
+    import clinicflow.solver.plan as plan_module
+
+    budgets: dict = {1: [], 2: []}
+    real = plan_module.time_block
+    for w in (1, 2):
+        monkeypatch.setattr(
+            plan_module,
+            "time_block",
+            lambda *a, _w=w, **k: budgets[_w].append(k["time_limit"]) or real(*a, **k),
+        )
+        plan_week(tiny, MONDAY, time_limit=10, samples=10, seed=1, workers=w)
+    assert sorted(budgets[1]) == sorted(budgets[2]) and max(budgets[1]) > 0.2  # above the floor
+    monkeypatch.setattr(plan_module, "time_block", real)
+    a = plan_week(tiny, MONDAY, time_limit=10, samples=10, seed=1, workers=2)
+    b = plan_week(tiny, MONDAY, time_limit=10, samples=10, seed=1, workers=2)
+    c = plan_week(tiny, MONDAY, time_limit=10, samples=10, seed=1, workers=1)
+    cols = ["date", "provider", "start_min", "appointment_type", "kind", "room", "overbooked"]
+    assert a.schedule[cols].equals(b.schedule[cols])
+    assert a.schedule[cols].equals(c.schedule[cols])
+    assert [x.status for x in a.sessions] == [x.status for x in c.sessions]
 
 
 def test_next_monday():
