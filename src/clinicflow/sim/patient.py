@@ -16,7 +16,6 @@ import numpy as np
 
 from ..streams import KeyedStreams
 from .plan import DayPlan, Plan
-from .sampling import quantile
 
 # Columns of a patient's uniforms.
 U_PUNCTUALITY, U_SHOW, U_CHECK_IN, U_ROOMING, U_VISIT, U_TURNOVER, U_CHECKOUT, U_TYPE = range(8)
@@ -45,7 +44,7 @@ def _by_inversion(dists: list, which: np.ndarray, u: np.ndarray) -> np.ndarray:
     out = np.empty(len(u))
     for k in np.unique(which):
         m = which == k
-        out[m] = quantile(dists[k], u[m])
+        out[m] = dists[k].quantile(u[m])
     return out
 
 
@@ -65,7 +64,7 @@ class Draws:
             self.outcome = np.zeros(0, dtype=int)
             return
         # Nobody gets in before the doors open.
-        early = plan.p_appt + quantile(s.arrivals.punctuality, u[:, U_PUNCTUALITY])
+        early = plan.p_appt + s.arrivals.punctuality.quantile(u[:, U_PUNCTUALITY])
         self.arrival = np.maximum(early, float(s.clinic.opens))
         show = u[:, U_SHOW]
         self.outcome = np.where(
@@ -74,9 +73,9 @@ class Draws:
             np.where(show < plan.p_no_show + plan.p_cancel, LATE_CANCEL, SHOWS),
         )
         desk = s.staff.front_desk
-        self.check_in = quantile(desk.check_in_min, u[:, U_CHECK_IN])
-        self.checkout = quantile(desk.checkout_min, u[:, U_CHECKOUT])
-        self.turnover = quantile(s.rooms.turnover_min, u[:, U_TURNOVER])
+        self.check_in = desk.check_in_min.quantile(u[:, U_CHECK_IN])
+        self.checkout = desk.checkout_min.quantile(u[:, U_CHECKOUT])
+        self.turnover = s.rooms.turnover_min.quantile(u[:, U_TURNOVER])
         # Visit durations: one distribution per (provider, type) pair in use.
         pairs = plan.p_provider * len(plan.types) + plan.p_type
         flat = [d for row in plan.visit_dist for d in row]
@@ -129,9 +128,9 @@ def walk_ins(plan: Plan, day: DayPlan, streams: KeyedStreams) -> list[WalkIn]:
     kinds = plan.walk_in_types[np.searchsorted(plan.walk_in_cum, u[:, U_TYPE], side="right")]
     s = plan.scenario
     desk = s.staff.front_desk
-    check_in = quantile(desk.check_in_min, u[:, U_CHECK_IN])
-    checkout = quantile(desk.checkout_min, u[:, U_CHECKOUT])
-    turnover = quantile(s.rooms.turnover_min, u[:, U_TURNOVER])
+    check_in = desk.check_in_min.quantile(u[:, U_CHECK_IN])
+    checkout = desk.checkout_min.quantile(u[:, U_CHECKOUT])
+    turnover = s.rooms.turnover_min.quantile(u[:, U_TURNOVER])
     rooming = np.zeros(len(t))
     need = plan.t_needs_ma[kinds]
     if need.any():
