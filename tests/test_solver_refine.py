@@ -23,7 +23,7 @@ BLOCK = Block(480, 600, (Segment(480, 600),))
 def _slots(n: int) -> list[Slot]:
     # 15-minute visits with a room (15 + 0 turnover) and one MA for sure over the first 5 minutes
     ma = Profile(0, np.full(5, MILLI, dtype=np.int64))
-    return [Slot("v", False, 15, 480, 585, 15, False, 5, 0.15, 0.15, 144.0, 12.0, ma=ma) for _ in range(n)]
+    return [Slot("v", False, 15, 480, 585, 15, False, 0.15, 0.15, 144.0, 12.0, ma=ma) for _ in range(n)]
 
 
 def _days(k: int, seed: int, n: int):

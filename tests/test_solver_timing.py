@@ -192,7 +192,7 @@ SMALL = {
 
 
 def _slot(lo, hi):
-    return Slot("v", False, 15, lo, hi, 0, False, 0, 0.15, 0.15, 144.0, 12.0)
+    return Slot("v", False, 15, lo, hi, 0, False, 0.15, 0.15, 144.0, 12.0)
 
 
 def test_optimizer_within_one_percent_of_exhaustive_search_exponential():

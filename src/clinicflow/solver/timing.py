@@ -48,7 +48,6 @@ class Slot:
     hi: int
     room_min: int  # exam-room occupancy incl. turnover; 0 = no room (telehealth)
     procedure: bool
-    rooming_min: int  # mean rooming, rounded up; 0 = no MA
     p_absent: float
     no_show: float
     variance: float
@@ -153,7 +152,6 @@ def block_slots(
                         hi=hi,
                         room_min=t.scheduled_min + turnover if t.needs_room else 0,
                         procedure=t.procedure,
-                        rooming_min=ceil_min(t.rooming_min.mean) if t.needs_ma else 0,
                         p_absent=min(1.0, t.no_show + t.late_cancel),
                         no_show=t.no_show,
                         variance=dist.sd**2,
