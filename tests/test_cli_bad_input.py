@@ -533,13 +533,25 @@ def test_scenario_values(tmp_path, old, new, where, message):
     assert one_line(run_main("validate", p)) == f"error: {p}:{line_no}: {where}: {message}"
 
 
-def test_variant_leaving_no_session_names_the_variant(tmp_path, tiny_yaml):
-    v = _scenario(tmp_path, "name: closed\nproviders_off: {doc: [mon, tue]}\n", "v.yaml")
+@pytest.mark.parametrize(
+    ("variant", "message"),
+    [
+        (
+            "name: closed\nproviders_off: {doc: [mon, tue]}\n",
+            "providers_off: the variant leaves no provider session in the week (nothing to schedule or simulate)",
+        ),
+        (
+            "name: no MAs\nmedical_assistants: 0\n",
+            "medical_assistants: would leave no medical assistant on duty all week, while long needs MA "
+            "rooming (rooming_min); expected at least 1",
+        ),
+    ],
+    ids=["no-session", "no-ma"],
+)
+def test_variant_the_practice_cannot_run_names_the_file_and_field(tmp_path, tiny_yaml, variant, message):
+    v = _scenario(tmp_path, variant, "v.yaml")
     out = tmp_path / "o"
-    assert one_line(run_main("compare", tiny_yaml, v, "-n", "2", "--out", out)) == (
-        f"error: {v}: providers_off: the variant leaves no provider session in the week "
-        "(nothing to schedule or simulate)"
-    )
+    assert one_line(run_main("compare", tiny_yaml, v, "-n", "2", "--out", out)) == f"error: {v}: {message}"
     assert not out.exists()
 
 
@@ -614,16 +626,6 @@ def test_no_ma_is_fine_when_no_type_needs_rooming(tmp_path):
     for kpi in ("mean_wait_min", "p90_wait_min", "patients_seen", "provider_overtime_min"):
         assert t.loc[0, kpi] == t.loc[1, kpi], kpi
     assert t.loc[1, "patients_seen"] > 0
-
-
-def test_variant_file_leaving_no_ma_names_the_file_and_field(tmp_path, tiny_yaml):
-    v = _scenario(tmp_path, "name: no MAs\nmedical_assistants: 0\n", "v.yaml")
-    out = tmp_path / "o"
-    assert one_line(run_main("compare", tiny_yaml, v, "-n", "2", "--out", out)) == (
-        f"error: {v}: medical_assistants: would leave no medical assistant on duty all week, while long "
-        "needs MA rooming (rooming_min); expected at least 1"
-    )
-    assert not out.exists()
 
 
 def test_sweep_wait_kpi_is_named_as_itself(tiny_yaml):

@@ -115,23 +115,6 @@ def hold_fills(
     return out
 
 
-def block_walk_ins(scenario: Scenario, day: list[tuple], k: int, rng: np.random.Generator) -> dict:
-    """The walk-ins of ``k`` sampled days of one date, spread over its blocks' holds.
-
-    ``day`` lists ``(session, block, slots, starts)`` for every block of the date (``starts``: the
-    slots' start times, or the planner's reference times before they are chosen). Returns, per
-    ``(session.key, block.start)`` with holds, ``{slot index: minutes after the hold's start the
-    walk-in who takes it arrives (k,), NaN = empty}`` for ``timing.block_samples``.
-
-    Lateness is relative to the hold, so it moves with the hold when the timing model moves it:
-    which hold a walk-in takes depends on the holds' rank in the day, and walk-ins arrive at a
-    slowly varying rate, so a hold moved by a few minutes meets the same walk-in as many minutes
-    later. Checked on the family practice over 1,000 days: with lateness drawn at the reference
-    times, the plan's and Bailey-Welch's sampled costs came within 0.4% of those drawn at their own
-    hold times, while absolute arrival times drawn at the reference times were 4-10% off."""
-    return day_walk_ins(scenario, day, k, rng)[0]
-
-
 @dataclass(frozen=True)
 class Unheld:
     """The walk-ins who find no hold, as one block's extra patients on ``k`` sampled days:
@@ -143,8 +126,21 @@ class Unheld:
 
 
 def day_walk_ins(scenario: Scenario, day: list[tuple], k: int, rng: np.random.Generator) -> tuple[dict, dict]:
-    """``block_walk_ins``'s holds, and the walk-ins who find no hold, per block: ``{(session.key,
-    block.start): Unheld}``.
+    """The walk-ins of ``k`` sampled days of one date: who fills its blocks' holds, and who finds
+    no hold. Returns ``(held, unheld)``.
+
+    ``day`` lists ``(session, block, slots, starts)`` for every block of the date (``starts``: the
+    slots' start times, or the planner's reference times before they are chosen). ``held``: per
+    ``(session.key, block.start)`` with holds, ``{slot index: minutes after the hold's start the
+    walk-in who takes it arrives (k,), NaN = empty}`` for ``timing.block_samples``; ``unheld``:
+    per block, the walk-ins without a hold it serves (``Unheld``).
+
+    Lateness is relative to the hold, so it moves with the hold when the timing model moves it:
+    which hold a walk-in takes depends on the holds' rank in the day, and walk-ins arrive at a
+    slowly varying rate, so a hold moved by a few minutes meets the same walk-in as many minutes
+    later. Checked on the family practice over 1,000 days: with lateness drawn at the reference
+    times, the plan's and Bailey-Welch's sampled costs came within 0.4% of those drawn at their own
+    hold times, while absolute arrival times drawn at the reference times were 4-10% off.
 
     The clinic puts a walk-in without a hold in a queue that every provider on duty who sees its
     type serves (``clinicflow.sim``): a provider who has finished early waits for them, and one
@@ -211,7 +207,6 @@ def assign_unheld(
 __all__ = [
     "Hold",
     "Unheld",
-    "block_walk_ins",
     "day_walk_ins",
     "expected_walk_ins",
     "hold_fills",

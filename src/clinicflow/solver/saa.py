@@ -127,7 +127,7 @@ def draw_samples(
     Patients later than ``late_cutoff`` are rebooked, i.e. absent. ``delays[i]`` lists the
     distributions of the steps between arrival and the provider for slot ``i`` (check-in, rooming).
     ``walk_ins[i]`` makes slot ``i`` a same-day hold: on each day how many minutes after the slot's
-    start the walk-in who fills it arrives, NaN when nobody does (``holds.block_walk_ins``). A
+    start the walk-in who fills it arrives, NaN when nobody does (``holds.day_walk_ins``). A
     walk-in who comes before the start is told to come back at it, so its lateness is the positive
     part. The same random numbers are drawn either way, so the other slots' days do not change.
 

@@ -179,7 +179,7 @@ def block_samples(
     patients for the provider's room slots as the clinic does.
 
     ``walk_ins[i]``: for hold slot ``i``, on each day how late after the hold's start the walk-in
-    who fills it arrives, NaN when it stays empty (``holds.block_walk_ins``). Without it a hold is
+    who fills it arrives, NaN when it stays empty (``holds.day_walk_ins``). Without it a hold is
     sampled like a booked slot of its type (``plan_week`` always passes it).
 
     ``unheld``: the walk-ins without a hold given to this block (``holds.day_walk_ins``), drawn
