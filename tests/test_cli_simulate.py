@@ -91,3 +91,26 @@ def test_simpy_engine_gives_the_same_report_and_unknown_engine_is_one_line():
     r = run_cli("simulate", FAMILY, "-n", "2", "--engine", "turbo")
     assert r.code == 2 and "Traceback" not in r.stderr
     assert r.stderr.strip().splitlines() == ["error: --engine: expected one of lean, simpy, got 'turbo'"]
+
+
+def test_a_day_without_mas_is_explained_on_stderr_and_in_json(tmp_path):
+    """Wednesday's MAs set to 0: the visits that need rooming are stuck, and the report says why."""
+    text = FAMILY.read_text().replace("wed: {medical_assistants: 3}", "wed: {medical_assistants: 0}")
+    assert "wed: {medical_assistants: 0}" in text
+    path = tmp_path / "no-ma-wednesday.yaml"
+    path.write_text(text)
+    r = run_cli("simulate", path, "-n", "2", "--days", "wed,thu")
+    assert r.code == 0, r.stderr
+    (line,) = [x for x in r.stderr.splitlines() if x.startswith("warning:")]
+    # the evenly spaced Wednesday: 89 booked visits of types with rooming (holds and telehealth excluded)
+    assert line == (
+        "warning: Wednesday 2026-01-07: 89 scheduled visit(s) at 08:00-17:30 need MA rooming while no medical "
+        "assistant is on duty (staff.by_day, staff.shifts); no MA comes later, so they wait unseen until close"
+    )
+    data = json.loads(run_cli("simulate", path, "-n", "2", "--days", "wed,thu", "--json").stdout)
+    assert data["warnings"] == [line.removeprefix("warning: ")]
+    by_day = data["by_day"]
+    assert by_day["2026-01-07"]["unseen_at_close"]["mean"] > 60  # most of the 89, less no-shows
+    assert by_day["2026-01-08"]["unseen_at_close"]["mean"] == 0  # Thursday has its 4 MAs
+    clean = json.loads(run_cli("simulate", FAMILY, "-n", "2", "--days", "wed", "--json").stdout)
+    assert clean["warnings"] == []

@@ -255,3 +255,29 @@ def test_without_mas_nobody_who_needs_rooming_is_seen_and_everyone_is_accounted_
     assert (pr["unseen_at_close"] == 12).all()
     assert (pr["provider_idle_min"] == 240).all()
     assert pr["ma_utilization"].isna().all()
+    # ... and the result says why, in words, instead of leaving "unseen at close" to be puzzled over
+    assert res.warnings == (
+        "Monday 2026-01-05: 12 scheduled visit(s) at 08:00-11:40 need MA rooming while no medical "
+        "assistant is on duty (staff.by_day, staff.shifts); no MA comes later, so they wait unseen until close",
+    )
+
+
+def test_an_ma_shift_later_in_the_day_rooms_the_patients_who_came_before_it():
+    """No MA until a 10:00 shift: the 08:00-09:40 patients are roomed from 10:00 on, in order."""
+    s = fixed_clinic(duration=20, scheduled=20, rooming=5, rooms_at_once=3)
+    data = s.model_dump(mode="json", by_alias=True, exclude_none=True)
+    data["staff"]["medical_assistants"]["count"] = 0
+    data["staff"]["shifts"] = [{"days": ["mon"], "start": "10:00", "end": "12:00", "medical_assistants": 1}]
+    from clinicflow import scenario_from_dict
+
+    s = scenario_from_dict(data, "<MA from 10:00>")
+    rows = [(f"{8 + m // 60:02d}:{m % 60:02d}", "booked") for m in range(0, 240, 20)]
+    res = simulate(s, schedule(s, rows), replications=1, seed=1, keep_events=True)
+    assert res.warnings == (
+        "Monday 2026-01-05: 6 scheduled visit(s) at 08:00-09:40 need MA rooming while no medical "
+        "assistant is on duty (staff.by_day, staff.shifts); they wait for an MA shift later that day",
+    )
+    p = res.patients.sort_values("appointment")
+    roomed = p["rooming_start"].dropna().to_numpy()
+    assert roomed[:3].tolist() == [600.0, 605.0, 610.0]  # from the MA's first minute, 5 min each
+    assert (np.diff(roomed) > 0).all()  # in appointment order

@@ -30,13 +30,15 @@ seed = st.sidebar.number_input("Seed", 0, 10_000, 1, key="flow_seed")
 @st.cache_data(show_spinner=False, max_entries=8)
 def run(path: str, mtime: float, reps: int, seed: int):
     res = simulate(scenario, replications=reps, seed=seed, keep_events=True, workers=2 if reps >= 20 else 1)
-    return res.summary(), res.timeseries, res.patients
+    return res.summary(), res.timeseries, res.patients, res.warnings
 
 
 with st.spinner(f"Simulating {reps} replications of the week…"):
-    summary, ts, patients = run(str(path), path.stat().st_mtime, reps, seed)
+    summary, ts, patients, warnings = run(str(path), path.stat().st_mtime, reps, seed)
 
 st.caption(f"{scenario.clinic.name} · evenly spaced template · {reps} replications · seed {seed}")
+for line in warnings:
+    st.warning(line)
 breakdown = wait_breakdown(patients)
 st.info(bottleneck_sentence(breakdown, summary))
 

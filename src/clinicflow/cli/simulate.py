@@ -115,6 +115,8 @@ def simulate_command(
         typer.echo(json.dumps(result.to_json_dict(), indent=2))
         return
     _print_report(result, s, events)
+    for line in result.warnings:
+        typer.echo(f"warning: {line}", err=True)
 
 
 def _print_report(result, s, events) -> None:

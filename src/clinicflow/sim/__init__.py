@@ -20,6 +20,7 @@ from .plan import BIN_MIN, REFERENCE_WEEK, build_plan, parse_days, select_days
 from .records import event_log, patients_frame
 from .replications import ReplicationResult, run_dask, run_local, run_replication
 from .result import SimulationResult, timeseries_frame
+from .staffing import staffing_gaps
 
 __all__ = ["KPIS", "ReplicationResult", "SimulationResult", "run_replication", "simulate"]
 
@@ -140,4 +141,5 @@ def simulate(
         events=events,
         patients=patients,
         schedule=frame,
+        warnings=tuple(staffing_gaps(scenario, frame, dates)),
     )

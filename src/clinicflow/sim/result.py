@@ -33,6 +33,8 @@ class SimulationResult:
     events: pd.DataFrame | None = None
     patients: pd.DataFrame | None = None
     schedule: pd.DataFrame | None = field(default=None, repr=False)
+    #: plain-words notes on what the staffing cannot serve (``staffing.staffing_gaps``)
+    warnings: tuple[str, ...] = ()
 
     def summary(self) -> pd.DataFrame:
         """Indexed by KPI; columns mean, ci_low, ci_high, sd, n."""
@@ -52,6 +54,7 @@ class SimulationResult:
             "scenario": self.scenario_name,
             "seed": self.seed,
             "replications": self.replications,
+            "warnings": list(self.warnings),
             "kpis": _as_json(self.summary()),
             "by_provider": {
                 p: _as_json(g.droplevel(0)) for p, g in self.by_provider().groupby(level=0, sort=False)

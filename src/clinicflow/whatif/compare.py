@@ -167,6 +167,7 @@ def run_arm(
         cluster=cluster,
         progress=progress,
     )
+    notes.extend(result.warnings)  # a staffing hole is read as such, not as a scheduling effect
     return Arm(name, scenario, variant, policy, replanned, result, weekly_staff_cost(scenario), notes)
 
 
