@@ -143,7 +143,7 @@ def _solve(scenario, sessions, grid, time_limit, seed, *, overbook):
     m, variables, _rules, _exprs = build_template(scenario, sessions, grid=grid, overbook=overbook)
     # One worker and a deterministic budget: the same seed gives the same template on any machine.
     return cpsat.solve(
-        m, variables, time_limit=10 * time_limit + 5, seed=seed, workers=1, deterministic_time=time_limit
+        m, variables, time_limit=60 * time_limit + 10, seed=seed, workers=1, deterministic_time=time_limit
     )
 
 
