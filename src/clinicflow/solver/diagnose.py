@@ -51,6 +51,20 @@ def week_problems(scenario: Scenario, sessions: list[ProviderSession]) -> list[s
                         f"{t} is only allowed {wins or 'in the session'} and at most {room} "
                         f"{types[t].scheduled_min}-min slot(s) fit there"
                     )
+        if ps.holds and types[ht].allowed_windows:
+            room = sum(
+                seg.minutes // types[ht].scheduled_min
+                for seg in ps.segments
+                if type_allowed_in(scenario, ht, seg)
+            )
+            if room < ps.holds:
+                wins = ", ".join(
+                    f"{format_hhmm(w.start)}-{format_hhmm(w.end)}" for w in types[ht].allowed_windows
+                )
+                out.append(
+                    f"{_when(ps)} keeps {ps.holds} same-day hold(s) reserved as {ht}, but {ht} is only "
+                    f"allowed {wins} and at most {room} {types[ht].scheduled_min}-min slot(s) fit there"
+                )
         need = hold_min + sum(lo * types[t].scheduled_min for t, lo in floors)
         if need > ps.minutes:
             parts = []
@@ -90,7 +104,7 @@ def describe_rule(scenario: Scenario, rule: Rule) -> str:
     ps = rule.session
     if rule.kind == "holds":
         ht = hold_type(scenario, ps.provider)
-        return f"{_when(ps)} keeps {rule.value} same-day hold(s) of {types[ht].scheduled_min} min"
+        return f"{_when(ps)} keeps {rule.value} same-day hold(s) of {types[ht].scheduled_min} min (reserved as {ht})"
     if rule.kind == "min_per_session":
         return f"{_when(ps)} needs at least {rule.value} {rule.type_id} slot(s) (demand min_per_session)"
     return f"{_when(ps)} allows at most {rule.value} {rule.type_id} slot(s) (demand max_per_session)"

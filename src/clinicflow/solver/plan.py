@@ -147,6 +147,30 @@ def walk_in_rng(seed: int, stream: str, date: dt.date) -> np.random.Generator:
     return keyed_generator(np.random.SeedSequence(seed), stream, "walk-ins", date.isoformat())
 
 
+#: (exam rooms, procedure rooms and MAs): the shares of their minutes the template may plan, tried
+#: in turn when the blocks of a day cannot be timed or roomed in what the template left
+SHARES = ((1.0, 0.85), (0.85, 0.7), (0.7, 0.55))
+
+
+class _Packed(Exception):
+    """A day could not be timed or roomed in the template's shared resources (``error`` says how)."""
+
+    def __init__(self, error: InfeasibleError):
+        super().__init__(str(error))
+        self.error = error
+
+
+def _reindex_holds(walk: dict | None, before: list[Slot], after: list[Slot]) -> dict | None:
+    """The walk-ins drawn for the holds of ``before`` (keyed by slot index), keyed by the index of
+    the same holds in ``after``, a reordering of it: holds are alike, so the k-th hold of one order
+    is the k-th of the other."""
+    if walk is None or before is after:
+        return walk
+    old = [i for i, s in enumerate(before) if s.hold]
+    new = [i for i, s in enumerate(after) if s.hold]
+    return {j: walk[i] for i, j in zip(old, new, strict=True) if i in walk}
+
+
 def reference_starts(block: Block, slots: list[Slot], grid: int) -> list[int]:
     """Where a block's slots sit before they are timed — back to back at their scheduled lengths
     (the template as a coordinator reads it) when that fits the grid and windows, else evenly
@@ -186,157 +210,201 @@ def plan_week(
             ["every provider's sessions fall on days the clinic is closed"],
         )
     diagnose.check_week(scenario, sessions)
-    if progress:
-        progress("template", 0, 1)
-    tmpl = solve_template(
-        scenario,
-        sessions,
-        time_limit=max(0.3, min(2.0, 0.01 * time_limit)),
-        seed=seed,
-        workers=workers,
-        grid=grid,
-        overbooking=overbooking,
-    )
-    if tmpl.status not in ("optimal", "feasible"):
-        if tmpl.status == "infeasible":
-            raise diagnose.explain_template_core(scenario, tmpl.core)
-        raise InfeasibleError(
-            f"no template found within the time limit ({time_limit:g} s)",
-            ["raise --time-limit; the template model found no solution in its share of the time"],
+
+    def timed_week(share: tuple[float, float]):
+        """The template at these shares of the shared resources, and its timed blocks."""
+        if progress:
+            progress("template", 0, 1)
+        tmpl = solve_template(
+            scenario,
+            sessions,
+            time_limit=max(0.3, min(2.0, 0.01 * time_limit)),
+            seed=seed,
+            workers=workers,
+            grid=grid,
+            overbooking=overbooking,
+            share=share,
         )
-    if progress:
-        progress("template", 1, 1)
-
-    todo = [(ps, b) for ps in sessions for b in ps.blocks]
-    by_day: dict[dt.date, list] = {}
-    for ps, b in todo:
-        by_day.setdefault(ps.date, []).append((ps, b))
-    # A deterministic budget per block (CP-SAT's deterministic time), so a seed reproduces the plan
-    # whatever the machine's load; most blocks are proven optimal well before it. A block may be
-    # solved twice (without, then with shared resources), so each solve gets 0.2 of the share; on
-    # the family practice the plan found with 0.35 was no better on held-out days (docs/planning.md).
-    per_block = max(0.2, TIMING_SHARE * time_limit * BUDGET_CORES / max(1, len(todo)))
-    done = [0]
-    timed: dict = {}
-
-    def run_day(date: dt.date) -> None:
-        """Time the day's blocks in start order against a ledger of shared resources. When a
-        block finds a shared resource used up, the day is re-timed with that session first
-        (an earlier session no longer takes what it needs), up to a few times."""
-        order = sorted(by_day[date], key=lambda x: (x[1].start, x[0].provider))
-        for attempt in range(4):
-            ledger = Ledger(scenario)
-            day_timed = {}
-            failed = None
-            for ps, b in order:
-                bt, ref = _time_one(ps, b, ledger)
-                if not bt.result.has_solution:
-                    failed = (ps, b, bt)
-                    break
-                commit(
-                    ledger, ps.date, bt.slots, bt.starts, scenario.provider_by_id[ps.provider].rooms_at_once
-                )
-                day_timed[(ps.key, b.start)] = (bt, ref)
-            if failed is None:
-                break
-            ps, b, bt = failed
-            if attempt == 3 or bt.result.status != "infeasible":
-                raise diagnose.explain_timing(scenario, ps, b, bt.slots, ledger, bt.result.status)
-            first = [x for x in order if x[0].key == ps.key]
-            order = first + [x for x in order if x[0].key != ps.key]
-        for (key, bstart), (bt, ref) in day_timed.items():
-            ps = next(p for p, b in by_day[date] if p.key == key and b.start == bstart)
-            res = bt.result
-            timed[(key, bstart)] = TimedBlock(
-                ps,
-                bt_block[(key, bstart)],
-                bt.slots,
-                bt.starts,
-                res.status,
-                res.objective,
-                res.bound,
-                res.wall_time,
-                ref.validated_cost if ref is not None else res.objective,
-                ref.source if ref is not None else "cp-sat",
+        if tmpl.status not in ("optimal", "feasible"):
+            if tmpl.status == "infeasible":
+                raise diagnose.explain_template_core(scenario, tmpl.core)
+            raise InfeasibleError(
+                f"no template found within the time limit ({time_limit:g} s)",
+                ["raise --time-limit; the template model found no solution in its share of the time"],
             )
-            done[0] += 1
-            if progress:
-                progress("timing", done[0], len(todo))
+        if progress:
+            progress("template", 1, 1)
 
-    bt_block = {(ps.key, b.start): b for ps, b in todo}
-    # The walk-ins who fill the holds, drawn per date against the holds' reference times (the
-    # holds of all providers that day compete for the same walk-ins; holds.py).
-    slots_of = {
-        (ps.key, b.start): block_slots(scenario, ps, b, tmpl.counts.get(ps.key, {}), grid) for ps, b in todo
-    }
-    days_of = {OPTIMIZE_STREAM: samples, SEARCH_STREAM: search_days, VALIDATE_STREAM: validation_days}
-    walk_ins: dict = {stream: {} for stream in days_of}
-    unheld: dict = {stream: {} for stream in days_of}
-    for date, items in by_day.items():
-        day = [(ps, b, slots_of[(ps.key, b.start)]) for ps, b in items]
-        day = [(ps, b, sl, reference_starts(b, sl, grid)) for ps, b, sl in day]
-        for stream, k in days_of.items():
-            held, extra = day_walk_ins(scenario, day, k, walk_in_rng(seed, stream, date))
-            walk_ins[stream].update(held)
-            unheld[stream].update(extra)
+        todo = [(ps, b) for ps in sessions for b in ps.blocks]
+        by_day: dict[dt.date, list] = {}
+        for ps, b in todo:
+            by_day.setdefault(ps.date, []).append((ps, b))
+        # A deterministic budget per block (CP-SAT's deterministic time), so a seed reproduces the plan
+        # whatever the machine's load; most blocks are proven optimal well before it. A block may be
+        # solved twice (without, then with shared resources), so each solve gets 0.2 of the share; on
+        # the family practice the plan found with 0.35 was no better on held-out days (docs/planning.md).
+        per_block = max(0.2, TIMING_SHARE * time_limit * BUDGET_CORES / max(1, len(todo)))
+        done = [0]
+        timed: dict = {}
 
-    def sampled(stream: str, ps: ProviderSession, b: Block, slots: list[Slot]):
-        # the walk-ins who find no hold join the search and validation days, which play the
-        # clinic's service rule; the CP-SAT model's in-order recursion has no place for them
-        key = (ps.key, b.start)
-        extra = None if stream == OPTIMIZE_STREAM else unheld[stream].get(key)
-        rng = block_rng(seed, stream, ps, b)
-        return block_samples(scenario, ps, slots, days_of[stream], rng, walk_ins[stream].get(key), extra)
+        def run_day(date: dt.date) -> None:
+            """Time the day's blocks in start order against a ledger of shared resources. When a
+            block finds a shared resource used up, the day is re-timed with that session first
+            (an earlier session no longer takes what it needs), up to a few times."""
+            order = sorted(by_day[date], key=lambda x: (x[1].start, x[0].provider))
+            for attempt in range(4):
+                ledger = Ledger(scenario)
+                day_timed = {}
+                failed = None
+                for ps, b in order:
+                    bt, ref = _time_one(ps, b, ledger)
+                    if not bt.result.has_solution:
+                        failed = (ps, b, bt)
+                        break
+                    commit(
+                        ledger,
+                        ps.date,
+                        bt.slots,
+                        bt.starts,
+                        scenario.provider_by_id[ps.provider].rooms_at_once,
+                    )
+                    day_timed[(ps.key, b.start)] = (bt, ref)
+                if failed is None:
+                    break
+                ps, b, bt = failed
+                if attempt == 3 or bt.result.status != "infeasible":
+                    raise diagnose.explain_timing(scenario, ps, b, bt.slots, ledger, bt.result.status)
+                first = [x for x in order if x[0].key == ps.key]
+                order = first + [x for x in order if x[0].key != ps.key]
+            for (key, bstart), (bt, ref) in day_timed.items():
+                ps = next(p for p, b in by_day[date] if p.key == key and b.start == bstart)
+                res = bt.result
+                timed[(key, bstart)] = TimedBlock(
+                    ps,
+                    bt_block[(key, bstart)],
+                    bt.slots,
+                    bt.starts,
+                    res.status,
+                    res.objective,
+                    res.bound,
+                    res.wall_time,
+                    ref.validated_cost if ref is not None else res.objective,
+                    ref.source if ref is not None else "cp-sat",
+                )
+                done[0] += 1
+                if progress:
+                    progress("timing", done[0], len(todo))
 
-    def _time_one(ps: ProviderSession, b: Block, ledger: Ledger):
-        counts = tmpl.counts.get(ps.key, {})
-        slots = slots_of[(ps.key, b.start)]
-        to_last = not later_slots(ps, b, counts)
-        smp = sampled(OPTIMIZE_STREAM, ps, b, slots)
-        rooms_at_once = scenario.provider_by_id[ps.provider].rooms_at_once
-        for budget in (per_block, 3 * per_block):  # a solve that finds nothing is retried once at 3x
-            bt = time_block(
-                scenario,
-                ps.date,
-                rooms_at_once,
+        bt_block = {(ps.key, b.start): b for ps, b in todo}
+        # The walk-ins who fill the holds, drawn per date against the holds' reference times (the
+        # holds of all providers that day compete for the same walk-ins; holds.py).
+        slots_of = {
+            (ps.key, b.start): block_slots(scenario, ps, b, tmpl.counts.get(ps.key, {}), grid)
+            for ps, b in todo
+        }
+        days_of = {OPTIMIZE_STREAM: samples, SEARCH_STREAM: search_days, VALIDATE_STREAM: validation_days}
+        walk_ins: dict = {stream: {} for stream in days_of}
+        unheld: dict = {stream: {} for stream in days_of}
+        for date, items in by_day.items():
+            day = [(ps, b, slots_of[(ps.key, b.start)]) for ps, b in items]
+            day = [(ps, b, sl, reference_starts(b, sl, grid)) for ps, b, sl in day]
+            for stream, k in days_of.items():
+                held, extra = day_walk_ins(scenario, day, k, walk_in_rng(seed, stream, date))
+                walk_ins[stream].update(held)
+                unheld[stream].update(extra)
+
+        def sampled(stream: str, ps: ProviderSession, b: Block, slots: list[Slot]):
+            # the walk-ins who find no hold join the search and validation days, which play the
+            # clinic's service rule; the CP-SAT model's in-order recursion has no place for them
+            key = (ps.key, b.start)
+            extra = None if stream == OPTIMIZE_STREAM else unheld[stream].get(key)
+            rng = block_rng(seed, stream, ps, b)
+            walk = _reindex_holds(walk_ins[stream].get(key), slots_of[key], slots)
+            return block_samples(scenario, ps, slots, days_of[stream], rng, walk, extra)
+
+        def _solve(ps: ProviderSession, b: Block, slots: list[Slot], ledger: Ledger, to_last: bool):
+            smp = sampled(OPTIMIZE_STREAM, ps, b, slots)
+            rooms_at_once = scenario.provider_by_id[ps.provider].rooms_at_once
+            for budget in (per_block, 3 * per_block):  # a solve that finds nothing is retried once at 3x
+                bt = time_block(
+                    scenario,
+                    ps.date,
+                    rooms_at_once,
+                    b,
+                    slots,
+                    smp,
+                    ledger,
+                    grid=grid,
+                    time_limit=budget,
+                    seed=seed,
+                    to_last=to_last,
+                )
+                if bt.result.status != "unknown":
+                    break
+            return bt
+
+        def _time_one(ps: ProviderSession, b: Block, ledger: Ledger):
+            counts = tmpl.counts.get(ps.key, {})
+            slots = slots_of[(ps.key, b.start)]
+            to_last = not later_slots(ps, b, counts)
+            rooms_at_once = scenario.provider_by_id[ps.provider].rooms_at_once
+            bt = _solve(ps, b, slots, ledger, to_last)
+            if bt.result.status == "infeasible":
+                # The timing model keeps the slots' order; smallest variance first can put slots in a
+                # row that no start times fit (one procedure room, overbooked), so try each type spread.
+                alt = block_slots(scenario, ps, b, counts, grid, order="spread")
+                if alt != slots:
+                    bt_alt = _solve(ps, b, alt, ledger, to_last)
+                    if bt_alt.result.has_solution:
+                        slots, bt = alt, bt_alt
+            if not bt.result.has_solution or not slots:
+                return bt, None
+            hints = dict(zip(RULE_NAMES, rule_hints(b, slots, grid, 2), strict=True))
+            ref = refine_block(
                 b,
                 slots,
-                smp,
-                ledger,
-                grid=grid,
-                time_limit=budget,
-                seed=seed,
+                {"cp-sat": bt.starts, **hints},
+                sampled(SEARCH_STREAM, ps, b, slots),
+                sampled(VALIDATE_STREAM, ps, b, slots),
+                scenario.costs,
                 to_last=to_last,
+                ledger=ledger,
+                date=ps.date,
+                provider_rooms=rooms_at_once,
+                grid=grid,
             )
-            if bt.result.status != "unknown":
-                break
-        if not bt.result.has_solution or not slots:
-            return bt, None
-        hints = dict(zip(RULE_NAMES, rule_hints(b, slots, grid, 2), strict=True))
-        ref = refine_block(
-            b,
-            slots,
-            {"cp-sat": bt.starts, **hints},
-            sampled(SEARCH_STREAM, ps, b, slots),
-            sampled(VALIDATE_STREAM, ps, b, slots),
-            scenario.costs,
-            to_last=to_last,
-            ledger=ledger,
-            date=ps.date,
-            provider_rooms=rooms_at_once,
-            grid=grid,
-        )
-        return BlockTiming(ref.starts, bt.result, [slots[j] for j in ref.order]), ref
+            return BlockTiming(ref.starts, bt.result, [slots[j] for j in ref.order]), ref
 
-    # Longest days first (by slots to time), so two threads finish together rather than one
-    # timing the last day alone; each day is independent, so the order changes no result.
-    size = {d: sum(len(slots_of[(ps.key, b.start)]) for ps, b in items) for d, items in by_day.items()}
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        for f in [pool.submit(run_day, d) for d in sorted(by_day, key=lambda d: (-size[d], d))]:
-            f.result()
+        # Longest days first (by slots to time), so two threads finish together rather than one
+        # timing the last day alone; each day is independent, so the order changes no result.
+        size = {d: sum(len(slots_of[(ps.key, b.start)]) for ps, b in items) for d, items in by_day.items()}
+        try:
+            with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+                for f in [pool.submit(run_day, d) for d in sorted(by_day, key=lambda d: (-size[d], d))]:
+                    f.result()
+            blocks = [timed[(ps.key, b.start)] for ps, b in todo]
+            schedule = build_schedule(scenario, blocks, seed=seed, workers=workers)
+        except InfeasibleError as err:
+            raise _Packed(err) from None
+        return tmpl, blocks, schedule
 
-    blocks = [timed[(ps.key, b.start)] for ps, b in todo]
-    schedule = build_schedule(scenario, blocks, seed=seed, workers=workers)
+    # The template's shared-resource rows are necessary conditions: blocks are timed one after
+    # another, and a day whose rooms, procedure rooms or MAs the template packed to the minute can
+    # leave a later block no start times. Then the week is planned again, the template keeping more
+    # of those resources free, before it is declared infeasible in the first attempt's words.
+    first_error = None
+    for share in SHARES:
+        try:
+            tmpl, blocks, schedule = timed_week(share)
+            break
+        except _Packed as packed:
+            first_error = first_error or packed.error
+        except InfeasibleError:
+            if first_error is None:
+                raise
+            raise first_error from None  # a tighter template is impossible: the timing's words stand
+    else:
+        raise first_error
     reports = _session_reports(sessions, blocks)
     return PlanResult(
         scenario=scenario,

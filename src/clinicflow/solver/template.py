@@ -92,16 +92,31 @@ def _demand_rows(scenario: Scenario):
 
 
 SHARED_SLACK = 0.85  # plan shared procedure rooms and MAs to at most this share of their minutes
+DEFAULT_SHARE = (1.0, SHARED_SLACK)  # (exam rooms, procedure rooms and MAs)
+
+
+def _upper(v) -> int:
+    """A count variable's upper bound. (OR-Tools 9.15's repeated proto field reads ``domain[-1]`` as
+    0, which silently switched the shared-capacity rows below off; index from the front.)"""
+    dom = v.proto.domain
+    return int(dom[len(dom) - 1])
 
 
 def _shared_capacity(
-    m, scenario: Scenario, sessions: list[ProviderSession], n: dict, h: dict, grid: int = 5
+    m,
+    scenario: Scenario,
+    sessions: list[ProviderSession],
+    n: dict,
+    h: dict,
+    grid: int = 5,
+    share: tuple[float, float] = DEFAULT_SHARE,
 ) -> None:
     """Exam rooms, procedure rooms and MAs are shared across providers: for every stretch of a day
     between two segment boundaries, the slots of the segments inside it need no more room, procedure
-    room and rooming minutes (rounded up to the grid) than the stretch offers. Procedure rooms and
-    MAs are planned to ``SHARED_SLACK`` of their minutes: sessions are timed one after another, and
-    intervals on a grid never tile a resource perfectly. (Necessary conditions; the timing model
+    room and rooming minutes (rounded up to the grid) than the stretch offers. Exam rooms are planned
+    to ``share[0]`` of their minutes, procedure rooms and MAs to ``share[1]`` (``SHARED_SLACK``):
+    sessions are timed one after another, and intervals on a grid never tile a resource perfectly;
+    ``plan_week`` lowers the shares when a day then cannot be timed. (Necessary conditions; the timing model
     then places slots minute by minute.)"""
     types = scenario.type_by_id
     turnover = math.ceil(scenario.rooms.turnover_min.mean - 1e-9)
@@ -111,7 +126,8 @@ def _shared_capacity(
         by_date.setdefault(ps.date, []).append(ps)
     for day in by_date.values():
         ma_cum = np.concatenate([[0], np.cumsum(ma_by_minute(scenario, day[0].weekday), dtype=np.int64)])
-        items = []  # (segment start, segment end, room min, procedure min, rooming min) per count var
+        # (segment start, segment end, room min, procedure min, expected rooming tenths) per count var
+        items = []
         for ps in day:
             ht = hold_type(scenario, ps.provider)
             for j, seg in enumerate(ps.segments):
@@ -120,7 +136,10 @@ def _shared_capacity(
                 ] + [(ht, h[(ps.key, j)])]:
                     t = types[tid]
                     room = -(-(t.scheduled_min + turnover) // grid) * grid if t.needs_room else 0
-                    rooming = -(-math.ceil(t.rooming_min.mean - 1e-9) // grid) * grid if t.needs_ma else 0
+                    # MAs: the expected rooming minutes in tenths (the patient comes with probability
+                    # 1 - no-show - late cancel), as the timing model's limit on expected MA load
+                    show = 1.0 - min(1.0, t.no_show + t.late_cancel)
+                    rooming = round(10 * show * t.rooming_min.mean) if t.needs_ma else 0
                     items.append((seg.start, seg.end, room, room if t.procedure else 0, rooming, var))
         bounds = sorted({x for it in items for x in it[:2]})
         for a_i, t1 in enumerate(bounds):
@@ -130,17 +149,19 @@ def _shared_capacity(
                     continue
                 span = t2 - t1
                 for k, cap in (
-                    (2, scenario.rooms.n * (span + turnover)),
-                    (3, n_proc * (span + turnover)),
-                    (4, int(ma_cum[t2] - ma_cum[t1])),  # MA-minutes on duty in the stretch
+                    (2, int(share[0] * scenario.rooms.n * (span + turnover))),
+                    (3, int(share[1] * n_proc * (span + turnover))),
+                    (4, int(10 * share[1] * (ma_cum[t2] - ma_cum[t1]))),  # MA-minutes on duty, tenths
                 ):
                     terms = [(it[k], it[5]) for it in inside if it[k]]
-                    if terms and sum(c * v.proto.domain[-1] for c, v in terms) > cap:
+                    if terms and sum(c * _upper(v) for c, v in terms) > cap:
                         m.add(sum(c * v for c, v in terms) <= cap)
 
 
-def _solve(scenario, sessions, grid, time_limit, seed, *, overbook):
-    m, variables, _rules, _exprs = build_template(scenario, sessions, grid=grid, overbook=overbook)
+def _solve(scenario, sessions, grid, time_limit, seed, *, overbook, share=DEFAULT_SHARE):
+    m, variables, _rules, _exprs = build_template(
+        scenario, sessions, grid=grid, overbook=overbook, share=share
+    )
     # One worker and a deterministic budget: the same seed gives the same template on any machine.
     return cpsat.solve(
         m, variables, time_limit=60 * time_limit + 10, seed=seed, workers=1, deterministic_time=time_limit
@@ -180,8 +201,10 @@ def build_template(
     assumptions: bool = False,
     grid: int = 5,
     overbook: bool = False,
+    share: tuple[float, float] = DEFAULT_SHARE,
 ) -> tuple[cpsat.CpModel, dict, dict, dict]:
-    """The template model: returns (model, count variables, assumption literal -> Rule, demand exprs)."""
+    """The template model: returns (model, count variables, assumption literal -> Rule, demand exprs).
+    ``share``: the shares of exam-room and of procedure-room and MA minutes it may plan."""
     m = cpsat.CpModel()
     types = scenario.type_by_id
     n: dict = {}
@@ -229,6 +252,12 @@ def build_template(
                         m.add(v == 0).only_enforce_if(lit)
             hv = m.new_int_var(0, seg.minutes // hold_len, f"h[{ps.key},{j}]")
             h[(ps.key, j)] = hv
+            if not type_allowed_in(scenario, ht, seg):  # a hold is a slot of its type, in its windows
+                lit = window_lit.get(ht)
+                if lit is None:
+                    m.add(hv == 0)
+                else:
+                    m.add(hv == 0).only_enforce_if(lit)
             seg_n = [n[(ps.key, j, t)] for t in prov.appointment_types]
             minutes = sum(foot[t] * n[(ps.key, j, t)] for t in prov.appointment_types) + hold_len * hv
             if max_ob == 0:
@@ -278,7 +307,7 @@ def build_template(
             + hold_len * holds_expr
         )
 
-    _shared_capacity(m, scenario, sessions, n, h, grid)
+    _shared_capacity(m, scenario, sessions, n, h, grid, share)
 
     # -- objective ------------------------------------------------------------------------------
     terms = []
@@ -322,13 +351,14 @@ def solve_template(
     workers: int = 2,
     grid: int = 5,
     overbooking: bool | None = None,
+    share: tuple[float, float] = DEFAULT_SHARE,
 ) -> TemplateResult:
     """Solve the template model. On infeasibility, re-solve with rule assumptions to find a core.
 
     ``overbooking``: None overbooks only when demand exceeds what the sessions hold end to end;
     True also tries an overbooked template otherwise and keeps it when it scores better; False never
     overbooks (the practice's policy forbids it)."""
-    res = _solve(scenario, sessions, grid, time_limit, seed, overbook=False)
+    res = _solve(scenario, sessions, grid, time_limit, seed, overbook=False, share=share)
     if not res.has_solution:
         core: tuple = ()
         if res.status == "infeasible":
@@ -338,7 +368,7 @@ def solve_template(
         return TemplateResult(res.status, None, None, res.wall_time, {}, [], core)
     if overbooking is not False and (overbooking or _short(scenario, res.values)):
         # Demand exceeds what the sessions hold end to end: allow overbooking and keep it if better.
-        ob = _solve(scenario, sessions, grid, time_limit, seed, overbook=True)
+        ob = _solve(scenario, sessions, grid, time_limit, seed, overbook=True, share=share)
         if ob.has_solution and ob.objective < res.objective:
             ob = cpsat.SolveResult(ob.status, ob.objective, ob.bound, ob.values, ob.wall_time + res.wall_time)
             res = ob

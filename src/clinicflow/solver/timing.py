@@ -116,10 +116,36 @@ def slot_resources(slot: Slot) -> dict[str, int]:
     return out
 
 
+def spread(slots: list[Slot]) -> list[Slot]:
+    """The slots with each type spread evenly through the list (the k-th of a type's n slots at
+    (k + ½)/n), ties in the given order: an order the fixed-order timing model can always fit when
+    smallest-variance-first cannot — e.g. six procedures in a row needing the one procedure room back
+    to back while the provider's other patients fill the second room ahead of them."""
+    seen: dict[tuple, int] = {}
+    total: dict[tuple, int] = {}
+    for sl in slots:
+        total[(sl.type_id, sl.hold)] = total.get((sl.type_id, sl.hold), 0) + 1
+    keyed = []
+    for i, sl in enumerate(slots):
+        g = (sl.type_id, sl.hold)
+        k = seen.get(g, 0)
+        seen[g] = k + 1
+        keyed.append(((k + 0.5) / total[g], i, sl))
+    return [sl for *_, sl in sorted(keyed, key=lambda x: x[:2])]
+
+
 def block_slots(
-    scenario: Scenario, ps: ProviderSession, block: Block, seg_counts: dict, grid: int
+    scenario: Scenario,
+    ps: ProviderSession,
+    block: Block,
+    seg_counts: dict,
+    grid: int,
+    *,
+    order: str = "variance",
 ) -> list[Slot]:
-    """The block's slots in service order, with their start ranges on the grid."""
+    """The block's slots in service order, with their start ranges on the grid: segment by segment,
+    smallest variance first within a segment (``order="variance"``), or each type spread evenly
+    through its segment (``order="spread"``, ``spread``)."""
     from .template import HOLD
 
     types = scenario.type_by_id
@@ -160,7 +186,7 @@ def block_slots(
                     )
                 )
         seg_slots.sort(key=lambda s: (s.variance, s.hold, s.type_id))
-        out.extend(seg_slots)
+        out.extend(spread(seg_slots) if order == "spread" else seg_slots)
     return out
 
 

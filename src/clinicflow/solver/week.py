@@ -128,7 +128,8 @@ def hold_type(scenario: Scenario, provider_id: str) -> str:
 
     Holds are for phone-triage and urgent patients, so the type walk-ins are seen as (the largest
     share of ``walk_in_mix``, non-procedure types first) comes first, then the shortest in-person
-    type open to any patient, then the shortest type the provider sees.
+    type open to any patient, then the shortest type the provider sees — in each, types without
+    ``allowed_windows`` first. A hold lies only where its type is allowed.
     """
     p = scenario.provider_by_id[provider_id]
     types = scenario.type_by_id
@@ -146,7 +147,9 @@ def hold_type(scenario: Scenario, provider_id: str) -> str:
         return mix[0][2]
     anyp = [t for t in p.appointment_types if types[t].patient == "any" and types[t].needs_room]
     pool = anyp or list(p.appointment_types)
-    return min(pool, key=lambda t: (types[t].scheduled_min, t))
+    # A hold keeps its type's allowed windows, so a type open all day goes first: one with windows
+    # could leave a session no segment to keep its holds in.
+    return min(pool, key=lambda t: (bool(types[t].allowed_windows), types[t].scheduled_min, t))
 
 
 def type_allowed_in(scenario: Scenario, type_id: str, seg: Segment) -> bool:
