@@ -4,6 +4,7 @@ and MAs, holds and their type's windows, and the slot order the timing model is 
 from __future__ import annotations
 
 import datetime as dt
+from itertools import pairwise
 
 import pytest
 
@@ -141,4 +142,4 @@ def test_spread_deals_each_type_evenly_through_the_list():
 
 def test_the_template_shares_start_at_the_documented_default_and_only_tighten():
     assert SHARES[0] == DEFAULT_SHARE == (1.0, 0.85)
-    assert all(a[0] >= b[0] and a[1] > b[1] for a, b in zip(SHARES, SHARES[1:]))
+    assert all(a[0] >= b[0] and a[1] > b[1] for a, b in pairwise(SHARES))
