@@ -31,7 +31,7 @@ from ..errors import InputError
 from .importers import FLAG_FIELDS, read_history
 from .mapping import Mapping
 from .normalize import STORE_COLUMNS, TIMESTAMP_FIELDS, Batch, normalize
-from .pseudonym import Pseudonymizer, load_or_create_key
+from .pseudonym import Pseudonymizer, read_or_draft_key, save_new_key
 
 SCHEMA_VERSION = "1"
 DEFAULT_DB = "clinicflow.duckdb"
@@ -184,14 +184,20 @@ def import_history(
     stage = on_stage or (lambda _s: None)
     stage("reading")
     raw = read_history(file, fmt, mapping)
-    pseudo = Pseudonymizer(load_or_create_key(key_file))
+    key, unsaved = read_or_draft_key(key_file)
+    pseudo = Pseudonymizer(key)
     seen = _seen_digest(Path(db), raw.digest, pseudo)
     if seen is not None:  # the same bytes again: nothing to check, nothing to add
         return ImportResult(raw.file.name, raw.format, seen, len(raw.frame), already_imported=True)
     stage("checking")
     batch = normalize(raw, pseudo)
     if len(batch.bad) and not skip_bad_rows:
-        raise BadRowsError(raw.file, batch.bad, batch.location)
+        raise BadRowsError(raw.file, batch.bad, batch.location)  # before the key file is written
+    if unsaved is not None:  # the first import: the key is written now that the file loads
+        saved = save_new_key(unsaved, key)
+        if saved != key:  # another import wrote its key first: pseudonymize with that one
+            pseudo = Pseudonymizer(saved)
+            batch = normalize(raw, pseudo)
     stage("loading")
     created = not Path(db).exists()
     con = connect(db)
@@ -333,6 +339,16 @@ def _record_import(con, file: Path, fmt: str, digest: str, import_id: int, r: Im
 def load_appointments(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Every stored appointment (pseudonymized), ordered by date."""
     return con.execute("SELECT * FROM appointments ORDER BY appt_date, start_at, appointment_ref").df()
+
+
+def store_path(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The file a store connection reads, so that a problem with its contents (too little
+    history for a model, say) names the store like every other input error; None in memory."""
+    try:
+        row = _one(con, "SELECT path FROM duckdb_databases() WHERE database_name = current_database()")
+    except duckdb.Error:
+        return None
+    return row[0] if row and row[0] else None
 
 
 def open_store(db: str | Path) -> duckdb.DuckDBPyConnection:
