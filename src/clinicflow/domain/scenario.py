@@ -159,6 +159,14 @@ def cross_reference_problems(s: Scenario):
                             f"{p.id} has no OR block on {d} in surgery.blocks",
                         )
 
+    if s.surgery is None and not any(sessions for p in s.providers for sessions in p.sessions.values()):
+        # a clinic without a session or an OR block has nothing to plan, simulate or compare;
+        # left in, each command failed later with a message that named no file
+        yield CrossReferenceProblem(
+            ("providers",),
+            "no provider has a session in the week (expected at least one under providers[].sessions)",
+        )
+
     for i, t in enumerate(s.appointment_types):
         if t.no_show + t.late_cancel > 1:
             yield CrossReferenceProblem(
