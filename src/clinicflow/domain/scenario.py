@@ -173,7 +173,18 @@ def cross_reference_problems(s: Scenario):
                 ("appointment_types", i, "late_cancel"), "expected no_show + late_cancel <= 1"
             )
 
+    first_row: dict[tuple[str, str | None], int] = {}
     for i, d in enumerate(s.demand):
+        # a second row for the same type (and provider) was summed by the capacity summary but
+        # read last-wins by the template rules: ambiguous, so refused
+        j = first_row.setdefault((d.type, d.provider), i)
+        if j != i:
+            whose = f" and provider {d.provider!r}" if d.provider is not None else ""
+            yield CrossReferenceProblem(
+                ("demand", i, "type"),
+                f"demand for {d.type!r}{whose} is already given in demand[{j}] (expected one row per type"
+                " and provider)",
+            )
         if d.type not in known_types:
             yield CrossReferenceProblem(
                 ("demand", i, "type"),
