@@ -684,6 +684,12 @@ NOT_IMPORTED = "; nothing was imported (--skip-bad-rows loads the good rows and 
             "not valid YAML: nested too deeply (expected a few levels of mappings and lists)",
         ),
         (
+            ["validate", BROKEN / "demand_twice.yaml"],  # was summed by validate, last-wins in plan
+            BROKEN / "demand_twice.yaml",
+            ":23: demand[2].type: demand for 'visit' is already given in demand[0] (expected one row per "
+            "type and provider)",
+        ),
+        (
             ["simulate", BROKEN / "no_sessions.yaml", "-n", "2"],
             BROKEN / "no_sessions.yaml",
             ":9: providers: no provider has a session in the week (expected at least one under "
@@ -736,6 +742,7 @@ NOT_IMPORTED = "; nothing was imported (--skip-bad-rows loads the good rows and 
     ],
     ids=[
         "yaml-nested-too-deeply",
+        "demand-twice",
         "scenario-without-sessions",
         "requests-semicolons",
         "cases-semicolons",
@@ -764,3 +771,18 @@ def test_too_little_history_names_the_store(tmp_path):
         f"error: {db}: too little history for a no-show model (need 200+ kept appointments on 10+ dates, "
         "have 1 on 1)"
     )
+
+
+def test_calibrate_names_the_store_when_the_fits_make_the_scenario_invalid(tmp_path):
+    # every follow_up a no-show, and no cancellation in the history to fit late_cancel from: the
+    # scenario's late_cancel is kept beside a no-show rate of 1 (the line said '<calibrated scenario>')
+    hist = tmp_path / "h.csv"
+    rows = "".join(f"A{i},P{i},dr_chen,follow_up,2025-01-{6 + i % 20:02d}T08:00,no_show\n" for i in range(40))
+    hist.write_text(HISTORY_HEADER + rows)
+    db, out = tmp_path / "h.duckdb", tmp_path / "cal.yaml"
+    assert run_main("history", "import", hist, "--db", db, "--key-file", tmp_path / "k").code == 0
+    assert one_line(run_main("calibrate", FAMILY, "--db", db, "--out", out)) == (
+        f"error: {db}: appointment_types[3].late_cancel: the fitted values make the scenario invalid: "
+        "expected no_show + late_cancel <= 1"
+    )
+    assert not out.exists()
