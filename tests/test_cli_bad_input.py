@@ -786,3 +786,26 @@ def test_calibrate_names_the_store_when_the_fits_make_the_scenario_invalid(tmp_p
         "expected no_show + late_cancel <= 1"
     )
     assert not out.exists()
+
+
+def test_import_into_another_duckdb_or_under_a_lost_key_writes_nothing(tmp_path):
+    import duckdb
+
+    hist = tmp_path / "h.csv"
+    hist.write_text(HISTORY_HEADER + "A1,P1,doc,visit,2025-01-06T08:00,attended\n")
+    theirs = tmp_path / "analytics.duckdb"
+    with duckdb.connect(str(theirs)) as con:
+        con.execute("CREATE TABLE sales (a INTEGER)")
+    before = theirs.read_bytes()
+    key = tmp_path / "k"
+    assert one_line(run_main("history", "import", hist, "--db", theirs, "--key-file", key)) == (
+        f"error: {theirs}: not a clinicflow history store (a DuckDB file with other tables: sales; "
+        "give --db a new or a store file)"
+    )
+    assert theirs.read_bytes() == before and not key.exists()
+    store = tmp_path / "h.duckdb"
+    assert run_main("history", "import", hist, "--db", store, "--key-file", key).code == 0
+    lost = tmp_path / "lost-key"  # a store built under `key`, imported into with no key file
+    line = one_line(run_main("history", "import", hist, "--db", store, "--key-file", lost))
+    assert line.startswith(f"error: {store}: this store was built with a different pseudonymization key")
+    assert not lost.exists()
