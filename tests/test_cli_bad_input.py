@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from clinicflow.cli.app import main
-from conftest import FAMILY, ORTHO, TINY_YAML, CliResult, run_cli
+from conftest import FAMILY, ORTHO, ROOT, TINY_YAML, CliResult, run_cli
 
 REQ_HEADER = "patient_ref,appointment_type,preferred_provider,earliest_date,latest_date,time_of_day,urgency\n"
 REQ_ROW = "P1,visit,doc,2026-11-30,2026-12-01,any,routine\n"
@@ -664,3 +664,148 @@ def test_unknown_case_type_lists_the_scenario_types_in_order(tmp_path, ortho):
         f"error: {cases}: row 2, column case_type: unknown case type 'heart_transplant' (expected one of: {expected})"
     )
     assert not out.exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# Files found by mutating the bundled examples (tests/data/broken/): each once printed a traceback,
+# a second line, a line naming no file, or a message about the wrong thing
+
+BROKEN = ROOT / "tests" / "data" / "broken"
+FILES = BROKEN / "files"
+NOT_IMPORTED = "; nothing was imported (--skip-bad-rows loads the good rows and quarantines the rest)"
+
+
+@pytest.mark.parametrize(
+    "args, file, expected",
+    [
+        (
+            ["validate", BROKEN / "deeply_nested.yaml"],
+            BROKEN / "deeply_nested.yaml",
+            "not valid YAML: nested too deeply (expected a few levels of mappings and lists)",
+        ),
+        (
+            ["validate", BROKEN / "demand_twice.yaml"],  # was summed by validate, last-wins in plan
+            BROKEN / "demand_twice.yaml",
+            ":23: demand[2].type: demand for 'visit' is already given in demand[0] (expected one row per "
+            "type and provider)",
+        ),
+        (
+            ["simulate", BROKEN / "no_sessions.yaml", "-n", "2"],
+            BROKEN / "no_sessions.yaml",
+            ":9: providers: no provider has a session in the week (expected at least one under "
+            "providers[].sessions)",
+        ),
+        (
+            ["plan", FAMILY, "--week", "2026-11-30", "--requests", FILES / "requests_semicolons.csv"],
+            FILES / "requests_semicolons.csv",
+            "expected columns separated by commas, but the header row is separated by ';'",
+        ),
+        (
+            ["surgery", ORTHO, "--week", "2026-11-30", "--cases", FILES / "cases_semicolons.csv"],
+            FILES / "cases_semicolons.csv",
+            "expected columns separated by commas, but the header row is separated by ';'",
+        ),
+        (
+            ["history", "import", FILES / "history_year_one.csv"],
+            FILES / "history_year_one.csv",
+            ":3: checkin_at: expected a date between 1900-01-01 and 2262-04-11, got '0001-01-01T08:15'"
+            + NOT_IMPORTED,
+        ),
+        (
+            ["history", "import", FILES / "history_day_first.csv"],  # pandas' dayfirst warning was a 2nd line
+            FILES / "history_day_first.csv",
+            ":2: negative age -2" + NOT_IMPORTED,
+        ),
+        (
+            ["history", "import", FILES / "bundle_deeply_nested.json"],
+            FILES / "bundle_deeply_nested.json",
+            "not valid JSON: nested too deeply (expected a FHIR Bundle of Appointment resources)",
+        ),
+        (
+            ["history", "import", FILES / "bundle_year_9999.json"],
+            FILES / "bundle_year_9999.json",
+            ": entry 1: start_at: expected a date between 1900-01-01 and 2262-04-11, got "
+            "'9999-12-31T09:00:00-06:00'" + NOT_IMPORTED,
+        ),
+        (
+            [
+                "history",
+                "import",
+                FILES / "history_mapped.csv",
+                "--mapping",
+                FILES / "mapping_time_only_format.yaml",
+            ],
+            FILES / "mapping_time_only_format.yaml",
+            ":6: datetime_format: expected a strftime format of a date and time, e.g. '%m/%d/%Y %H:%M', "
+            "got '%H:%M'",
+        ),
+    ],
+    ids=[
+        "yaml-nested-too-deeply",
+        "demand-twice",
+        "scenario-without-sessions",
+        "requests-semicolons",
+        "cases-semicolons",
+        "history-year-1",
+        "history-day-first-date",
+        "bundle-nested-too-deeply",
+        "bundle-year-9999",
+        "mapping-format-without-date",
+    ],
+)
+def test_fuzzed_files_are_one_line_and_leave_nothing(tmp_path, args, file, expected):
+    extra = ["--db", tmp_path / "h.duckdb", "--key-file", tmp_path / "key"] if args[0] == "history" else []
+    extra += ["--out", tmp_path / "out"] if args[0] in ("plan", "surgery") else []
+    line = one_line(run_main(*args, *extra))
+    sep = "" if expected.startswith(":") else ": "
+    assert line == f"error: {file}{sep}{expected}"
+    assert listing(tmp_path) == []  # no output folder, no store, and no key file for a refused import
+
+
+def test_too_little_history_names_the_store(tmp_path):
+    hist = tmp_path / "h.csv"
+    hist.write_text(HISTORY_HEADER + "A1,P1,doc,visit,2025-01-06T08:00,attended\n")
+    db, key = tmp_path / "h.duckdb", tmp_path / "k"
+    assert run_main("history", "import", hist, "--db", db, "--key-file", key).code == 0
+    assert one_line(run_main("history", "fit", "--db", db)) == (
+        f"error: {db}: too little history for a no-show model (need 200+ kept appointments on 10+ dates, "
+        "have 1 on 1)"
+    )
+
+
+def test_calibrate_names_the_store_when_the_fits_make_the_scenario_invalid(tmp_path):
+    # every follow_up a no-show, and no cancellation in the history to fit late_cancel from: the
+    # scenario's late_cancel is kept beside a no-show rate of 1 (the line said '<calibrated scenario>')
+    hist = tmp_path / "h.csv"
+    rows = "".join(f"A{i},P{i},dr_chen,follow_up,2025-01-{6 + i % 20:02d}T08:00,no_show\n" for i in range(40))
+    hist.write_text(HISTORY_HEADER + rows)
+    db, out = tmp_path / "h.duckdb", tmp_path / "cal.yaml"
+    assert run_main("history", "import", hist, "--db", db, "--key-file", tmp_path / "k").code == 0
+    assert one_line(run_main("calibrate", FAMILY, "--db", db, "--out", out)) == (
+        f"error: {db}: appointment_types[3].late_cancel: the fitted values make the scenario invalid: "
+        "expected no_show + late_cancel <= 1"
+    )
+    assert not out.exists()
+
+
+def test_import_into_another_duckdb_or_under_a_lost_key_writes_nothing(tmp_path):
+    import duckdb
+
+    hist = tmp_path / "h.csv"
+    hist.write_text(HISTORY_HEADER + "A1,P1,doc,visit,2025-01-06T08:00,attended\n")
+    theirs = tmp_path / "analytics.duckdb"
+    with duckdb.connect(str(theirs)) as con:
+        con.execute("CREATE TABLE sales (a INTEGER)")
+    before = theirs.read_bytes()
+    key = tmp_path / "k"
+    assert one_line(run_main("history", "import", hist, "--db", theirs, "--key-file", key)) == (
+        f"error: {theirs}: not a clinicflow history store (a DuckDB file with other tables: sales; "
+        "give --db a new or a store file)"
+    )
+    assert theirs.read_bytes() == before and not key.exists()
+    store = tmp_path / "h.duckdb"
+    assert run_main("history", "import", hist, "--db", store, "--key-file", key).code == 0
+    lost = tmp_path / "lost-key"  # a store built under `key`, imported into with no key file
+    line = one_line(run_main("history", "import", hist, "--db", store, "--key-file", lost))
+    assert line.startswith(f"error: {store}: this store was built with a different pseudonymization key")
+    assert not lost.exists()

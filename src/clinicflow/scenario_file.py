@@ -92,6 +92,10 @@ def read_yaml(path: str | Path) -> tuple[Any, dict[tuple, int]]:
         raise InputError(p, None, f"not valid YAML: {e.problem or e.context}", line=line) from None
     except yaml.YAMLError as e:
         raise InputError(p, None, f"not valid YAML: {e}") from None
+    except RecursionError:  # PyYAML composes nested collections recursively: [[[[… thousands deep
+        raise InputError(
+            p, None, "not valid YAML: nested too deeply (expected a few levels of mappings and lists)"
+        ) from None
     return data, _line_index(node)
 
 

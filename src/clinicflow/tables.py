@@ -53,6 +53,9 @@ def csv_shape_problem(text: str) -> tuple[int | None, str | None, str] | None:
         if header is None or not any(h.strip() for h in header):
             return None, None, "empty file (expected a header row naming the columns)"
         names = [h.strip() for h in header]
+        separator = wrong_separator(names)
+        if separator is not None:
+            return None, None, separator
         for name in names:
             if name and names.count(name) > 1:
                 return None, f"column {name}", "the column appears twice in the header"
@@ -62,6 +65,19 @@ def csv_shape_problem(text: str) -> tuple[int | None, str | None, str] | None:
     except csv.Error as e:
         return reader.line_num, None, f"not a readable CSV file ({e})"
     return None
+
+
+def wrong_separator(header: list[str]) -> str | None:
+    """The problem of a header read as one cell that holds ';', tabs or '|', or None.
+
+    Excel in many locales saves "CSV" with semicolons; read with commas, the whole header is one
+    column, and the error would otherwise be a missing column that is plainly there.
+    """
+    other = next((d for d in (";", "\t", "|") if len(header) == 1 and d in header[0]), None)
+    if other is None:
+        return None
+    shown = "tabs" if other == "\t" else f"'{other}'"
+    return f"expected columns separated by commas, but the header row is separated by {shown}"
 
 
 def read_text_csv(path: str | Path) -> pd.DataFrame:

@@ -15,9 +15,11 @@ import numpy as np
 import pandas as pd
 
 from ..domain.scenario import Scenario
+from ..errors import InputError
 from ..scenario_file import scenario_from_dict, scenario_to_dict
 from .durations import MIN_VISITS, fit_durations
 from .noshow import NoShowModel
+from .store import store_path
 
 
 @dataclass
@@ -122,7 +124,13 @@ def calibrate_scenario(
                 }
             )
             vd[fit.appointment_type] = spec
-    return Calibration(scenario_from_dict(data, "<calibrated scenario>"), changes, kept)
+    try:
+        calibrated = scenario_from_dict(data)
+    except InputError as err:  # e.g. a fitted no-show rate beside a late-cancel rate the history cannot fit
+        raise InputError(
+            store_path(con), err.where, f"the fitted values make the scenario invalid: {err.message}"
+        ) from None
+    return Calibration(calibrated, changes, kept)
 
 
 def schedule_features(schedule: pd.DataFrame, con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

@@ -242,11 +242,16 @@ def _read_fhir(p: Path, digest: str) -> RawTable:
     from fhir.resources.R4B.appointment import Appointment  # R4B's Appointment is R4's
     from pydantic import ValidationError
 
+    text = read_text(p)  # UTF-8, a byte-order mark tolerated as in every other file clinicflow reads
     try:
-        doc = json.loads(p.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        doc = json.loads(text)
+    except json.JSONDecodeError as e:
         line = getattr(e, "lineno", None)
         raise InputError(p, None, "not valid JSON", line=line) from None
+    except RecursionError:  # json decodes nested arrays recursively: [[[[… thousands deep
+        raise InputError(
+            p, None, "not valid JSON: nested too deeply (expected a FHIR Bundle of Appointment resources)"
+        ) from None
     if not isinstance(doc, dict) or doc.get("resourceType") != "Bundle":
         raise InputError(p, None, "expected a FHIR Bundle (resourceType: Bundle) of Appointment resources")
     entries = doc.get("entry") or []

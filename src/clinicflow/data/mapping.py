@@ -8,10 +8,11 @@ with one line naming the file, the line and the field.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..errors import InputError
 from ..scenario_file import read_yaml, validation_to_input_error
@@ -99,6 +100,24 @@ class Mapping(BaseModel):
         default=None, description="strftime format of date/time cells, e.g. '%m/%d/%Y %H:%M'; default ISO"
     )
     dayfirst: bool = False
+
+    @field_validator("datetime_format")
+    @classmethod
+    def _reads_dates(cls, fmt: str | None) -> str | None:
+        """A format that cannot read back the date it writes ('%Q', '', '%H:%M') would turn every
+        row of the file into a bad row, each blamed on its cell rather than on this setting."""
+        if fmt is None:
+            return fmt
+        sample = dt.datetime(2025, 3, 4, 9, 20)
+        try:
+            ok = dt.datetime.strptime(sample.strftime(fmt), fmt).date() == sample.date()
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ValueError(
+                f"expected a strftime format of a date and time, e.g. '%m/%d/%Y %H:%M', got {fmt!r}"
+            )
+        return fmt
 
     @model_validator(mode="after")
     def _statuses_unique(self):

@@ -12,6 +12,7 @@ Raw identifiers leave this module only as keyed pseudonyms (:mod:`clinicflow.dat
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from dataclasses import dataclass
 
 import duckdb
@@ -56,6 +57,10 @@ AGE_BANDS = (
     (65, 79, "65-79"),
     (80, 200, "80+"),
 )
+#: The dates a history can hold. pandas' nanosecond timestamps end in 2262, and no practice's
+#: records go back before 1900: a year 1 or 9999 is a placeholder or a typo, not a visit. Outside
+#: them a cell is a bad row (left in, it would stop the import with a pandas overflow).
+EARLIEST, LATEST = pd.Timestamp("1900-01-01"), pd.Timestamp("2262-04-11")
 _TRUE = {"1", "y", "yes", "true", "t", "sent", "x"}
 _FALSE = {"0", "n", "no", "false", "f", "not sent", "none"}
 
@@ -97,7 +102,8 @@ def parse_datetimes(s: pd.Series | None, n: int, fmt: str | None = None, dayfirs
     if pd.api.types.is_datetime64_any_dtype(s):
         if getattr(s.dt, "tz", None) is not None:
             s = s.dt.tz_localize(None)
-        return s.astype("datetime64[ns]"), np.zeros(n, bool)
+        outside = ((s < EARLIEST) | (s > LATEST)).to_numpy()
+        return s.where(~outside).astype("datetime64[ns]"), outside
     text = _text(s, n)
     empty = (text == "").to_numpy()
     vals = text.where(~pd.Series(empty))
@@ -110,7 +116,7 @@ def parse_datetimes(s: pd.Series | None, n: int, fmt: str | None = None, dayfirs
         parsed = None
     if parsed is None:
         parsed = pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns]")
-    parsed = parsed.astype("datetime64[ns]")
+    parsed = parsed.where((parsed >= EARLIEST) & (parsed <= LATEST)).astype("datetime64[ns]")
     todo = np.flatnonzero(parsed.isna().to_numpy() & ~empty)
     if len(todo) and fmt is None:
         fixed = [_parse_one(text.iat[i], dayfirst) for i in todo]
@@ -119,16 +125,34 @@ def parse_datetimes(s: pd.Series | None, n: int, fmt: str | None = None, dayfirs
     return parsed, bad
 
 
-def _parse_one(value: str, dayfirst: bool):
+def _parse_one(value: str, dayfirst: bool, bounded: bool = True):
+    """One cell the vectorized parse could not read; None when it is not a date/time (or, when
+    ``bounded``, one outside ``EARLIEST``..``LATEST``)."""
     try:
-        return dt.datetime.fromisoformat(value).replace(tzinfo=None)
+        ts = pd.Timestamp(dt.datetime.fromisoformat(value).replace(tzinfo=None))
     except ValueError:
-        pass
-    try:
-        ts = pd.to_datetime(value, dayfirst=dayfirst)
-    except (ValueError, TypeError, OverflowError):
+        try:
+            with warnings.catch_warnings():  # "30/11/2026" parses; pandas' dayfirst advice is noise
+                warnings.simplefilter("ignore", UserWarning)
+                ts = pd.to_datetime(value, dayfirst=dayfirst)
+        except (ValueError, TypeError, OverflowError):
+            return None
+    if pd.isna(ts) or (bounded and not EARLIEST <= ts <= LATEST):
         return None
-    return ts.tz_localize(None).to_pydatetime() if ts.tzinfo is not None else ts.to_pydatetime()
+    try:  # pandas reads "-1" as the year -1, which no datetime holds
+        return ts.tz_localize(None).to_pydatetime() if ts.tzinfo is not None else ts.to_pydatetime()
+    except ValueError:
+        return None
+
+
+def datetime_problem(field: str, value: object) -> str:
+    """Why a non-empty date/time cell was refused: a date outside what a history can hold, or
+    not a date/time at all."""
+    if isinstance(value, (dt.datetime, pd.Timestamp)) or _parse_one(str(value).strip(), False, False):
+        return (
+            f"{field}: expected a date between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d}, got {_short(value)}"
+        )
+    return f"{field}: not a date/time: {_short(value)}"
 
 
 class _Reasons:
@@ -172,11 +196,11 @@ def normalize(raw: RawTable, pseudo: Pseudonymizer) -> Batch:
 
     start, bad_start = parse_datetimes(col("start_at"), n, m.datetime_format, m.dayfirst)
     why.add(start.isna().to_numpy() & ~bad_start, "missing appointment start")
-    why.add(bad_start, lambda i: f"start_at: not a date/time: {_short(df['start_at'].iat[i])}")
+    why.add(bad_start, lambda i: datetime_problem("start_at", df["start_at"].iat[i]))
     parsed: dict[str, pd.Series] = {}
     for f in ("scheduled_at", "end_at", *TIMESTAMP_FIELDS):
         parsed[f], _bad = parse_datetimes(col(f), n, m.datetime_format, m.dayfirst)
-        why.add(_bad, lambda i, f=f: f"{f}: not a date/time: {_short(df[f].iat[i])}")
+        why.add(_bad, lambda i, f=f: datetime_problem(f, df[f].iat[i]))
 
     # outcome
     status_raw = _text(col("status"), n)

@@ -40,6 +40,7 @@ from threadpoolctl import threadpool_limits
 from ..errors import InputError
 from .features import visits_sql
 from .importers import FLAG_FIELDS
+from .store import store_path
 
 NUMERIC = (
     "lead_days",
@@ -226,7 +227,7 @@ def fit_noshow(con: duckdb.DuckDBPyConnection, seed: int = 0) -> tuple[NoShowMod
     df = feature_frame(con)
     if len(df) < MIN_ROWS or df["appt_date"].nunique() < MIN_DATES:
         raise InputError(
-            None,
+            store_path(con),
             None,
             f"too little history for a no-show model (need {MIN_ROWS}+ kept appointments on "
             f"{MIN_DATES}+ dates, have {len(df)} on {df['appt_date'].nunique()})",
@@ -236,7 +237,7 @@ def fit_noshow(con: duckdb.DuckDBPyConnection, seed: int = 0) -> tuple[NoShowMod
     for name, mask in (("training", train), ("calibration", cal), ("test", test)):
         if len(np.unique(y[mask])) < 2:
             raise InputError(
-                None, None, f"the {name} period has only one outcome; a no-show model needs both"
+                store_path(con), None, f"the {name} period has only one outcome; a no-show model needs both"
             )
     used = tuple(c for c in (*NUMERIC, *CATEGORICAL) if df[c].notna().any())
     X = _matrix(df, used)

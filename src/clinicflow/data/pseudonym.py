@@ -44,32 +44,50 @@ def default_key_path() -> Path:
 
 
 def load_or_create_key(path: str | Path | None = None) -> bytes:
-    """Read the pseudonymization key, creating it (owner-only permissions) on first use.
+    """Read the pseudonymization key, creating it (owner-only permissions) on first use."""
+    key, unsaved = read_or_draft_key(path)
+    return key if unsaved is None else save_new_key(unsaved, key)
 
-    Creation uses ``O_EXCL`` so two imports starting at once cannot each write a different key.
+
+def read_or_draft_key(path: str | Path | None = None) -> tuple[bytes, Path | None]:
+    """The key in the key file, or a new one not written yet and the path it belongs at.
+
+    An import drafts the key and writes it (:func:`save_new_key`) only once the file's rows have
+    passed their checks: a refused file leaves no key behind, like no store.
     """
     p = Path(path).expanduser() if path is not None else default_key_path()
     if not p.exists():
-        key = secrets.token_bytes(KEY_BYTES)
-        try:
-            p.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # a file in the way: FileExistsError
-            fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            if not p.is_file():  # the folder is a file, say: nothing to read either
-                raise InputError(
-                    p, None, f"cannot create the key file here ({p.parent} is not a folder)"
-                ) from None
-            fd = None  # another process created it first: read theirs
-        except OSError as e:
+        return secrets.token_bytes(KEY_BYTES), p
+    return _read_key(p), None
+
+
+def save_new_key(p: Path, key: bytes) -> bytes:
+    """Write a drafted key; return the key the file holds afterwards.
+
+    Creation uses ``O_EXCL`` so two imports starting at once cannot each write a different key:
+    the one that loses reads (and returns) the winner's.
+    """
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # a file in the way: FileExistsError
+        fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        if not p.is_file():  # the folder is a file, say: nothing to read either
             raise InputError(
-                p, None, f"cannot create the key file here ({e.strerror or e.__class__.__name__})"
+                p, None, f"cannot create the key file here ({p.parent} is not a folder)"
             ) from None
-        if fd is not None:
-            with os.fdopen(fd, "w", encoding="ascii") as fh:
-                fh.write(key.hex() + "\n")
-                fh.flush()
-                os.fsync(fh.fileno())
-            return key
+        return _read_key(p)  # another process created it first: use theirs
+    except OSError as e:
+        raise InputError(
+            p, None, f"cannot create the key file here ({e.strerror or e.__class__.__name__})"
+        ) from None
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(key.hex() + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    return key
+
+
+def _read_key(p: Path) -> bytes:
     try:
         text = p.read_text(encoding="ascii").strip()
         key = bytes.fromhex(text)

@@ -31,7 +31,7 @@ from ..errors import InputError
 from .importers import FLAG_FIELDS, read_history
 from .mapping import Mapping
 from .normalize import STORE_COLUMNS, TIMESTAMP_FIELDS, Batch, normalize
-from .pseudonym import Pseudonymizer, load_or_create_key
+from .pseudonym import Pseudonymizer, read_or_draft_key, save_new_key
 
 SCHEMA_VERSION = "1"
 DEFAULT_DB = "clinicflow.duckdb"
@@ -147,16 +147,47 @@ def _one(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None):
     return rows[0] if rows else None
 
 
-def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+def ensure_schema(con: duckdb.DuckDBPyConnection, db: Path) -> None:
+    """Create the tables in a new store; refuse a DuckDB file that holds other tables and no
+    clinicflow ones (an analyst's own database, say), rather than writing history into it."""
+    _refuse_foreign(con, db)
     con.execute(SCHEMA)
     version = _one(con, "SELECT value FROM meta WHERE key = 'schema_version'")
     if version is None:
         con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
 
 
-def _check_key(con: duckdb.DuckDBPyConnection, db: Path, pseudo: Pseudonymizer) -> None:
+def _refuse_foreign(con: duckdb.DuckDBPyConnection, db: Path) -> None:
+    tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    if tables and "meta" not in tables:
+        shown = ", ".join(sorted(tables)[:3]) + (" …" if len(tables) > 3 else "")
+        raise InputError(
+            db,
+            None,
+            f"not a clinicflow history store (a DuckDB file with other tables: {shown}; "
+            "give --db a new or a store file)",
+        )
+
+
+def _check_store(db: Path, pseudo: Pseudonymizer) -> None:
+    """The store refusals, read-only, before a first import writes its key file (they are checked
+    again inside the load's transaction)."""
+    if not db.exists():
+        return
+    con = connect(db, read_only=True)
+    try:
+        _refuse_foreign(con, db)
+        if "meta" in {
+            r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+        }:
+            _check_key(con, db, pseudo, record=False)
+    finally:
+        con.close()
+
+
+def _check_key(con: duckdb.DuckDBPyConnection, db: Path, pseudo: Pseudonymizer, record: bool = True) -> None:
     row = _one(con, "SELECT value FROM meta WHERE key = 'key_fingerprint'")
-    if row is None:
+    if row is None and record:
         con.execute("INSERT INTO meta VALUES ('key_fingerprint', ?)", [pseudo.fingerprint])
     elif row[0] != pseudo.fingerprint:
         raise InputError(
@@ -184,14 +215,21 @@ def import_history(
     stage = on_stage or (lambda _s: None)
     stage("reading")
     raw = read_history(file, fmt, mapping)
-    pseudo = Pseudonymizer(load_or_create_key(key_file))
+    key, unsaved = read_or_draft_key(key_file)
+    pseudo = Pseudonymizer(key)
     seen = _seen_digest(Path(db), raw.digest, pseudo)
     if seen is not None:  # the same bytes again: nothing to check, nothing to add
         return ImportResult(raw.file.name, raw.format, seen, len(raw.frame), already_imported=True)
     stage("checking")
     batch = normalize(raw, pseudo)
     if len(batch.bad) and not skip_bad_rows:
-        raise BadRowsError(raw.file, batch.bad, batch.location)
+        raise BadRowsError(raw.file, batch.bad, batch.location)  # before the key file is written
+    if unsaved is not None:  # the first import: the key is written now that the file loads
+        _check_store(Path(db), pseudo)
+        saved = save_new_key(unsaved, key)
+        if saved != key:  # another import wrote its key first: pseudonymize with that one
+            pseudo = Pseudonymizer(saved)
+            batch = normalize(raw, pseudo)
     stage("loading")
     created = not Path(db).exists()
     con = connect(db)
@@ -235,7 +273,7 @@ def _load(
     result = ImportResult(file.name, fmt, None, batch.rows_read, duplicates_in_file=batch.duplicates_in_file)
     result.bad_reasons = _reason_counts(batch.bad)
     with transaction(con):
-        ensure_schema(con)
+        ensure_schema(con, db)
         _check_key(con, db, pseudo)
         seen = _one(
             con, "SELECT import_id FROM imports WHERE file_digest = ? ORDER BY import_id LIMIT 1", [digest]
@@ -333,6 +371,16 @@ def _record_import(con, file: Path, fmt: str, digest: str, import_id: int, r: Im
 def load_appointments(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Every stored appointment (pseudonymized), ordered by date."""
     return con.execute("SELECT * FROM appointments ORDER BY appt_date, start_at, appointment_ref").df()
+
+
+def store_path(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The file a store connection reads, so that a problem with its contents (too little
+    history for a model, say) names the store like every other input error; None in memory."""
+    try:
+        row = _one(con, "SELECT path FROM duckdb_databases() WHERE database_name = current_database()")
+    except duckdb.Error:
+        return None
+    return row[0] if row and row[0] else None
 
 
 def open_store(db: str | Path) -> duckdb.DuckDBPyConnection:

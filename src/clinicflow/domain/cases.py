@@ -41,7 +41,7 @@ from typing import Literal
 from pydantic import Field
 
 from ..errors import InputError
-from ..tables import read_text
+from ..tables import read_text, wrong_separator
 from .base import Frozen, Identifier
 from .distributions import Deterministic, Lognormal
 from .scenario import Scenario
@@ -160,6 +160,9 @@ def read_cases_csv(path: str | Path, scenario: Scenario) -> list[SurgicalCase]:
     rows = list(csv.reader(text.splitlines()))
     if not rows or not any(c.strip() for c in rows[0]):
         raise InputError(p, None, f"empty file (expected a header row: {', '.join(COLUMNS)})")
+    separator = wrong_separator(rows[0])
+    if separator is not None:
+        raise InputError(p, None, separator)
     return parse_cases(rows[0], rows[1:], scenario, p)
 
 

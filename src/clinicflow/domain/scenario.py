@@ -159,13 +159,32 @@ def cross_reference_problems(s: Scenario):
                             f"{p.id} has no OR block on {d} in surgery.blocks",
                         )
 
+    if s.surgery is None and not any(sessions for p in s.providers for sessions in p.sessions.values()):
+        # a clinic without a session or an OR block has nothing to plan, simulate or compare;
+        # left in, each command failed later with a message that named no file
+        yield CrossReferenceProblem(
+            ("providers",),
+            "no provider has a session in the week (expected at least one under providers[].sessions)",
+        )
+
     for i, t in enumerate(s.appointment_types):
         if t.no_show + t.late_cancel > 1:
             yield CrossReferenceProblem(
                 ("appointment_types", i, "late_cancel"), "expected no_show + late_cancel <= 1"
             )
 
+    first_row: dict[tuple[str, str | None], int] = {}
     for i, d in enumerate(s.demand):
+        # a second row for the same type (and provider) was summed by the capacity summary but
+        # read last-wins by the template rules: ambiguous, so refused
+        j = first_row.setdefault((d.type, d.provider), i)
+        if j != i:
+            whose = f" and provider {d.provider!r}" if d.provider is not None else ""
+            yield CrossReferenceProblem(
+                ("demand", i, "type"),
+                f"demand for {d.type!r}{whose} is already given in demand[{j}] (expected one row per type"
+                " and provider)",
+            )
         if d.type not in known_types:
             yield CrossReferenceProblem(
                 ("demand", i, "type"),

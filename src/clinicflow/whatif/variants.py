@@ -317,6 +317,13 @@ def apply_variant(base: Scenario, v: Variant, file: str | Path | None = None) ->
     if v.set:
         data = _deep_merge(data, v.set)
 
+    left = any(sessions for p in data["providers"] for sessions in (p.get("sessions") or {}).values())
+    if _has_sessions(base) and not left:  # said in the variant's words, before the scenario's check
+        raise _problem(
+            file,
+            ("providers_off",) if v.providers_off else (),
+            "the variant leaves no provider session in the week (nothing to schedule or simulate)",
+        )
     try:
         result = scenario_from_dict(data, file)
     except InputError as err:
@@ -328,12 +335,6 @@ def apply_variant(base: Scenario, v: Variant, file: str | Path | None = None) ->
             ("medical_assistants",) if v.medical_assistants is not None else (),
             f"would leave no medical assistant on duty all week, while {', '.join(unroomed)} "
             f"need{'s' if len(unroomed) == 1 else ''} MA rooming (rooming_min); expected at least 1",
-        )
-    if _has_sessions(base) and not _has_sessions(result):  # else: "no day to simulate", file unnamed
-        raise _problem(
-            file,
-            ("providers_off",) if v.providers_off else (),
-            "the variant leaves no provider session in the week (nothing to schedule or simulate)",
         )
     return result
 
