@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import sys
+from pathlib import Path
 
 import pytest
 import yaml
@@ -809,3 +810,51 @@ def test_import_into_another_duckdb_or_under_a_lost_key_writes_nothing(tmp_path)
     line = one_line(run_main("history", "import", hist, "--db", store, "--key-file", lost))
     assert line.startswith(f"error: {store}: this store was built with a different pseudonymization key")
     assert not lost.exists()
+
+
+def _surgery_only(tmp_path, *, demand: bool) -> Path:
+    """The orthopedic practice with its clinic sessions removed: OR blocks only."""
+    data = yaml.safe_load(ORTHO.read_text())
+    for p in data["providers"]:
+        p.pop("sessions", None)
+    if not demand:
+        data.pop("demand", None)
+    path = tmp_path / ("or-demand.yaml" if demand else "or-only.yaml")
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("simulate", "{f}", "-n", "2"),
+        ("compare", "{f}", "{variant}", "-n", "2"),
+        ("sweep", "{f}", "--vary", "mas=1..2", "-n", "2"),
+        ("plan", "{f}", "--week", "2026-11-30", "--out", "{out}"),
+    ],
+    ids=["simulate", "compare", "sweep", "plan"],
+)
+def test_a_surgery_only_scenario_is_refused_by_the_clinic_commands_naming_the_file(tmp_path, args):
+    f = _surgery_only(tmp_path, demand=False)
+    variant = ROOT / "scenarios" / "variants" / "reminders.yaml"
+    out = tmp_path / "out"
+    line = one_line(run_main(*(a.format(f=f, variant=variant, out=out) for a in args)))
+    assert line == (
+        f"error: {f}: providers: no provider has a clinic session (expected sessions under "
+        "providers[].sessions; a surgery-only scenario's OR blocks are planned with clinicflow surgery)"
+    )
+    assert not out.exists()
+    # ... while validate accepts it and says what it is, with no "load inf%"
+    r = run_main("validate", f)
+    assert r.code == 0 and "no clinic sessions (surgery only); 9 OR blocks" in r.stdout
+    assert "inf" not in r.stdout
+
+
+def test_clinic_demand_without_a_clinic_session_is_one_line(tmp_path):
+    f = _surgery_only(tmp_path, demand=True)
+    line = one_line(run_main("validate", f))
+    assert line.startswith(f"error: {f}:")
+    assert line.endswith(
+        "demand: 6 demand row(s) ask for clinic visits but no provider has a clinic session (expected "
+        "sessions under providers[].sessions, or no demand rows in a surgery-only scenario)"
+    )

@@ -300,6 +300,18 @@ def load_scenario(path: str | Path) -> Scenario:
     return scenario_from_dict(data, path, lines)
 
 
+def require_clinic_sessions(scenario: Scenario, path: str | Path) -> None:
+    """Simulating and comparing need clinic sessions; a surgery-only scenario (OR blocks, no
+    session) is valid for ``clinicflow surgery`` and refused here in one line naming the file."""
+    if not any(sessions for p in scenario.providers for sessions in p.sessions.values()):
+        raise InputError(
+            path,
+            "providers",
+            "no provider has a clinic session (expected sessions under providers[].sessions; "
+            "a surgery-only scenario's OR blocks are planned with clinicflow surgery)",
+        )
+
+
 def scenario_to_dict(scenario: Scenario) -> dict:
     """The scenario as plain data, in the file's vocabulary (times "HH:MM"), without defaults."""
     return scenario.model_dump(mode="json", by_alias=True, exclude_none=True)

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from ..errors import InputError
 from ..exports.common import atomic_output_dir, check_output_dir
-from ..scenario_file import load_scenario
+from ..scenario_file import load_scenario, require_clinic_sessions
 from ..spreadsheet import safe_frame
 from ..whatif.compare import compare as run_compare
 from ..whatif.grid import parse_vary
@@ -89,6 +89,7 @@ def compare(
         check_output_dir(out)  # before the runs, not after them
     workers = _default_workers(workers, replications, cluster)
     base_scenario = load_scenario(base)
+    require_clinic_sessions(base_scenario, base)
     loaded = []
     for path in variants:
         v, _, scen = load_variant(path, base=base_scenario)
@@ -175,6 +176,7 @@ def sweep(
     if out is not None:
         check_output_dir(out)  # before the runs, not after them
     base_scenario = load_scenario(base)
+    require_clinic_sessions(base_scenario, base)
     console = stdout_console()
     from rich.progress import Progress
 

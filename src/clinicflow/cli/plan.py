@@ -12,7 +12,7 @@ from rich.table import Table
 from ..domain.clock import parse_date
 from ..errors import InputError
 from ..exports.common import check_output_dir
-from ..scenario_file import load_scenario
+from ..scenario_file import load_scenario, require_clinic_sessions
 from ..solver.requests import read_requests_csv
 from ..solver.week import next_monday
 from ..week_plan import plan_and_book, write_outputs
@@ -61,6 +61,7 @@ def plan(
     monday = _monday(week)
     check_output_dir(out)  # before the solve, not after it
     sc = load_scenario(scenario)
+    require_clinic_sessions(sc, scenario)
     reqs = read_requests_csv(requests, sc) if requests is not None else None
 
     with Progress(

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from ..errors import InputError
 from ..exports.common import atomic_write, check_output_file
-from ..scenario_file import load_scenario
+from ..scenario_file import load_scenario, require_clinic_sessions
 from ._console import stdout_console
 from ._options import named_as_options
 
@@ -78,6 +78,8 @@ def simulate_command(
     from ..sim import simulate
 
     s = load_scenario(scenario)
+    if schedule is None:  # a schedule file may book any provider; without one, sessions make the days
+        require_clinic_sessions(s, scenario)
     frame = read_schedule_csv(schedule, s) if schedule is not None else None
     day_list = [d.strip() for d in days.split(",") if d.strip()] if days is not None else None
     if day_list == []:

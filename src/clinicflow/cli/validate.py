@@ -44,11 +44,13 @@ def validate(
         )
         if sm.staffing_exceptions:
             console.print(f"  staff differs: {'; '.join(sm.staffing_exceptions)}")
-        console.print(
-            f"  capacity {sm.provider_minutes:,} provider-min/week ({sm.hold_slots} same-day holds); "
-            f"demand {sm.demand_visits:,.0f} visits = {sm.demand_min:,.0f} min/week "
-            f"(load {sm.load:.0%})" + (f"; {sm.or_blocks} OR blocks" if sm.or_blocks else "")
+        clinic = (
+            f"capacity {sm.provider_minutes:,} provider-min/week ({sm.hold_slots} same-day holds); "
+            f"demand {sm.demand_visits:,.0f} visits = {sm.demand_min:,.0f} min/week (load {sm.load:.0%})"
+            if sm.provider_minutes
+            else "no clinic sessions (surgery only)"
         )
+        console.print(f"  {clinic}" + (f"; {sm.or_blocks} OR blocks" if sm.or_blocks else ""))
         t = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
         for col in ("provider", "role", "sessions", "minutes", "holds", "days", "or_days"):
             t.add_column(col, justify="right" if col in ("sessions", "minutes", "holds") else "left")

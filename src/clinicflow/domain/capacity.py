@@ -39,7 +39,9 @@ class PracticeSummary:
 
     @property
     def load(self) -> float:
-        return self.demand_min / self.provider_minutes if self.provider_minutes else float("inf")
+        if not self.provider_minutes:  # a surgery-only practice: no clinic sessions, no clinic demand
+            return 0.0 if not self.demand_min else float("inf")
+        return self.demand_min / self.provider_minutes
 
     def as_dict(self) -> dict:
         d = {k: v for k, v in self.__dict__.items() if k != "by_provider"}

@@ -159,12 +159,21 @@ def cross_reference_problems(s: Scenario):
                             f"{p.id} has no OR block on {d} in surgery.blocks",
                         )
 
-    if s.surgery is None and not any(sessions for p in s.providers for sessions in p.sessions.values()):
+    has_sessions = any(sessions for p in s.providers for sessions in p.sessions.values())
+    if s.surgery is None and not has_sessions:
         # a clinic without a session or an OR block has nothing to plan, simulate or compare;
         # left in, each command failed later with a message that named no file
         yield CrossReferenceProblem(
             ("providers",),
             "no provider has a session in the week (expected at least one under providers[].sessions)",
+        )
+    elif not has_sessions and s.demand:
+        # a surgery-only scenario asks for no clinic visits; demand with no session to meet it
+        # showed as "load inf%" and failed later in plan, simulate and compare
+        yield CrossReferenceProblem(
+            ("demand",),
+            f"{len(s.demand)} demand row(s) ask for clinic visits but no provider has a clinic session "
+            "(expected sessions under providers[].sessions, or no demand rows in a surgery-only scenario)",
         )
 
     for i, t in enumerate(s.appointment_types):
