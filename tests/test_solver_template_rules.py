@@ -143,3 +143,46 @@ def test_spread_deals_each_type_evenly_through_the_list():
 def test_the_template_shares_start_at_the_documented_default_and_only_tighten():
     assert SHARES[0] == DEFAULT_SHARE == (1.0, 0.85)
     assert all(a[0] >= b[0] and a[1] > b[1] for a, b in pairwise(SHARES))
+
+
+def test_segments_are_cut_where_the_mas_on_duty_change_and_rooming_waits_for_them():
+    """No MA before 10:00 (a shift), one after: the session 08:00-12:00 is cut at 10:00, the
+    template keeps the visits that need rooming out of 08:00-10:00, and every one starts at 10:00
+    or later."""
+    data = _clinic(
+        [
+            {**_type("visit", 15), "rooming_min": {"dist": "lognormal", "mean": 5, "sd": 1.5}},
+            _type("talk", 15),
+        ],
+        [_provider("doc", ["visit", "talk"], end="12:00")],
+        [{"type": "visit", "weekly": 6}, {"type": "talk", "weekly": 6}],
+    )
+    data["providers"][0]["rooms_at_once"] = 2
+    data["staff"]["shifts"] = [{"days": ["mon"], "start": "07:30", "end": "10:00", "medical_assistants": 0}]
+    s = scenario_from_dict(data, "late-ma.yaml")
+    ps = provider_sessions(s, MON)
+    assert [(g.start, g.end) for g in ps[0].segments] == [(480, 600), (600, 720)]
+    t = solve_template(s, ps, time_limit=1, seed=0, workers=1)
+    assert "visit" not in t.counts[ps[0].key].get(0, {})
+    plan = plan_week(s, MON, time_limit=4, samples=8)
+    visits = plan.schedule[plan.schedule["appointment_type"] == "visit"]
+    assert len(visits) == 6 and (visits["start_min"] >= 600).all()
+    assert check_schedule(s, plan.schedule) == []
+
+
+def test_a_session_whose_mas_come_too_late_is_explained_in_words():
+    """Random clinic 2 of session 6 with no MA before 10:00 on Monday: the planner's MA rule (the
+    expected rooming of every 15 minutes fits the MAs on duty, early arrivals included) cannot
+    time the 08:00-11:00 session; the reason names the MA-free stretch instead of blaming "other
+    providers' patients" (there are none)."""
+    from clinicflow import load_scenario
+    from conftest import ROOT
+
+    s = load_scenario(ROOT / "tests" / "data" / "late_ma_clinic.yaml")
+    with pytest.raises(InfeasibleError) as err:
+        plan_week(s, MON, time_limit=6, samples=8, seed=2)
+    assert err.value.reasons == [
+        "the 7 slots of 08:00-11:00 do not fit together: the MA rooming its patients need does not fit the "
+        "medical assistants (at most 1 on duty); none on duty 08:00-10:00 (staff.by_day, staff.shifts), and "
+        "patients who come early need one before their time"
+    ]

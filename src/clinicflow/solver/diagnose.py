@@ -10,6 +10,8 @@ of rules that cannot hold together, and ``explain_template_core`` words each one
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..domain.clock import format_hhmm
 from ..domain.scenario import Scenario
 from ..errors import InfeasibleError
@@ -140,16 +142,37 @@ def explain_timing(
         "proc": f"procedure rooms ({len(scenario.rooms.procedure_rooms)})",
     }
     reasons = []
+    anywhere: set[str] = set()
     for s in slots:
-        blocked = set()
-        for g in range(s.lo, s.hi + 1, 5):
-            blocked |= blocked_by(ledger, ps.date, s, g)
-        if blocked:
+        sets = [blocked_by(ledger, ps.date, s, g) for g in range(s.lo, s.hi + 1, 5)]
+        anywhere.update(*sets)
+        always = set.intersection(*sets) if sets else set()
+        if always:  # no start in the slot's whole range has room for it
             reasons.append(
-                f"a {s.type_id} slot between {format_hhmm(s.lo)} and {format_hhmm(s.hi)} finds "
-                + " and ".join(names[b] for b in sorted(blocked))
-                + " taken by other providers' patients"
+                f"a {s.type_id} slot between {format_hhmm(s.lo)} and {format_hhmm(s.hi)} finds no free "
+                + " and ".join(names[b] for b in sorted(always))
+                + " at any start (other providers' patients hold them, or none is on duty)"
             )
+    if not reasons and anywhere:
+        # each slot fits somewhere alone, but not all of them together
+        parts = []
+        if "ma" in anywhere:
+            on = ledger.capacity(ps.date, "ma")[block.start : block.end]
+            bare = np.flatnonzero(on == 0)
+            gap = (
+                f"; none on duty {format_hhmm(block.start + int(bare[0]))}-{format_hhmm(block.start + int(bare[-1]) + 1)}"
+                " (staff.by_day, staff.shifts), and patients who come early need one before their time"
+                if len(bare)
+                else ""
+            )
+            parts.append(f"the MA rooming its patients need does not fit the {names['ma']}{gap}")
+        for res in ("rooms", "proc"):
+            if res in anywhere:
+                parts.append(f"other providers' patients hold {names[res]} for part of the block")
+        reasons.append(
+            f"the {len(slots)} slots of {format_hhmm(block.start)}-{format_hhmm(block.end)} do not fit together: "
+            + "; ".join(parts)
+        )
     if not reasons:
         reasons.append(
             f"the {len(slots)} slots of {format_hhmm(block.start)}-{format_hhmm(block.end)} cannot be "

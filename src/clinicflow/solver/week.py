@@ -2,8 +2,9 @@
 
 A *provider-session* is one provider's session on one date. It is cut at breaks into *blocks*
 (the provider works continuously inside a block) and each block at the boundaries of the
-appointment types' allowed windows into *segments*: a segment lies wholly inside or wholly outside
-every window, so "new patients only 08:00-11:00" becomes "no new-patient slot in this segment".
+appointment types' allowed windows (and where the MAs on duty change) into *segments*: a segment lies
+wholly inside or wholly outside every window, so "new patients only 08:00-11:00" becomes "no
+new-patient slot in this segment".
 """
 
 from __future__ import annotations
@@ -97,6 +98,14 @@ def window_bounds(scenario: Scenario, types: list[str]) -> set[int]:
     return out
 
 
+def ma_bounds(scenario: Scenario, weekday: str) -> set[int]:
+    """The minutes of ``weekday`` at which the number of MAs on duty changes (staff shifts), so a
+    segment has one MA count throughout and the template's MA rows see an MA-free morning."""
+    c = scenario.clinic
+    steps = scenario.staff.steps("medical_assistants", weekday, c.opens, c.closes)
+    return {a for a, _b, _n in steps[1:]}
+
+
 def provider_sessions(scenario: Scenario, monday: dt.date) -> list[ProviderSession]:
     """Every provider-session of the week, in date, start time and provider order."""
     out: list[ProviderSession] = []
@@ -104,6 +113,8 @@ def provider_sessions(scenario: Scenario, monday: dt.date) -> list[ProviderSessi
         wd = WEEKDAYS[date.weekday()]
         for p in scenario.providers:
             cuts = window_bounds(scenario, p.appointment_types)
+            if any(scenario.type_by_id[t].needs_ma for t in p.appointment_types):
+                cuts |= ma_bounds(scenario, wd)
             for k, sess in enumerate(sorted(p.sessions.get(wd, []), key=lambda s: s.start)):
                 blocks = []
                 t = sess.start
