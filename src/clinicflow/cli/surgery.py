@@ -135,7 +135,7 @@ def surgery(
     if result.plan.unbooked:
         console.print(f"not booked ({len(result.plan.unbooked)}):")
         for cid, reason in list(result.plan.unbooked.items())[:12]:
-            console.print(f"  {cid}: {reason}", markup=False)
+            console.print(f"  {cid}: {reason}", markup=False, soft_wrap=True)
         if len(result.plan.unbooked) > 12:
             console.print(f"  … {len(result.plan.unbooked) - 12} more in unscheduled.csv")
     console.print(f"wrote {len(paths)} files to {out}/")
