@@ -10,8 +10,8 @@ Conventions it checks (documented in docs/planning.md):
 - an in-person slot holds an exam room for ``[start, end + ceil(mean turnover))``; a provider has
   at most ``rooms_at_once`` such intervals at once; rooms are assigned, procedure slots in
   procedure rooms, no two intervals overlap in one room;
-- MAs: in every window of ``MA_WINDOW`` minutes, the *expected* MA-minutes of rooming fit in the
-  MA-minutes on duty (``staff.shifts`` where one covers a minute, else the day's count; before
+- MAs: in every window of ``MA_WINDOW`` minutes, the *expected* MA-minutes of rooming (a patient
+  who comes while no MA is on duty waits for the next one) fit in the MA-minutes on duty (``staff.shifts`` where one covers a minute, else the day's count; before
   opening and after closing the first and last counts of the day hold), within ``MA_TOLERANCE`` MAs
   for this checker's Monte Carlo. Each template slot's patient comes with probability
   ``1 - no_show - late_cancel``, arrives at ``start + lateness`` (later than ``late_cutoff_min``:
@@ -56,6 +56,30 @@ def _rooming_load(scenario, type_id: str, with_desk: bool) -> tuple[int, np.ndar
     np.add.at(tenth, np.rint(10 * (end[comes] - lo)).astype(int), -1.0)
     per_minute = np.cumsum(tenth).reshape(-1, 10).mean(axis=1) / MA_DRAWS
     return lo, per_minute
+
+
+def _wait_for_an_ma(one: np.ndarray, mas: np.ndarray) -> np.ndarray:
+    """One slot's expected rooming with the part that falls where no MA is on duty done in the
+    first minutes an MA is, one patient at a time (the patient waits for the MAs' shift); rooming
+    with no MA later that day is left where it is, and fails the limit."""
+    nz = np.flatnonzero(one)
+    on = np.flatnonzero(mas)
+    if not len(nz) or not len(on) or (mas[nz[0] : nz[-1] + 1] > 0).all():
+        return one
+    out = one.copy()
+    backlog = 0.0
+    for t in range(int(nz[0]), int(on[-1]) + 1):
+        if mas[t] == 0:
+            backlog += out[t]
+            out[t] = 0.0
+        elif backlog > 0:
+            add = min(1.0 - out[t], backlog)
+            out[t] += add
+            backlog -= add
+        elif t > nz[-1]:
+            break
+    out[min(int(on[-1]) + 1, len(out) - 1)] += backlog  # no MA left to room them
+    return out
 
 
 def _max_overlap(intervals: list[tuple[int, int]]) -> tuple[int, int]:
@@ -166,6 +190,7 @@ def check_schedule(scenario, schedule: pd.DataFrame, *, template: pd.DataFrame |
         c = scenario.clinic
         desk = any(n for *_, n in scenario.staff.steps("front_desk", weekday, c.opens, c.closes))
         load = np.zeros(24 * 60 + 240)
+        mas = np.array([_mas_at(scenario, weekday, m) for m in range(len(load))], dtype=float)
         for prov, pg in g.groupby("provider"):
             mine = np.zeros_like(load)
             for r in pg.itertuples():
@@ -175,9 +200,10 @@ def check_schedule(scenario, schedule: pd.DataFrame, *, template: pd.DataFrame |
                             scenario, r.appointment_type, desk
                         )
                     off, q = profiles[(r.appointment_type, desk)]
-                    mine[r.start_min + off : r.start_min + off + len(q)] += q
+                    one = np.zeros_like(load)
+                    one[r.start_min + off : r.start_min + off + len(q)] += q
+                    mine += _wait_for_an_ma(one, mas)
             load += np.minimum(mine, provs[prov].rooms_at_once)
-        mas = np.array([_mas_at(scenario, weekday, m) for m in range(len(load))], dtype=float)
         for at in np.flatnonzero(load > 0):
             need = load[at : at + MA_WINDOW].sum()
             have = mas[at : at + MA_WINDOW].sum()

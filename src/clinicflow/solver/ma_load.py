@@ -20,6 +20,11 @@ the slot in each minute ``[g + u, g + u + 1)``, in thousandths of an MA, integer
 ledger add them exactly. Queueing for a room before rooming is left out: it only delays rooming,
 and the simulator's MA queue shows what is left (docs/planning.md).
 
+A patient who comes while no MA is on duty (before the MAs' shift starts) waits for one: the
+rooming that would fall in those minutes is done from the first minute an MA is (``defer``), as the
+simulated clinic does; without that, a clinic whose MA starts mid-session could not start a rooming
+visit until half an hour after the MA did.
+
 The distributions are integrated on quantile grids, not sampled: the profile is a property of the
 scenario, the same for every seed.
 """
@@ -63,14 +68,69 @@ class Profile:
     def window(self) -> np.ndarray:
         return np.convolve(self.load, np.ones(WINDOW, dtype=np.int64))
 
-    def at(self, start: int, length: int) -> np.ndarray:
-        """The profile laid on a day of ``length`` minutes for a slot starting at ``start``."""
+    def at(self, start: int, length: int, on_duty: np.ndarray | None = None) -> np.ndarray:
+        """The profile laid on a day of ``length`` minutes for a slot starting at ``start``; with
+        ``on_duty`` (MAs each minute) the rooming that falls where no MA is on duty is deferred to
+        the first minutes one is (``defer``)."""
         out = np.zeros(length, dtype=np.int64)
         a = start + self.offset
         lo, hi = max(a, 0), min(a + len(self.load), length)
         if hi > lo:
             out[lo:hi] = self.load[lo - a : hi - a]
+            if on_duty is not None and needs_deferral(on_duty, lo, hi):
+                out = defer(out, on_duty)
         return out
+
+    def windowed_at(self, start: int, on_duty: np.ndarray | None) -> tuple[int, np.ndarray]:
+        """(first minute, values) of the windowed load of a slot starting at ``start``: ``p.window``
+        placed at ``start + window_offset``, or computed from the deferred load when part of the
+        rooming falls where no MA is on duty."""
+        a = start + self.offset
+        if on_duty is None or not needs_deferral(on_duty, max(a, 0), a + len(self.load)):
+            return start + self.window_offset, self.window
+        laid = self.at(start, len(on_duty), on_duty)
+        nz = np.flatnonzero(laid)
+        lo = max(0, int(nz[0]) - WINDOW + 1)
+        hi = int(nz[-1]) + 1
+        return lo, windowed(laid)[lo:hi]
+
+
+def needs_deferral(on_duty: np.ndarray, lo: int, hi: int) -> bool:
+    """Whether minutes ``[lo, hi)`` include one with no MA on duty that a later MA can make up."""
+    seg = on_duty[lo:hi]
+    if not len(seg) or seg.min() > 0:
+        return False
+    last_on = np.flatnonzero(on_duty)
+    return bool(len(last_on)) and int(np.flatnonzero(seg == 0)[0]) + lo < int(last_on[-1])
+
+
+def defer(load: np.ndarray, on_duty: np.ndarray) -> np.ndarray:
+    """One patient's expected rooming (thousandths of an MA each minute) with what falls in
+    minutes with no MA on duty moved to the next minutes an MA is, at most one MA a minute (one
+    patient is roomed by one MA): a patient who comes before the MAs' shift waits for it, as in the
+    simulated clinic. Rooming after the last MA of the day stays where it is (never roomed; the
+    limit then fails, rightly)."""
+    out = load.copy()
+    nz = np.flatnonzero(out)
+    on = np.flatnonzero(on_duty)
+    if not len(nz) or not len(on):
+        return out
+    last_on, last_load = int(on[-1]), int(nz[-1])
+    carry = 0
+    for t in range(int(nz[0]), len(out)):
+        if t > last_on or (carry == 0 and t > last_load):
+            break
+        if on_duty[t] == 0:
+            carry += int(out[t])
+            out[t] = 0
+        elif carry:
+            moved = min(MILLI - int(out[t]), carry)
+            if moved > 0:
+                out[t] += moved
+                carry -= moved
+    if carry:  # more waiting than the last MA's minutes can room: left after them, never roomed
+        out[min(last_on + 1, len(out) - 1)] += carry
+    return out
 
 
 def _grid(dist) -> np.ndarray:

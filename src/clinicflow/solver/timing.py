@@ -153,6 +153,7 @@ def block_slots(
     seg_index = {seg: j for j, seg in enumerate(ps.segments)}
     c = scenario.clinic
     desk = any(n for *_, n in scenario.staff.steps("front_desk", ps.weekday, c.opens, c.closes))
+    on_duty = ma_by_minute(scenario, ps.weekday)
     out: list[Slot] = []
     for seg in block.segments:
         counts = seg_counts.get(seg_index[seg], {})
@@ -166,6 +167,11 @@ def block_slots(
             if t.allowed_windows:
                 w = next(w for w in t.allowed_windows if w.start <= seg.start and seg.end <= w.end)
                 lo, hi = max(lo, w.start), min(hi, w.end - t.scheduled_min)
+            if t.needs_ma and on_duty[lo] == 0:
+                # not before the first MA of the block: the sampled days do not model a patient
+                # waiting for the MAs' shift (the MA limit does, for those who come early)
+                later = np.flatnonzero(on_duty[lo : hi + 1])
+                lo = lo + int(later[0]) if len(later) else hi + grid
             lo = block.start + -(-(lo - block.start) // grid) * grid
             hi = block.start + ((hi - block.start) // grid) * grid
             for _ in range(c):
@@ -403,7 +409,8 @@ def resources_ok(
             arr = use.setdefault(res, np.zeros(DAY, dtype=np.int64))
             arr[g : g + length] += 1
         if s.ma is not None and ledger is not None:
-            use.setdefault("ma", np.zeros(DAY, dtype=np.int64))[:] += s.ma.at(g, DAY)
+            on_duty = ledger.capacity(date, "ma")
+            use.setdefault("ma", np.zeros(DAY, dtype=np.int64))[:] += s.ma.at(g, DAY, on_duty)
     if "ma" in use:
         use["ma"] = windowed(capped_ma(use["ma"], provider_rooms))
     for res, arr in use.items():
@@ -485,7 +492,7 @@ def _solve_block(
             seen.add(sig)
             m.add(sum(v for v, _ in cover) <= int(max(free[minute], 0)))
     if ledger is not None:
-        _expected_ma_limit(m, slots, x, ledger.free(date, "ma"), provider_rooms)
+        _expected_ma_limit(m, slots, x, ledger.free(date, "ma"), provider_rooms, ledger.capacity(date, "ma"))
 
     # -- sampled days: the recursion as inequalities ---------------------------------------------
     ready = np.rint(samples.ready * SCALE).astype(np.int64)
@@ -585,7 +592,9 @@ def _own_rooms_limit(m, slots: list[Slot], a: list, provider_rooms: int) -> None
             m.add(sum(overlaps) <= provider_rooms - 1)
 
 
-def _expected_ma_limit(m, slots: list[Slot], x: dict, free: np.ndarray, provider_rooms: int) -> None:
+def _expected_ma_limit(
+    m, slots: list[Slot], x: dict, free: np.ndarray, provider_rooms: int, on_duty: np.ndarray | None = None
+) -> None:
     """In every window of ``ma_load.WINDOW`` minutes, the expected MA-minutes of the block's slots
     (each at its chosen start) fit in what other sessions left: ``sum w[i](t - g) x[i, g] <= free[t]``
     in thousandths (``w`` the slot's windowed profile). The load is capped at ``rooms_at_once`` MAs
@@ -596,9 +605,10 @@ def _expected_ma_limit(m, slots: list[Slot], x: dict, free: np.ndarray, provider
         p = slots[i].ma
         if p is None:
             continue
-        for j, q in enumerate(p.window.tolist()):
+        first, window = p.windowed_at(g, on_duty)  # rooming before the MAs' shift waits for it
+        for j, q in enumerate(window.tolist()):
             if q:
-                terms.setdefault(g + p.window_offset + j, []).append((q, v, i))
+                terms.setdefault(first + j, []).append((q, v, i))
     for minute, items in terms.items():
         if free[minute] >= provider_rooms * MILLI * WINDOW:
             continue
@@ -609,9 +619,9 @@ def _expected_ma_limit(m, slots: list[Slot], x: dict, free: np.ndarray, provider
             m.add(sum(q * v for q, v, _ in items) <= int(max(free[minute], 0)))
 
 
-def _ma_fits(free: np.ndarray, p: Profile, g: int) -> bool:
-    a = g + p.window_offset
-    return bool((free[a : a + len(p.window)] >= p.window).all())
+def _ma_fits(free: np.ndarray, p: Profile, g: int, on_duty: np.ndarray | None = None) -> bool:
+    a, window = p.windowed_at(g, on_duty)
+    return bool((free[a : a + len(window)] >= window).all())
 
 
 def blocked_by(ledger: Ledger | None, date: dt.date, slot: Slot, g: int) -> set[str]:
@@ -623,7 +633,7 @@ def blocked_by(ledger: Ledger | None, date: dt.date, slot: Slot, g: int) -> set[
         for res, length in slot_resources(slot).items()
         if res != "own_rooms" and (ledger.free(date, res)[g : g + length] < 1).any()
     }
-    if slot.ma is not None and not _ma_fits(ledger.free(date, "ma"), slot.ma, g):
+    if slot.ma is not None and not _ma_fits(ledger.free(date, "ma"), slot.ma, g, ledger.capacity(date, "ma")):
         out.add("ma")
     return out
 
@@ -641,5 +651,5 @@ def commit(ledger: Ledger, date: dt.date, slots: list[Slot], starts: list[int], 
             if res != "own_rooms":
                 ledger.add(date, res, g, length)
         if s.ma is not None:
-            ma += s.ma.at(g, DAY)
+            ma += s.ma.at(g, DAY, ledger.capacity(date, "ma"))
     ledger.add_ma(date, capped_ma(ma, provider_rooms))
