@@ -178,6 +178,9 @@ def test_planned_rooming_keeps_to_the_mas_on_duty(tmp_path):
     data = yaml.safe_load(TINY_YAML)
     # one MA, none between 09:00 and 10:00 on Monday
     data["staff"]["shifts"] = [{"days": ["mon"], "start": "09:00", "end": "10:00", "medical_assistants": 0}]
+    # a long visit (MA rooming) in every session, Monday's included: since session 6 the template
+    # sees the MA-free hour (segments are cut there) and would otherwise put all three on Tuesday
+    data["demand"][1]["min_per_session"] = 1
     s = scenario_from_dict(data, "tiny-shift.yaml")
     plan = plan_week(s, dt.date(2026, 11, 30), time_limit=10, samples=10, seed=1)
     assert check_schedule(s, plan.schedule) == []

@@ -633,8 +633,12 @@ def blocked_by(ledger: Ledger | None, date: dt.date, slot: Slot, g: int) -> set[
         for res, length in slot_resources(slot).items()
         if res != "own_rooms" and (ledger.free(date, res)[g : g + length] < 1).any()
     }
-    if slot.ma is not None and not _ma_fits(ledger.free(date, "ma"), slot.ma, g, ledger.capacity(date, "ma")):
-        out.add("ma")
+    if slot.ma is not None:
+        on_duty = ledger.capacity(date, "ma")
+        # no start where no MA is on duty: a patient who comes early waits for the MAs' shift
+        # (``ma_load.defer``), but the sampled days do not model a wait at the appointment time
+        if on_duty[g] == 0 or not _ma_fits(ledger.free(date, "ma"), slot.ma, g, on_duty):
+            out.add("ma")
     return out
 
 
