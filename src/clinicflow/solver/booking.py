@@ -135,7 +135,15 @@ def book_requests(
     greedy = _greedy(requests, cand, schedule, {k: s for k, (_v, s) in x.items()})
     hint = {v: int(greedy.get(i) == ridx) for (i, ridx), (v, _s) in x.items()}
     res = cpsat.solve(
-        m, {k: v for k, (v, _s) in x.items()}, time_limit=time_limit, seed=seed, workers=workers, hint=hint
+        m,
+        {k: v for k, (v, _s) in x.items()},
+        # a deterministic budget (the wall clock only a net far above it): the same booking for a
+        # seed on a busy machine, where a wall-clock limit could stop the search early
+        time_limit=60 * time_limit + 10,
+        deterministic_time=time_limit,
+        seed=seed,
+        workers=workers,
+        hint=hint,
     )
     assignments = {}
     if res.has_solution:
