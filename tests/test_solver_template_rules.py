@@ -91,17 +91,22 @@ def test_a_hold_is_reserved_as_a_type_open_all_day_when_there_is_a_choice():
     assert hold_type(s, "doc") == "any"  # same length; "early" sorts first by name but has windows
 
 
-def test_holds_lie_only_where_their_type_is_allowed():
-    """The only type is allowed 08:00-09:00 in a 08:00-10:00 session: the two holds go in the first
-    hour's segment (before session 6 the template could put them after 09:00, and timing crashed)."""
-    s = scenario_from_dict(
+def _early_only(holds: int, weekly: int):
+    """One provider, 08:00-10:00, whose only type is allowed 08:00-09:00 (so its holds are too)."""
+    return scenario_from_dict(
         _clinic(
             [_type("early", 20, allowed_windows=[{"start": "08:00", "end": "09:00"}])],
-            [_provider("doc", ["early"], holds=2)],
-            [{"type": "early", "weekly": 1}],
+            [_provider("doc", ["early"], holds=holds)],
+            [{"type": "early", "weekly": weekly}],
         ),
         "holds.yaml",
     )
+
+
+def test_holds_lie_only_where_their_type_is_allowed():
+    """The only type is allowed 08:00-09:00 in a 08:00-10:00 session: the two holds go in the first
+    hour's segment (before session 6 the template could put them after 09:00, and timing crashed)."""
+    s = _early_only(holds=2, weekly=1)
     ps = provider_sessions(s, MON)
     t = solve_template(s, ps, time_limit=1, seed=0, workers=1)
     segs = ps[0].segments
@@ -114,14 +119,7 @@ def test_holds_lie_only_where_their_type_is_allowed():
 
 
 def test_holds_that_cannot_fit_their_types_window_are_explained():
-    s = scenario_from_dict(
-        _clinic(
-            [_type("early", 20, allowed_windows=[{"start": "08:00", "end": "09:00"}])],
-            [_provider("doc", ["early"], holds=4)],
-            [{"type": "early", "weekly": 0}],
-        ),
-        "holds.yaml",
-    )
+    s = _early_only(holds=4, weekly=0)
     with pytest.raises(InfeasibleError) as err:
         plan_week(s, MON, time_limit=4, samples=8)
     assert (
