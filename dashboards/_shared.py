@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import streamlit as st
@@ -11,6 +12,10 @@ from clinicflow import InputError, load_scenario
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
 DEFAULT = SCENARIOS / "family-practice.yaml"
+#: Scenario files named on ``clinicflow dashboard``'s command line (``os.pathsep``-separated
+#: absolute paths, checked by the CLI before the server starts): a practice's own scenarios are
+#: listed first, and the first is the one every page opens on.
+GIVEN = "CLINICFLOW_SCENARIOS"
 
 
 @st.cache_resource(show_spinner=False)
@@ -18,25 +23,47 @@ def cached_scenario(path: str, mtime: float):
     return load_scenario(path)
 
 
+def given_files() -> list[Path]:
+    """The practice's own scenario files, in the order given (those since deleted are left out)."""
+    return [Path(e) for e in os.environ.get(GIVEN, "").split(os.pathsep) if e and Path(e).is_file()]
+
+
+def default_file() -> Path:
+    given = given_files()
+    return given[0] if given else DEFAULT
+
+
 def warm() -> None:
     """Load the default scenario into the cache; ``clinicflow.dashboard_server`` calls this at start-up,
     so the first visitor does not wait for its YAML to be parsed and validated."""
-    if DEFAULT.is_file():
-        cached_scenario(str(DEFAULT), DEFAULT.stat().st_mtime)
+    path = default_file()
+    if path.is_file():
+        cached_scenario(str(path), path.stat().st_mtime)
 
 
 def scenario_files() -> list[Path]:
-    files = sorted(p for p in SCENARIOS.glob("*.yaml") if "mapping" not in p.name)
+    """The given files first, then the bundled examples (history mapping files are not scenarios)."""
+    bundled = sorted(p for p in SCENARIOS.glob("*.yaml") if "mapping" not in p.name)
+    given = given_files()
+    files = given + [p for p in bundled if p not in given]
     return files or [DEFAULT]
 
 
-def pick_scenario():
-    """Sidebar picker; opens on the bundled family practice with nothing to configure."""
-    files = scenario_files()
+def scenario_choices(files: list[Path]) -> dict[str, Path]:
+    """Picker labels: the file name, or the whole path where two files share a name (a practice's
+    own ``family-practice.yaml`` beside the bundled one)."""
     names = [p.name for p in files]
-    default = names.index(DEFAULT.name) if DEFAULT.name in names else 0
-    name = st.sidebar.selectbox("Scenario", names, index=default, key="scenario_file")
-    path = files[names.index(name)]
+    return {(p.name if names.count(p.name) == 1 else str(p)): p for p in files}
+
+
+def pick_scenario():
+    """Sidebar picker; opens on the first given scenario, else the bundled family practice."""
+    choices = scenario_choices(scenario_files())
+    labels = list(choices)
+    first = default_file()
+    default = next((i for i, p in enumerate(choices.values()) if p == first), 0)
+    name = st.sidebar.selectbox("Scenario", labels, index=default, key="scenario_file")
+    path = choices[name]
     try:
         return path, cached_scenario(str(path), path.stat().st_mtime)
     except InputError as err:

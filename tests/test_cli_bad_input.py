@@ -9,6 +9,7 @@ does, in a subprocess, to show the same line reaches the terminal.
 from __future__ import annotations
 
 import io
+import os
 import sys
 from pathlib import Path
 
@@ -475,6 +476,32 @@ def test_dashboard_hosts_that_bind_and_the_phi_warning(served, host, warns):
     assert cmd[cmd.index("--server.address") + 1] == (host or "127.0.0.1")
     warning = f"warning: serving on {host}: anyone who can reach it sees practice data"
     assert r.stderr.strip() == (warning if warns else "")
+
+
+def test_dashboard_scenario_files_are_checked_before_anything_starts(served, tmp_path):
+    missing = tmp_path / "nope.yaml"
+    assert one_line(run_main("dashboard", FAMILY, missing)) == (
+        f"error: {missing}: no such scenario file (expected a scenario YAML file)"
+    )
+    broken = ROOT / "tests" / "data" / "broken" / "unknown_type_ref.yaml"
+    line = one_line(run_main("dashboard", broken))
+    assert line == one_line(run_main("validate", broken))  # the same line validate gives
+    assert line.startswith(f"error: {broken}:")
+    assert served == []
+
+
+def test_dashboard_hands_the_given_scenarios_to_the_pages(monkeypatch, tiny_yaml):
+    from clinicflow.cli import dashboard
+
+    envs: list[dict] = []
+    monkeypatch.setattr(dashboard, "_serve", lambda cmd, env: envs.append(env) or 0)
+    monkeypatch.chdir(tiny_yaml.parent)
+    assert run_main("dashboard", "tiny.yaml", FAMILY, "tiny.yaml").code == 0
+    assert run_main("dashboard").code == 0
+    given, none = (env["CLINICFLOW_SCENARIOS"] for env in envs)
+    # absolute (the server runs from the checkout, not from here), in order, each once
+    assert given.split(os.pathsep) == [str(tiny_yaml), str(FAMILY)]
+    assert none == ""
 
 
 # ---------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pandas as pd
@@ -242,3 +243,33 @@ def test_whatif_page_refuses_no_mas_with_the_clis_message():
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert [e.value for e in at.error] == [f"--vary mas: mas=0: {refused}"]
+
+
+def test_pages_open_on_the_practices_own_scenario_and_flow_warns_of_its_staffing_hole(monkeypatch, tmp_path):
+    """``clinicflow dashboard SCENARIO.yaml``: the given file comes first and every page opens on it.
+
+    The late-MA clinic has no MA on duty before 10:00 on Monday: the flow page says so in the
+    simulator's words, above the metrics (the bundled practices have no such hole).
+    """
+    own = ROOT / "tests" / "data" / "late_ma_clinic.yaml"
+    twin = tmp_path / "family-practice.yaml"  # a practice's own file named like a bundled one
+    twin.write_text((ROOT / "scenarios" / "family-practice.yaml").read_text())
+    monkeypatch.setenv("CLINICFLOW_SCENARIOS", os.pathsep.join([str(own), str(twin)]))
+    at = _run("flow.py", flow_reps=5)
+    picker = at.sidebar.selectbox(key="scenario_file")
+    bundled = sorted(p.name for p in (ROOT / "scenarios").glob("*.yaml") if "mapping" not in p.name)
+    # the two given files first; the twin and the bundled file are told apart by their paths
+    assert picker.options[:2] == ["late_ma_clinic.yaml", str(twin)]
+    assert picker.options[2:] == [
+        str(ROOT / "scenarios" / n) if n == "family-practice.yaml" else n for n in bundled
+    ]
+    assert picker.value == "late_ma_clinic.yaml"
+    assert at.caption[0].value.startswith("Late MA (random clinic 2 of session 6) · ")
+    assert [w.value for w in at.warning] == [
+        "Monday 2026-01-05: 6 scheduled visit(s) at 08:00-09:50 need MA rooming while no medical "
+        "assistant is on duty (staff.by_day, staff.shifts); they wait for an MA shift later that day"
+    ]
+    picker.select(str(ROOT / "scenarios" / "family-practice.yaml")).run()
+    assert not at.exception
+    assert at.caption[0].value.startswith("Maple Street Family Medicine · ")
+    assert not at.warning  # the bundled practice has an MA whenever it has patients

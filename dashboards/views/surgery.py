@@ -10,7 +10,7 @@ from pathlib import Path
 import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from _shared import SCENARIOS, cached_scenario
+from _shared import cached_scenario, scenario_choices, scenario_files
 
 from clinicflow import InputError
 from clinicflow.domain.cases import read_cases_csv
@@ -19,12 +19,12 @@ from clinicflow.surgery_week import plan_week, room_day_frame
 from clinicflow.viz.surgery import or_gantt, overtime_risk_figure
 
 st.title("Surgery: OR bookings")
-files = [p for p in sorted(SCENARIOS.glob("*.yaml")) if "surgery:" in p.read_text()]
-if not files:
-    st.warning("No scenario with a surgery section in scenarios/.")
+choices = scenario_choices([p for p in scenario_files() if "surgery:" in p.read_text()])
+if not choices:
+    st.warning("No scenario with a surgery section: give one to `clinicflow dashboard SCENARIO.yaml`.")
     st.stop()
-name = st.sidebar.selectbox("Surgical scenario", [p.name for p in files], key="sg_scenario")
-path = files[[p.name for p in files].index(name)]
+name = st.sidebar.selectbox("Surgical scenario", list(choices), key="sg_scenario")
+path = choices[name]
 scenario = cached_scenario(str(path), path.stat().st_mtime)
 default_cases = path.with_name(path.stem.replace("-practice", "") + "-cases.csv")
 week = st.sidebar.date_input("Week (Monday)", next_monday(dt.date.today()), key="sg_week")

@@ -14,6 +14,8 @@ import typer
 from ..errors import InputError
 
 APP = Path(__file__).resolve().parents[3] / "dashboards" / "app.py"
+#: How the scenario files reach the pages (``dashboards/_shared.py`` reads it).
+SCENARIOS_ENV = "CLINICFLOW_SCENARIOS"
 
 #: One DNS label (RFC 1123): letters, digits and inner hyphens, at most 63 characters.
 _LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
@@ -96,6 +98,11 @@ def is_loopback(host: str) -> bool:
 
 
 def dashboard(
+    scenarios: list[Path] = typer.Argument(
+        None,
+        help="Your own scenario files, listed before the bundled examples; the pages open on the first.",
+        show_default=False,
+    ),
     host: str = typer.Option("127.0.0.1", help="Address to bind; the default keeps PHI on this machine."),
     port: int = typer.Option(8501, min=1, max=65535, help="Port to serve on."),
     app_path: Path = typer.Option(APP, "--app", help="The Streamlit app file (default: the bundled one)."),
@@ -105,6 +112,7 @@ def dashboard(
 ) -> None:
     """Start the dashboard (schedule, patient flow, what-if, no-show analytics, surgery)."""
     check_host(host)
+    given = checked_scenarios(scenarios or [])
     if not app_path.is_file():
         raise InputError(
             app_path, None, "dashboard app not found (run from a clinicflow checkout or pass --app)"
@@ -113,7 +121,23 @@ def dashboard(
         typer.echo(f"warning: serving on {host}: anyone who can reach it sees practice data", err=True)
     env = dict(os.environ)
     env.setdefault("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")
+    env[SCENARIOS_ENV] = os.pathsep.join(str(p) for p in given)
     raise typer.Exit(_serve(streamlit_command(app_path, host, port, watch), env))
+
+
+def checked_scenarios(paths: list[Path]) -> list[Path]:
+    """The scenario files as absolute paths, each loaded and validated first: a mistake in one is
+    the CLI's one line and exit code 2 before the server starts, not an error on a page later."""
+    from ..scenario_file import load_scenario
+
+    out: list[Path] = []
+    for p in paths:
+        if not p.is_file():
+            raise InputError(p, None, "no such scenario file (expected a scenario YAML file)")
+        load_scenario(p)
+        if p.resolve() not in out:
+            out.append(p.resolve())
+    return out
 
 
 def _serve(cmd: list[str], env: dict[str, str]) -> int:
