@@ -228,3 +228,24 @@ def test_checker_can_fail(ortho, ortho_cases, ortho_plan):
     crammed = __import__("pandas").concat([t, extra])
     assert any("quantile" in v or "turnover" in v for v in check_schedule(ortho, extra_cases, crammed, WEEK))
     assert copy.deepcopy(t).equals(t)
+
+
+def test_same_seed_same_bookings_busy_or_idle(ortho, ortho_cases):
+    """The solver's budgets are deterministic: a coordinator who runs the week again, on a quiet or
+    a busy machine, gets the same cases in the same rooms at the same times."""
+    import subprocess
+    import sys
+
+    def plan():
+        return solve_surgery(ortho, ortho_cases, WEEK, time_limit=4, workers=2, seed=3).table()
+
+    quiet = plan()
+    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
+    try:
+        busy = plan()
+    finally:
+        for h in hogs:
+            h.kill()
+            h.wait()
+    assert len(quiet) >= 30
+    assert quiet.equals(busy)

@@ -190,10 +190,28 @@ class _Callback(cp_model.CpSolverSolutionCallback):
             )
 
 
-def _solver(time_limit: float, workers: int, seed: int) -> cp_model.CpSolver:
+#: CP-SAT deterministic time units granted per second of ``--time-limit``, by stage. A wall-clock
+#: limit made the plan depend on how busy the machine was (three runs of the README command booked
+#: three different weeks); a deterministic budget gives the same plan for the same seed on any load.
+#: A unit's wall time differs by model, so each stage's rate makes its share of the limit about that
+#: many seconds on a 2-core machine (``benchmarks/surgery_speed.py``). The assignment stages interleave
+#: two workers (reproducibly); sequencing runs one worker, which on the 2x benchmark found better
+#: orders than two interleaved ones did in more time (interleaved search runs its subsolvers in
+#: batches, too coarse for a budget of a unit or two).
+DET_PER_SECOND = {"assign": 0.33, "balance": 0.6, "sequence": 0.3}
+#: The wall-clock safety net, as a multiple of a stage's share of ``--time-limit`` (plus 5 s): it only
+#: stops a run on a machine several times slower or busier than that one.
+WALL_NET = 4.0
+
+
+def _solver(stage: str, seconds: float, workers: int, seed: int) -> cp_model.CpSolver:
+    """A solver for a stage given ``seconds`` of the time limit, reproducible for a seed."""
     s = cp_model.CpSolver()
-    s.parameters.max_time_in_seconds = max(0.5, time_limit)
+    seconds = max(0.5, seconds)
+    s.parameters.max_deterministic_time = DET_PER_SECOND[stage] * seconds
+    s.parameters.max_time_in_seconds = WALL_NET * seconds + 5
     s.parameters.num_workers = workers
+    s.parameters.interleave_search = workers > 1  # parallel workers, in a reproducible order
     s.parameters.random_seed = seed
     return s
 
@@ -343,8 +361,7 @@ def _assign(data: _Data, time_limit: float, workers: int, seed: int, on_progress
     model.maximize(gain)
     warm = {cid: hit for cid, hit in _greedy(data).items()}
     _hint(model, x, start, warm)
-    t0 = time.perf_counter()
-    solver = _solver(0.6 * time_limit, workers, seed)
+    solver = _solver("assign", 0.6 * time_limit, workers, seed)
     status1 = solver.solve(model, _Callback("assign", on_progress))
     if status1 not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return {}, solver.status_name(status1), 0.0, solver.best_objective_bound, {}
@@ -357,7 +374,7 @@ def _assign(data: _Data, time_limit: float, workers: int, seed: int, on_progress
     model.add(gain >= best_gain)
     model.maximize(gain - overtime)
     _hint(model, x, start, stage1)
-    solver = _solver(time_limit - (time.perf_counter() - t0), workers, seed)  # what stage 1 left
+    solver = _solver("balance", 0.4 * time_limit, workers, seed)  # a fixed share: the same budget on any load
     status2 = solver.solve(model, _Callback("balance", on_progress))
     if status2 not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         stages = {"booking": s1, "overtime_balance": solver.status_name(status2)}
@@ -410,7 +427,7 @@ def _pred_sd(order: list[str], data: _Data, t_var: float) -> float:
     return total
 
 
-def _sequence(data: _Data, chosen: dict, time_limit: float, workers: int, seed: int, on_progress):
+def _sequence(data: _Data, chosen: dict, time_limit: float, seed: int, on_progress):
     sg = data.scenario.surgery
     assert sg is not None
     model = cp_model.CpModel()
@@ -468,7 +485,7 @@ def _sequence(data: _Data, chosen: dict, time_limit: float, workers: int, seed: 
             slack_terms.append(start[i] - r.start)
     # delay spread first (tenths of a minute), then compact days as a tie-break
     model.minimize(100 * sum(sd_terms) + sum(slack_terms))
-    solver = _solver(time_limit, workers, seed)
+    solver = _solver("sequence", time_limit, 1, seed)  # see DET_PER_SECOND
     status = solver.solve(model, _Callback("sequence", on_progress))
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return {cid: s0 for cid, (_, s0) in chosen.items()}
@@ -497,7 +514,7 @@ def solve_surgery(
     if data.options:
         chosen, status, objective, bound, stages = _assign(data, 0.7 * time_limit, workers, seed, on_progress)
     first_order = {cid: s for cid, (_, s) in chosen.items()}
-    starts = _sequence(data, chosen, max(1.0, 0.2 * time_limit), workers, seed, on_progress) if chosen else {}
+    starts = _sequence(data, chosen, max(1.0, 0.2 * time_limit), seed, on_progress) if chosen else {}
     bookings = _bookings(data, chosen, starts)
     unbooked = dict(data.unbookable)
     for cid in data.options:
