@@ -174,3 +174,120 @@ def test_paired_ci_narrower_on_the_example_practice_itself(family):
     for kpi in ("mean_wait_min", "provider_idle_min", "cost"):
         r = t[(t["arm"] == "reminders") & (t["kpi"] == kpi)].iloc[0]
         assert (r["diff_high"] - r["diff_low"]) < 0.6 * (r["unpaired_high"] - r["unpaired_low"]), kpi
+
+
+# ---------------------------------------------------------------------------------------------
+# compare --schedule: the practice's own week as the base
+
+
+def _week_file(tiny, tmp_path, monday):
+    """The evenly spaced week of ``monday`` written as a schedule file and read back, as a practice
+    exporting its current template would hand it over."""
+    from clinicflow.domain.schedule import read_schedule_csv, write_schedule_csv
+    from clinicflow.policies import evenly_spaced_schedule
+
+    path = tmp_path / "current.csv"
+    write_schedule_csv(evenly_spaced_schedule(tiny, monday), path)
+    return path, read_schedule_csv(path, tiny)
+
+
+def test_schedule_file_base_keeps_its_week_for_every_arm(tiny, tmp_path):
+    import datetime as dt
+
+    from clinicflow.sim import simulate
+    from clinicflow.whatif.schedules import schedule_for
+
+    monday = dt.date(2026, 11, 30)
+    path, current = _week_file(tiny, tmp_path, monday)
+    same = Variant(name="same")
+    room = Variant(name="one more room", extra_rooms=1)
+    off = Variant(name="doc off tuesday", providers_off={"doc": ["tue"]})
+    opt = Variant(name="optimized", template_policy="optimized")
+    arms = [(v.name, v, apply_variant(tiny, v)) for v in (same, room, off, opt)]
+    comp = compare(tiny, arms, replications=6, seed=4, schedule=current, schedule_name=str(path))
+    base, _, a_room, a_off, a_opt = comp.arms
+    assert base.policy == str(path) and not base.replanned
+
+    def per_rep(scenario, schedule):
+        return simulate(scenario, schedule, replications=6, seed=4).per_replication
+
+    # the base runs the file itself, exactly
+    assert base.result.per_replication.equals(per_rep(tiny, current))
+    assert (_row(comp, "same", "cost")["diff"], _row(comp, "same", "cost")["diff_high"]) == (0.0, 0.0)
+    # a capacity change keeps the file's schedule: no rule made it, so none re-makes it
+    assert not a_room.replanned and a_room.notes == ["schedule kept from the schedule file"]
+    assert a_room.result.per_replication.equals(per_rep(arms[1][2], current))
+    # ... less the slots of a provider who no longer works then, counted in words
+    tuesday = int((current["weekday"] == "tue").sum())
+    assert tuesday > 0
+    assert a_off.notes == [
+        f"{tuesday} slots dropped: their provider no longer works then",
+        "schedule kept from the schedule file",
+    ]
+    # a variant naming a policy is planned for the file's week (its patients' streams are keyed by date)
+    assert a_opt.replanned and a_opt.policy == "optimized"
+    planned = schedule_for(tiny, "optimized", None, monday)
+    assert set(planned["date"]) <= {monday, monday + dt.timedelta(days=1)}
+    assert a_opt.result.per_replication.equals(per_rep(tiny, planned))
+
+
+def test_compare_cli_schedule_file(tiny, tiny_yaml, tmp_path):
+    import datetime as dt
+
+    path, _ = _week_file(tiny, tmp_path, dt.date(2026, 11, 30))
+    rooms = tmp_path / "rooms.yaml"
+    rooms.write_text("name: One more room\nextra_rooms: 1\n")
+    opt = tmp_path / "opt.yaml"
+    opt.write_text("name: Planner's week\ntemplate_policy: optimized\n")
+    res = run_cli(
+        "compare",
+        "tiny.yaml",
+        "rooms.yaml",
+        "opt.yaml",
+        "--schedule",
+        path.name,
+        "-n",
+        "4",
+        "--seed",
+        "2",
+        cwd=tmp_path,
+    )
+    assert res.code == 0, res.stderr
+    assert "One more room vs base (tiny): 4 replications, seed 2, schedule current.csv" in " ".join(
+        res.stdout.split()
+    )
+    assert "  One more room: schedule kept from the schedule file\n" in res.stdout
+    assert "  Planner's week: planned with optimized\n" in res.stdout
+
+
+@pytest.mark.parametrize("problem", ["policy", "two weeks", "unknown provider"])
+def test_compare_cli_schedule_file_bad_input_one_line(tiny, tiny_yaml, tmp_path, problem):
+    import datetime as dt
+
+    path, _ = _week_file(tiny, tmp_path, dt.date(2026, 11, 30))
+    rooms = tmp_path / "rooms.yaml"
+    rooms.write_text("name: One more room\nextra_rooms: 1\n")
+    extra = []
+    if problem == "policy":
+        extra, expected = (
+            ["--policy", "optimized"],
+            (
+                "error: --policy: not used with --schedule (the base runs the file; a variant names its own "
+                "template_policy)"
+            ),
+        )
+    elif problem == "two weeks":
+        text = path.read_text().replace("2026-12-01", "2026-12-08")
+        path.write_text(text)
+        expected = f"error: {path}: date: expected the dates of one week (Monday to Sunday), got 2026-11-30 to 2026-12-08"
+    else:
+        lines = path.read_text().splitlines()
+        lines[1] = lines[1].replace(",doc,", ",dr_who,")
+        path.write_text("\n".join(lines) + "\n")
+        expected = f"error: {path}: row 2, column provider: unknown provider 'dr_who' (expected one of: doc)"
+    out = tmp_path / "out"
+    res = run_cli("compare", tiny_yaml, rooms, "--schedule", path, *extra, "--out", out)
+    assert res.code == 2 and "Traceback" not in res.stderr
+    assert res.stderr.strip().startswith(expected), res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+    assert not out.exists()

@@ -75,7 +75,15 @@ def compare(
     variants: list[Path] = typer.Argument(..., help="Variant YAML files (see docs/whatif.md)."),
     replications: int = typer.Option(30, "--replications", "-n", min=2, help="Replications per arm."),
     seed: int = typer.Option(0, min=0, help="Seed: the same for every arm (common random numbers)."),
-    policy: str = typer.Option("evenly_spaced", help=f"Template policy: {', '.join(POLICIES)}."),
+    policy: str | None = typer.Option(
+        None, help=f"Template policy: {', '.join(POLICIES)} (default evenly_spaced).", show_default=False
+    ),
+    schedule: Path | None = typer.Option(
+        None,
+        "--schedule",
+        help="The base's schedule CSV of one week (your current template, or a plan's schedule.csv) "
+        "instead of a policy; variants keep it unless they name a template_policy.",
+    ),
     workers: int | None = typer.Option(
         None, min=1, help="Local worker processes (default: all cores for 20+ replications)."
     ),
@@ -84,12 +92,27 @@ def compare(
     out: Path | None = typer.Option(None, help="Folder for comparison.json, comparison.csv and plots."),
 ) -> None:
     """Compare variants with a base: each KPI's mean and 95% CI, and the paired difference to the base."""
+    if schedule is not None and policy is not None:
+        raise InputError(
+            None,
+            "--policy",
+            "not used with --schedule (the base runs the file; a variant names its own template_policy)",
+        )
+    policy = policy or "evenly_spaced"
     _check_policy(policy)
     if out is not None:
         check_output_dir(out)  # before the runs, not after them
     workers = _default_workers(workers, replications, cluster)
     base_scenario = load_scenario(base)
     require_clinic_sessions(base_scenario, base)
+    frame = None
+    if schedule is not None:
+        from ..domain.schedule import read_schedule_csv
+        from ..whatif.compare import one_week
+
+        frame = read_schedule_csv(schedule, base_scenario)
+        one_week(frame, str(schedule))  # before any arm is simulated
+        policy = str(schedule)
     loaded = []
     for path in variants:
         v, _, scen = load_variant(path, base=base_scenario)
@@ -105,6 +128,8 @@ def compare(
             workers=workers,
             cluster=cluster,
             progress=sys.stderr.isatty() and not as_json,
+            schedule=frame,
+            schedule_name=str(schedule),
         )
     table = comp.table()
     if out is not None:
@@ -118,9 +143,10 @@ def compare(
         typer.echo(json.dumps(comp.to_json_dict(), indent=2))
         return
     console = stdout_console()
+    basis = f"schedule {schedule}" if schedule is not None else f"policy {policy}"
     for arm in comp.variants:
         t = Table(
-            title=f"{arm.name} vs {comp.base.name}: {replications} replications, seed {seed}, policy {policy}",
+            title=f"{arm.name} vs {comp.base.name}: {replications} replications, seed {seed}, {basis}",
             title_justify="left",
         )
         t.add_column("KPI")
@@ -141,7 +167,13 @@ def compare(
             t.add_row(k, _fmt(b["mean"], k), _fmt(r["mean"], k), d)
         console.print(t)
     for arm in comp.variants:
-        flags = ["re-planned" if arm.replanned else "same schedule", *arm.notes]
+        if not arm.replanned:
+            kept = any(n.startswith("schedule kept") for n in arm.notes)
+            flags = [*([] if kept else ["same schedule"]), *arm.notes]
+        elif arm.policy == comp.base.policy:
+            flags = ["re-planned", *arm.notes]
+        else:
+            flags = [f"planned with {arm.policy}", *arm.notes]
         console.print(f"  {arm.name}: {'; '.join(flags)}")
     console.print("  ≈0: the 95% interval of the difference contains 0 (no detectable change)")
     if out is not None:

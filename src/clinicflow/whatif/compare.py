@@ -9,6 +9,7 @@ interval is reported beside it so the gain is visible.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -18,7 +19,8 @@ import pandas as pd
 
 from ..domain import Scenario
 from ..domain.capacity import weekly_staff_cost
-from ..sim import KPIS, SimulationResult, simulate
+from ..errors import InputError
+from ..sim import KPIS, REFERENCE_WEEK, SimulationResult, simulate
 from ..stats import mean_ci, welch_ci
 from .schedules import schedule_for
 from .variants import Variant
@@ -143,21 +145,29 @@ def run_arm(
     workers: int = 1,
     cluster=None,
     progress: bool = False,
+    week: dt.date = REFERENCE_WEEK,
+    from_file: bool = False,
 ) -> Arm:
-    """Schedule (re-planned if the variant changes capacity, or kept with a flag) and simulate one arm."""
+    """Schedule (re-planned if the variant changes capacity, or kept with a flag) and simulate one arm.
+
+    With ``from_file`` the base schedule is the practice's own (``compare --schedule``): no rule made it,
+    so no rule can re-make it for new capacity. A variant keeps it (less the slots of providers who no
+    longer work then) unless it names a ``template_policy`` or ``overbooking``, and is then planned for
+    the file's week.
+    """
     policy = (variant.template_policy if variant is not None else None) or base_policy
     overbooking = variant.overbooking if variant is not None else None
-    if overbooking is not None and policy == "evenly_spaced":
+    if overbooking is not None and policy in ("evenly_spaced", base_policy if from_file else None):
         policy = "optimized"  # overbooking is a planner decision: the evenly spaced rule never double-books
     notes: list[str] = []
     same_plan = policy == base_policy and overbooking is None
     if variant is None or (not variant.changes_capacity and same_plan):
         schedule, replanned = base_schedule, False  # same schedule: differences come from the variant alone
-    elif variant.replan or not same_plan:
-        schedule, replanned = schedule_for(scenario, policy, overbooking), True
+    elif not same_plan or (variant.replan and not from_file):
+        schedule, replanned = schedule_for(scenario, policy, overbooking, week), True
     else:
         schedule, replanned = _keep_schedule(scenario, base_schedule, notes), False
-        notes.append("schedule kept from the base (replan: false)")
+        notes.append(f"schedule kept from the {'schedule file' if from_file else 'base (replan: false)'}")
     result = simulate(
         scenario,
         schedule,
@@ -196,9 +206,20 @@ def compare(
     workers: int = 1,
     cluster=None,
     progress: bool = False,
+    schedule: pd.DataFrame | None = None,
+    schedule_name: str = "schedule file",
 ) -> Comparison:
-    """Simulate the base and each variant on the same seed; differences are paired (common random numbers)."""
-    base_schedule = schedule_for(base, policy, None)
+    """Simulate the base and each variant on the same seed; differences are paired (common random numbers).
+
+    ``schedule`` (a validated schedule of one week, e.g. the practice's current template or a
+    ``plan`` output) replaces the base's ``policy``: the base runs it, and ``schedule_name`` labels
+    that policy in the results.
+    """
+    if schedule is not None:
+        week = one_week(schedule, schedule_name)
+        base_schedule, policy = schedule, schedule_name
+    else:
+        week, base_schedule = REFERENCE_WEEK, schedule_for(base, policy, None)
     # every arm runs on the same seed, replications and workers: that is what pairs them
     common = dict(
         base_schedule=base_schedule,
@@ -208,7 +229,21 @@ def compare(
         workers=workers,
         cluster=cluster,
         progress=progress,
+        week=week,
+        from_file=schedule is not None,
     )
     base_arm = run_arm(base_name, base, None, **common)
     arms = [run_arm(name, scen, v, **common) for name, v, scen in variants]
     return Comparison(base_arm, arms, seed, replications)
+
+
+def one_week(schedule: pd.DataFrame, name: str) -> dt.date:
+    """The Monday of the schedule's week. A variant planned to compare with it is planned for that
+    week, so the schedule must not span two."""
+    dates = sorted(set(schedule["date"]))
+    monday = dates[0] - dt.timedelta(days=dates[0].weekday())
+    if dates[-1] > monday + dt.timedelta(days=6):
+        raise InputError(
+            name, "date", f"expected the dates of one week (Monday to Sunday), got {dates[0]} to {dates[-1]}"
+        )
+    return monday

@@ -9,6 +9,8 @@ comparison plans each distinct practice once.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 
 from ..domain import Scenario
@@ -20,32 +22,36 @@ POLICIES = ("evenly_spaced", "bailey_welch", "optimized")
 PLAN_TIME_LIMIT = 30.0
 
 
-_PLANS: dict[tuple[str, bool | None], object] = {}
+_PLANS: dict[tuple[str, bool | None, dt.date], object] = {}
 
 
-def _planned(scenario: Scenario, overbooking: bool | None):
+def _planned(scenario: Scenario, overbooking: bool | None, week: dt.date):
     from ..solver.plan import plan_week
 
-    key = (scenario.model_dump_json(), overbooking)
+    key = (scenario.model_dump_json(), overbooking, week)
     if key not in _PLANS:
         if len(_PLANS) >= 8:
             _PLANS.pop(next(iter(_PLANS)))
-        _PLANS[key] = plan_week(
-            scenario, REFERENCE_WEEK, time_limit=PLAN_TIME_LIMIT, seed=0, overbooking=overbooking
-        )
+        _PLANS[key] = plan_week(scenario, week, time_limit=PLAN_TIME_LIMIT, seed=0, overbooking=overbooking)
     return _PLANS[key]
 
 
-def schedule_for(scenario: Scenario, policy: str, overbooking: bool | None = None) -> pd.DataFrame:
-    """The week's schedule under ``policy`` for ``scenario`` (re-planned for the scenario's capacity)."""
+def schedule_for(
+    scenario: Scenario, policy: str, overbooking: bool | None = None, week: dt.date = REFERENCE_WEEK
+) -> pd.DataFrame:
+    """The week's schedule under ``policy`` for ``scenario`` (re-planned for the scenario's capacity).
+
+    ``week`` (a Monday) dates the slots: an arm compared with a schedule file's week is planned for
+    that week, so its patients' random streams (keyed by date) are the file's patients' streams.
+    """
     if policy == "evenly_spaced":
-        return evenly_spaced_schedule(scenario, REFERENCE_WEEK)
+        return evenly_spaced_schedule(scenario, week)
     if policy == "optimized":
-        return _planned(scenario, overbooking).schedule
+        return _planned(scenario, overbooking, week).schedule
     if policy == "bailey_welch":
         from ..solver.baselines import baseline_schedule
 
-        return baseline_schedule(_planned(scenario, overbooking), "bailey_welch")
+        return baseline_schedule(_planned(scenario, overbooking, week), "bailey_welch")
     raise InputError(
         None, "template_policy", f"unknown policy {policy!r} (expected one of: {', '.join(POLICIES)})"
     )
