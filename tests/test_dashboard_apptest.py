@@ -273,3 +273,38 @@ def test_pages_open_on_the_practices_own_scenario_and_flow_warns_of_its_staffing
     assert not at.exception
     assert at.caption[0].value.startswith("Maple Street Family Medicine · ")
     assert not at.warning  # the bundled practice has an MA whenever it has patients
+
+
+def test_whatif_page_runs_an_uploaded_base_schedule(family, tmp_path):
+    """The base runs the uploaded week exactly (the same numbers as simulating the file); two more
+    rooms keep it; a file naming an unknown provider is one line naming the upload."""
+    import datetime as dt
+
+    from clinicflow.domain.schedule import read_schedule_csv, write_schedule_csv
+    from clinicflow.policies import evenly_spaced_schedule
+    from clinicflow.sim import simulate
+
+    monday = dt.date(2026, 11, 30)
+    f = tmp_path / "current.csv"
+    write_schedule_csv(evenly_spaced_schedule(family, monday).iloc[::2], f)  # every other slot: a light week
+    at = _run("whatif.py", wi_reps=10, wi_rooms=2)
+    at.sidebar.file_uploader(key="wi_schedule").set_value(("current.csv", f.read_bytes(), "text/csv")).run()
+    assert not at.exception, [e.value for e in at.exception]
+    expected = simulate(family, read_schedule_csv(f, family), replications=10, seed=1).summary()
+    seen = {m.label: m for m in at.metric}["patients seen"]
+    assert seen.help.startswith(f"base {expected.loc['patients_seen', 'mean']:,.1f};")
+    [caption] = [c.value for c in at.caption if c.value.startswith("Changes:")]
+    assert "extra_rooms=2" in caption
+    assert "base schedule: current.csv" in caption and "schedule kept from the schedule file" in caption
+    assert at.selectbox(key="wi_policy").options[0] == "(as base: current.csv)"
+
+    text = f.read_text().splitlines()
+    text[1] = text[1].replace(f",{text[1].split(',')[1]},", ",dr_who,", 1)
+    at.sidebar.file_uploader(key="wi_schedule").set_value(
+        ("current.csv", "\n".join(text).encode(), "text/csv")
+    )
+    at.run()
+    assert [e.value for e in at.error] == [
+        "current.csv: row 2, column provider: unknown provider 'dr_who' (expected one of: dr_okafor, "
+        "dr_lindqvist, dr_ramirez, dr_chen, np_haddad, pa_brooks)"
+    ]

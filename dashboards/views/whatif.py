@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+import tempfile
 from pathlib import Path
 
 import streamlit as st
@@ -13,6 +14,7 @@ from _shared import pick_scenario
 
 from clinicflow import InputError
 from clinicflow.domain import WEEKDAYS
+from clinicflow.domain.schedule import read_schedule_csv
 from clinicflow.viz.whatif import LABELS, diff_figure, frontier_figure
 from clinicflow.whatif import apply_variant, compare, sweep
 from clinicflow.whatif.grid import KNOBS, parse_vary
@@ -24,6 +26,16 @@ st.title("What-if staffing")
 st.caption(
     f"Base: {base.clinic.name} · changes are compared on the same simulated patients (common random numbers)"
 )
+
+up = st.sidebar.file_uploader(
+    "Base schedule (CSV of one week)",
+    type=["csv"],
+    key="wi_schedule",
+    help="Your current template exported from the EHR, or a plan's schedule.csv: the base runs it instead "
+    "of evenly spaced slots. A staffing change keeps it; a template policy plans the variant for its week.",
+)
+schedule_name, schedule_bytes = (up.name, up.getvalue()) if up is not None else (None, None)
+AS_BASE = f"(as base: {schedule_name})" if schedule_name else "(as base: evenly spaced)"
 
 days_open = [d for d in WEEKDAYS if d in base.clinic.days_open]
 with st.form("variant"):
@@ -55,7 +67,7 @@ with st.form("variant"):
     c1, c2, _ = st.columns(3)
     policy = c1.selectbox(
         "Template policy",
-        ["(as base: evenly spaced)", "bailey_welch", "optimized"],
+        [AS_BASE, "bailey_welch", "optimized"],
         key="wi_policy",
         help="bailey_welch and optimized run the CP-SAT planner for the variant (about 30 s).",
     )
@@ -90,23 +102,39 @@ if add_provider != "(none)":
     fields["extra_sessions"] = {
         add_provider: {add_day: [{"start": add_start.strftime("%H:%M"), "end": add_end.strftime("%H:%M")}]}
     }
-if policy != "(as base: evenly spaced)":
+if policy != AS_BASE:
     fields["template_policy"] = policy
 if overbooking:
     fields["overbooking"] = True
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def run_compare(path: str, mtime: float, fields: dict, reps: int):
+def run_compare(path: str, mtime: float, fields: dict, reps: int, name: str | None, data: bytes | None):
     v = variant_from_dict({"name": "variant", **fields}, "what-if form")
     scen = apply_variant(base, v, "what-if form")
-    comp = compare(base, [("variant", v, scen)], replications=reps, seed=1, workers=2)
-    return comp.table(), comp.variants[0].replanned
+    frame = None if data is None else uploaded_schedule(name, data)
+    comp = compare(
+        base, [("variant", v, scen)], replications=reps, seed=1, workers=2, schedule=frame, schedule_name=name
+    )
+    arm = comp.variants[0]
+    return comp.table(), arm.replanned, arm.notes
+
+
+def uploaded_schedule(name: str, data: bytes):
+    """The upload read and validated as a schedule file; an error names the upload, not the temp file."""
+    f = Path(tempfile.mkdtemp(prefix="clinicflow-schedule-")) / Path(name).name
+    f.write_bytes(data)
+    try:
+        return read_schedule_csv(f, base)
+    except InputError as err:
+        raise InputError(name if err.file == str(f) else err.file, err.where, err.message, err.line) from None
 
 
 try:
     with st.spinner(f"Simulating base and variant, {reps} replications each…"):
-        table, replanned = run_compare(str(path), path.stat().st_mtime, fields, reps)
+        table, replanned, notes = run_compare(
+            str(path), path.stat().st_mtime, fields, reps, schedule_name, schedule_bytes
+        )
 except InputError as err:
     st.error(str(err))
     st.stop()
@@ -116,6 +144,8 @@ st.caption(
     "Changes: "
     + (", ".join(f"{k}={v}" for k, v in fields.items()) or "none (the variant equals the base)")
     + (" · schedule re-planned for the new capacity" if replanned else "")
+    + (f" · base schedule: {schedule_name}" if schedule_name else "")
+    + "".join(f" · {n}" for n in notes)
 )
 shown = [
     "mean_wait_min",
