@@ -56,8 +56,11 @@ def scenario_choices(files: list[Path]) -> dict[str, Path]:
     return {(p.name if names.count(p.name) == 1 else str(p)): p for p in files}
 
 
-def pick_scenario():
-    """Sidebar picker; opens on the first given scenario, else the bundled family practice."""
+def pick_scenario(clinic: bool = True):
+    """Sidebar picker; opens on the first given scenario, else the bundled family practice.
+
+    A page that simulates or plans clinic sessions (``clinic``) stops with a note on a surgery-only
+    scenario, as the CLI's clinic commands refuse it."""
     choices = scenario_choices(scenario_files())
     labels = list(choices)
     first = default_file()
@@ -65,7 +68,11 @@ def pick_scenario():
     name = st.sidebar.selectbox("Scenario", labels, index=default, key="scenario_file")
     path = choices[name]
     try:
-        return path, cached_scenario(str(path), path.stat().st_mtime)
+        scenario = cached_scenario(str(path), path.stat().st_mtime)
     except InputError as err:
         st.error(str(err))
         st.stop()
+    if clinic and not any(sessions for p in scenario.providers for sessions in p.sessions.values()):
+        st.warning(f"{name} has no clinic sessions (surgery only): its OR blocks are on the Surgery page.")
+        st.stop()
+    return path, scenario

@@ -308,3 +308,26 @@ def test_whatif_page_runs_an_uploaded_base_schedule(family, tmp_path):
         "current.csv: row 2, column provider: unknown provider 'dr_who' (expected one of: dr_okafor, "
         "dr_lindqvist, dr_ramirez, dr_chen, np_haddad, pa_brooks)"
     ]
+
+
+def test_a_surgery_only_scenario_sends_the_clinic_pages_to_the_surgery_page(monkeypatch, tmp_path):
+    """OR blocks and no clinic session (valid for ``clinicflow surgery``): the pages that simulate or
+    plan clinic sessions say so in one warning instead of failing; the practice page still shows it."""
+    import yaml
+
+    data = yaml.safe_load((ROOT / "scenarios" / "orthopedic-practice.yaml").read_text())
+    for p in data["providers"]:
+        p.pop("sessions", None)
+    data.pop("demand", None)
+    f = tmp_path / "or-only.yaml"
+    f.write_text(yaml.safe_dump(data, sort_keys=False))
+    monkeypatch.setenv("CLINICFLOW_SCENARIOS", str(f))
+    for page in ("flow.py", "whatif.py", "schedule.py"):
+        at = _run(page, flow_reps=5, wi_reps=10)
+        assert [w.value for w in at.warning] == [
+            "or-only.yaml has no clinic sessions (surgery only): its OR blocks are on the Surgery page."
+        ], page
+        assert not at.metric and not at.error, page
+    at = _run("practice.py")
+    assert at.title[0].value == "Riverside Orthopaedics"
+    assert not at.warning

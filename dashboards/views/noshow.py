@@ -24,7 +24,7 @@ from clinicflow.data import (
 from clinicflow.data.synthetic import to_generic, write_history
 from clinicflow.viz.noshow import TITLES, calibration_figure, segment_figure
 
-path, scenario = pick_scenario()
+path, scenario = pick_scenario(clinic=False)
 st.title("No-show analytics")
 
 source = st.sidebar.radio(

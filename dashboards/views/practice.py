@@ -17,7 +17,7 @@ from _shared import pick_scenario
 from clinicflow import summarize
 from clinicflow.viz.practice import capacity_demand_chart, staff_chart, week_sessions_chart
 
-path, scenario = pick_scenario()
+path, scenario = pick_scenario(clinic=False)
 sm = summarize(scenario)
 
 st.title(sm.name)
