@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import os
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import streamlit as st
 
 from clinicflow import InputError, load_scenario
+
+T = TypeVar("T")
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
@@ -76,3 +81,19 @@ def pick_scenario(clinic: bool = True):
         st.warning(f"{name} has no clinic sessions (surgery only): its OR blocks are on the Surgery page.")
         st.stop()
     return path, scenario
+
+
+def read_upload(name: str, data: bytes, read: Callable[[Path], T]) -> T:
+    """``read`` an uploaded file, saved under its own name in a private temporary folder.
+
+    The readers name the file in their one-line errors; a person who uploaded ``requests.csv`` should
+    read ``requests.csv: row 3, …``, not the temporary folder's path.
+    """
+    f = Path(tempfile.mkdtemp(prefix="clinicflow-upload-")) / Path(name).name
+    f.write_bytes(data)
+    try:
+        return read(f)
+    except InputError as err:
+        if err.file != str(f):
+            raise
+        raise InputError(name, err.where, err.message, err.line) from None

@@ -331,3 +331,47 @@ def test_a_surgery_only_scenario_sends_the_clinic_pages_to_the_surgery_page(monk
     at = _run("practice.py")
     assert at.title[0].value == "Riverside Orthopaedics"
     assert not at.warning
+
+
+@pytest.mark.parametrize(
+    "page, key, name, content, state, click",
+    [
+        (
+            "schedule.py",
+            "pl_requests",
+            "requests.csv",
+            b"patient_ref,appointment_type,preferred_provider,earliest_date,latest_date,time_of_day,urgency\n"
+            b"P1,teeth_cleaning,dr_chen,2026-11-30,2026-12-04,any,routine\n",
+            {},
+            "pl_go",
+        ),
+        (
+            "surgery.py",
+            "sg_cases",
+            "cases.csv",
+            b"case_id,surgeon,case_type\nC1,dr_nobody,tka\n",
+            {"sg_reps": 20, "sg_limit": 2},
+            None,
+        ),
+        (
+            "noshow.py",
+            "ns_upload",
+            "export.csv",
+            b"when,who\n2026-01-05,x\n",
+            {"ns_source": "Upload an export"},
+            None,
+        ),
+    ],
+    ids=["requests", "cases", "history"],
+)
+def test_an_uploaded_file_is_named_as_uploaded_in_its_one_line_error(page, key, name, content, state, click):
+    """Uploads are saved in a temporary folder to be read; the error must name the person's file."""
+    at = _run(page, **state)
+    at.sidebar.file_uploader(key=key).set_value((name, content, "text/csv"))
+    if click:
+        at.button(key=click).click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    [error] = [e.value for e in at.error]
+    assert error.startswith(f"{name}: ") and "/tmp" not in error and "clinicflow-" not in error, error
+    assert "\n" not in error

@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from _shared import pick_scenario
+from _shared import pick_scenario, read_upload
 
 from clinicflow import InputError
 from clinicflow.data import (
@@ -43,11 +43,11 @@ def demo_store(scenario_path: str, mtime: float, rows: int) -> str:
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def uploaded_store(name: str, data: bytes) -> tuple[str, dict]:
-    d = Path(tempfile.mkdtemp(prefix="clinicflow-upload-"))
-    f = d / Path(name).name
-    f.write_bytes(data)
-    result = import_history(f, db=d / "upload.duckdb", skip_bad_rows=True)
-    return str(d / "upload.duckdb"), result.as_dict()
+    def load(f: Path) -> tuple[str, dict]:
+        db = f.parent / "upload.duckdb"
+        return str(db), import_history(f, db=db, skip_bad_rows=True).as_dict()
+
+    return read_upload(name, data, load)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)

@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from _shared import pick_scenario
+from _shared import pick_scenario, read_upload
 
 from clinicflow import InfeasibleError, InputError
 from clinicflow.policies import next_monday
@@ -49,9 +49,7 @@ st.caption(
 def run(scenario_path: str, mtime: float, week: dt.date, req_name, req_bytes: bytes, limit: int, reps: int):
     requests = None
     if req_name:
-        d = Path(tempfile.mkdtemp(prefix="clinicflow-req-"))
-        (d / req_name).write_bytes(req_bytes)
-        requests = read_requests_csv(d / req_name, scenario)
+        requests = read_upload(req_name, req_bytes, lambda f: read_requests_csv(f, scenario))
     bar = st.progress(0.0, text="planning…")
     labels = {
         "template": "template (CP-SAT)",

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-import tempfile
 from pathlib import Path
 
 import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from _shared import cached_scenario, scenario_choices, scenario_files
+from _shared import cached_scenario, read_upload, scenario_choices, scenario_files
 
 from clinicflow import InputError
 from clinicflow.domain.cases import read_cases_csv
@@ -43,10 +42,7 @@ def run(
     reps: int,
     limit: int,
 ):
-    d = Path(tempfile.mkdtemp(prefix="clinicflow-cases-"))
-    f = d / Path(cases_name).name
-    f.write_bytes(cases_bytes)
-    cases = read_cases_csv(f, scenario)
+    cases = read_upload(cases_name, cases_bytes, lambda f: read_cases_csv(f, scenario))
     w = plan_week(scenario, cases, week, replications=reps, seed=0, time_limit=limit)
     table = w.plan.table()
     unbooked = [{"case_id": k, "reason": v} for k, v in sorted(w.plan.unbooked.items())]

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-import tempfile
 from pathlib import Path
 
 import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from _shared import pick_scenario
+from _shared import pick_scenario, read_upload
 
 from clinicflow import InputError
 from clinicflow.domain import WEEKDAYS
@@ -112,22 +111,12 @@ if overbooking:
 def run_compare(path: str, mtime: float, fields: dict, reps: int, name: str | None, data: bytes | None):
     v = variant_from_dict({"name": "variant", **fields}, "what-if form")
     scen = apply_variant(base, v, "what-if form")
-    frame = None if data is None else uploaded_schedule(name, data)
+    frame = None if data is None else read_upload(name, data, lambda f: read_schedule_csv(f, base))
     comp = compare(
         base, [("variant", v, scen)], replications=reps, seed=1, workers=2, schedule=frame, schedule_name=name
     )
     arm = comp.variants[0]
     return comp.table(), arm.replanned, arm.notes
-
-
-def uploaded_schedule(name: str, data: bytes):
-    """The upload read and validated as a schedule file; an error names the upload, not the temp file."""
-    f = Path(tempfile.mkdtemp(prefix="clinicflow-schedule-")) / Path(name).name
-    f.write_bytes(data)
-    try:
-        return read_schedule_csv(f, base)
-    except InputError as err:
-        raise InputError(name if err.file == str(f) else err.file, err.where, err.message, err.line) from None
 
 
 try:
