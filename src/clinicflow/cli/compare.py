@@ -70,6 +70,27 @@ def _check_policy(policy: str) -> None:
         )
 
 
+def _policy_or_schedule(policy: str | None, schedule: Path | None, why: str) -> str:
+    """The policy to plan with (default evenly spaced); none may be named beside a schedule file."""
+    if schedule is not None and policy is not None:
+        raise InputError(None, "--policy", f"not used with --schedule ({why})")
+    policy = policy or "evenly_spaced"
+    _check_policy(policy)
+    return policy
+
+
+def _schedule_file(schedule: Path | None, scenario):
+    """The ``--schedule`` file read, validated and checked to hold one week, before anything runs."""
+    if schedule is None:
+        return None
+    from ..domain.schedule import read_schedule_csv
+    from ..whatif.compare import one_week
+
+    frame = read_schedule_csv(schedule, scenario)
+    one_week(frame, str(schedule))
+    return frame
+
+
 def compare(
     base: Path = typer.Argument(..., help="Base scenario YAML."),
     variants: list[Path] = typer.Argument(..., help="Variant YAML files (see docs/whatif.md)."),
@@ -92,26 +113,16 @@ def compare(
     out: Path | None = typer.Option(None, help="Folder for comparison.json, comparison.csv and plots."),
 ) -> None:
     """Compare variants with a base: each KPI's mean and 95% CI, and the paired difference to the base."""
-    if schedule is not None and policy is not None:
-        raise InputError(
-            None,
-            "--policy",
-            "not used with --schedule (the base runs the file; a variant names its own template_policy)",
-        )
-    policy = policy or "evenly_spaced"
-    _check_policy(policy)
+    policy = _policy_or_schedule(
+        policy, schedule, "the base runs the file; a variant names its own template_policy"
+    )
     if out is not None:
         check_output_dir(out)  # before the runs, not after them
     workers = _default_workers(workers, replications, cluster)
     base_scenario = load_scenario(base)
     require_clinic_sessions(base_scenario, base)
-    frame = None
+    frame = _schedule_file(schedule, base_scenario)
     if schedule is not None:
-        from ..domain.schedule import read_schedule_csv
-        from ..whatif.compare import one_week
-
-        frame = read_schedule_csv(schedule, base_scenario)
-        one_week(frame, str(schedule))  # before any arm is simulated
         policy = str(schedule)
     loaded = []
     for path in variants:
@@ -187,7 +198,14 @@ def sweep(
     ),
     replications: int = typer.Option(30, "--replications", "-n", min=2, help="Replications per grid point."),
     seed: int = typer.Option(0, min=0, help="Seed: the same for every point (common random numbers)."),
-    policy: str = typer.Option("evenly_spaced", help=f"Template policy: {', '.join(POLICIES)}."),
+    policy: str | None = typer.Option(
+        None, help=f"Template policy: {', '.join(POLICIES)} (default evenly_spaced).", show_default=False
+    ),
+    schedule: Path | None = typer.Option(
+        None,
+        "--schedule",
+        help="A schedule CSV of one week run at every setting instead of a policy (not with --vary demand).",
+    ),
     workers: int | None = typer.Option(
         None, min=1, help="Local worker processes (default: all cores for 20+ replications)."
     ),
@@ -200,7 +218,7 @@ def sweep(
     as_json: bool = typer.Option(False, "--json", help="Print the table as JSON records."),
 ) -> None:
     """Run a grid of staffing settings and plot staff cost against waiting, marking dominated settings."""
-    _check_policy(policy)
+    policy = _policy_or_schedule(policy, schedule, "every setting runs the file")
     workers = _default_workers(workers, replications, cluster)
     tgt = Target.parse(target)
     check_kpi(wait_kpi, "--wait-kpi")
@@ -209,6 +227,7 @@ def sweep(
         check_output_dir(out)  # before the runs, not after them
     base_scenario = load_scenario(base)
     require_clinic_sessions(base_scenario, base)
+    frame = _schedule_file(schedule, base_scenario)
     console = stdout_console()
     from rich.progress import Progress
 
@@ -230,6 +249,7 @@ def sweep(
                 wait_kpi=wait_kpi,
                 target=tgt,
                 on_point=tick,
+                schedule=frame,
             )
     if out is not None:
         from ..viz.whatif import frontier_figure, write_figure
@@ -241,7 +261,8 @@ def sweep(
     if as_json:
         typer.echo(res.table.to_json(orient="records", indent=2))
         return
-    t = Table(title=f"{len(res.table)} settings × {replications} replications, seed {seed}")
+    basis = f", schedule {schedule}" if schedule is not None else ""
+    t = Table(title=f"{len(res.table)} settings × {replications} replications, seed {seed}{basis}")
     for k in res.knobs:
         t.add_column(k, justify="right")
     t.add_column("staff $/week", justify="right")

@@ -73,6 +73,7 @@ def sweep(
     wait_kpi: str = "p90_wait_min",
     target: Target | None = None,
     on_point=None,
+    schedule: pd.DataFrame | None = None,
 ) -> SweepResult:
     """Simulate every grid point (common random numbers across points) and find the frontier.
 
@@ -80,7 +81,17 @@ def sweep(
     Dask ``cluster``), one point per task with its replications run in order: one pool for the whole
     sweep, and results identical to a sequential run because each point's replications use the seed's
     own streams.
+
+    ``schedule`` (the practice's own week, as ``compare --schedule``) is run at every point instead of
+    ``policy``'s: staffing and rates change around a fixed week. Scaling demand does not change a
+    fixed week's slots, so the ``demand`` knob is refused with it.
     """
+    if schedule is not None and any(k == "demand" for k, _ in varies):
+        raise InputError(
+            None,
+            "--vary demand",
+            "not used with --schedule (the schedule file fixes the week's slots; sweep demand with a policy)",
+        )
     grid = grid_variants(base, varies)
     scenarios = []
     for settings, variant in grid:  # every point checked before any is planned or simulated
@@ -88,7 +99,10 @@ def sweep(
             scenarios.append((settings, apply_variant(base, variant)))
         except InputError as err:  # e.g. rooms=0 leaves no room, mas=0 leaves rooming undone
             raise point_error(base, settings, err) from None
-    points = [(settings, scen, schedule_for(scen, policy)) for settings, scen in scenarios]
+    points = [
+        (settings, scen, schedule if schedule is not None else schedule_for(scen, policy))
+        for settings, scen in scenarios
+    ]
     per_point = _run_points(points, replications, seed, workers, cluster, on_point)
     rows = []
     for (settings, scen, _), per in zip(points, per_point, strict=True):
