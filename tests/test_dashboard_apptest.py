@@ -297,6 +297,26 @@ def test_whatif_page_runs_an_uploaded_base_schedule(family, tmp_path):
     assert "extra_rooms=2" in caption
     assert "base schedule: current.csv" in caption and "schedule kept from the schedule file" in caption
     assert at.selectbox(key="wi_policy").options[0] == "(as base: current.csv)"
+    # the sweep runs the uploaded week at every setting: the same numbers as the API's sweep of it
+    from clinicflow.whatif.grid import parse_vary
+    from clinicflow.whatif.sweep import sweep
+
+    at.text_input(key="sw_r1").set_value("3..3")
+    at.text_input(key="sw_r2").set_value("1..2")
+    at.slider(key="sw_reps").set_value(5)
+    at.button[1].click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    shown = at.dataframe[-1].value.set_index("desk")["p90_wait_min"]
+    api = sweep(
+        family,
+        [parse_vary("mas=3..3"), parse_vary("desk=1..2")],
+        replications=5,
+        seed=1,
+        schedule=read_schedule_csv(f, family),
+    ).table.set_index("desk")["p90_wait_min"]
+    assert list(shown.round(2)) == list(api.round(2))
+    assert any(c.value.startswith("Every setting runs the uploaded week (current.csv)") for c in at.caption)
 
     text = f.read_text().splitlines()
     text[1] = text[1].replace(f",{text[1].split(',')[1]},", ",dr_who,", 1)

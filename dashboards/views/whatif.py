@@ -166,6 +166,8 @@ view = table.pivot_table(index="kpi", columns="arm", values="mean").join(
 st.dataframe(view.round(3), width="stretch")
 
 st.subheader("Sweep: staff cost against waiting")
+if schedule_name:
+    st.caption(f"Every setting runs the uploaded week ({schedule_name}); demand cannot be swept on it.")
 with st.form("sweep"):
     c1, c2, c3, c4 = st.columns(4)
     knob1 = c1.selectbox("Vary", list(KNOBS), index=list(KNOBS).index("mas"), key="sw_k1")
@@ -179,9 +181,14 @@ with st.form("sweep"):
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def run_sweep(path: str, mtime: float, v1: str, v2: str, target: str, reps: int):
+def run_sweep(
+    path: str, mtime: float, v1: str, v2: str, target: str, reps: int, name: str | None, data: bytes | None
+):
     varies = [parse_vary(v1)] + ([parse_vary(v2)] if v2 else [])
-    res = sweep(base, varies, replications=reps, seed=1, workers=2, target=Target.parse(target))
+    frame = None if data is None else read_upload(name, data, lambda f: read_schedule_csv(f, base))
+    res = sweep(
+        base, varies, replications=reps, seed=1, workers=2, target=Target.parse(target), schedule=frame
+    )
     return res.table, res.knobs, res.cheapest
 
 
@@ -191,7 +198,14 @@ if go or st.session_state.get("sw_ran"):
         spec2 = f"{knob2}={range2}" if knob2 != knob1 else ""
         with st.spinner("Sweeping…"):
             stable, knobs, best = run_sweep(
-                str(path), path.stat().st_mtime, f"{knob1}={range1}", spec2, target, sreps
+                str(path),
+                path.stat().st_mtime,
+                f"{knob1}={range1}",
+                spec2,
+                target,
+                sreps,
+                schedule_name,
+                schedule_bytes,
             )
     except InputError as err:
         st.error(str(err))
