@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Callable
@@ -17,8 +18,7 @@ T = TypeVar("T")
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
 DEFAULT = SCENARIOS / "family-practice.yaml"
-#: Scenario files named on ``clinicflow dashboard``'s command line (``os.pathsep``-separated
-#: absolute paths, checked by the CLI before the server starts): a practice's own scenarios are
+#: Scenario files named on ``clinicflow dashboard``'s command line (a JSON list of absolute paths, checked by the CLI before the server starts): a practice's own scenarios are
 #: listed first, and the first is the one every page opens on.
 GIVEN = "CLINICFLOW_SCENARIOS"
 
@@ -30,7 +30,11 @@ def cached_scenario(path: str, mtime: float):
 
 def given_files() -> list[Path]:
     """The practice's own scenario files, in the order given (those since deleted are left out)."""
-    return [Path(e) for e in os.environ.get(GIVEN, "").split(os.pathsep) if e and Path(e).is_file()]
+    try:
+        given = json.loads(os.environ.get(GIVEN) or "[]")
+    except ValueError:  # set by hand to something else: the bundled examples still open
+        given = []
+    return [Path(e) for e in given if isinstance(e, str) and e and Path(e).is_file()]
 
 
 def default_file() -> Path:

@@ -9,7 +9,7 @@ does, in a subprocess, to show the same line reaches the terminal.
 from __future__ import annotations
 
 import io
-import os
+import json
 import sys
 from pathlib import Path
 
@@ -500,8 +500,8 @@ def test_dashboard_hands_the_given_scenarios_to_the_pages(monkeypatch, tiny_yaml
     assert run_main("dashboard").code == 0
     given, none = (env["CLINICFLOW_SCENARIOS"] for env in envs)
     # absolute (the server runs from the checkout, not from here), in order, each once
-    assert given.split(os.pathsep) == [str(tiny_yaml), str(FAMILY)]
-    assert none == ""
+    assert json.loads(given) == [str(tiny_yaml), str(FAMILY)]
+    assert json.loads(none) == []
 
 
 # ---------------------------------------------------------------------------------------------

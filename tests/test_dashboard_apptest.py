@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 
 import numpy as np
 import pandas as pd
@@ -254,7 +253,7 @@ def test_pages_open_on_the_practices_own_scenario_and_flow_warns_of_its_staffing
     own = ROOT / "tests" / "data" / "late_ma_clinic.yaml"
     twin = tmp_path / "family-practice.yaml"  # a practice's own file named like a bundled one
     twin.write_text((ROOT / "scenarios" / "family-practice.yaml").read_text())
-    monkeypatch.setenv("CLINICFLOW_SCENARIOS", os.pathsep.join([str(own), str(twin)]))
+    monkeypatch.setenv("CLINICFLOW_SCENARIOS", json.dumps([str(own), str(twin)]))
     at = _run("flow.py", flow_reps=5)
     picker = at.sidebar.selectbox(key="scenario_file")
     bundled = sorted(p.name for p in (ROOT / "scenarios").glob("*.yaml") if "mapping" not in p.name)
@@ -341,7 +340,7 @@ def test_a_surgery_only_scenario_sends_the_clinic_pages_to_the_surgery_page(monk
     data.pop("demand", None)
     f = tmp_path / "or-only.yaml"
     f.write_text(yaml.safe_dump(data, sort_keys=False))
-    monkeypatch.setenv("CLINICFLOW_SCENARIOS", str(f))
+    monkeypatch.setenv("CLINICFLOW_SCENARIOS", json.dumps([str(f)]))
     for page in ("flow.py", "whatif.py", "schedule.py"):
         at = _run(page, flow_reps=5, wi_reps=10)
         assert [w.value for w in at.warning] == [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 import re
 import subprocess
@@ -121,7 +122,7 @@ def dashboard(
         typer.echo(f"warning: serving on {host}: anyone who can reach it sees practice data", err=True)
     env = dict(os.environ)
     env.setdefault("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")
-    env[SCENARIOS_ENV] = os.pathsep.join(str(p) for p in given)
+    env[SCENARIOS_ENV] = json.dumps([str(p) for p in given])  # a JSON list: any character in a path
     raise typer.Exit(_serve(streamlit_command(app_path, host, port, watch), env))
 
 
