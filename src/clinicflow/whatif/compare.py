@@ -160,7 +160,9 @@ def run_arm(
     if overbooking is not None and policy in ("evenly_spaced", base_policy if from_file else None):
         policy = "optimized"  # overbooking is a planner decision: the evenly spaced rule never double-books
     notes: list[str] = []
-    same_plan = policy == base_policy and overbooking is None
+    named = variant is not None and variant.template_policy is not None
+    # a file is never "the same plan" as a policy, even one whose name the file's label happens to be
+    same_plan = policy == base_policy and overbooking is None and not (from_file and named)
     if variant is None or (not variant.changes_capacity and same_plan):
         schedule, replanned = base_schedule, False  # same schedule: differences come from the variant alone
     elif not same_plan or (variant.replan and not from_file):
