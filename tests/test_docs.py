@@ -36,3 +36,27 @@ def test_every_field_is_documented():
             if f"`{key}`" not in doc and f".{key}`" not in doc:
                 missing.append(f"{m.__name__}.{key}")
     assert not missing, missing
+
+
+def test_the_readme_python_api_example_runs(monkeypatch):
+    """The README's Python API block, run as written but for smaller budgets (time limit and
+    replications), so a renamed function or argument fails here, not on a reader's machine."""
+    import re
+
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## Python API") :]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    smaller = {
+        "time_limit=60": "time_limit=5",
+        "replications=100": "replications=3",
+        "replications=30": "replications=3",
+    }
+    for old, new in smaller.items():
+        assert old in code, old  # the block still reads as the README's numbers say
+        code = code.replace(old, new)
+    monkeypatch.chdir(ROOT)
+    scope: dict = {}
+    exec(compile(code, "README.md (Python API)", "exec"), scope)
+    assert len(scope["plan"].schedule) > 300
+    assert set(scope["cmp"].table()["arm"]) == {"base", "Text reminders (no-shows x 0.7)"}
+    assert scope["cmp"].base.policy == "planned week"
