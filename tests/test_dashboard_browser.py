@@ -161,3 +161,20 @@ def test_surgery_page_in_browser(server, browser):
     page, _ = _open(browser, server + "/surgery", "surgery", charts=2, work_s=300)
     assert page.get_by_text("Unscheduled cases and why").first.is_visible()
     page.close()
+
+
+def test_dashboard_opens_on_a_scenario_given_on_its_command_line(browser):
+    """``clinicflow dashboard FILE``: through the real command line, the exec'd server and a browser,
+    the first page shows the given practice, not the bundled one."""
+    own = ROOT / "tests" / "data" / "late_ma_clinic.yaml"
+    try:
+        proc, url, _ = start_dashboard(ROOT, scenarios=(str(own),))
+    except RuntimeError as e:
+        pytest.fail(str(e))
+    try:
+        page, _ = _open(browser, url, "practice-given-scenario", charts=3)
+        assert page.get_by_text("Late MA (random clinic 2 of session 6)").first.is_visible()
+        assert page.get_by_text("Maple Street Family Medicine").count() == 0
+        page.close()
+    finally:
+        stop_dashboard(proc)

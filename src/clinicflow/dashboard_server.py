@@ -38,13 +38,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_dashboard(root: Path, timeout_s: float = 60) -> tuple[subprocess.Popen, str, float]:
+def start_dashboard(
+    root: Path, timeout_s: float = 60, scenarios: tuple[str, ...] = ()
+) -> tuple[subprocess.Popen, str, float]:
     """``clinicflow dashboard`` from checkout ``root`` on a free localhost port, once it answers.
 
     For the browser tests and the benchmarks: returns the server process, its URL and the seconds it
     took to come up. The server's output goes to a temporary file (a pipe nobody reads could fill up
     and stall the server); on no answer within ``timeout_s`` the server is stopped and
-    ``RuntimeError`` carries the tail of that output.
+    ``RuntimeError`` carries the tail of that output. ``scenarios`` are passed on the command line
+    (the practice's own files, listed first).
     """
     import os
     import tempfile
@@ -56,7 +59,7 @@ def start_dashboard(root: Path, timeout_s: float = 60) -> tuple[subprocess.Popen
     env["PYTHONPATH"] = str(root / "src") + os.pathsep + env.get("PYTHONPATH", "")
     t0 = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "clinicflow", "dashboard", "--port", str(port)],
+        [sys.executable, "-m", "clinicflow", "dashboard", *scenarios, "--port", str(port)],
         cwd=root,
         env=env,
         stdout=(log := tempfile.TemporaryFile()),  # noqa: SIM115 -- lives as long as the server
