@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from clinicflow import load_scenario
-from clinicflow.data.calibrate import calibrate_scenario, score_schedule
+from clinicflow.data.calibrate import calibrate_scenario, checkin_minutes, score_schedule
 from clinicflow.data.durations import fit_durations, fit_gamma, fit_lognormal
 from clinicflow.data.noshow import fit_noshow
 from clinicflow.data.store import import_history
@@ -122,3 +122,61 @@ def test_schedule_scores_rank_patients_by_history(family_store):
     p = scored["no_show_prob"].to_numpy()
     assert p[0] > p[1] and 0 <= p[1] <= 1 and 0 <= p[3] <= 1
     assert np.isnan(p[2])  # a template slot keeps "use the type's probability"
+
+
+def _clipped_normal_moments(mean: float, sd: float, lo: float, hi: float) -> tuple[float, float]:
+    """Mean and sd of clip(X, lo, hi) for X ~ N(mean, sd), by quadrature (the generator clips)."""
+    from scipy import integrate, stats
+
+    x = stats.norm(mean, sd)
+    m1 = lo * x.cdf(lo) + hi * x.sf(hi) + integrate.quad(lambda t: t * x.pdf(t), lo, hi)[0]
+    m2 = lo**2 * x.cdf(lo) + hi**2 * x.sf(hi) + integrate.quad(lambda t: t * t * x.pdf(t), lo, hi)[0]
+    return m1, math.sqrt(m2 - m1 * m1)
+
+
+def test_punctuality_is_fitted_from_check_in_times(family_store, tmp_path):
+    """Check-in minus appointment time recovers the scenario's punctuality (the generator draws it
+    from there, clipped): mean within 4 standard errors, sd within 4 of its own."""
+    from clinicflow.data.synthetic import CHECKIN_CLIP
+
+    family, con, _, _ = family_store
+    x = checkin_minutes(con)
+    n = len(x)
+    assert n > 8000  # attended visits of 12,000 appointments
+    truth = family.arrivals.punctuality
+    mean, sd = _clipped_normal_moments(truth.mean, truth.sd, *CHECKIN_CLIP)
+    assert abs(x.mean() - mean) < 4 * sd / math.sqrt(n)
+    assert abs(x.std(ddof=1) - sd) < 4 * sd / math.sqrt(2 * n)
+    cal = calibrate_scenario(family, con)
+    [change] = [c for c in cal.changes if c["field"] == "arrivals.punctuality"]
+    assert change["new"] == {"dist": "normal", "mean": round(x.mean(), 1), "sd": round(x.std(ddof=1), 1)}
+    assert change["old"] == {"dist": "normal", "mean": -8.0, "sd": 12.0} and change["n"] == n
+    fitted = cal.scenario.arrivals.punctuality
+    assert (fitted.mean, fitted.sd) == (change["new"]["mean"], change["new"]["sd"])
+
+
+def test_punctuality_leaves_out_wild_check_ins_and_keeps_a_thin_history(family_store, tmp_path):
+    import shutil
+
+    family, con, _, tmp = family_store
+    db = tmp_path / "copy.duckdb"
+    shutil.copy(tmp / "h.duckdb", db)
+    w = duckdb.connect(str(db))
+    # five check-ins entered a day late: recording errors, not punctuality
+    w.execute(
+        """UPDATE appointments SET checkin_at = checkin_at + INTERVAL 1 DAY WHERE appointment_ref IN
+           (SELECT appointment_ref FROM appointments WHERE checkin_at IS NOT NULL ORDER BY 1 LIMIT 5)"""
+    )
+    cal = calibrate_scenario(family, w)
+    [change] = [c for c in cal.changes if c["field"] == "arrivals.punctuality"]
+    assert change["n"] == len(checkin_minutes(con)) - 5
+    assert abs(change["new"]["mean"] - (-8)) < 0.5  # five days' worth of minutes would have moved it by ~1
+    assert (
+        "arrivals.punctuality: 5 check-in times more than 180 min from the appointment left out (recording errors)"
+        in cal.kept
+    )
+    # with more visits needed than there are, the scenario's punctuality stays, and says so
+    thin = calibrate_scenario(family, w, min_n=10**6)
+    assert thin.scenario.arrivals.punctuality == family.arrivals.punctuality
+    assert any(k.startswith("arrivals.punctuality: only ") and k.endswith("; kept") for k in thin.kept)
+    w.close()

@@ -11,7 +11,9 @@ appointment's probability is a logistic function of these effects; the generator
 check what a model recovers.
 
 Visit timestamps (check-in, rooming, provider start/end, checkout) are drawn for attended visits
-from each type's (and provider's) duration distribution, so duration fitting has a known answer.
+from each type's (and provider's) duration distribution, and check-ins from the scenario's
+punctuality (clipped to 45 minutes early .. 40 late), so duration and punctuality fitting have known
+answers.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ..domain.clock import WEEKDAYS
-from ..domain.distributions import Lognormal
+from ..domain.distributions import Lognormal, Normal
 from ..domain.scenario import Scenario
 from ..streams import keyed_generator
 
@@ -219,7 +221,8 @@ def generate_history(
             "known_prob": known,
         }
     )
-    _add_timestamps(frame, rng, types, durations, type_idx, prov_idx)
+    punctuality = scenario.arrivals.punctuality if scenario is not None else DEFAULT_PUNCTUALITY
+    _add_timestamps(frame, rng, types, durations, type_idx, prov_idx, punctuality)
     return frame.sort_values(["appt_date", "start_at", "appointment_id"]).reset_index(drop=True)
 
 
@@ -269,7 +272,13 @@ def _scaled(d, factor: float):
     return Lognormal(mean=d.mean * factor, sd=d.sd * factor)
 
 
-def _add_timestamps(frame, rng, types, durations, type_idx, prov_idx) -> None:
+#: Check-in minus appointment time of the practice without a scenario (minutes; early on average).
+DEFAULT_PUNCTUALITY = Normal(mean=-8, sd=12)
+#: Synthetic check-ins are never earlier or later than this (minutes from the appointment).
+CHECKIN_CLIP = (-45, 40)
+
+
+def _add_timestamps(frame, rng, types, durations, type_idx, prov_idx, punctuality) -> None:
     n = len(frame)
     providers = frame["provider"].to_numpy()
     dur = np.zeros(n)
@@ -280,7 +289,7 @@ def _add_timestamps(frame, rng, types, durations, type_idx, prov_idx) -> None:
             dur[mask] = d.sample(rng, int(mask.sum()))
     rooming = np.array([t.rooming_mean for t in types])[type_idx] * rng.gamma(6.0, 1 / 6.0, n)
     start = frame["start_at"].to_numpy().astype("datetime64[s]")
-    punct = np.clip(rng.normal(-8, 12, n), -45, 40)
+    punct = np.clip(np.asarray(punctuality.sample(rng, n), dtype=float), *CHECKIN_CLIP)
     checkin = start + (punct * 60).astype("timedelta64[s]")
     roomed = np.maximum(checkin, start) + (rng.exponential(6, n) * 60).astype("timedelta64[s]")
     p_start = roomed + (rooming * 60).astype("timedelta64[s]")
