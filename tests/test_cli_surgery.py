@@ -31,7 +31,7 @@ def out(tmp_path_factory):
         "--seed",
         "7",
         "--time-limit",
-        "10",
+        "5",
     )
     assert r.code == 0, r.stderr
     assert "Traceback" not in r.stderr

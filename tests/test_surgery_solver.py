@@ -198,7 +198,7 @@ def test_randomized_instances_have_no_violation(ortho, seed):
     sc = _variant(change)
     week = WEEK + dt.timedelta(days=int(rng.integers(0, 7)))
     cases = generate_cases(sc, week, int(rng.integers(40, 90)), seed=seed)
-    plan = solve_surgery(sc, cases, week, time_limit=4, workers=2, seed=seed)
+    plan = solve_surgery(sc, cases, week, time_limit=2, workers=2, seed=seed)
     assert check_schedule(sc, cases, plan.table(), week) == []
     assert not {c.case_id for c in cases if c.auth_status != "approved"} & plan.booked_ids
     # and the simulated week keeps each booked room-day's overtime probability at the target (95% CI)
@@ -237,7 +237,7 @@ def test_same_seed_same_bookings_busy_or_idle(ortho, ortho_cases):
     import sys
 
     def plan():
-        return solve_surgery(ortho, ortho_cases, WEEK, time_limit=4, workers=2, seed=3).table()
+        return solve_surgery(ortho, ortho_cases, WEEK, time_limit=2, workers=2, seed=3).table()
 
     quiet = plan()
     hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]

@@ -29,7 +29,7 @@ default_cases = path.with_name(path.stem.replace("-practice", "") + "-cases.csv"
 week = st.sidebar.date_input("Week (Monday)", next_monday(dt.date.today()), key="sg_week")
 up = st.sidebar.file_uploader("Cases file (CSV)", type=["csv"], key="sg_cases")
 reps = st.sidebar.slider("Replications", 20, 500, 100, 20, key="sg_reps")
-limit = st.sidebar.slider("Solver time limit (s)", 2, 60, 10, key="sg_limit")
+limit = st.sidebar.slider("Solver time limit (s)", 2, 60, 5, key="sg_limit")
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
