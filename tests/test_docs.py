@@ -39,15 +39,15 @@ def test_every_field_is_documented():
 
 
 def test_the_readme_python_api_example_runs(monkeypatch):
-    """The README's Python API block, run as written but for smaller budgets (time limit and
-    replications), so a renamed function or argument fails here, not on a reader's machine."""
+    """The README's Python API block, run as written but for smaller budgets (time limit, sampled
+    days and replications), so a renamed function or argument fails here, not on a reader's machine."""
     import re
 
     readme = (ROOT / "README.md").read_text()
     section = readme[readme.index("## Python API") :]
     code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
     smaller = {
-        "time_limit=60": "time_limit=5",
+        "time_limit=60": "time_limit=1, samples=8, search_days=20, validation_days=20",
         "replications=100": "replications=3",
         "replications=30": "replications=3",
     }
