@@ -124,14 +124,19 @@ def test_whatif_page_part_time_ma():
     assert "extra_shifts=" in at.caption[-1].value or any("extra_shifts=" in c.value for c in at.caption)
 
 
-def test_whatif_page_sweep_names_cheapest_setting():
-    at = _run("whatif.py", wi_reps=10)
-    at.text_input(key="sw_r1").set_value("3..4")
-    at.text_input(key="sw_r2").set_value("1..2")
+def _sweep(at: AppTest, mas: str, desk: str) -> AppTest:
+    """Run the what-if page's sweep over MAs and desk clerks, 5 replications a setting."""
+    at.text_input(key="sw_r1").set_value(mas)
+    at.text_input(key="sw_r2").set_value(desk)
     at.slider(key="sw_reps").set_value(5)
     at.button[1].click()
     at.run()
     assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_whatif_page_sweep_names_cheapest_setting():
+    at = _sweep(_run("whatif.py", wi_reps=10), "3..4", "1..2")
     assert at.success[0].value.startswith("Cheapest setting meeting p90_wait_min<=20: mas=") or at.warning
     df = at.dataframe[-1].value
     assert len(df) == 4 and set(df["mas"]) == {3, 4}
@@ -300,12 +305,7 @@ def test_whatif_page_runs_an_uploaded_base_schedule(family, tmp_path):
     from clinicflow.whatif.grid import parse_vary
     from clinicflow.whatif.sweep import sweep
 
-    at.text_input(key="sw_r1").set_value("3..3")
-    at.text_input(key="sw_r2").set_value("1..2")
-    at.slider(key="sw_reps").set_value(5)
-    at.button[1].click()
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
+    _sweep(at, "3..3", "1..2")
     shown = at.dataframe[-1].value.set_index("desk")["p90_wait_min"]
     api = sweep(
         family,
