@@ -38,7 +38,12 @@ def surgery(
         200, "--replications", min=0, help="Simulated replications of the week."
     ),
     seed: int = typer.Option(0, "--seed", min=0, help="Seed of the random streams (and of the solver)."),
-    time_limit: float = typer.Option(20.0, "--time-limit", min=1.0, help="Solver time limit in seconds."),
+    time_limit: float = typer.Option(
+        20.0,
+        "--time-limit",
+        min=1.0,
+        help="Solver budget in seconds: a work budget of about that long on 2 cores (same seed, same plan).",
+    ),
 ) -> None:
     """Book surgical cases into OR blocks under an overtime-risk limit, sequence each room-day,
     simulate the week and write surgery_schedule.csv/.xlsx, one .ics per surgeon, a FHIR Bundle,
