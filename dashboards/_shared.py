@@ -81,7 +81,7 @@ def pick_scenario(clinic: bool = True):
     except InputError as err:
         st.error(str(err))
         st.stop()
-    if clinic and not any(sessions for p in scenario.providers for sessions in p.sessions.values()):
+    if clinic and not scenario.has_clinic_sessions:
         st.warning(f"{name} has no clinic sessions (surgery only): its OR blocks are on the Surgery page.")
         st.stop()
     return path, scenario

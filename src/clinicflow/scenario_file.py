@@ -303,7 +303,7 @@ def load_scenario(path: str | Path) -> Scenario:
 def require_clinic_sessions(scenario: Scenario, path: str | Path) -> None:
     """Simulating and comparing need clinic sessions; a surgery-only scenario (OR blocks, no
     session) is valid for ``clinicflow surgery`` and refused here in one line naming the file."""
-    if not any(sessions for p in scenario.providers for sessions in p.sessions.values()):
+    if not scenario.has_clinic_sessions:
         raise InputError(
             path,
             "providers",

@@ -53,6 +53,12 @@ class Scenario(Frozen):
 
     # -- lookups -------------------------------------------------------------------------------
     @property
+    def has_clinic_sessions(self) -> bool:
+        """Whether any provider has a clinic session; a surgery-only scenario (OR blocks alone) has
+        none, and the clinic commands and pages refuse it."""
+        return any(sessions for p in self.providers for sessions in p.sessions.values())
+
+    @property
     def type_by_id(self) -> dict[str, AppointmentType]:
         return {t.id: t for t in self.appointment_types}
 
@@ -159,7 +165,7 @@ def cross_reference_problems(s: Scenario):
                             f"{p.id} has no OR block on {d} in surgery.blocks",
                         )
 
-    has_sessions = any(sessions for p in s.providers for sessions in p.sessions.values())
+    has_sessions = s.has_clinic_sessions
     if s.surgery is None and not has_sessions:
         # a clinic without a session or an OR block has nothing to plan, simulate or compare;
         # left in, each command failed later with a message that named no file

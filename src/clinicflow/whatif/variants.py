@@ -318,7 +318,7 @@ def apply_variant(base: Scenario, v: Variant, file: str | Path | None = None) ->
         data = _deep_merge(data, v.set)
 
     left = any(sessions for p in data["providers"] for sessions in (p.get("sessions") or {}).values())
-    if _has_sessions(base) and not left:  # said in the variant's words, before the scenario's check
+    if base.has_clinic_sessions and not left:  # said in the variant's words, before the scenario's check
         raise _problem(
             file,
             ("providers_off",) if v.providers_off else (),
@@ -353,10 +353,6 @@ def _rooming_without_mas(scenario: Scenario) -> list[str]:
     needs_ma = {t.id for t in scenario.appointment_types if t.needs_ma}
     working = [p for p in scenario.providers if any(p.sessions.values())]
     return list(dict.fromkeys(t for p in working for t in p.appointment_types if t in needs_ma))
-
-
-def _has_sessions(scenario: Scenario) -> bool:
-    return any(sessions for p in scenario.providers for sessions in p.sessions.values())
 
 
 def variant_from_dict(data: dict, file: str | Path | None = None) -> Variant:
