@@ -24,6 +24,7 @@ def test_plan_writes_every_output(tiny, tiny_yaml, tmp_path):
                 "latest_date": "2026-12-04",
                 "time_of_day": "morning",
                 "urgency": "routine",
+                "no_show_prob": 0.4,  # the patient's own score, as calibrate --requests writes it
             },
             {
                 "patient_ref": "P000002",
@@ -33,6 +34,7 @@ def test_plan_writes_every_output(tiny, tiny_yaml, tmp_path):
                 "latest_date": "2026-12-18",
                 "time_of_day": "any",
                 "urgency": "soon",
+                "no_show_prob": None,  # not scored: the type's rate
             },
         ]
     ).to_csv(req, index=False)
@@ -72,7 +74,29 @@ def test_plan_writes_every_output(tiny, tiny_yaml, tmp_path):
     ]
     sched = read_schedule_csv(out / "schedule.csv", tiny)
     assert (sched["kind"] == "booked").sum() == 1
+    # the booked patient's own score reaches schedule.csv, where the simulator reads it
+    assert sched.loc[sched["kind"] == "booked", "no_show_prob"].tolist() == [0.4]
+    v = tiny.type_by_id["visit"]
+    own, by_type = 1 - 0.4 - min(v.late_cancel, 0.6), 1 - v.no_show - v.late_cancel
+    assert (
+        f"patients' own no-show scores on 1/2 requests: {own:.1f} of 1 booked patients expected to come "
+        f"({by_type:.1f} at the appointment types' rates)"
+    ) in " ".join(r.stdout.split())  # the console wraps long lines
     k = json.loads((out / "kpis.json").read_text())
+    assert k["booking"] == {
+        "status": "optimal",
+        "booked": 1,
+        "requests": 2,
+        "by_urgency": {
+            "urgent": {"booked": 0, "of": 0},
+            "soon": {"booked": 0, "of": 1},
+            "routine": {"booked": 1, "of": 1},
+        },
+        "scored_requests": 1,
+        "booked_patients": 1,
+        "expected_to_come": round(own, 1),
+        "expected_to_come_at_type_rates": round(by_type, 1),
+    }
     assert k["week"] == "2026-11-30" and k["evaluator"] == "saa-recursion"
     assert set(k["kpis"]) == {"plan", "evenly_spaced", "bailey_welch"}
     assert (

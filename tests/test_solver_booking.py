@@ -157,3 +157,28 @@ def test_greedy_booking_is_feasible_and_serves_urgent_first(tiny_plan):
     assert len(set(g.values())) == len(g)  # one request per slot
     assert len(reqs) - 1 in g  # the urgent request is served
     assert all(r in {c.Index for c in cand[i]} for i, r in g.items())  # only slots it fits
+
+
+def test_requests_carry_the_patients_own_no_show_score(tiny_plan, tmp_path):
+    """An optional no_show_prob column (calibrate --requests) is validated, kept on the request,
+    and written onto the booked row, where the simulator reads it; blank means the type's rate."""
+    s, sched = tiny_plan.scenario, tiny_plan.schedule
+    rows = [
+        {**_req("P000001", "visit", "doc", "2026-11-30", "2026-12-04"), "no_show_prob": "0.35"},
+        {**_req("P000002", "visit", "doc", "2026-11-30", "2026-12-04"), "no_show_prob": ""},
+    ]
+    reqs = parse_requests(pd.DataFrame(rows), s)
+    assert [r.no_show_prob for r in reqs] == [0.35, None]
+    p = tmp_path / "r.csv"
+    requests_frame(reqs).to_csv(p, index=False)
+    assert read_requests_csv(p, s) == reqs  # the column round-trips
+    final = apply_booking(s, sched, reqs, book_requests(s, sched, reqs))
+    booked = final[final["kind"] == "booked"].set_index("patient_ref")["no_show_prob"]
+    assert booked["P000001"] == 0.35 and booked["P000002"] == s.type_by_id["visit"].no_show
+    for bad in ("1.2", "-0.1", "often"):
+        rows[1]["no_show_prob"] = bad
+        with pytest.raises(InputError) as e:
+            parse_requests(pd.DataFrame(rows), s, "r.csv")
+        assert str(e.value) == (
+            f"r.csv: row 3, column no_show_prob: expected a probability between 0 and 1 or empty, got {bad!r}"
+        )

@@ -19,7 +19,7 @@ from .exports.common import atomic_output_dir
 from .exports.fhir import write_fhir_bundle
 from .exports.ical import write_ics
 from .exports.schedule_excel import write_schedule_xlsx
-from .solver.booking import apply_booking, book_requests
+from .solver.booking import apply_booking, book_requests, expected_attendance
 from .solver.plan import PlanResult, plan_week
 from .spreadsheet import safe_frame
 
@@ -52,6 +52,19 @@ class WeekOutcome:
                 "proven_optimal": r.proven_optimal,
             },
             **self.kpis.as_dict(),
+            **({"booking": self.booking_payload()} if self.booking is not None else {}),
+        }
+
+    def booking_payload(self) -> dict:
+        """The booking's outcome and the booked patients expected to come (kpis.json)."""
+        b = self.booking
+        return {
+            "status": b.status,
+            "booked": b.booked,
+            "requests": b.requests,
+            "by_urgency": {u: {"booked": k, "of": n} for u, (k, n) in b.by_urgency(self.requests).items()},
+            "scored_requests": sum(r.no_show_prob is not None for r in self.requests),
+            **expected_attendance(self.scenario, self.schedule),
         }
 
 

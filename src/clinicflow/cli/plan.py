@@ -13,6 +13,7 @@ from ..domain.clock import parse_date
 from ..errors import InputError
 from ..exports.common import check_output_dir
 from ..scenario_file import load_scenario, require_clinic_sessions
+from ..solver.booking import expected_attendance
 from ..solver.requests import read_requests_csv
 from ..solver.week import next_monday
 from ..week_plan import plan_and_book, write_outputs
@@ -167,6 +168,14 @@ def _summary(console, result, schedule, booking, reqs, kpis) -> None:
             + ", ".join(f"{u} {b}/{n}" for u, (b, n) in by.items())
             + f"; {len(booking.unbooked)} unbooked, reasons in unbooked.csv"
         )
+        scored = sum(r.no_show_prob is not None for r in reqs)
+        if scored:
+            ea = expected_attendance(sc, schedule)
+            console.print(
+                f"  patients' own no-show scores on {scored}/{len(reqs)} requests: "
+                f"{ea['expected_to_come']:,.1f} of {ea['booked_patients']} booked patients expected to come "
+                f"({ea['expected_to_come_at_type_rates']:,.1f} at the appointment types' rates)"
+            )
     summ = kpis.summary()
     console.print(
         f"expected week on held-out seeds ({kpis.evaluator}, {kpis.replications} replications, mean ± 95% CI):"

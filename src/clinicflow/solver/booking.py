@@ -155,7 +155,7 @@ def book_requests(
         # construction, so the coordinator still gets a booked week, reported as such.
         assignments = dict(greedy)
         res = cpsat.SolveResult(
-            "greedy", float(sum(x[(i, r)][1] for i, r in greedy.items())), None, res.wall_time, {}
+            "greedy", float(sum(x[(i, r)][1] for i, r in greedy.items())), None, {}, res.wall_time
         )
     taken = set(assignments.values())
     reasons = []
@@ -230,4 +230,26 @@ def apply_booking(
             df.at[ridx, "end_min"] = int(df.at[ridx, "start_min"] + t.scheduled_min)
             df.at[ridx, "end"] = format_hhmm(df.at[ridx, "end_min"])
             df.at[ridx, "no_show_prob"] = t.no_show
+        if req.no_show_prob is not None:  # the patient's own score (calibrate --requests)
+            df.at[ridx, "no_show_prob"] = req.no_show_prob
     return df
+
+
+def expected_attendance(scenario: Scenario, schedule: pd.DataFrame) -> dict:
+    """How many booked patients are expected to come: by each row's ``no_show_prob`` (a patient's
+    own score where the request carried one) and by the appointment types' rates alone.
+
+    The coordinator's check on the week the scores describe: with scored patients the two differ,
+    and the first is what the simulator of the booked schedule draws from."""
+    booked = schedule[schedule["kind"] == "booked"]
+    types = scenario.type_by_id
+    by_type = sum(1.0 - types[t].no_show - types[t].late_cancel for t in booked["appointment_type"])
+    own = 0.0
+    for t, p in zip(booked["appointment_type"], booked["no_show_prob"], strict=True):
+        ns = types[t].no_show if pd.isna(p) else float(p)
+        own += 1.0 - ns - min(types[t].late_cancel, 1.0 - ns)
+    return {
+        "booked_patients": len(booked),
+        "expected_to_come": round(own, 1),
+        "expected_to_come_at_type_rates": round(by_type, 1),
+    }

@@ -7,7 +7,10 @@ A requests CSV has one row per request::
 
 ``patient_ref`` is a pseudonym (never a name or record number); ``preferred_provider`` may be
 empty; ``time_of_day`` is morning, afternoon or any; ``urgency`` is routine, soon or urgent.
-``latest_date`` is the deadline.
+``latest_date`` is the deadline. An optional ``no_show_prob`` column (0..1, may be empty) is the
+patient's own probability of not coming, e.g. as scored by ``clinicflow calibrate --requests`` from
+the practice's history: a booked row carries it into ``schedule.csv``, so simulating the booked
+week draws that patient's attendance from it rather than from the appointment type's rate.
 """
 
 from __future__ import annotations
@@ -34,7 +37,9 @@ COLUMNS = [
     "latest_date",
     "time_of_day",
     "urgency",
+    "no_show_prob",
 ]
+OPTIONAL = ("preferred_provider", "time_of_day", "no_show_prob")
 TIMES_OF_DAY = ("morning", "afternoon", "any")
 URGENCIES = ("routine", "soon", "urgent")
 _REF = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
@@ -50,6 +55,7 @@ class Request:
     latest: dt.date
     time_of_day: str
     urgency: str
+    no_show_prob: float | None = None  # the patient's own score; None: the type's probability
 
 
 def _blank(v) -> bool:
@@ -58,7 +64,7 @@ def _blank(v) -> bool:
 
 def parse_requests(df: pd.DataFrame, scenario: Scenario, file: str | Path | None = None) -> list[Request]:
     """Validate a requests table; errors name the file, CSV line and column (never a patient)."""
-    missing = [c for c in COLUMNS if c not in df.columns and c not in ("preferred_provider", "time_of_day")]
+    missing = [c for c in COLUMNS if c not in df.columns and c not in OPTIONAL]
     if missing:
         raise InputError(
             file, f"column {missing[0]}", f"missing column (expected columns: {', '.join(COLUMNS)})"
@@ -118,7 +124,21 @@ def parse_requests(df: pd.DataFrame, scenario: Scenario, file: str | Path | None
             raise InputError(
                 file, f"{where}, column urgency", f"expected one of {', '.join(URGENCIES)}, got {urg!r}"
             )
-        out.append(Request(ref, tid, pref, dates[0], dates[1], tod, urg))
+        p = row.get("no_show_prob")
+        if _blank(p):
+            p = None
+        else:
+            try:
+                p = float(str(p).strip())
+            except ValueError:
+                p = float("nan")
+            if not 0.0 <= p <= 1.0:
+                raise InputError(
+                    file,
+                    f"{where}, column no_show_prob",
+                    f"expected a probability between 0 and 1 or empty, got {row['no_show_prob']!r}",
+                )
+        out.append(Request(ref, tid, pref, dates[0], dates[1], tod, urg, p))
     return out
 
 
@@ -138,6 +158,7 @@ def requests_frame(requests: list[Request]) -> pd.DataFrame:
                 "latest_date": r.latest.isoformat(),
                 "time_of_day": r.time_of_day,
                 "urgency": r.urgency,
+                "no_show_prob": r.no_show_prob,
             }
             for r in requests
         ],
