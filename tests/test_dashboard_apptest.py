@@ -394,3 +394,35 @@ def test_an_uploaded_file_is_named_as_uploaded_in_its_one_line_error(page, key, 
     [error] = [e.value for e in at.error]
     assert error.startswith(f"{name}: ") and "/tmp" not in error and "clinicflow-" not in error, error
     assert "\n" not in error
+
+
+def test_schedule_page_reports_scored_patients_expected_to_come(tiny_yaml, monkeypatch):
+    """Requests scored by calibrate --requests: the booked metric says how many booked patients
+    are expected to come by their own scores, beside the appointment types' rates."""
+    import datetime as dt
+
+    from clinicflow import load_scenario
+
+    monkeypatch.setenv("CLINICFLOW_SCENARIOS", json.dumps([str(tiny_yaml)]))
+    at = _run("schedule.py", pl_week=dt.date(2026, 11, 30), pl_limit=5, pl_reps=5)
+    at.sidebar.file_uploader(key="pl_requests").set_value(
+        (
+            "scored.csv",
+            b"patient_ref,appointment_type,preferred_provider,earliest_date,latest_date,time_of_day,urgency,"
+            b"no_show_prob\n"
+            b"P1,visit,doc,2026-11-30,2026-12-04,any,routine,0.5\n"
+            b"P2,visit,doc,2026-11-30,2026-12-04,any,routine,0.3\n",
+            "text/csv",
+        )
+    )
+    at.button(key="pl_go").click()
+    at.run(timeout=300)
+    assert not at.exception and not at.error, [e.value for e in at.exception or at.error]
+    [m] = [m for m in at.metric if m.label == "Requests booked"]
+    assert m.value == "2/2"
+    v = load_scenario(tiny_yaml).type_by_id["visit"]
+    own = (1 - 0.5 - min(v.late_cancel, 0.5)) + (1 - 0.3 - min(v.late_cancel, 0.7))
+    assert m.proto.help == (
+        f"{own:,.1f} booked patients expected to come by their own no-show scores "
+        f"({2 * (1 - v.no_show - v.late_cancel):,.1f} at the appointment types' rates)"
+    )

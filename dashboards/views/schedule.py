@@ -94,6 +94,7 @@ def run(scenario_path: str, mtime: float, week: dt.date, req_name, req_bytes: by
         "seconds": r.wall_time,
         "booked": outcome.booking.booked if outcome.booking else 0,
         "requests": outcome.booking.requests if outcome.booking else 0,
+        "attendance": outcome.booking_payload() if outcome.booking else None,
     }
     return outcome.schedule, unbooked, summary, files, info
 
@@ -115,7 +116,15 @@ except (InputError, InfeasibleError) as err:
 c = st.columns(4)
 c[0].metric("Provider-sessions", info["sessions"], help=f"{info['optimal']} proven optimal")
 c[1].metric("Slots", len(schedule), help=f"{int((schedule['kind'] == 'hold').sum())} same-day holds")
-c[2].metric("Requests booked", f"{info['booked']}/{info['requests']}")
+att = info["attendance"]
+c[2].metric(
+    "Requests booked",
+    f"{info['booked']}/{info['requests']}",
+    help=None
+    if not (att and att["scored_requests"])
+    else f"{att['expected_to_come']:,.1f} booked patients expected to come by their own no-show scores "
+    f"({att['expected_to_come_at_type_rates']:,.1f} at the appointment types' rates)",
+)
 c[3].metric("Solve time", f"{info['seconds']:.0f} s")
 
 st.subheader("Expected week against the baselines (held-out seeds, 95% CI)")
