@@ -10,7 +10,7 @@ import datetime as dt
 import sys
 
 from clinicflow import load_scenario
-from clinicflow.solver.requests import requests_frame, synthetic_requests
+from clinicflow.domain.requests import requests_frame, synthetic_requests
 
 
 def main(argv: list[str]) -> None:

@@ -306,7 +306,7 @@ def test_bad_requests_csv(tmp_path, tiny_yaml, content, expected):
 
 def test_trailing_empty_cells_are_not_a_shifted_row(tmp_path, tiny_yaml):
     from clinicflow import load_scenario
-    from clinicflow.solver.requests import read_requests_csv
+    from clinicflow.domain.requests import read_requests_csv
 
     req = tmp_path / "req.csv"
     req.write_text(REQ_HEADER + REQ_ROW.strip() + ",,\n")

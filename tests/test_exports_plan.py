@@ -12,12 +12,12 @@ from fhir.resources.R4B.bundle import Bundle
 from openpyxl import load_workbook
 
 from clinicflow import scenario_from_dict
+from clinicflow.domain.requests import parse_requests
 from clinicflow.exports.fhir import fhir_bundle, write_fhir_bundle
 from clinicflow.exports.ical import write_ics
 from clinicflow.exports.schedule_excel import write_schedule_xlsx
 from clinicflow.solver.booking import apply_booking, book_requests
 from clinicflow.solver.plan import plan_week
-from clinicflow.solver.requests import parse_requests
 from tests_helpers import tiny_data
 
 MONDAY = dt.date(2026, 11, 30)

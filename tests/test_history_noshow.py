@@ -112,3 +112,23 @@ def test_too_little_history_is_an_input_error(tmp_path):
     with pytest.raises(InputError, match="too little history"):
         fit_noshow(con)
     con.close()
+
+
+def test_calibration_shrinks_small_blocks_so_no_patient_is_certain_to_miss():
+    """Isotonic regression maps the top scores to 1.0 when the few highest of the calibration slice
+    all missed; each block is shrunk to a Beta posterior mean with 2 pseudo-appointments at the
+    slice's rate (here 10/100), so 5 of 5 becomes (5 + 0.2) / 7."""
+    from sklearn.isotonic import IsotonicRegression
+
+    from clinicflow.data.noshow import _shrink_blocks, calibrated
+
+    raw = np.r_[np.full(95, 0.1), np.full(5, 0.9)]
+    y = np.r_[np.zeros(90), np.ones(10)]
+    iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(raw, y)
+    assert iso.predict([0.9])[0] == 1.0  # what the map said before
+    levels, shrunk = _shrink_blocks(iso, raw, y)
+    np.testing.assert_allclose(shrunk, [(5 + 0.2) / 97, (5 + 0.2) / 7])
+    np.testing.assert_allclose(
+        calibrated(iso, levels, shrunk, np.array([0.1, 0.5, 0.9])),
+        [5.2 / 97, (5.2 / 97 + 5.2 / 7) / 2, 5.2 / 7],
+    )

@@ -8,14 +8,14 @@ import pandas as pd
 import pytest
 
 from clinicflow import InputError
-from clinicflow.solver.booking import apply_booking, book_requests
-from clinicflow.solver.plan import plan_week
-from clinicflow.solver.requests import (
+from clinicflow.domain.requests import (
     parse_requests,
     read_requests_csv,
     requests_frame,
     synthetic_requests,
 )
+from clinicflow.solver.booking import apply_booking, book_requests
+from clinicflow.solver.plan import plan_week
 from schedule_checker import check_booking, check_schedule
 
 MONDAY = dt.date(2026, 11, 30)

@@ -358,8 +358,8 @@ def test_family_week_with_example_requests_booked(family, family_plan):
     still satisfies every hard constraint and every booking honours its request."""
     import pandas as pd
 
+    from clinicflow.domain.requests import read_requests_csv
     from clinicflow.solver.booking import apply_booking, book_requests
-    from clinicflow.solver.requests import read_requests_csv
     from conftest import SCENARIOS
     from schedule_checker import check_booking
 

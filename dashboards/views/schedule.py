@@ -17,8 +17,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _shared import pick_scenario, read_upload
 
 from clinicflow import InfeasibleError, InputError
+from clinicflow.domain.requests import read_requests_csv
 from clinicflow.policies import next_monday
-from clinicflow.solver.requests import read_requests_csv
 from clinicflow.viz.schedule import week_figure
 from clinicflow.week_plan import plan_and_book, write_outputs
 

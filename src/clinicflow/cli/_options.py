@@ -8,8 +8,10 @@ command line typed ``--days``. Commands whose options share the arguments' names
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 from collections.abc import Iterator
 
+from ..domain.clock import parse_date
 from ..errors import InputError
 
 
@@ -22,3 +24,18 @@ def named_as_options(*names: str) -> Iterator[None]:
         if err.file is None and err.where in names:
             raise InputError(None, f"--{err.where}", err.message, line=err.line) from None
         raise
+
+
+def week_monday(value: str | None, option: str = "--week") -> dt.date:
+    """The Monday a ``--week`` option names, or next Monday when it is not given."""
+    from ..solver.week import next_monday
+
+    if value is None:
+        return next_monday(dt.date.today())
+    try:
+        d = parse_date(value)
+    except ValueError as e:
+        raise InputError(None, option, str(e)) from None
+    if d.weekday() != 0:
+        raise InputError(None, option, f"expected a Monday, got {d.isoformat()} (a {d.strftime('%A')})")
+    return d

@@ -1,5 +1,5 @@
 """``clinicflow calibrate``: write history-fitted no-show probabilities and durations into a scenario,
-and per-appointment no-show scores into a schedule."""
+and per-appointment no-show scores into a schedule and per-patient scores into a requests file."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from rich.markup import escape
 
 from ..data.durations import MIN_VISITS
 from ..data.store import DEFAULT_DB, open_store
+from ..domain.requests import read_requests_csv, requests_frame
 from ..domain.schedule import read_schedule_csv, write_schedule_csv
 from ..errors import InputError
 from ..exports.common import atomic_write_files, check_output_file
@@ -32,6 +33,12 @@ def calibrate(
     schedule_out: Path | None = typer.Option(
         None, "--schedule-out", help="Where to write the scored schedule."
     ),
+    requests: Path | None = typer.Option(
+        None, "--requests", help="Pending-requests CSV (as plan --requests reads) to give no-show scores."
+    ),
+    requests_out: Path | None = typer.Option(
+        None, "--requests-out", help="Where to write the requests with no_show_prob filled."
+    ),
     min_n: int = typer.Option(MIN_VISITS, "--min-n", min=5, help="Fewest observations to replace a value."),
     as_json: bool = typer.Option(False, "--json", help="Print the changes (and model evaluation) as JSON."),
 ) -> None:
@@ -40,35 +47,51 @@ def calibrate(
 
     With --schedule, booked rows with a patient_ref get a calibrated per-appointment no-show
     probability in the no_show_prob column (read by plan and simulate).
+
+    With --requests, every pending request gets its patient's no-show probability in the
+    no_show_prob column (plan --requests carries it onto the rows it books, and simulating the
+    booked week draws that patient's attendance from it): the model's average over the
+    days, hours and providers the request allows and the practice's mix of lead times and
+    reminders. The files are written all together or not at all.
     """
-    from ..data.calibrate import calibrate_scenario, score_schedule  # scikit-learn only when used
+    from ..data.calibrate import (  # scikit-learn only when used
+        calibrate_scenario,
+        score_requests,
+        score_schedule,
+    )
     from ..data.noshow import fit_noshow
 
-    if (schedule is None) != (schedule_out is None):
-        raise InputError(
-            None,
-            "--schedule-out" if schedule else "--schedule",
-            "give --schedule and --schedule-out together",
-        )
-    for path in (out, schedule_out):
+    for given, partner, pair in (
+        (schedule, schedule_out, ("--schedule", "--schedule-out")),
+        (requests, requests_out, ("--requests", "--requests-out")),
+    ):
+        if (given is None) != (partner is None):
+            raise InputError(None, pair[1] if given else pair[0], f"give {pair[0]} and {pair[1]} together")
+    for path in (out, schedule_out, requests_out):
         if path is not None:
             check_output_file(path)  # before the fits, not after them
     base = load_scenario(scenario)
+    reqs = read_requests_csv(requests, base) if requests is not None else None  # before the fits
     con = open_store(db)
     try:
         result = calibrate_scenario(base, con, min_n=min_n)
-        scored = evaluation = None
-        if schedule is not None:
-            sched = read_schedule_csv(schedule, result.scenario)
+        scored = scored_requests = evaluation = None
+        if schedule is not None or reqs is not None:
+            sched = read_schedule_csv(schedule, result.scenario) if schedule is not None else None
             model, evaluation = fit_noshow(con)
-            scored = score_schedule(sched, con, model)
+            if sched is not None:
+                scored = score_schedule(sched, con, model)
+            if reqs is not None:
+                scored_requests = score_requests(requests_frame(reqs), result.scenario, con, model)
     finally:
         con.close()
     text = dump_scenario(result.scenario)
     files = {out: lambda p: p.write_text(text, encoding="utf-8")}
     if scored is not None:
         files[schedule_out] = lambda p: write_schedule_csv(scored, p)
-    atomic_write_files(files)  # both or neither
+    if scored_requests is not None:
+        files[requests_out] = lambda p: scored_requests.to_csv(p, index=False)
+    atomic_write_files(files)  # all or none
     if as_json:
         payload = {"scenario": str(out), **result.as_dict()}
         if scored is not None:
@@ -76,6 +99,12 @@ def calibrate(
                 "file": str(schedule_out),
                 "scored_rows": int(scored["no_show_prob"].notna().sum()),
             }
+        if scored_requests is not None:
+            payload["requests"] = {
+                "file": str(requests_out),
+                "scored_requests": int(scored_requests["no_show_prob"].notna().sum()),
+            }
+        if evaluation is not None:
             payload["no_show_model"] = evaluation
         typer.echo(json.dumps(payload, indent=2, default=str))
         return
@@ -91,5 +120,10 @@ def calibrate(
         n = int((scored["kind"] == "booked").sum())
         console.print(
             f"[bold green]wrote[/] {schedule_out}: no_show_prob scored for {n} booked rows "
+            f"(model test ROC AUC {evaluation['test']['roc_auc']:.3f})"
+        )
+    if scored_requests is not None:
+        console.print(
+            f"[bold green]wrote[/] {requests_out}: no_show_prob scored for {len(scored_requests)} requests "
             f"(model test ROC AUC {evaluation['test']['roc_auc']:.3f})"
         )

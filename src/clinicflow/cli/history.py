@@ -6,6 +6,7 @@ never a patient identifier.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -20,12 +21,20 @@ from ..data.importers import FORMATS
 from ..data.mapping import load_mapping
 from ..data.report import history_report
 from ..data.store import DEFAULT_DB, import_history, open_store
-from ..data.synthetic import LAYOUTS, generate_history, to_generic, to_noshow_kaggle, write_history
+from ..data.synthetic import (
+    LAYOUTS,
+    generate_history,
+    patient_requests,
+    to_generic,
+    to_noshow_kaggle,
+    write_history,
+)
 from ..domain.clock import parse_date
 from ..errors import InputError
-from ..exports.common import atomic_write, check_output_file
+from ..exports.common import atomic_write, atomic_write_files, check_output_file
 from ..scenario_file import load_scenario
 from ._console import stdout_console
+from ._options import week_monday
 
 history_app = typer.Typer(
     name="history",
@@ -259,30 +268,87 @@ def synthesize_cmd(
     layout: str = typer.Option("generic", "--layout", help=f"One of: {', '.join(LAYOUTS)}."),
     seed: int = typer.Option(0, "--seed", min=0, help="Random seed."),
     weeks: int = typer.Option(26, "--weeks", min=2, max=520, help="Weeks of history."),
-    start: str = typer.Option("2025-01-06", "--start", help="First day (ISO date)."),
+    start: str | None = typer.Option(
+        None,
+        "--start",
+        help="First day (ISO date; default 2025-01-06, or with --requests-out --weeks before --week, "
+        "so the history ends the day before the requests' week).",
+    ),
     scenario: Path | None = typer.Option(
         None, "--scenario", help="Take types, providers, rates and durations from this scenario."
     ),
+    requests_out: Path | None = typer.Option(
+        None,
+        "--requests-out",
+        help="Also write pending requests (.csv) of this history's patients, with their raw ids in a "
+        "patient_id column (pseudonymize before use); needs --scenario.",
+    ),
+    week: str | None = typer.Option(
+        None, "--week", help="Monday of the requests' week (default: next Monday); with --requests-out."
+    ),
+    n_requests: int | None = typer.Option(
+        None, "--requests", min=1, max=100_000, help="Number of requests (default 250); with --requests-out."
+    ),
 ) -> None:
-    """Write a synthetic appointment history (no real patient anywhere) for tests and demos."""
+    """Write a synthetic appointment history (no real patient anywhere) for tests and demos.
+
+    With --requests-out, also a week of synthetic pending requests (as plan --requests reads) for
+    patients of the history just made, so its no-show scores can be demonstrated end to end:
+    history pseudonymize turns the raw patient_id column into the patient_ref pseudonyms and
+    calibrate --requests scores them. Both files are written or neither.
+    """
     if layout not in LAYOUTS:
         raise InputError(None, "--layout", f"expected one of: {', '.join(LAYOUTS)}, got {layout!r}")
     try:
-        first = parse_date(start, example="2025-01-06")
+        first = parse_date(start, example="2025-01-06") if start is not None else None
     except ValueError as e:
         raise InputError(None, "--start", str(e)) from None
     if out.suffix.lower() not in (".csv", ".xlsx", ".parquet", ".pq"):
         raise InputError(out, None, "expected a .csv, .xlsx or .parquet file name")
+    monday = None
+    if requests_out is None:
+        for given, name in ((week, "--week"), (n_requests, "--requests")):
+            if given is not None:
+                raise InputError(None, name, "goes with --requests-out (the requests file to write)")
+    else:
+        if scenario is None:
+            raise InputError(
+                None, "--requests-out", "needs --scenario (the requests' types and providers come from it)"
+            )
+        if requests_out.suffix.lower() != ".csv":
+            raise InputError(requests_out, None, "expected a .csv file name")
+        monday = week_monday(week)
+        if first is None:  # the practice's recent past: a patient's last visit is weeks ago, not years
+            first = monday - dt.timedelta(weeks=weeks)
+        elif first + dt.timedelta(weeks=weeks) > monday:
+            raise InputError(
+                None,
+                "--start",
+                f"a history of {weeks} weeks from {first.isoformat()} runs into the requests' week of "
+                f"{monday.isoformat()}; expected it to end before (leave --start out to end it the day before)",
+            )
+        check_output_file(requests_out)
+    if first is None:
+        first = dt.date(2025, 1, 6)
     check_output_file(out)
     s = load_scenario(scenario) if scenario is not None else None
     history = generate_history(
         rows, seed=seed, start=first, weeks=weeks, scenario=s, cancellations=layout != "noshow-kaggle"
     )
     frame = to_noshow_kaggle(history) if layout == "noshow-kaggle" else to_generic(history)
-    atomic_write(out, lambda p: write_history(frame, p))
-    stdout_console().print(
-        f"wrote {len(frame):,} synthetic appointments ({layout} layout) to {escape(str(out))}"
-    )
+    files = {out: lambda p: write_history(frame, p)}
+    if requests_out is not None:
+        ids = frame["PatientId" if layout == "noshow-kaggle" else "patient_id"]
+        reqs = patient_requests(ids, s, monday, n_requests or 250, seed)
+        files[requests_out] = lambda p: reqs.to_csv(p, index=False)
+    atomic_write_files(files)  # both or neither
+    console = stdout_console()
+    console.print(f"wrote {len(frame):,} synthetic appointments ({layout} layout) to {escape(str(out))}")
+    if requests_out is not None:
+        console.print(
+            f"wrote {len(reqs):,} synthetic pending requests (week of {monday.isoformat()}, raw "
+            f"patient_id column) to {escape(str(requests_out))}"
+        )
 
 
 @history_app.command("pseudonymize")
@@ -296,7 +362,9 @@ def pseudonymize_cmd(
     ),
 ) -> None:
     """Replace raw patient ids in a CSV by the store's pseudonyms (``p_…``), e.g. to give a schedule
-    the ``patient_ref`` column that ``calibrate --schedule`` scores by patient history."""
+    or a requests file the ``patient_ref`` column that ``calibrate --schedule`` / ``--requests``
+    scores by patient history. The pseudonym column takes the raw column's place; every other
+    column is kept as it was."""
     import pandas as pd
 
     from ..data.pseudonym import Pseudonymizer, load_or_create_key
@@ -313,7 +381,8 @@ def pseudonymize_cmd(
     pseudo = Pseudonymizer(load_or_create_key(key_file))
     raw = df[column]
     refs = pd.Series(pseudo.patients(raw), index=df.index).where(raw.str.strip() != "", "")
-    df = df.drop(columns=[column]).assign(**{rename: refs})
+    df = df.rename(columns={column: rename})
+    df[rename] = refs  # in the raw column's place: a requests file keeps its column order
     atomic_write(out, lambda p: df.to_csv(p, index=False))
     stdout_console().print(
         f"wrote {escape(str(out))}: {int((refs != '').sum()):,} ids replaced by pseudonyms"

@@ -2,38 +2,24 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ..domain.clock import parse_date
+from ..domain.requests import read_requests_csv
 from ..errors import InputError
 from ..exports.common import check_output_dir
 from ..scenario_file import load_scenario, require_clinic_sessions
 from ..solver.booking import expected_attendance
-from ..solver.requests import read_requests_csv
-from ..solver.week import next_monday
 from ..week_plan import plan_and_book, write_outputs
 from ._console import stdout_console
+from ._options import week_monday
 
 
 def register(app: typer.Typer) -> None:
     app.command("plan")(plan)
-
-
-def _monday(value: str | None) -> dt.date:
-    if value is None:
-        return next_monday(dt.date.today())
-    try:
-        d = parse_date(value)
-    except ValueError as e:
-        raise InputError(None, "--week", str(e)) from None
-    if d.weekday() != 0:
-        raise InputError(None, "--week", f"expected a Monday, got {d.isoformat()} (a {d.strftime('%A')})")
-    return d
 
 
 def plan(
@@ -59,7 +45,7 @@ def plan(
     console = stdout_console()
     if evaluator not in ("auto", "sim", "saa"):
         raise InputError("--evaluator", None, f"expected auto, sim or saa, got {evaluator!r}")
-    monday = _monday(week)
+    monday = week_monday(week)
     check_output_dir(out)  # before the solve, not after it
     sc = load_scenario(scenario)
     require_clinic_sessions(sc, scenario)

@@ -1,7 +1,8 @@
 """Turning history into scenario parameters: no-show and late-cancel probabilities per appointment
 type, visit-duration distributions per type and per provider, patients' punctuality, and a
 per-appointment no-show score for the ``no_show_prob`` column of a schedule (which ``plan`` and
-``simulate`` read).
+``simulate`` read) and of a pending-requests file (which ``plan --requests`` carries onto the rows
+it books).
 
 The new scenario is rebuilt from plain data and validated like any scenario file, so what is
 written always loads. Groups with too few observations keep the scenario's value (and say so).
@@ -9,12 +10,14 @@ written always loads. Groups with too few observations keep the scenario's value
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 import duckdb
 import numpy as np
 import pandas as pd
 
+from ..domain.clock import WEEKDAYS
 from ..domain.scenario import Scenario
 from ..errors import InputError
 from ..scenario_file import scenario_from_dict, scenario_to_dict
@@ -252,6 +255,40 @@ def _booking_mix(con: duckdb.DuckDBPyConnection, k: int = 100) -> pd.DataFrame:
     ).df()
 
 
+_GRID_ROWS = 200_000  # rows of (feature row x booking pair) predicted at a time
+
+
+def _mix_average(feats: pd.DataFrame, con: duckdb.DuckDBPyConnection, model: NoShowModel) -> np.ndarray:
+    """Each feature row's predicted no-show probability averaged over the practice's booking mix.
+
+    Neither a schedule row nor a request says when (or whether with a reminder) the appointment
+    is or will be booked, so the lead time and reminder are not guessed: the probability is the
+    mean over 100 evenly spaced (lead days, reminder) pairs of the stored kept appointments, the
+    practice's own mix. Rows alike in every other feature, and repeated pairs, are predicted once
+    (a request spreads over dozens of near-identical pseudo-rows); the mean is taken over the same
+    100 values either way.
+    """
+    mix = _booking_mix(con)
+    if not len(mix):
+        return model.predict(feats)
+    booking = ["lead_days", "reminder_num"]
+    others = [c for c in model.used if c not in booking] or ["idx"]
+    row_code = feats.groupby(others, dropna=False, sort=False).ngroup().to_numpy()
+    pair_code = mix.groupby(booking, dropna=False, sort=False).ngroup().to_numpy()
+    _, first_row = np.unique(row_code, return_index=True)
+    _, first_pair = np.unique(pair_code, return_index=True)
+    rows = feats.iloc[first_row].drop(columns=booking)
+    pairs = mix.iloc[first_pair].reset_index(drop=True)
+    p = np.empty((len(rows), len(pairs)))
+    step = max(1, _GRID_ROWS // len(pairs))  # the model's design matrix of a grid is wide: in pieces
+    for a in range(0, len(rows), step):
+        p[a : a + step] = model.predict(rows.iloc[a : a + step].merge(pairs, how="cross")).reshape(
+            -1, len(pairs)
+        )
+    mean = pd.Series(p[:, pair_code].ravel()).groupby(np.repeat(np.arange(len(rows)), len(mix))).mean()
+    return mean.to_numpy()[row_code]
+
+
 def score_schedule(
     schedule: pd.DataFrame, con: duckdb.DuckDBPyConnection, model: NoShowModel
 ) -> pd.DataFrame:
@@ -267,12 +304,95 @@ def score_schedule(
     rows = (out["kind"] == "booked").to_numpy() & out["patient_ref"].notna().to_numpy()
     if rows.any():
         feats = schedule_features(out[rows].reset_index(drop=True), con)
-        mix = _booking_mix(con)
-        if len(mix):
-            grid = feats.drop(columns=["lead_days", "reminder_num"]).merge(mix, how="cross")
-            p = pd.Series(model.predict(grid)).groupby(grid["idx"].to_numpy()).mean()
-            probs = p.reindex(feats["idx"]).to_numpy()
-        else:
-            probs = model.predict(feats)
-        out.loc[rows, "no_show_prob"] = np.round(probs, 4)
+        out.loc[rows, "no_show_prob"] = np.round(_mix_average(feats, con, model), 4)
+    return out
+
+
+#: A request's window is scored on at most this many of its working days (the first ones).
+REQUEST_MAX_DAYS = 10
+
+
+def _request_slots(requests_df: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    """The pseudo-appointments a request is scored on: one row per (day, hour, provider) it could
+    be booked into, with the request's position in ``req``.
+
+    Providers are the preferred one, else everyone who sees the type; days are the dates of
+    [earliest_date, latest_date] on which the clinic is open and one of them has a session (the
+    first ``REQUEST_MAX_DAYS``; the earliest date when there is none), each with the providers who
+    work that weekday; hours are the whole hours of the clinic's opening hours in the asked time
+    of day (morning before 12:00, afternoon from 12:00). A provider without any session counts as
+    working every open day.
+    """
+    c = scenario.clinic
+    hours = [h * 60 for h in range(-(-c.opens // 60), -(-c.closes // 60))] or [c.opens]
+    by_tod = {
+        "morning": [m for m in hours if m < 12 * 60],
+        "afternoon": [m for m in hours if m >= 12 * 60],
+        "any": hours,
+    }
+    seers = {
+        t.id: [p.id for p in scenario.providers if t.id in p.appointment_types]
+        for t in scenario.appointment_types
+    }
+    open_days = set(c.days_open)
+    works = {
+        p.id: ({d for d, s in p.sessions.items() if s} & open_days) or open_days for p in scenario.providers
+    }
+    cols: dict[str, list] = {k: [] for k in ("req", "date", "start_min", "provider", "appointment_type")}
+    refs = []
+    for i, r in enumerate(requests_df.to_dict(orient="records")):
+        tid = str(r["appointment_type"])
+        pref = r.get("preferred_provider")
+        blank = pref is None or (isinstance(pref, float) and np.isnan(pref)) or str(pref).strip() == ""
+        provs = [str(pref).strip()] if not blank else seers.get(tid) or [p.id for p in scenario.providers]
+        days_worked = set().union(*(works.get(p, open_days) for p in provs))
+        first = dt.date.fromisoformat(str(r["earliest_date"])[:10])
+        last = dt.date.fromisoformat(str(r["latest_date"])[:10])
+        days = [
+            first + dt.timedelta(days=k)
+            for k in range((last - first).days + 1)
+            if WEEKDAYS[(first + dt.timedelta(days=k)).weekday()] in days_worked
+        ][:REQUEST_MAX_DAYS] or [first]
+        tod = r.get("time_of_day")
+        minutes = by_tod.get(str(tod).strip().lower() if isinstance(tod, str) else "any") or hours
+        for day in days:
+            weekday = WEEKDAYS[day.weekday()]
+            on_duty = [p for p in provs if weekday in works.get(p, open_days)] or provs
+            k = len(on_duty) * len(minutes)
+            cols["req"] += [i] * k
+            cols["date"] += [day] * k
+            cols["provider"] += [p for p in on_duty for _ in minutes]
+            cols["start_min"] += minutes * len(on_duty)
+            cols["appointment_type"] += [tid] * k
+            refs += [r["patient_ref"]] * k
+    out = pd.DataFrame(cols)
+    out["patient_ref"] = pd.Series(refs, dtype="object")
+    return out
+
+
+def score_requests(
+    requests_df: pd.DataFrame, scenario: Scenario, con: duckdb.DuckDBPyConnection, model: NoShowModel
+) -> pd.DataFrame:
+    """The requests table (as ``requests_frame`` makes it) with ``no_show_prob`` filled for every
+    request, rounded to 4 decimals.
+
+    A request is not booked yet: neither its date, hour and provider nor its lead time and
+    reminder are known, and each moves the model's prediction (Mondays and early or late hours
+    miss more; so do patients who wait longer). Rather than guess one slot, the score is the
+    model's average over every slot the request could take — each working day of its window (the
+    first 10), each whole clinic hour of its time of day, the preferred provider or else each who
+    sees the type — crossed with the practice's own mix of lead times and reminders, as
+    ``score_schedule`` does for a booked row: the probability of a no-show for this patient when
+    booked somewhere the request allows, all slots taken as equally likely. The patient's history
+    (prior visits and no-shows, age, sex) comes from the store as of each day; a patient not in
+    the store is scored as a patient without history.
+    """
+    out = requests_df.copy()
+    slots = _request_slots(out, scenario)
+    if not len(slots):
+        out["no_show_prob"] = np.nan
+        return out
+    p = _mix_average(schedule_features(slots, con), con, model)
+    by_request = pd.Series(p).groupby(slots["req"].to_numpy()).mean()
+    out["no_show_prob"] = np.round(by_request.reindex(np.arange(len(out))).to_numpy(), 4)
     return out

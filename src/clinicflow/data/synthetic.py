@@ -27,6 +27,7 @@ import pandas as pd
 
 from ..domain.clock import WEEKDAYS
 from ..domain.distributions import Lognormal, Normal
+from ..domain.requests import requests_frame, synthetic_requests
 from ..domain.scenario import Scenario
 from ..streams import keyed_generator
 
@@ -305,6 +306,28 @@ def _add_timestamps(frame, rng, types, durations, type_idx, prov_idx, punctualit
     ):
         frame[name] = pd.Series(values).where(came)
     frame["true_duration"] = np.where(came, dur, np.nan)
+
+
+def patient_requests(
+    patient_ids: pd.Series, scenario: Scenario, monday: dt.date, n: int = 250, seed: int = 0
+) -> pd.DataFrame:
+    """``n`` synthetic pending requests for the week of ``monday`` made by patients of a synthetic
+    history: ``synthetic_requests`` (types, providers, windows, times of day, urgency) with its
+    sequential pseudonyms swapped for raw ids in a ``patient_id`` column, first, where the
+    requests file has ``patient_ref`` (``history pseudonymize`` turns it into that column, in
+    place); ``no_show_prob`` is empty.
+
+    ``patient_ids`` holds one raw id per history row, so a patient who comes more often is more
+    likely to be asking again; with at least ``n`` patients no one asks twice.
+    """
+    out = requests_frame(synthetic_requests(scenario, monday, n, seed))
+    visits = patient_ids.astype(str).value_counts().sort_index()  # sorted: the same draw every run
+    rng = keyed_generator(np.random.SeedSequence(seed), "synthetic-request-patients", monday.isoformat())
+    w = visits.to_numpy(dtype=float)
+    pick = rng.choice(len(visits), size=len(out), replace=len(out) > len(visits), p=w / w.sum())
+    out = out.drop(columns=["patient_ref"])
+    out.insert(0, "patient_id", visits.index.to_numpy()[pick])
+    return out
 
 
 def to_noshow_kaggle(history: pd.DataFrame) -> pd.DataFrame:

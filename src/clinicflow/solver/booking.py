@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from ..domain.clock import format_hhmm
+from ..domain.requests import NOON, Request
 from ..domain.scenario import Scenario
 from . import cpsat
-from .requests import NOON, Request
 from .week import ceil_min
 
 URGENCY_WEIGHT = {"urgent": 1000, "soon": 400, "routine": 100}

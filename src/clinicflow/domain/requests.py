@@ -23,11 +23,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..domain.scenario import Scenario
 from ..errors import InputError
 from ..streams import keyed_generator
 from ..tables import read_text_csv
-from .week import week_dates
+from .clock import WEEKDAYS
+from .scenario import Scenario
 
 COLUMNS = [
     "patient_ref",
@@ -176,7 +176,9 @@ def synthetic_requests(scenario: Scenario, monday: dt.date, n: int = 250, seed: 
     references are sequential pseudonyms P000001, P000002, …
     """
     rng = keyed_generator(np.random.SeedSequence(seed), "synthetic-requests", monday.isoformat())
-    dates = week_dates(monday, scenario)
+    dates = [
+        monday + dt.timedelta(days=i) for i, wd in enumerate(WEEKDAYS) if wd in scenario.clinic.days_open
+    ]
     mix = [(d.type, d.weekly) for d in scenario.demand] or [(t.id, 1.0) for t in scenario.appointment_types]
     w = np.array([x for _, x in mix], dtype=float)
     w = w / w.sum()
