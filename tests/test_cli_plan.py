@@ -76,6 +76,8 @@ def test_plan_writes_every_output(tiny, tiny_yaml, tmp_path):
     assert (sched["kind"] == "booked").sum() == 1
     # the booked patient's own score reaches schedule.csv, where the simulator reads it
     assert sched.loc[sched["kind"] == "booked", "no_show_prob"].tolist() == [0.4]
+    # open slots leave it empty: the scenario's rate, so a recalibrated scenario or a what-if reaches them
+    assert sched.loc[sched["kind"] != "booked", "no_show_prob"].isna().all()
     v = tiny.type_by_id["visit"]
     own, by_type = 1 - 0.4 - min(v.late_cancel, 0.6), 1 - v.no_show - v.late_cancel
     assert (

@@ -291,3 +291,32 @@ def test_compare_cli_schedule_file_bad_input_one_line(tiny, tiny_yaml, tmp_path,
     assert res.stderr.strip().startswith(expected), res.stderr
     assert len(res.stderr.strip().splitlines()) == 1
     assert not out.exists()
+
+
+def test_reminders_reach_patients_scored_in_a_schedule_file(tiny, tmp_path):
+    """A schedule's own ``no_show_prob`` (a patient's score, or a rate an export wrote) overrides the
+    scenario's type rate, so a variant's ``no_show_scale`` must scale it too: before, reminders
+    changed nothing at all on a planned or scored week."""
+    import datetime as dt
+
+    from clinicflow.sim import simulate
+    from clinicflow.whatif.sweep import sweep
+
+    _, current = _week_file(tiny, tmp_path, dt.date(2026, 11, 30))
+    scored = current.copy()
+    scored["no_show_prob"] = 0.5  # every patient scored as likely to miss as to come
+    halved = scored.assign(no_show_prob=0.25)
+    reminders = Variant(name="reminders", no_show_scale=0.5)
+    scen = apply_variant(tiny, reminders)
+    comp = compare(tiny, [("reminders", reminders, scen)], replications=8, seed=3, schedule=scored)
+    base, arm = comp.arms
+    assert base.result.per_replication.equals(simulate(tiny, scored, replications=8, seed=3).per_replication)
+    assert arm.result.per_replication.equals(simulate(scen, halved, replications=8, seed=3).per_replication)
+    seen = _row(comp, "reminders", "patients_seen")
+    assert seen["diff_low"] > 0  # more patients come: the scores were scaled, not ignored
+    assert scored["no_show_prob"].eq(0.5).all()  # the caller's schedule is left as it was
+    # the sweep's no-show knob on a schedule file scales the scores at every point in the same way
+    res = sweep(tiny, [("noshow", [0.5, 1.0])], replications=8, seed=3, schedule=scored)
+    point = res.table.set_index("noshow").loc[0.5]
+    per = simulate(scen, halved, replications=8, seed=3).per_replication
+    assert point["patients_seen"] == pytest.approx(per["patients_seen"].mean())

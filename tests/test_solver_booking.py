@@ -174,7 +174,7 @@ def test_requests_carry_the_patients_own_no_show_score(tiny_plan, tmp_path):
     assert read_requests_csv(p, s) == reqs  # the column round-trips
     final = apply_booking(s, sched, reqs, book_requests(s, sched, reqs))
     booked = final[final["kind"] == "booked"].set_index("patient_ref")["no_show_prob"]
-    assert booked["P000001"] == 0.35 and booked["P000002"] == s.type_by_id["visit"].no_show
+    assert booked["P000001"] == 0.35 and pd.isna(booked["P000002"])  # empty: the type's rate
     for bad in ("1.2", "-0.1", "often"):
         rows[1]["no_show_prob"] = bad
         with pytest.raises(InputError) as e:

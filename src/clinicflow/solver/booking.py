@@ -229,9 +229,8 @@ def apply_booking(
             df.at[ridx, "appointment_type"] = t.id
             df.at[ridx, "end_min"] = int(df.at[ridx, "start_min"] + t.scheduled_min)
             df.at[ridx, "end"] = format_hhmm(df.at[ridx, "end_min"])
-            df.at[ridx, "no_show_prob"] = t.no_show
-        if req.no_show_prob is not None:  # the patient's own score (calibrate --requests)
-            df.at[ridx, "no_show_prob"] = req.no_show_prob
+        # the patient's own score (calibrate --requests), else empty: the booked type's rate
+        df.at[ridx, "no_show_prob"] = req.no_show_prob if req.no_show_prob is not None else float("nan")
     return df
 
 

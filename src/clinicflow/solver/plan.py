@@ -431,7 +431,6 @@ def build_schedule(
 ) -> pd.DataFrame:
     """The schedule table for timed blocks (``starts`` overrides the start times, for baselines).
     Each day's rooms are an independent CP-SAT model; ``workers`` threads solve days side by side."""
-    types = scenario.type_by_id
     rows = []
     for tb in blocks:
         st = starts[(tb.session.key, tb.block.start)] if starts else tb.starts
@@ -450,7 +449,9 @@ def build_schedule(
                     "kind": "hold" if s.hold else "template",
                     "patient_ref": None,
                     "room": None,
-                    "no_show_prob": types[s.type_id].no_show,
+                    # empty: the scenario's rate for the type. A copy of it here would outlive a
+                    # recalibrated scenario and hide a what-if's no-show change from the simulator
+                    "no_show_prob": np.nan,
                     "overbooked": prev is not None and g == prev,
                     "room_min_": s.room_min,
                     "procedure_": s.procedure,

@@ -23,7 +23,7 @@ from ..errors import InputError
 from ..sim import KPIS, REFERENCE_WEEK, SimulationResult, simulate
 from ..stats import mean_ci, welch_ci
 from .schedules import schedule_for
-from .variants import Variant
+from .variants import Variant, schedule_under
 
 
 @dataclass
@@ -170,6 +170,8 @@ def run_arm(
     else:
         schedule, replanned = _keep_schedule(scenario, base_schedule, notes), False
         notes.append(f"schedule kept from the {'schedule file' if from_file else 'base (replan: false)'}")
+    if not replanned:
+        schedule = schedule_under(variant, schedule)
     result = simulate(
         scenario,
         schedule,

@@ -14,7 +14,7 @@ from ..sim import KPIS, simulate
 from ..stats import mean_ci
 from .grid import KNOBS, cheapest_meeting, grid_variants, pareto_front
 from .schedules import schedule_for
-from .variants import MAKES_INVALID, Variant, apply_variant
+from .variants import MAKES_INVALID, Variant, apply_variant, schedule_under
 
 _TARGET = re.compile(r"^\s*(?P<kpi>[a-z0-9_]+)\s*<=\s*(?P<limit>-?\d+(?:\.\d+)?)\s*$")
 
@@ -96,12 +96,16 @@ def sweep(
     scenarios = []
     for settings, variant in grid:  # every point checked before any is planned or simulated
         try:
-            scenarios.append((settings, apply_variant(base, variant)))
+            scenarios.append((settings, variant, apply_variant(base, variant)))
         except InputError as err:  # e.g. rooms=0 leaves no room, mas=0 leaves rooming undone
             raise point_error(base, settings, err) from None
     points = [
-        (settings, scen, schedule if schedule is not None else schedule_for(scen, policy))
-        for settings, scen in scenarios
+        (
+            settings,
+            scen,
+            schedule_under(variant, schedule) if schedule is not None else schedule_for(scen, policy),
+        )
+        for settings, variant, scen in scenarios
     ]
     per_point = _run_points(points, replications, seed, workers, cluster, on_point)
     rows = []

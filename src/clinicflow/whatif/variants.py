@@ -14,6 +14,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any, Literal
 
+import pandas as pd
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from ..domain import Provider, Scenario, Session
@@ -384,3 +385,20 @@ def load_variant(path: str | Path, base: Scenario | None = None) -> tuple[Varian
             raise InputError(path, "base", f"base scenario not found: {v.base}")
         base = load_scenario(base_path)
     return v, base, apply_variant(base, v, path)
+
+
+def schedule_under(variant: Variant | None, schedule: pd.DataFrame) -> pd.DataFrame:
+    """A kept schedule as the variant would run it: rows that carry their own ``no_show_prob`` (a
+    patient's score from ``calibrate``, or a rate an EHR export wrote) scaled by ``no_show_scale``.
+
+    ``apply_variant`` scales the scenario's per-type rates, which reach only rows without their own
+    value; without this, reminders did nothing at all to a planned or scored week (measured: the
+    README's planned week, paired difference exactly 0 on every KPI)."""
+    if variant is None or variant.no_show_scale == 1 or "no_show_prob" not in schedule:
+        return schedule
+    p = pd.to_numeric(schedule["no_show_prob"], errors="coerce")
+    if p.isna().all():
+        return schedule
+    out = schedule.copy()
+    out["no_show_prob"] = (p * variant.no_show_scale).clip(upper=1.0)
+    return out
