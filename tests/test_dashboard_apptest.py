@@ -202,6 +202,34 @@ def test_noshow_page_scores_next_weeks_booked_appointments(family):
     risks = at.dataframe[-1].value["risk"]
     assert (risks.diff().dropna() <= 0).all()  # highest risk first
 
+    # pending requests scored on the same page: the file the Schedule page books, with every score set
+    from clinicflow.domain.requests import requests_frame, synthetic_requests
+
+    reqs = synthetic_requests(family, dt.date(2026, 11, 30), n=12, seed=4)
+    at.sidebar.file_uploader(key="ns_requests").set_value(
+        ("pending.csv", requests_frame(reqs).to_csv(index=False).encode(), "text/csv")
+    )
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.exception or at.error]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Requests scored"] == "12"
+    assert [b.proto.label for b in at.get("download_button")] == ["requests-scored.csv"]
+    table = next(d.value for d in at.dataframe if "no_show_prob" in d.value.columns)
+    assert sorted(table["patient_ref"]) == sorted(r.patient_ref for r in reqs)  # every request, once
+    p = table["no_show_prob"].to_numpy(dtype=float)
+    assert ((p > 0) & (p < 1)).all() and (np.diff(p) <= 0).all()  # highest score first
+    assert float(metrics["Mean score"].rstrip("%")) == pytest.approx(100 * p.mean(), abs=0.05)
+    # a bad requests file is one line naming the upload; the rest of the page still works
+    at.sidebar.file_uploader(key="ns_requests").set_value(
+        ("pending.csv", b"patient_ref,appointment_type\nP1,teeth_cleaning\n", "text/csv")
+    )
+    at.run()
+    assert [e.value for e in at.error] == [
+        "pending.csv: column earliest_date: missing column (expected columns: patient_ref, appointment_type, "
+        "preferred_provider, earliest_date, latest_date, time_of_day, urgency, no_show_prob)"
+    ]
+    assert {m.label: m.value for m in at.metric}["Booked appointments scored"] == "40"
+
 
 def test_whatif_page_adds_a_session_and_reports_bad_input_in_one_line():
     import datetime as dt

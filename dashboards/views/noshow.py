@@ -19,9 +19,12 @@ from clinicflow.data import (
     history_report,
     import_history,
     open_store,
+    score_requests,
     score_schedule,
 )
 from clinicflow.data.synthetic import to_generic, write_history
+from clinicflow.domain.requests import read_requests_csv, requests_frame
+from clinicflow.spreadsheet import safe_frame
 from clinicflow.viz.noshow import TITLES, calibration_figure, segment_figure
 
 path, scenario = pick_scenario(clinic=False)
@@ -64,6 +67,15 @@ def score(db: str, version: str, schedule: pd.DataFrame) -> pd.DataFrame:
     con = open_store(db)
     try:
         return score_schedule(schedule, con, model_for(db, version))
+    finally:
+        con.close()
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def score_pending(db: str, version: str, requests: pd.DataFrame) -> pd.DataFrame:
+    con = open_store(db)
+    try:
+        return score_requests(requests, scenario, con, model_for(db, version))
     finally:
         con.close()
 
@@ -156,15 +168,56 @@ else:
         "only appointments before the one predicted."
     )
 
-st.subheader("Next week's booked appointments: predicted no-show risk")
-planned = st.session_state.get("planned_schedule")
 if "error" in evaluation:
     st.stop()
+version = str(Path(db).stat().st_mtime)
+
+st.subheader("Pending requests: each patient's no-show score")
+req_up = st.sidebar.file_uploader("Pending requests to score (CSV)", type=["csv"], key="ns_requests")
+if req_up is None:
+    st.caption(
+        "Upload a pending-requests file (the one the Schedule page books) to score each patient from this "
+        "history; the scored file books on the Schedule page, where the booked patients' scores say how "
+        "many are expected to come and a simulated week draws their attendance from them."
+    )
+else:
+    try:
+        reqs = read_upload(req_up.name, req_up.getvalue(), lambda f: read_requests_csv(f, scenario))
+    except InputError as err:
+        st.error(str(err))
+    else:
+        with st.spinner("Scoring pending requests…"):
+            scored_req = score_pending(db, version, requests_frame(reqs))
+        p = scored_req["no_show_prob"].astype(float)
+        c = st.columns(3)
+        c[0].metric("Requests scored", f"{len(scored_req):,}")
+        c[1].metric("Mean score", f"{p.mean():.1%}")
+        c[2].metric("Expected no-shows if all booked", f"{p.sum():.1f}")
+        st.caption(
+            "A request has no slot yet: its score is the model's average over the days, hours and providers it "
+            "allows and the practice's mix of lead times (as `clinicflow calibrate --requests`)."
+        )
+        st.dataframe(
+            scored_req.sort_values("no_show_prob", ascending=False)[
+                ["patient_ref", "appointment_type", "preferred_provider", "earliest_date", "no_show_prob"]
+            ].head(20),
+            hide_index=True,
+            width="stretch",
+        )
+        st.download_button(
+            "requests-scored.csv",
+            safe_frame(scored_req).to_csv(index=False).encode(),
+            "requests-scored.csv",
+            "text/csv",
+            key="ns_requests_download",
+        )
+
+st.subheader("Next week's booked appointments: predicted no-show risk")
+planned = st.session_state.get("planned_schedule")
 if planned is None:
     st.info("Plan the week on the Schedule page: its booked appointments are scored here.")
     st.stop()
 booked = planned[(planned["kind"] == "booked") & planned["patient_ref"].notna()]
-version = str(Path(db).stat().st_mtime)
 with st.spinner("Scoring booked appointments…"):
     scored = score(db, version, booked.reset_index(drop=True))
 risk = scored["no_show_prob"].astype(float)

@@ -21,6 +21,7 @@ _EXPORTS = {
     "fit_durations": "durations",
     "calibrate_scenario": "calibrate",
     "score_schedule": "calibrate",
+    "score_requests": "calibrate",
     "generate_history": "synthetic",
     "load_mapping": "mapping",
     "Pseudonymizer": "pseudonym",
