@@ -320,3 +320,21 @@ def test_reminders_reach_patients_scored_in_a_schedule_file(tiny, tmp_path):
     point = res.table.set_index("noshow").loc[0.5]
     per = simulate(scen, halved, replications=8, seed=3).per_replication
     assert point["patients_seen"] == pytest.approx(per["patients_seen"].mean())
+
+
+def test_a_session_added_to_a_kept_schedule_file_is_named_as_empty(tiny, tmp_path):
+    """A schedule file fixes the week's slots: a session the variant adds gets no patient, which the
+    arm says instead of showing a staff cost that rises with nothing else moving."""
+    import datetime as dt
+
+    _, current = _week_file(tiny, tmp_path, dt.date(2026, 11, 30))
+    more = Variant(name="doc mon pm", extra_sessions={"doc": {"mon": [{"start": "13:00", "end": "16:00"}]}})
+    comp = compare(
+        tiny, [(more.name, more, apply_variant(tiny, more))], replications=3, seed=1, schedule=current
+    )
+    assert comp.arms[1].notes == [
+        "1 session(s) without a slot in the kept schedule (doc mon): it fixes the week's slots; a variant "
+        "naming a template_policy plans them",
+        "schedule kept from the schedule file",
+    ]
+    assert _row(comp, "doc mon pm", "patients_seen")["diff"] == 0.0

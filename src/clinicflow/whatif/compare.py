@@ -196,7 +196,28 @@ def _keep_schedule(scenario: Scenario, schedule: pd.DataFrame, notes: list[str])
     dropped = int((~mask).sum())
     if dropped:
         notes.append(f"{dropped} slots dropped: their provider no longer works then")
-    return schedule[mask].reset_index(drop=True)
+    kept = schedule[mask].reset_index(drop=True)
+    # A kept week has the file's slots only: a session the variant adds gets no patient, so say so
+    # rather than let staff cost rise with nothing else moving, unexplained.
+    empty = [
+        f"{p.id} {day}"
+        for p in scenario.providers
+        for day, sessions in p.sessions.items()
+        for s in sessions
+        if not (
+            (kept["provider"] == p.id)
+            & (kept["weekday"] == day)
+            & (kept["start_min"] >= s.start)
+            & (kept["end_min"] <= s.end)
+        ).any()
+    ]
+    if empty:
+        notes.append(
+            f"{len(empty)} session(s) without a slot in the kept schedule ({', '.join(empty[:4])}"
+            f"{', …' if len(empty) > 4 else ''}): it fixes the week's slots; a variant naming a "
+            "template_policy plans them"
+        )
+    return kept
 
 
 def compare(
