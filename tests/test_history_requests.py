@@ -304,8 +304,13 @@ def test_synthesize_pseudonymize_calibrate_requests_chain(tmp_path):
     assert list(pd.read_csv(req, dtype=str).columns) == COLUMNS  # the pseudonym took the raw column's place
 
     payload = json.loads(runs[3].stdout)
-    assert payload["requests"] == {"file": str(tmp_path / "req-scored.csv"), "scored_requests": 40}
-    assert payload["schedule"]["scored_rows"] == 1
+    assert payload["requests"] == {
+        "file": str(tmp_path / "req-scored.csv"),
+        "scored_requests": 40,
+        "patients_with_history": 40,  # the synthetic history's own patients, found by their pseudonyms
+        "patients": 40,
+    }
+    assert payload["schedule"]["scored_rows"] == 1 and payload["schedule"]["patients_with_history"] == 1
     scored = read_requests_csv(tmp_path / "req-scored.csv", load_scenario(tmp_path / "cal.yaml"))
     p = np.array([r.no_show_prob for r in scored])
     assert len(p) == 40 and ((p > 0) & (p < 1)).all()
@@ -317,3 +322,18 @@ def test_synthesize_pseudonymize_calibrate_requests_chain(tmp_path):
     prior = raw_ids.map(missed).fillna(0).to_numpy()
     assert 5 <= (prior > 0).sum() <= 35
     assert p[prior > 0].mean() > p[prior == 0].mean() + 0.1
+
+    # the raw file, not pseudonymized: the store knows none of its patients, and says so in words
+    strangers = tmp_path / "strangers.csv"
+    pd.read_csv(raw, dtype=str).rename(columns={"patient_id": "patient_ref"}).to_csv(strangers, index=False)
+    r = run(
+        "calibrate", FAMILY, "--db", db, "--out", tmp_path / "cal2.yaml",
+        "--requests", strangers, "--requests-out", tmp_path / "strangers-scored.csv",
+    )  # fmt: skip
+    assert r.code == 0, r.stderr
+    text = " ".join(r.stdout.split())
+    assert "no_show_prob scored for 40 requests (0 of 40 patients with history; model test ROC AUC" in text
+    assert (
+        f"none of the requests file's patients is in {db}: everyone was scored as a patient without history. "
+        "Were its ids pseudonymized with the import's key (clinicflow history pseudonymize)?"
+    ) in text

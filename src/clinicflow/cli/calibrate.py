@@ -46,7 +46,7 @@ def calibrate(
     provider from the history store; write them into a scenario that validates.
 
     With --schedule, booked rows with a patient_ref get a calibrated per-appointment no-show
-    probability in the no_show_prob column (read by plan and simulate).
+    probability in the no_show_prob column (read by simulate and compare --schedule).
 
     With --requests, every pending request gets its patient's no-show probability in the
     no_show_prob column (plan --requests carries it onto the rows it books, and simulating the
@@ -56,6 +56,7 @@ def calibrate(
     """
     from ..data.calibrate import (  # scikit-learn only when used
         calibrate_scenario,
+        known_patients,
         score_requests,
         score_schedule,
     )
@@ -76,13 +77,18 @@ def calibrate(
     try:
         result = calibrate_scenario(base, con, min_n=min_n)
         scored = scored_requests = evaluation = None
+        known: dict[str, tuple[int, int]] = {}  # file -> (patients the store knows, patients)
         if schedule is not None or reqs is not None:
             sched = read_schedule_csv(schedule, result.scenario) if schedule is not None else None
             model, evaluation = fit_noshow(con)
             if sched is not None:
                 scored = score_schedule(sched, con, model)
+                booked_refs = sched.loc[sched["kind"] == "booked", "patient_ref"].dropna()
+                known["schedule"] = (known_patients(con, booked_refs), booked_refs.nunique())
             if reqs is not None:
                 scored_requests = score_requests(requests_frame(reqs), result.scenario, con, model)
+                refs = [r.patient_ref for r in reqs]
+                known["requests"] = (known_patients(con, refs), len(set(refs)))
     finally:
         con.close()
     text = dump_scenario(result.scenario)
@@ -98,11 +104,15 @@ def calibrate(
             payload["schedule"] = {
                 "file": str(schedule_out),
                 "scored_rows": int(scored["no_show_prob"].notna().sum()),
+                "patients_with_history": known["schedule"][0],
+                "patients": known["schedule"][1],
             }
         if scored_requests is not None:
             payload["requests"] = {
                 "file": str(requests_out),
                 "scored_requests": int(scored_requests["no_show_prob"].notna().sum()),
+                "patients_with_history": known["requests"][0],
+                "patients": known["requests"][1],
             }
         if evaluation is not None:
             payload["no_show_model"] = evaluation
@@ -116,14 +126,27 @@ def calibrate(
         console.print(f"  {escape(c['field'])}: {shown}  (n={c['n']:,})")
     for k in result.kept:
         console.print(f"  [dim]{escape(k)}[/]")
+    auc = f"model test ROC AUC {evaluation['test']['roc_auc']:.3f}" if evaluation is not None else ""
     if scored is not None:
         n = int((scored["kind"] == "booked").sum())
         console.print(
             f"[bold green]wrote[/] {schedule_out}: no_show_prob scored for {n} booked rows "
-            f"(model test ROC AUC {evaluation['test']['roc_auc']:.3f})"
+            f"({_known(known['schedule'])}; {auc})"
         )
     if scored_requests is not None:
         console.print(
             f"[bold green]wrote[/] {requests_out}: no_show_prob scored for {len(scored_requests)} requests "
-            f"(model test ROC AUC {evaluation['test']['roc_auc']:.3f})"
+            f"({_known(known['requests'])}; {auc})"
         )
+    for what, (found, total) in known.items():
+        if total and not found:
+            console.print(
+                f"  [yellow]none of the {what} file's patients is in {db}[/]: everyone was scored as a patient "
+                "without history. Were its ids pseudonymized with the import's key (clinicflow history "
+                "pseudonymize)?"
+            )
+
+
+def _known(counts: tuple[int, int]) -> str:
+    found, total = counts
+    return f"{found} of {total} patients with history"

@@ -396,3 +396,26 @@ def score_requests(
     by_request = pd.Series(p).groupby(slots["req"].to_numpy()).mean()
     out["no_show_prob"] = np.round(by_request.reindex(np.arange(len(out))).to_numpy(), 4)
     return out
+
+
+def known_patients(con: duckdb.DuckDBPyConnection, refs) -> int:
+    """How many of the distinct patient references ``refs`` have an appointment in the store.
+
+    The analyst's check that a file was pseudonymized with the import's key: a patient the store
+    does not know is scored as one without history, so a file of strangers scores everyone alike.
+    """
+    wanted = pd.DataFrame(
+        {"patient_ref": pd.Series(list(dict.fromkeys(r for r in refs if r)), dtype="object")}
+    )
+    if wanted.empty:
+        return 0
+    con.register("wanted", wanted)
+    try:
+        return int(
+            con.execute(
+                "SELECT count(*) FROM wanted w WHERE EXISTS "
+                "(SELECT 1 FROM appointments a WHERE a.patient_ref = w.patient_ref)"
+            ).fetchall()[0][0]
+        )
+    finally:
+        con.unregister("wanted")
