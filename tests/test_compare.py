@@ -338,3 +338,77 @@ def test_a_session_added_to_a_kept_schedule_file_is_named_as_empty(tiny, tmp_pat
         "schedule kept from the schedule file",
     ]
     assert _row(comp, "doc mon pm", "patients_seen")["diff"] == 0.0
+
+
+def test_targeted_reminders_call_the_patients_most_likely_to_miss(tiny, tmp_path):
+    """``targeted_reminders`` scales the scores of the top share of scored booked patients only; the
+    arm is exactly the week with those scores scaled, and says whom it called."""
+    import datetime as dt
+
+    from clinicflow import InputError
+    from clinicflow.sim import simulate
+
+    _, current = _week_file(tiny, tmp_path, dt.date(2026, 11, 30))
+    scored = current.copy()
+    rows = scored.index[scored["kind"] == "template"]
+    scored.loc[rows, "kind"] = "booked"
+    scored.loc[rows, "patient_ref"] = [f"P{i:06d}" for i in range(len(rows))]
+    scored.loc[rows, "no_show_prob"] = np.round(np.linspace(0.05, 0.6, len(rows))[::-1], 4)
+    k = round(0.25 * len(rows))
+    top = scored.loc[rows, "no_show_prob"].astype(float).nlargest(k).index
+    expected = scored.copy()
+    expected.loc[top, "no_show_prob"] = expected.loc[top, "no_show_prob"].astype(float) * 0.5
+    calls = Variant(name="calls", targeted_reminders={"share": 0.25, "no_show_scale": 0.5})
+    comp = compare(
+        tiny, [("calls", calls, apply_variant(tiny, calls))], replications=8, seed=3, schedule=scored
+    )
+    arm = comp.arms[1]
+    assert arm.result.per_replication.equals(simulate(tiny, expected, replications=8, seed=3).per_replication)
+    lo, hi = scored.loc[top, "no_show_prob"].min(), scored.loc[top, "no_show_prob"].max()
+    assert arm.notes[0] == (
+        f"reminder calls to the {k} of {len(rows)} scored booked patients most likely to miss "
+        f"(scores {lo:.2f}–{hi:.2f})"
+    )
+    assert hi == 0.6 and _row(comp, "calls", "patients_seen")["diff_low"] > 0
+    # a week without scores (or without booked patients) is refused before anything runs
+    with pytest.raises(InputError) as e:
+        compare(
+            tiny, [("calls", calls, apply_variant(tiny, calls))], replications=2, seed=3, schedule=current
+        )
+    assert str(e.value) == (
+        "calls: targeted_reminders: needs a week whose booked patients carry their no_show_prob scores "
+        "(compare --schedule a week planned with scored requests, or scored by calibrate --schedule)"
+    )
+
+
+def test_compare_cli_reminder_calls_need_a_scored_week(family, tmp_path):
+    """The bundled reminder-calls variant: one line naming its file without a scored week; with one,
+    the arm says whom it called."""
+    import datetime as dt
+
+    from clinicflow.domain.schedule import write_schedule_csv
+    from clinicflow.policies import evenly_spaced_schedule
+
+    calls = ROOT / "scenarios" / "variants" / "reminder-calls.yaml"
+    r = run_cli("compare", FAMILY, calls, "-n", "2")
+    assert r.code == 2 and r.stderr.strip() == (
+        f"error: {calls}: targeted_reminders: needs --schedule: a week whose booked patients carry their "
+        "no_show_prob scores"
+    )
+    week = evenly_spaced_schedule(family, dt.date(2026, 11, 30)).copy()
+    unscored = tmp_path / "week.csv"
+    write_schedule_csv(week, unscored)
+    r = run_cli("compare", FAMILY, calls, "-n", "2", "--schedule", unscored)
+    assert r.code == 2 and "targeted_reminders: needs a week whose booked patients carry" in r.stderr
+    rows = week.index[week["kind"] == "template"][:80]
+    week.loc[rows, "kind"] = "booked"
+    week.loc[rows, "patient_ref"] = [f"P{i:06d}" for i in range(len(rows))]
+    week.loc[rows, "no_show_prob"] = np.round(np.linspace(0.02, 0.8, len(rows)), 4)
+    scored = tmp_path / "scored.csv"
+    write_schedule_csv(week, scored)
+    r = run_cli("compare", FAMILY, calls, "-n", "3", "--schedule", scored)
+    assert r.code == 0, r.stderr
+    assert (
+        "reminder calls to the 20 of 80 scored booked patients most likely to miss (scores 0.61–0.80)"
+        in " ".join(r.stdout.split())
+    )

@@ -20,7 +20,7 @@ from ..whatif.grid import parse_vary
 from ..whatif.schedules import POLICIES
 from ..whatif.sweep import Target, check_kpi
 from ..whatif.sweep import sweep as run_sweep
-from ..whatif.variants import load_variant
+from ..whatif.variants import load_variant, schedule_under
 from ._console import stdout_console
 from ._options import named_as_options
 
@@ -127,6 +127,17 @@ def compare(
     loaded = []
     for path in variants:
         v, _, scen = load_variant(path, base=base_scenario)
+        if v.targeted_reminders is not None:  # told against the variant's file, before any run
+            if frame is None:
+                raise InputError(
+                    path,
+                    "targeted_reminders",
+                    "needs --schedule: a week whose booked patients carry their no_show_prob scores",
+                )
+            try:
+                schedule_under(v, frame)
+            except InputError as err:
+                raise InputError(path, err.where, err.message) from None
         loaded.append((v.name, v, scen))
     with named_as_options("cluster"):
         comp = run_compare(

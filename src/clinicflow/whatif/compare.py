@@ -171,7 +171,11 @@ def run_arm(
         schedule, replanned = _keep_schedule(scenario, base_schedule, notes), False
         notes.append(f"schedule kept from the {'schedule file' if from_file else 'base (replan: false)'}")
     if not replanned:
-        schedule = schedule_under(variant, schedule)
+        schedule = schedule_under(variant, schedule, notes)
+    elif variant is not None and variant.targeted_reminders is not None:
+        schedule = schedule_under(
+            variant, schedule, notes
+        )  # a re-planned week has no booked patient: refused
     result = simulate(
         scenario,
         schedule,
@@ -257,6 +261,12 @@ def compare(
         week=week,
         from_file=schedule is not None,
     )
+    for name, v, _scen in variants:  # refused before anything is simulated
+        if v.targeted_reminders is not None:
+            try:
+                schedule_under(v, base_schedule)
+            except InputError as err:
+                raise InputError(err.file, f"{name}: {err.where}", err.message) from None
     base_arm = run_arm(base_name, base, None, **common)
     arms = [run_arm(name, scen, v, **common) for name, v, scen in variants]
     return Comparison(base_arm, arms, seed, replications)

@@ -54,6 +54,23 @@ class ExtraShift(Frozen):
         return self
 
 
+class TargetedReminders(Frozen):
+    """Reminder calls to the booked patients scored most likely to miss, not to everyone.
+
+    A reminder cuts a patient's no-show probability by about the same *fraction* whoever gets it,
+    so the patients with the highest scores gain the most per call: the point of scoring patients
+    at all (e.g. Shah et al., JGIM 2016, phone calls to high-risk patients). Acts on a week whose
+    booked rows carry each patient's ``no_show_prob`` (``calibrate --requests`` then ``plan``, or
+    ``calibrate --schedule``)."""
+
+    share: float = Field(
+        gt=0.0, le=1.0, description="the share of scored booked patients called, highest first"
+    )
+    no_show_scale: float = Field(
+        ge=0.0, le=1.0, description="multiplies a called patient's no-show probability (about 0.6)"
+    )
+
+
 class Variant(Frozen):
     """Changes to a base scenario. Every field is optional; an empty variant equals its base."""
 
@@ -87,6 +104,11 @@ class Variant(Frozen):
     )
     walk_in_scale: float = Field(default=1.0, ge=0.0, le=20.0, description="multiplies walk-in rates")
     demand_scale: float = Field(default=1.0, ge=0.0, le=5.0, description="multiplies weekly demand")
+    targeted_reminders: TargetedReminders | None = Field(
+        default=None,
+        description="reminder calls to the scored booked patients most likely to miss "
+        "({share: 0.25, no_show_scale: 0.6}); needs a week whose booked rows carry no_show_prob",
+    )
     overbooking: bool | None = None
     template_policy: TemplatePolicy | None = None
     replan: bool = Field(default=True, description="re-plan the schedule when capacity changes")
@@ -108,6 +130,7 @@ class Variant(Frozen):
             and self.no_show_scale == 1
             and self.walk_in_scale == 1
             and self.demand_scale == 1
+            and self.targeted_reminders is None
             and not self.set
             and self.overbooking is None
             and self.template_policy is None
@@ -387,18 +410,49 @@ def load_variant(path: str | Path, base: Scenario | None = None) -> tuple[Varian
     return v, base, apply_variant(base, v, path)
 
 
-def schedule_under(variant: Variant | None, schedule: pd.DataFrame) -> pd.DataFrame:
+def schedule_under(
+    variant: Variant | None, schedule: pd.DataFrame, notes: list[str] | None = None
+) -> pd.DataFrame:
     """A kept schedule as the variant would run it: rows that carry their own ``no_show_prob`` (a
-    patient's score from ``calibrate``, or a rate an EHR export wrote) scaled by ``no_show_scale``.
+    patient's score from ``calibrate``, or a rate an EHR export wrote) scaled by ``no_show_scale``,
+    then the ``targeted_reminders`` applied to the scored booked patients most likely to miss.
 
     ``apply_variant`` scales the scenario's per-type rates, which reach only rows without their own
     value; without this, reminders did nothing at all to a planned or scored week (measured: the
-    README's planned week, paired difference exactly 0 on every KPI)."""
-    if variant is None or variant.no_show_scale == 1 or "no_show_prob" not in schedule:
-        return schedule
+    README's planned week, paired difference exactly 0 on every KPI). ``notes`` gets a line saying
+    whom the targeted reminders reached."""
+    if variant is None or "no_show_prob" not in schedule:
+        return _targeted(variant, schedule, notes)
     p = pd.to_numeric(schedule["no_show_prob"], errors="coerce")
-    if p.isna().all():
+    if variant.no_show_scale != 1 and not p.isna().all():
+        schedule = schedule.copy()
+        schedule["no_show_prob"] = (p * variant.no_show_scale).clip(upper=1.0)
+    return _targeted(variant, schedule, notes)
+
+
+def _targeted(variant: Variant | None, schedule: pd.DataFrame, notes: list[str] | None) -> pd.DataFrame:
+    t = variant.targeted_reminders if variant is not None else None
+    if t is None:
         return schedule
+    if "no_show_prob" in schedule and "kind" in schedule:
+        p = pd.to_numeric(schedule["no_show_prob"], errors="coerce")
+        scored = p[schedule["kind"].eq("booked") & p.notna()]
+    else:
+        p, scored = None, pd.Series(dtype=float)
+    if scored.empty:
+        raise InputError(
+            None,
+            "targeted_reminders",
+            "needs a week whose booked patients carry their no_show_prob scores (compare --schedule a week "
+            "planned with scored requests, or scored by calibrate --schedule)",
+        )
+    k = max(1, round(t.share * len(scored)))
+    called = scored.sort_values(ascending=False, kind="stable").index[:k]
     out = schedule.copy()
-    out["no_show_prob"] = (p * variant.no_show_scale).clip(upper=1.0)
+    out.loc[called, "no_show_prob"] = p.loc[called] * t.no_show_scale
+    if notes is not None:
+        notes.append(
+            f"reminder calls to the {k} of {len(scored)} scored booked patients most likely to miss "
+            f"(scores {p.loc[called].min():.2f}–{p.loc[called].max():.2f})"
+        )
     return out
