@@ -454,3 +454,46 @@ def test_schedule_page_reports_scored_patients_expected_to_come(tiny_yaml, monke
         f"{own:,.1f} booked patients expected to come by their own no-show scores "
         f"({2 * (1 - v.no_show - v.late_cancel):,.1f} at the appointment types' rates)"
     )
+
+
+def test_whatif_page_calls_the_riskiest_booked_patients(family, tmp_path):
+    """Reminder calls on the form: the uploaded week's scored booked patients, the riskiest share
+    called, the same numbers as the API's comparison; without scores, the one-line refusal."""
+    import datetime as dt
+
+    from clinicflow.domain.schedule import read_schedule_csv, write_schedule_csv
+    from clinicflow.policies import evenly_spaced_schedule
+    from clinicflow.sim import simulate
+    from clinicflow.whatif import Variant, apply_variant
+    from clinicflow.whatif.variants import schedule_under
+
+    week = evenly_spaced_schedule(family, dt.date(2026, 11, 30)).iloc[::2].reset_index(drop=True)
+    rows = week.index[week["kind"] == "template"][:40]
+    week.loc[rows, "kind"] = "booked"
+    week.loc[rows, "patient_ref"] = [f"P{i:06d}" for i in range(len(rows))]
+    week.loc[rows, "no_show_prob"] = np.round(np.linspace(0.05, 0.45, len(rows)), 4)
+    f = tmp_path / "scored.csv"
+    write_schedule_csv(week, f)
+    at = _run("whatif.py", wi_reps=10, wi_calls=25, wi_call_scale=0.5)
+    at.sidebar.file_uploader(key="wi_schedule").set_value(("scored.csv", f.read_bytes(), "text/csv")).run()
+    assert not at.exception and not at.error, [e.value for e in at.exception or at.error]
+    [caption] = [c.value for c in at.caption if c.value.startswith("Changes:")]
+    assert (
+        "reminder calls to the 10 of 40 scored booked patients most likely to miss (scores 0.36–0.45)"
+        in caption
+    )
+    v = Variant(name="variant", targeted_reminders={"share": 0.25, "no_show_scale": 0.5})
+    called = schedule_under(v, read_schedule_csv(f, family))
+    expected = simulate(apply_variant(family, v), called, replications=10, seed=1).summary()
+    seen = {m.label: m for m in at.metric}["patients seen"]
+    assert seen.value == f"{expected.loc['patients_seen', 'mean']:,.1f}"
+
+    unscored = tmp_path / "plain.csv"
+    write_schedule_csv(evenly_spaced_schedule(family, dt.date(2026, 11, 30)), unscored)
+    at.sidebar.file_uploader(key="wi_schedule").set_value(
+        ("plain.csv", unscored.read_bytes(), "text/csv")
+    ).run()
+    assert [e.value for e in at.error] == [
+        "variant: targeted_reminders: needs a week whose booked patients carry their no_show_prob scores "
+        "(compare --schedule a week planned with scored requests, or scored by calibrate --schedule)"
+    ]

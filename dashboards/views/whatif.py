@@ -64,6 +64,18 @@ with st.form("variant"):
     add_start = c3.time_input("from", dt.time(13, 0), step=900, key="wi_add_start")
     add_end = c4.time_input("to", dt.time(17, 0), step=900, key="wi_add_end")
     c1, c2, _ = st.columns(3)
+    call_pct = c1.slider(
+        "Reminder calls to the riskiest % of booked patients",
+        0,
+        100,
+        0,
+        5,
+        key="wi_calls",
+        help="Needs a base schedule whose booked patients carry their no_show_prob scores "
+        "(a week planned from requests scored on the No-show page or by calibrate --requests).",
+    )
+    call_scale = c2.slider("… their no-show rate ×", 0.0, 1.0, 0.6, 0.05, key="wi_call_scale")
+    c1, c2, _ = st.columns(3)
     policy = c1.selectbox(
         "Template policy",
         [AS_BASE, "bailey_welch", "optimized"],
@@ -97,6 +109,8 @@ if no_show_scale != 1:
     fields["no_show_scale"] = no_show_scale
 if walk_in_scale != 1:
     fields["walk_in_scale"] = walk_in_scale
+if call_pct:
+    fields["targeted_reminders"] = {"share": call_pct / 100, "no_show_scale": call_scale}
 if add_provider != "(none)":
     fields["extra_sessions"] = {
         add_provider: {add_day: [{"start": add_start.strftime("%H:%M"), "end": add_end.strftime("%H:%M")}]}
