@@ -66,3 +66,27 @@ def test_help_lists_every_command_by_role():
         "dashboard",
     ):
         assert f" {cmd} " in res.stdout
+
+
+def test_validate_checks_variant_files_with_their_base(tmp_path):
+    """A what-if variant (a ``base:`` and no ``clinic:``) is checked as a variant, with its base and the
+    scenario it makes, not rejected as a scenario missing its clinic."""
+    from conftest import ROOT
+
+    variants = sorted((ROOT / "scenarios" / "variants").glob("*.yaml"))
+    r = run_cli("validate", FAMILY, *variants)
+    assert r.code == 0, r.stderr
+    text = " ".join(r.stdout.split())
+    assert (
+        f"ok {ROOT / 'scenarios' / 'variants' / 'reminders.yaml'}: variant Text reminders (no-shows x 0.7) "
+        "(base ../family-practice.yaml)" in text
+    )
+    assert text.count(": variant ") == len(variants) and "Maple Street Family Medicine" in text
+    bad = tmp_path / "v.yaml"
+    bad.write_text(f"name: bad\nbase: {FAMILY}\nproviders_off: {{dr_nobody: [fri]}}\n")
+    r = run_cli("validate", bad)
+    assert r.code == 2 and r.stderr.strip().startswith(
+        f"error: {bad}: providers_off.dr_nobody: unknown provider 'dr_nobody'"
+    )
+    r = run_cli("validate", "--json", variants[0])
+    assert r.code == 2 and r.stderr.strip() == "error: --json: summarizes scenarios; leave variant files out"

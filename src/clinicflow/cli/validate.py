@@ -6,12 +6,14 @@ import json
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from ..domain.capacity import summarize
 from ..domain.clock import format_hhmm
 from ..errors import InputError
-from ..scenario_file import load_scenario
+from ..scenario_file import load_scenario, read_yaml
+from ..whatif.variants import load_variant
 from ._console import stdout_console
 
 
@@ -20,20 +22,31 @@ def register(app: typer.Typer) -> None:
 
 
 def validate(
-    scenarios: list[Path] = typer.Argument(..., help="Scenario YAML files to check."),
+    scenarios: list[Path] = typer.Argument(..., help="Scenario (or what-if variant) YAML files to check."),
     as_json: bool = typer.Option(False, "--json", help="Print the summaries as JSON."),
 ) -> None:
     """Validate scenario files and print a short summary of each practice.
 
+    A what-if variant file (one with a ``base:`` and no ``clinic:``) is checked with its base: the
+    variant's fields, and the scenario it makes.
+
     Exits 2 with one line naming the file, the field and what was expected on the first bad file.
     """
     console = stdout_console()
-    loaded = []
+    loaded, variants = [], []
     for path in scenarios:
+        if _is_variant(path):
+            v, _base, _scen = load_variant(path)  # the variant, its base and their product, validated
+            variants.append((path, v))
+            continue
         loaded.append((path, load_scenario(path)))  # raises InputError -> one line, exit 2
     if as_json:
+        if variants:
+            raise InputError(None, "--json", "summarizes scenarios; leave variant files out")
         typer.echo(json.dumps([{"file": str(p), **summarize(s).as_dict()} for p, s in loaded], indent=2))
         return
+    for path, v in variants:
+        console.print(f"[bold green]ok[/] {path}: variant [bold]{escape(v.name)}[/] (base {v.base})")
     for path, s in loaded:
         sm = summarize(s)
         console.print(f"[bold green]ok[/] {path}: [bold]{sm.name}[/] ({sm.timezone})")
@@ -62,6 +75,15 @@ def validate(
         console.print(
             f"  open {', '.join(sm.days_open)} {format_hhmm(s.clinic.opens)}-{format_hhmm(s.clinic.closes)}"
         )
+
+
+def _is_variant(path: Path) -> bool:
+    """A variant file names its ``base`` and has no ``clinic`` of its own (``docs/whatif.md``)."""
+    try:
+        data, _ = read_yaml(path)
+    except InputError:
+        return False  # load_scenario reports it in its own words
+    return isinstance(data, dict) and "base" in data and "clinic" not in data
 
 
 __all__ = ["InputError", "register", "validate"]
