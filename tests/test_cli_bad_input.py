@@ -665,18 +665,56 @@ def test_missing_chrome_for_png_is_one_clinicflow_error(tmp_path, monkeypatch):
     import plotly.graph_objects as go
 
     from clinicflow.errors import ClinicflowError
-    from clinicflow.viz.whatif import write_figure
+    from clinicflow.viz import whatif
 
-    def no_chrome(self, *a, **k):
-        raise RuntimeError("\n\nKaleido requires Google Chrome to be installed.\n")
-
-    monkeypatch.setattr(go.Figure, "write_image", no_chrome)
+    # the drawing child fails as Kaleido does without a browser
+    no_chrome = "raise RuntimeError('Kaleido requires Google Chrome to be installed.')"
+    monkeypatch.setattr(whatif, "_PNG_SCRIPT", no_chrome)
     with pytest.raises(ClinicflowError) as info:
-        write_figure(go.Figure(), tmp_path / "differences")
+        whatif.write_figure(go.Figure(), tmp_path / "differences")
     assert str(info.value) == (
         "cannot draw differences.png: Kaleido requires Google Chrome to be installed. "
         "(install Chrome or Chromium, or run plotly_get_chrome)"
     )
+
+
+def test_a_wedged_png_drawing_is_killed_with_its_browser_and_tried_again(tmp_path, monkeypatch):
+    """Seen in CI: Kaleido's Chromium never answered and ``compare --out`` waited 12 minutes. The
+    drawing child and everything it started are killed at the deadline; a second try, then one line."""
+    import time
+
+    import plotly.graph_objects as go
+
+    from clinicflow.errors import ClinicflowError
+    from clinicflow.viz import whatif
+
+    pids = tmp_path / "pids"
+    wedged = (
+        "import subprocess, sys, time\n"
+        "p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'])\n"
+        f"open({str(pids)!r}, 'a').write(str(p.pid) + '\\n')\n"
+        "time.sleep(120)\n"
+    )
+    monkeypatch.setattr(whatif, "_PNG_SCRIPT", wedged)
+    t0 = time.monotonic()
+    with pytest.raises(ClinicflowError) as info:
+        whatif.write_png(go.Figure(), str(tmp_path / "x.png"), width=100, height=100, timeout_s=2, attempts=2)
+    assert str(info.value) == (
+        "cannot draw x.png: Chromium did not draw it within 2 s (install Chrome or Chromium, or run plotly_get_chrome)"
+    )
+    assert time.monotonic() - t0 < 20
+    started = [int(x) for x in pids.read_text().split()]
+    assert len(started) == 2  # tried twice
+    time.sleep(0.5)
+
+    def alive(pid: int) -> bool:  # a killed process may linger as a zombie until something reaps it
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except FileNotFoundError:
+            return False
+        return state != "Z"
+
+    assert [pid for pid in started if alive(pid)] == []  # each try's "browser" went with it
 
 
 def test_unknown_case_type_lists_the_scenario_types_in_order(tmp_path, ortho):

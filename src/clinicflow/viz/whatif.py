@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import re
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import plotly.graph_objects as go
@@ -143,16 +149,64 @@ def frontier_figure(table, wait_kpi: str, knobs, target=None) -> go.Figure:
     return fig
 
 
+#: Kaleido draws a PNG in a headless Chromium; a wedged start-up never returns (seen once in CI: a
+#: ``compare --out`` waited 12 minutes), so each drawing runs in its own process group with a deadline.
+PNG_TIMEOUT_S = 90
+PNG_ATTEMPTS = 2
+_PNG_SCRIPT = (
+    "import sys, plotly.io as pio\n"
+    "fig = pio.from_json(sys.stdin.read())\n"
+    "fig.write_image(sys.argv[1], width=int(sys.argv[2]), height=int(sys.argv[3]), scale=1)\n"
+)
+
+
 def write_figure(fig: go.Figure, stem) -> list[str]:
     """Write ``stem``.html (self-contained) and ``stem``.png; return the paths written."""
     html = f"{stem}.html"
     fig.write_html(html, include_plotlyjs=True)
     png = f"{stem}.png"
-    try:
-        fig.write_image(png, width=1200, height=max(500, int(fig.layout.height or 500)), scale=1)
-    except RuntimeError as e:  # Kaleido draws PNGs in a Chrome it could not find or start
-        reason = next((ln.strip() for ln in str(e).splitlines() if ln.strip()), e.__class__.__name__)
-        raise ClinicflowError(
-            f"cannot draw {Path(png).name}: {reason} (install Chrome or Chromium, or run plotly_get_chrome)"
-        ) from None
+    write_png(fig, png, width=1200, height=max(500, int(fig.layout.height or 500)))
     return [html, png]
+
+
+def write_png(
+    fig: go.Figure,
+    png: str,
+    *,
+    width: int,
+    height: int,
+    timeout_s: float = PNG_TIMEOUT_S,
+    attempts: int = PNG_ATTEMPTS,
+) -> None:
+    """Draw ``fig`` to ``png`` with Kaleido in a child process: killed with its Chromium after
+    ``timeout_s`` and tried again with a fresh one, up to ``attempts`` times; then one line saying why."""
+    reason = ""
+    for _ in range(attempts):
+        proc = subprocess.Popen(
+            [sys.executable, "-c", _PNG_SCRIPT, png, str(width), str(height)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,  # its own process group: the Chromium it starts dies with it
+        )
+        try:
+            _, err = proc.communicate(fig.to_json(), timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            reason = f"Chromium did not draw it within {timeout_s:g} s"
+            continue
+        if proc.returncode == 0 and Path(png).is_file():
+            return
+        lines = [ln.strip() for ln in (err or "").splitlines() if ln.strip()]
+        # the child's traceback ends "RuntimeError: <Kaleido's reason>": keep the reason
+        reason = (
+            re.sub(r"^[\w.]*(Error|Exception): ", "", lines[-1])
+            if lines
+            else f"the drawing process exited with code {proc.returncode}"
+        )
+    raise ClinicflowError(
+        f"cannot draw {Path(png).name}: {reason} (install Chrome or Chromium, or run plotly_get_chrome)"
+    )
