@@ -39,6 +39,33 @@ def run_cli(*args: str, cwd: Path | None = None, timeout: float = 600) -> CliRes
     return CliResult(proc.returncode, proc.stdout, proc.stderr)
 
 
+def run_main(*args) -> CliResult:
+    """``clinicflow ARGS`` in this process: exit code, stdout, stderr (a subprocess per command
+    would double the time of tests that run many)."""
+    import io
+
+    from clinicflow.cli.app import main
+
+    out, err = io.StringIO(), io.StringIO()
+    old = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = out, err
+    try:
+        with pytest.raises(SystemExit) as info:
+            main([str(a) for a in args])
+    finally:
+        sys.stdout, sys.stderr = old
+    return CliResult(info.value.code, out.getvalue(), err.getvalue())
+
+
+def one_line(r: CliResult) -> str:
+    """The single stderr line of a run that exited 2 without a traceback."""
+    assert r.code == 2, (r.code, r.stdout, r.stderr)
+    assert "Traceback" not in r.stderr + r.stdout
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, r.stderr
+    return lines[0]
+
+
 @pytest.fixture(scope="session")
 def family():
     from clinicflow import load_scenario

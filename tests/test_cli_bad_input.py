@@ -8,42 +8,17 @@ does, in a subprocess, to show the same line reaches the terminal.
 
 from __future__ import annotations
 
-import io
 import json
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-from clinicflow.cli.app import main
-from conftest import FAMILY, ORTHO, ROOT, TINY_YAML, CliResult, run_cli
+from conftest import FAMILY, ORTHO, ROOT, TINY_YAML, one_line, run_cli, run_main
 
 REQ_HEADER = "patient_ref,appointment_type,preferred_provider,earliest_date,latest_date,time_of_day,urgency\n"
 REQ_ROW = "P1,visit,doc,2026-11-30,2026-12-01,any,routine\n"
 HISTORY_HEADER = "appointment_id,patient_id,provider,appointment_type,start_at,status\n"
-
-
-def run_main(*args) -> CliResult:
-    """``clinicflow ARGS`` in this process: exit code, stdout, stderr."""
-    out, err = io.StringIO(), io.StringIO()
-    old = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = out, err
-    try:
-        with pytest.raises(SystemExit) as info:
-            main([str(a) for a in args])
-    finally:
-        sys.stdout, sys.stderr = old
-    return CliResult(info.value.code, out.getvalue(), err.getvalue())
-
-
-def one_line(r: CliResult) -> str:
-    """The single stderr line of a run that exited 2 without a traceback."""
-    assert r.code == 2, (r.code, r.stdout, r.stderr)
-    assert "Traceback" not in r.stderr + r.stdout
-    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
-    assert len(lines) == 1, r.stderr
-    return lines[0]
 
 
 def listing(folder) -> list[str]:

@@ -11,6 +11,7 @@ from clinicflow.stats import mean_ci, welch_ci
 from clinicflow.whatif import Variant, apply_variant
 from clinicflow.whatif.compare import compare
 from conftest import FAMILY, ROOT, run_cli
+from tests_helpers import booked_week
 
 N = 20
 
@@ -349,11 +350,8 @@ def test_targeted_reminders_call_the_patients_most_likely_to_miss(tiny, tmp_path
     from clinicflow.sim import simulate
 
     _, current = _week_file(tiny, tmp_path, dt.date(2026, 11, 30))
-    scored = current.copy()
-    rows = scored.index[scored["kind"] == "template"]
-    scored.loc[rows, "kind"] = "booked"
-    scored.loc[rows, "patient_ref"] = [f"P{i:06d}" for i in range(len(rows))]
-    scored.loc[rows, "no_show_prob"] = np.round(np.linspace(0.05, 0.6, len(rows))[::-1], 4)
+    scored = booked_week(current, scores=(0.6, 0.05))
+    rows = scored.index[scored["kind"] == "booked"]
     k = round(0.25 * len(rows))
     top = scored.loc[rows, "no_show_prob"].astype(float).nlargest(k).index
     expected = scored.copy()
@@ -400,12 +398,8 @@ def test_compare_cli_reminder_calls_need_a_scored_week(family, tmp_path):
     write_schedule_csv(week, unscored)
     r = run_cli("compare", FAMILY, calls, "-n", "2", "--schedule", unscored)
     assert r.code == 2 and "targeted_reminders: needs a week whose booked patients carry" in r.stderr
-    rows = week.index[week["kind"] == "template"][:80]
-    week.loc[rows, "kind"] = "booked"
-    week.loc[rows, "patient_ref"] = [f"P{i:06d}" for i in range(len(rows))]
-    week.loc[rows, "no_show_prob"] = np.round(np.linspace(0.02, 0.8, len(rows)), 4)
     scored = tmp_path / "scored.csv"
-    write_schedule_csv(week, scored)
+    write_schedule_csv(booked_week(week, 80, scores=(0.02, 0.8)), scored)
     r = run_cli("compare", FAMILY, calls, "-n", "3", "--schedule", scored)
     assert r.code == 0, r.stderr
     assert (

@@ -11,6 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT
+from tests_helpers import booked_week
 
 PAGES = ROOT / "dashboards" / "views"
 
@@ -190,10 +191,7 @@ def test_noshow_page_scores_next_weeks_booked_appointments(family):
 
     from clinicflow.policies import evenly_spaced_schedule
 
-    sched = evenly_spaced_schedule(family, dt.date(2026, 11, 30)).copy()
-    rows = sched.index[sched["kind"] == "template"][:40]
-    sched.loc[rows, "kind"] = "booked"
-    sched.loc[rows, "patient_ref"] = [f"P{i:06d}" for i in range(len(rows))]
+    sched = booked_week(evenly_spaced_schedule(family, dt.date(2026, 11, 30)), 40)
     at = _run("noshow.py", ns_rows=5_000, planned_schedule=sched)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Booked appointments scored"] == "40"
@@ -468,10 +466,7 @@ def test_whatif_page_calls_the_riskiest_booked_patients(family, tmp_path):
     from clinicflow.whatif.variants import schedule_under
 
     week = evenly_spaced_schedule(family, dt.date(2026, 11, 30)).iloc[::2].reset_index(drop=True)
-    rows = week.index[week["kind"] == "template"][:40]
-    week.loc[rows, "kind"] = "booked"
-    week.loc[rows, "patient_ref"] = [f"P{i:06d}" for i in range(len(rows))]
-    week.loc[rows, "no_show_prob"] = np.round(np.linspace(0.05, 0.45, len(rows)), 4)
+    week = booked_week(week, 40, scores=(0.05, 0.45))
     f = tmp_path / "scored.csv"
     write_schedule_csv(week, f)
     at = _run("whatif.py", wi_reps=10, wi_calls=25, wi_call_scale=0.5)

@@ -4,9 +4,7 @@ synthesize -> pseudonymize -> calibrate chain that demonstrates them."""
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
-import sys
 
 import duckdb
 import numpy as np
@@ -14,38 +12,17 @@ import pandas as pd
 import pytest
 
 from clinicflow import load_scenario
-from clinicflow.cli.app import main
 from clinicflow.data.calibrate import score_requests, score_schedule
 from clinicflow.data.noshow import fit_noshow
 from clinicflow.data.store import import_history
 from clinicflow.data.synthetic import patient_requests
 from clinicflow.domain.requests import COLUMNS, read_requests_csv, requests_frame, synthetic_requests
 from clinicflow.scenario_file import scenario_from_dict, scenario_to_dict
-from conftest import FAMILY, CliResult
+from conftest import FAMILY, one_line
+from conftest import run_main as run
 from history_helpers import _key_in_tmp, generic_file  # noqa: F401
 
 TUESDAY = dt.date(2025, 4, 8)  # the week after the store's history (12 weeks from 2025-01-06)
-
-
-def run(*args) -> CliResult:
-    """``clinicflow ARGS`` in this process (a subprocess per command would double these tests' time)."""
-    out, err = io.StringIO(), io.StringIO()
-    old = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = out, err
-    try:
-        with pytest.raises(SystemExit) as info:
-            main([str(a) for a in args])
-    finally:
-        sys.stdout, sys.stderr = old
-    return CliResult(info.value.code, out.getvalue(), err.getvalue())
-
-
-def one_line(r: CliResult) -> str:
-    assert r.code == 2, (r.code, r.stdout, r.stderr)
-    assert "Traceback" not in r.stderr + r.stdout
-    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
-    assert len(lines) == 1, r.stderr
-    return lines[0]
 
 
 @pytest.fixture(scope="module")
