@@ -356,7 +356,7 @@ def test_targeted_reminders_call_the_patients_most_likely_to_miss(tiny, tmp_path
     top = scored.loc[rows, "no_show_prob"].astype(float).nlargest(k).index
     expected = scored.copy()
     expected.loc[top, "no_show_prob"] = expected.loc[top, "no_show_prob"].astype(float) * 0.5
-    calls = Variant(name="calls", targeted_reminders={"share": 0.25, "no_show_scale": 0.5})
+    calls = Variant(name="calls", targeted_reminders={"share": 0.25, "no_show_scale": 0.5, "minutes_each": 4})
     comp = compare(
         tiny, [("calls", calls, apply_variant(tiny, calls))], replications=8, seed=3, schedule=scored
     )
@@ -368,6 +368,13 @@ def test_targeted_reminders_call_the_patients_most_likely_to_miss(tiny, tmp_path
         f"(scores {lo:.2f}–{hi:.2f})"
     )
     assert hi == 0.6 and _row(comp, "calls", "patients_seen")["diff_low"] > 0
+    # the calls are desk time, priced at the desk's hourly cost
+    rate = tiny.staff.front_desk.hourly_cost
+    assert _row(comp, "calls", "staff_cost_week")["diff"] == pytest.approx(k * 4 / 60 * rate)
+    assert (
+        arm.notes[-1]
+        == f"{k} calls × 4 min at the front desk's ${rate:g}/h: ${k * 4 / 60 * rate:,.0f} a week"
+    )
     # a week without scores (or without booked patients) is refused before anything runs
     with pytest.raises(InputError) as e:
         compare(
@@ -402,7 +409,8 @@ def test_compare_cli_reminder_calls_need_a_scored_week(family, tmp_path):
     write_schedule_csv(booked_week(week, 80, scores=(0.02, 0.8)), scored)
     r = run_cli("compare", FAMILY, calls, "-n", "3", "--schedule", scored)
     assert r.code == 0, r.stderr
+    text = " ".join(r.stdout.split())
     assert (
-        "reminder calls to the 20 of 80 scored booked patients most likely to miss (scores 0.61–0.80)"
-        in " ".join(r.stdout.split())
+        "reminder calls to the 20 of 80 scored booked patients most likely to miss (scores 0.61–0.80)" in text
     )
+    assert f"20 calls × 3 min at the front desk's ${family.staff.front_desk.hourly_cost:g}/h" in text

@@ -477,7 +477,9 @@ def test_whatif_page_calls_the_riskiest_booked_patients(family, tmp_path):
         "reminder calls to the 10 of 40 scored booked patients most likely to miss (scores 0.36–0.45)"
         in caption
     )
-    v = Variant(name="variant", targeted_reminders={"share": 0.25, "no_show_scale": 0.5})
+    rate = family.staff.front_desk.hourly_cost
+    assert f"10 calls × 3 min at the front desk's ${rate:g}/h: ${10 * 3 / 60 * rate:,.0f} a week" in caption
+    v = Variant(name="variant", targeted_reminders={"share": 0.25, "no_show_scale": 0.5, "minutes_each": 3})
     called = schedule_under(v, read_schedule_csv(f, family))
     expected = simulate(apply_variant(family, v), called, replications=10, seed=1).summary()
     seen = {m.label: m for m in at.metric}["patients seen"]

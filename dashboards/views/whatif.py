@@ -63,7 +63,7 @@ with st.form("variant"):
     add_day = c2.selectbox("on", days_open, key="wi_add_day")
     add_start = c3.time_input("from", dt.time(13, 0), step=900, key="wi_add_start")
     add_end = c4.time_input("to", dt.time(17, 0), step=900, key="wi_add_end")
-    c1, c2, _ = st.columns(3)
+    c1, c2, c3 = st.columns(3)
     call_pct = c1.slider(
         "Reminder calls to the riskiest % of booked patients",
         0,
@@ -75,6 +75,15 @@ with st.form("variant"):
         "(a week planned from requests scored on the No-show page or by calibrate --requests).",
     )
     call_scale = c2.slider("… their no-show rate ×", 0.0, 1.0, 0.6, 0.05, key="wi_call_scale")
+    call_minutes = c3.number_input(
+        "… desk minutes a call",
+        0.0,
+        60.0,
+        3.0,
+        0.5,
+        key="wi_call_minutes",
+        help="Priced at the front desk's hourly cost.",
+    )
     c1, c2, _ = st.columns(3)
     policy = c1.selectbox(
         "Template policy",
@@ -110,7 +119,11 @@ if no_show_scale != 1:
 if walk_in_scale != 1:
     fields["walk_in_scale"] = walk_in_scale
 if call_pct:
-    fields["targeted_reminders"] = {"share": call_pct / 100, "no_show_scale": call_scale}
+    fields["targeted_reminders"] = {
+        "share": call_pct / 100,
+        "no_show_scale": call_scale,
+        "minutes_each": call_minutes,
+    }
 if add_provider != "(none)":
     fields["extra_sessions"] = {
         add_provider: {add_day: [{"start": add_start.strftime("%H:%M"), "end": add_end.strftime("%H:%M")}]}

@@ -23,7 +23,7 @@ from ..errors import InputError
 from ..sim import KPIS, REFERENCE_WEEK, SimulationResult, simulate
 from ..stats import mean_ci, welch_ci
 from .schedules import schedule_for
-from .variants import Variant, schedule_under
+from .variants import Variant, reminder_calls, schedule_under
 
 
 @dataclass
@@ -186,7 +186,35 @@ def run_arm(
         progress=progress,
     )
     notes.extend(result.warnings)  # a staffing hole is read as such, not as a scheduling effect
-    return Arm(name, scenario, variant, policy, replanned, result, weekly_staff_cost(scenario), notes)
+    return Arm(
+        name,
+        scenario,
+        variant,
+        policy,
+        replanned,
+        result,
+        _staff_cost(scenario, variant, schedule, notes),
+        notes,
+    )
+
+
+def _staff_cost(
+    scenario: Scenario, variant: Variant | None, schedule: pd.DataFrame, notes: list[str]
+) -> dict:
+    """The week's staff cost, with targeted reminder calls priced at the front desk's hourly cost:
+    the calls are desk time the practice spends on them, so they sit on the cost side beside the
+    patients they bring."""
+    cost = weekly_staff_cost(scenario)
+    t = variant.targeted_reminders if variant is not None else None
+    if t is None or not t.minutes_each:
+        return cost
+    calls = reminder_calls(variant, schedule)
+    rate = scenario.staff.front_desk.hourly_cost
+    price = round(calls * t.minutes_each / 60 * rate, 2)
+    notes.append(
+        f"{calls} calls × {t.minutes_each:g} min at the front desk's ${rate:g}/h: ${price:,.0f} a week"
+    )
+    return {**cost, "reminder_calls": price, "total": round(cost["total"] + price, 2)}
 
 
 def _keep_schedule(scenario: Scenario, schedule: pd.DataFrame, notes: list[str]) -> pd.DataFrame:

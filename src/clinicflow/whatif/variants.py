@@ -69,6 +69,12 @@ class TargetedReminders(Frozen):
     no_show_scale: float = Field(
         ge=0.0, le=1.0, description="multiplies a called patient's no-show probability (about 0.6)"
     )
+    minutes_each: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=60.0,
+        description="front-desk minutes a call takes, priced at the desk's hourly cost in staff_cost_week",
+    )
 
 
 class Variant(Frozen):
@@ -430,15 +436,28 @@ def schedule_under(
     return _targeted(variant, schedule, notes)
 
 
+def _scored_booked(schedule: pd.DataFrame) -> pd.Series:
+    """The no-show scores of a week's booked patients who carry one."""
+    if "no_show_prob" not in schedule or "kind" not in schedule:
+        return pd.Series(dtype=float)
+    p = pd.to_numeric(schedule["no_show_prob"], errors="coerce")
+    return p[schedule["kind"].eq("booked") & p.notna()]
+
+
+def reminder_calls(variant: Variant | None, schedule: pd.DataFrame) -> int:
+    """How many patients the variant's ``targeted_reminders`` call in this week (0 without them)."""
+    t = variant.targeted_reminders if variant is not None else None
+    scored = _scored_booked(schedule)
+    if t is None or scored.empty:
+        return 0
+    return max(1, round(t.share * len(scored)))
+
+
 def _targeted(variant: Variant | None, schedule: pd.DataFrame, notes: list[str] | None) -> pd.DataFrame:
     t = variant.targeted_reminders if variant is not None else None
     if t is None:
         return schedule
-    if "no_show_prob" in schedule and "kind" in schedule:
-        p = pd.to_numeric(schedule["no_show_prob"], errors="coerce")
-        scored = p[schedule["kind"].eq("booked") & p.notna()]
-    else:
-        p, scored = None, pd.Series(dtype=float)
+    scored = _scored_booked(schedule)
     if scored.empty:
         raise InputError(
             None,
@@ -446,7 +465,8 @@ def _targeted(variant: Variant | None, schedule: pd.DataFrame, notes: list[str] 
             "needs a week whose booked patients carry their no_show_prob scores (compare --schedule a week "
             "planned with scored requests, or scored by calibrate --schedule)",
         )
-    k = max(1, round(t.share * len(scored)))
+    p = pd.to_numeric(schedule["no_show_prob"], errors="coerce")
+    k = reminder_calls(variant, schedule)
     called = scored.sort_values(ascending=False, kind="stable").index[:k]
     out = schedule.copy()
     out.loc[called, "no_show_prob"] = p.loc[called] * t.no_show_scale
