@@ -39,9 +39,7 @@ PCT = 1000  # show probabilities in tenths of a percent
 
 
 def show(scenario, type_id: str, no_show: float | None) -> float:
-    t = scenario.type_by_id[type_id]
-    ns = t.no_show if no_show is None else no_show
-    return max(0.0, 1.0 - ns - min(t.late_cancel, 1.0 - ns))
+    return scenario.type_by_id[type_id].show_probability(no_show)
 
 
 def double_booked(schedule: pd.DataFrame) -> set:

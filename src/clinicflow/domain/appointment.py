@@ -65,6 +65,13 @@ class AppointmentType(Frozen):
     def needs_room(self) -> bool:
         return self.mode == "in_person"
 
+    def show_probability(self, no_show: float | None = None) -> float:
+        """Probability that a booked patient comes: not a no-show (``no_show``, a patient's own score,
+        else the type's rate) and not a late cancel, capped as the simulator draws it (the late cancel
+        takes at most what the no-show leaves)."""
+        ns = self.no_show if no_show is None else no_show
+        return max(0.0, 1.0 - ns - min(self.late_cancel, 1.0 - ns))
+
     @property
     def needs_ma(self) -> bool:
         return self.rooming_min is not None and self.needs_room

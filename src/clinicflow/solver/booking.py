@@ -242,11 +242,11 @@ def expected_attendance(scenario: Scenario, schedule: pd.DataFrame) -> dict:
     and the first is what the simulator of the booked schedule draws from."""
     booked = schedule[schedule["kind"] == "booked"]
     types = scenario.type_by_id
-    by_type = sum(1.0 - types[t].no_show - types[t].late_cancel for t in booked["appointment_type"])
-    own = 0.0
-    for t, p in zip(booked["appointment_type"], booked["no_show_prob"], strict=True):
-        ns = types[t].no_show if pd.isna(p) else float(p)
-        own += 1.0 - ns - min(types[t].late_cancel, 1.0 - ns)
+    by_type = sum(types[t].show_probability() for t in booked["appointment_type"])
+    own = sum(
+        types[t].show_probability(None if pd.isna(p) else float(p))
+        for t, p in zip(booked["appointment_type"], booked["no_show_prob"], strict=True)
+    )
     return {
         "booked_patients": len(booked),
         "expected_to_come": round(own, 1),
