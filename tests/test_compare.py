@@ -85,6 +85,21 @@ def test_staff_cost_difference_is_exact(comparison):
     assert r["diff"] == pytest.approx(5 * 10.5 * 18)  # one clerk, 5 days of 10.5 opening hours at $18
 
 
+def test_labour_cost_is_staff_cost_plus_the_simulated_overtime_pay(comparison):
+    """Paired per replication: the fixed staff cost difference plus the overtime pay difference."""
+    t = comparison.table()
+    for arm in comparison.arms:
+        pay = arm.result.per_replication["overtime_pay"]
+        r = _row(comparison, arm.name, "labour_cost_week")
+        assert r["mean"] == pytest.approx(arm.staff_cost["total"] + pay.mean())
+        assert r["ci_low"] < r["mean"] < r["ci_high"]
+    clerk = _row(comparison, "second clerk", "labour_cost_week")
+    pay = _row(comparison, "second clerk", "overtime_pay")
+    assert clerk["diff"] == pytest.approx(5 * 10.5 * 18 + pay["diff"])
+    assert clerk["diff_high"] - clerk["diff_low"] == pytest.approx(pay["diff_high"] - pay["diff_low"])
+    assert set(t["kpi"]) >= {"overtime_pay", "staff_overtime_min", "labour_cost_week"}
+
+
 def test_mean_and_welch_intervals():
     x = np.array([1.0, 2.0, 3.0, 4.0])
     m, lo, *_ = mean_ci(x)

@@ -120,6 +120,35 @@ def test_overrunning_visits_give_the_hand_computed_wait_overtime_and_cost():
     ]
 
 
+def test_overtime_pay_is_the_hand_computed_pay_of_provider_and_staff_past_their_day():
+    # As above: the last patient leaves at 12:20, 20 minutes past the session end. With the clinic
+    # closing at 12:00 too, the desk clerk and the MA on duty at closing stay those 20 minutes.
+    s = fixed_clinic(duration=30, scheduled=20, desk=1)
+    doc = s.providers[0].model_copy(update={"hourly_cost": 120.0})
+    s = s.model_copy(
+        update={
+            "clinic": s.clinic.model_copy(update={"closes": 12 * 60}),
+            "providers": (doc,),
+            "costs": s.costs.model_copy(update={"staff_overtime_rate": 1.5, "provider_overtime_rate": 1.0}),
+        }
+    )
+    res = simulate(s, schedule(s, [("11:20", "booked"), ("11:40", "booked")]), replications=1)
+    k = res.per_replication.iloc[0]
+    assert k["provider_overtime_min"] == 20
+    assert k["staff_overtime_min"] == 2 * 20  # one clerk, one MA
+    provider_pay = 20 * 120 / 60  # $40 at the provider's hourly cost
+    staff_pay = 20 * (18 + 21) / 60 * 1.5  # $19.50: time and a half for the clerk ($18) and the MA ($21)
+    assert k["overtime_pay"] == pytest.approx(provider_pay + staff_pay)
+    by_provider = res.provider_replications.iloc[0]
+    assert by_provider["overtime_pay"] == pytest.approx(provider_pay)  # the provider's own
+    assert np.isnan(by_provider["staff_overtime_min"])
+    # closing at 18:00 as by default, the same day costs the provider's overtime alone
+    later = s.model_copy(update={"clinic": s.clinic.model_copy(update={"closes": 18 * 60})})
+    k = simulate(later, schedule(later, [("11:20", "booked"), ("11:40", "booked")]), replications=1)
+    assert k.per_replication.iloc[0]["staff_overtime_min"] == 0
+    assert k.per_replication.iloc[0]["overtime_pay"] == pytest.approx(provider_pay)
+
+
 def test_provider_keeps_the_break():
     s = fixed_clinic(duration=20, scheduled=20, breaks=[("10:00", "10:20")], rooms_at_once=2)
     rows = [("09:40", "booked"), ("10:00", "booked")]

@@ -23,20 +23,24 @@ def test_sweep_desk_and_mas(family):
     c = t.set_index(["desk", "mas"])["staff_cost_week"]
     assert c[(2, 3)] - c[(1, 3)] == 5 * 10.5 * 18
     assert c[(1, 4)] - c[(1, 3)] == 5 * 10.5 * 21
+    # labour cost is the staff cost plus the point's mean overtime pay, which it bounds with its CI
+    assert (t["labour_cost_week"] == t["staff_cost_week"] + t["overtime_pay"]).all()
+    assert (t["overtime_pay"] > 0).all()
+    assert (t["labour_cost_week_ci_low"] < t["labour_cost_week"]).all()
     # the cheapest point is always efficient; a point that costs more and waits longer never is
-    assert t.loc[t["staff_cost_week"].idxmin(), "efficient"]
+    assert t.loc[t["labour_cost_week"].idxmin(), "efficient"]
     for i, a in t.iterrows():
         for j, b in t.iterrows():
             if (
                 i != j
-                and b["staff_cost_week"] <= a["staff_cost_week"]
+                and b["labour_cost_week"] <= a["labour_cost_week"]
                 and b["p90_wait_min"] < a["p90_wait_min"]
             ):
                 assert not a["efficient"]
     best = res.cheapest
     if best is not None:
         ok = t[t["p90_wait_min"] <= 20]
-        assert best["staff_cost_week"] == ok["staff_cost_week"].min()
+        assert best["labour_cost_week"] == ok["labour_cost_week"].min()
 
 
 def test_sweep_cli_writes_tidy_table(tmp_path):
@@ -48,7 +52,9 @@ def test_sweep_cli_writes_tidy_table(tmp_path):
     assert "Cheapest setting meeting mean_wait_min ≤ 6" in res.stdout or "No setting meets" in res.stdout
     t = pd.read_csv(out / "sweep.csv")
     assert list(t["desk"]) == [1, 2]
-    assert {"staff_cost_week", "p90_wait_min", "p90_wait_min_ci_low", "efficient"} <= set(t.columns)
+    assert {"staff_cost_week", "labour_cost_week", "p90_wait_min", "p90_wait_min_ci_low", "efficient"} <= set(
+        t.columns
+    )
     pd.testing.assert_frame_equal(pd.read_parquet(out / "sweep.parquet"), t, check_dtype=False)
     assert (out / "frontier.png").stat().st_size > 10_000
 

@@ -171,6 +171,7 @@ shown = [
     "patients_seen",
     "cost",
     "staff_cost_week",
+    "labour_cost_week",
 ]
 for row in (shown[:4], shown[4:]):
     for col, k in zip(st.columns(4), row, strict=False):
@@ -192,7 +193,8 @@ view = table.pivot_table(index="kpi", columns="arm", values="mean").join(
 )
 st.dataframe(view.round(3), width="stretch")
 
-st.subheader("Sweep: staff cost against waiting")
+st.subheader("Sweep: labour cost against waiting")
+st.caption("Labour cost: the staff's scheduled pay plus the simulated pay for overtime past closing.")
 if schedule_name:
     st.caption(f"Every setting runs the uploaded week ({schedule_name}); demand cannot be swept on it.")
 with st.form("sweep"):
@@ -247,11 +249,20 @@ if go or st.session_state.get("sw_ran"):
             + target
             + ": "
             + ", ".join(f"{k}={best[k]}" for k in knobs)
-            + f" (${best['staff_cost_week']:,.0f} per week)"
+            + f" (${best['labour_cost_week']:,.0f} per week with overtime pay)"
         )
     st.dataframe(
         stable[
-            [*knobs, "staff_cost_week", "p90_wait_min", "mean_wait_min", "provider_overtime_min", "efficient"]
+            [
+                *knobs,
+                "staff_cost_week",
+                "overtime_pay",
+                "labour_cost_week",
+                "p90_wait_min",
+                "mean_wait_min",
+                "provider_overtime_min",
+                "efficient",
+            ]
         ].round(2),
         hide_index=True,
         width="stretch",

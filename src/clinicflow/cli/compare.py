@@ -37,8 +37,13 @@ SHOWN = (
     "max_waiting_room",
     "patients_seen",
     "cost",
+    "overtime_pay",
     "staff_cost_week",
+    "labour_cost_week",
 )
+
+#: KPIs in the scenario's currency, shown in whole units.
+_MONEY = ("overtime_pay", "staff_cost_week", "labour_cost_week")
 
 
 def register(app: typer.Typer) -> None:
@@ -51,7 +56,7 @@ def _fmt(x: float, kpi: str) -> str:
         return "–"
     if kpi.endswith("utilization"):
         return f"{x:.1%}"
-    if kpi == "staff_cost_week":
+    if kpi in _MONEY:
         return f"${x:,.0f}"
     return f"{x:,.1f}"
 
@@ -178,10 +183,13 @@ def compare(
         for k in SHOWN:
             part = table[table["kpi"] == k].set_index("arm")
             b, r = part.loc[comp.base.name], part.loc[arm.name]
+            money = k in _MONEY
             if r["diff_low"] == r["diff_high"]:
-                d = f"{r['diff']:+,.1f}" if k != "staff_cost_week" else f"{r['diff']:+,.0f}"
+                d = f"{r['diff']:+,.0f}" if money else f"{r['diff']:+,.1f}"
             elif k.endswith("utilization"):
                 d = f"{r['diff']:+.1%} [{r['diff_low']:+.1%}, {r['diff_high']:+.1%}]"
+            elif money:
+                d = f"{r['diff']:+,.0f} [{r['diff_low']:+,.0f}, {r['diff_high']:+,.0f}]"
             else:
                 d = f"{r['diff']:+,.1f} [{r['diff_low']:+,.1f}, {r['diff_high']:+,.1f}]"
             if r["zero_in_ci"] and r["diff_low"] != r["diff_high"]:
@@ -228,7 +236,8 @@ def sweep(
     out: Path | None = typer.Option(None, help="Folder for sweep.csv, sweep.parquet and frontier plots."),
     as_json: bool = typer.Option(False, "--json", help="Print the table as JSON records."),
 ) -> None:
-    """Run a grid of staffing settings and plot staff cost against waiting, marking dominated settings."""
+    """Run a grid of staffing settings and plot labour cost (staff + overtime pay) against waiting,
+    marking dominated settings."""
     policy = _policy_or_schedule(policy, schedule, "every setting runs the file")
     workers = _default_workers(workers, replications, cluster)
     tgt = Target.parse(target)
@@ -277,6 +286,7 @@ def sweep(
     for k in res.knobs:
         t.add_column(k, justify="right")
     t.add_column("staff $/week", justify="right")
+    t.add_column("+ overtime $", justify="right")
     t.add_column(wait_kpi, justify="right")
     if tgt.kpi != wait_kpi:
         t.add_column(tgt.kpi, justify="right")
@@ -285,6 +295,7 @@ def sweep(
     for _, r in res.table.iterrows():
         cells = [str(r[k]) for k in res.knobs]
         cells.append(f"{r['staff_cost_week']:,.0f}")
+        cells.append(f"{r['overtime_pay']:,.0f}")
         nobody = math.isnan(float(r[wait_kpi]))
         ci = f"{r[wait_kpi]:.1f} [{r[wait_kpi + '_ci_low']:.1f}, {r[wait_kpi + '_ci_high']:.1f}]"
         cells.append("–" if nobody else ci)
@@ -304,5 +315,5 @@ def sweep(
         setting = ", ".join(f"{k}={best[k]}" for k in res.knobs)
         console.print(
             f"Cheapest setting meeting {tgt.kpi} ≤ {tgt.limit:g}: [bold]{setting}[/] "
-            f"(${best['staff_cost_week']:,.0f}/week, {tgt.kpi} {best[tgt.kpi]:.1f})"
+            f"(${best['labour_cost_week']:,.0f}/week with overtime, {tgt.kpi} {best[tgt.kpi]:.1f})"
         )

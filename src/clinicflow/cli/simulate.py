@@ -24,6 +24,7 @@ _SHOWN = (
     ("provider_idle_min", "provider idle (min)", "{:,.0f}"),
     ("provider_unused_min", "provider unused (min)", "{:,.0f}"),
     ("provider_overtime_min", "provider overtime (min)", "{:,.0f}"),
+    ("staff_overtime_min", "staff overtime (person-min)", "{:,.0f}"),
     ("provider_utilization", "provider utilization", "{:.1%}"),
     ("room_utilization", "room utilization", "{:.1%}"),
     ("ma_utilization", "MA utilization", "{:.1%}"),
@@ -36,6 +37,7 @@ _SHOWN = (
     ("turned_away", "turned away", "{:,.1f}"),
     ("unseen_at_close", "unseen at close", "{:,.1f}"),
     ("cost", "cost (wait+idle+overtime)", "{:,.0f}"),
+    ("overtime_pay", "overtime pay ($)", "{:,.0f}"),
 )
 
 

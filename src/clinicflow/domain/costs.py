@@ -1,4 +1,5 @@
-"""Cost weights that turn waiting, idle and overtime minutes into one objective."""
+"""Cost weights that turn waiting, idle and overtime minutes into one objective, and what an
+overtime minute costs the practice in pay."""
 
 from __future__ import annotations
 
@@ -13,3 +14,10 @@ class Costs(Frozen):
     wait_per_min: NonNegative = 1.0
     idle_per_min: NonNegative = 2.0
     overtime_per_min: NonNegative = 3.0
+    #: Pay for a minute past the end of the working day, as a multiple of the hourly cost. Front
+    #: desk clerks and MAs are hourly staff who stay until the last patient has left, paid time
+    #: and a half past their day (the US Fair Labor Standards Act's rate for non-exempt staff).
+    staff_overtime_rate: NonNegative = 1.5
+    #: Providers' minutes past the session end at their hourly cost: the practice's price of their
+    #: time whatever the contract (set 0 for salaried providers whose late minutes cost no pay).
+    provider_overtime_rate: NonNegative = 1.0

@@ -160,6 +160,13 @@ class Batch:
         self.rooms_busy = (rep[rm] * nd + d[rm], rec[rm, R.ROOMED], filled(rec[rm, R.ROOM_FREE], d[rm]))
         self.peak = self._peak_by_rep_day()
 
+        # Support staff past closing: until the day's last in-person patient has left (kpis.py).
+        here = in_person & ~np.isnan(arrival) & (outcome != R.TURNED_AWAY)
+        left = np.full(nr * nd, -np.inf)
+        if here.any():
+            np.maximum.at(left, rep[here] * nd + d[here], filled(rec[here, R.EXIT], d[here]))
+        self.staff_over = np.clip(left - np.tile(st.closes, nr), 0, None)  # (replication, day)
+
     def _peak_by_rep_day(self) -> np.ndarray:
         """Most in-person patients in the waiting room at once, per (replication, day)."""
         out = np.zeros(self.n_reps * self.n_days)
@@ -205,7 +212,9 @@ class Batch:
             - _sum_by(s_lab, self.busy_over, groups)
         )
         unused = _sum_by(w_lab, self.w_b - self.w_h, groups)
-        overtime = _sum_by(s_lab, np.clip(self.last - self.s_end, 0, None), groups)
+        over_s = np.clip(self.last - self.s_end, 0, None)
+        overtime = _sum_by(s_lab, over_s, groups)
+        provider_pay = _sum_by(s_lab, over_s * np.tile(st.s_pay, nr), groups)
         busy = _sum_by(w_lab, self.busy_work, groups) + _sum_by(s_lab, self.busy_over, groups)
 
         seen = self.seen & keep
@@ -240,6 +249,7 @@ class Batch:
                 "unseen_at_close": by_outcome[:, R.UNSEEN].astype(float),
                 "walk_ins": walk,
                 "cost": cw * total_wait + ci * idle + co * overtime,
+                "overtime_pay": provider_pay,
             }
             if by == "provider":
                 nan = np.full(groups, np.nan)
@@ -259,6 +269,10 @@ class Batch:
                 cols["desk_utilization"] = np.where(desk_open > 0, desk_busy / desk_open, np.nan)
                 peak = self.peak.reshape(nr, self.n_days)
                 cols["max_waiting_room"] = peak.max(axis=1) if by is None else peak.ravel()
+                staff_min = _sum_by(day_lab, self.staff_over * np.tile(st.staff_at_close, nr), groups)
+                staff_pay = _sum_by(day_lab, self.staff_over * np.tile(st.staff_pay, nr), groups)
+                cols["staff_overtime_min"] = staff_min
+                cols["overtime_pay"] = provider_pay + staff_pay
         names = list(cols)
         rows = np.column_stack([np.asarray(cols[k], dtype=float) for k in names]).tolist()
         return [[dict(zip(names, rows[r * per + g], strict=True)) for g in range(per)] for r in range(nr)]

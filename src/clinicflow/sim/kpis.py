@@ -32,6 +32,14 @@ Definitions (all times in minutes):
   turnover ends; desk time is check-in plus checkout.
 * **max waiting room** = most in-person patients at once between arrival and being roomed.
 * **cost** = ``costs.wait_per_min`` × total wait + ``idle_per_min`` × idle + ``overtime_per_min`` × overtime.
+* **staff overtime** = person-minutes the front desk and MAs on duty at closing time stay past it,
+  until the day's last in-person patient has left (a patient still waiting at the hard stop keeps
+  them to it).
+* **overtime pay** = what the overtime minutes cost the practice, in the scenario's currency: each
+  provider's overtime at their ``hourly_cost`` × ``costs.provider_overtime_rate``, and staff
+  overtime at the role's ``hourly_cost`` × ``costs.staff_overtime_rate``. Per provider, the
+  provider's own. The week's scheduled pay is not simulated (``domain.capacity.weekly_staff_cost``);
+  this is what a day that runs late adds to it.
 * Counts: ``patients_seen``, ``no_shows``, ``late_cancels``, ``turned_away`` (late beyond the cutoff,
   or walk-ins with no session left), ``unseen_at_close``, ``walk_ins`` (arrived).
 """
@@ -52,6 +60,7 @@ KPIS = (
     "provider_idle_min",
     "provider_unused_min",
     "provider_overtime_min",
+    "staff_overtime_min",
     "provider_utilization",
     "room_utilization",
     "ma_utilization",
@@ -64,9 +73,16 @@ KPIS = (
     "unseen_at_close",
     "walk_ins",
     "cost",
+    "overtime_pay",
 )
 #: KPIs that belong to the whole clinic, not to one provider.
-CLINIC_ONLY = ("room_utilization", "ma_utilization", "desk_utilization", "max_waiting_room")
+CLINIC_ONLY = (
+    "room_utilization",
+    "ma_utilization",
+    "desk_utilization",
+    "max_waiting_room",
+    "staff_overtime_min",
+)
 
 
 class _Static:
@@ -98,6 +114,22 @@ class _Static:
         self.rooms = float(len(plan.rooms))
         c = plan.scenario.costs
         self.costs = (c.wait_per_min, c.idle_per_min, c.overtime_per_min)
+        # Pay per overtime minute: each session's provider, and the support staff on duty at closing.
+        hourly = [p.hourly_cost for p in plan.scenario.providers]
+        self.s_pay = np.array([hourly[s.provider] * c.provider_overtime_rate / 60 for s in ss], dtype=float)
+        self.closes = np.array([x.closes for x in d], dtype=float)
+        at_close = [(x.desk[-1][2] if x.desk else 0, x.mas[-1][2] if x.mas else 0) for x in d]
+        staff = plan.scenario.staff
+        self.staff_at_close = np.array([a + b for a, b in at_close], dtype=float)
+        self.staff_pay = np.array(
+            [
+                (a * staff.front_desk.hourly_cost + b * staff.medical_assistants.hourly_cost)
+                * c.staff_overtime_rate
+                / 60
+                for a, b in at_close
+            ],
+            dtype=float,
+        )
 
 
 def static(plan: Plan) -> _Static:
@@ -181,7 +213,9 @@ def compute(rec: np.ndarray, plan: Plan, provider: int | None = None, day: int |
     working = float(st.s_working[sm].sum())
     idle = float((w_h - w_a).sum() + (o_b - o_a).sum()) - busy_to_last - busy_over
     unused = float((w_b - w_h).sum())
-    overtime = float(np.clip(last[sm] - st.s_end[sm], 0, None).sum())
+    over_s = np.clip(last[sm] - st.s_end[sm], 0, None)
+    overtime = float(over_s.sum())
+    provider_pay = float((over_s * st.s_pay[sm]).sum())
     total_wait = float(wait.sum())
     cw, ci, co = st.costs
     k = {
@@ -200,6 +234,7 @@ def compute(rec: np.ndarray, plan: Plan, provider: int | None = None, day: int |
         "unseen_at_close": float((outcome == R.UNSEEN).sum()),
         "walk_ins": float((r[:, R.WALK_IN] == 1).sum()),
         "cost": cw * total_wait + ci * idle + co * overtime,
+        "overtime_pay": provider_pay,
     }
     if provider is not None:
         for name in CLINIC_ONLY:
@@ -219,7 +254,19 @@ def compute(rec: np.ndarray, plan: Plan, provider: int | None = None, day: int |
     k["ma_utilization"] = _ratio(float(ma_busy), float(st.mas[days].sum()))
     k["desk_utilization"] = _ratio(float(desk_busy), float(st.desk[days].sum()))
     k["max_waiting_room"] = float(_max_waiting(r, d, in_person, st))
+    over = _staff_overtime(r, d, in_person, st, days)
+    k["staff_overtime_min"] = float((over * st.staff_at_close[days]).sum())
+    k["overtime_pay"] += float((over * st.staff_pay[days]).sum())
     return k
+
+
+def _staff_overtime(r: np.ndarray, d: np.ndarray, in_person: np.ndarray, st: _Static, days) -> np.ndarray:
+    """Minutes past closing until each day's last in-person patient has left (0 if none stays)."""
+    here = in_person & ~np.isnan(r[:, R.ARRIVAL]) & (r[:, R.OUTCOME] != R.TURNED_AWAY)
+    left = np.full(len(st.closes), -np.inf)
+    if here.any():
+        np.maximum.at(left, d[here], _filled(r[here, R.EXIT], d[here], st.hard_stop))
+    return np.clip(left - st.closes, 0, None)[days]
 
 
 def _waiting_intervals(r: np.ndarray, d: np.ndarray, in_person: np.ndarray, st: _Static):

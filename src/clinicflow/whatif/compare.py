@@ -95,7 +95,31 @@ class Comparison:
                     ),
                 }
             )
+            rows.append(self._labour_row(arm, b, v, common))
         return pd.DataFrame(rows)
+
+    def _labour_row(self, arm: Arm, b: pd.DataFrame, v: pd.DataFrame, common: pd.Index) -> dict:
+        """The week's pay with what its late days add: scheduled staff cost (fixed per arm) plus the
+        simulated overtime pay, so a cheaper staffing that keeps everyone late shows what it costs."""
+        labour = arm.staff_cost["total"] + v["overtime_pay"].to_numpy(dtype=float)
+        m, lo, hi, *_ = mean_ci(labour)
+        row = {"arm": arm.name, "kpi": "labour_cost_week", "mean": m, "ci_low": lo, "ci_high": hi}
+        if arm is not self.base:
+            base_labour = self.base.staff_cost["total"] + b["overtime_pay"].to_numpy(dtype=float)
+            d = (arm.staff_cost["total"] + v.loc[common, "overtime_pay"].to_numpy(dtype=float)) - (
+                self.base.staff_cost["total"] + b.loc[common, "overtime_pay"].to_numpy(dtype=float)
+            )
+            dm, dlo, dhi, *_ = mean_ci(d)
+            ulo, uhi = welch_ci(base_labour, labour)
+            row.update(
+                diff=dm,
+                diff_low=dlo,
+                diff_high=dhi,
+                unpaired_low=ulo,
+                unpaired_high=uhi,
+                zero_in_ci=bool(np.isnan(dlo) or (dlo <= 0 <= dhi)),
+            )
+        return row
 
     def to_json_dict(self) -> dict:
         t = self.table()
