@@ -81,6 +81,7 @@ def test_flow_page_simulates_and_names_the_bottleneck():
     wait = float(metrics["Mean wait"].split()[0])
     assert 0 < wait < 30
     seen = float(metrics["Patients seen / week"].replace(",", ""))
+    assert 0 < float(metrics["Overtime pay / week"].lstrip("$").replace(",", "")) < 2000
     assert 350 < seen < 520  # ~430 booked visits less no-shows, plus walk-ins
     charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     assert len(charts) == 7
@@ -107,6 +108,10 @@ def test_whatif_page_compares_a_variant():
     # one clerk instead of two: the desk becomes a bottleneck and the wait rises; staff cost falls by a clerk-week
     assert float(metrics["mean wait (min)"].delta.split()[0]) > 0
     assert metrics["staff cost per week ($)"].delta.startswith("-945.0")
+    # labour cost: the clerk-week saved, less the overtime pay the later days add (paired, with a CI)
+    labour = metrics["staff cost with overtime pay, per week ($)"].delta
+    saved, low, high = (float(x.strip("[],")) for x in labour.replace(",", " ").split()[:3])
+    assert -945 < saved < -600 and low < saved < high  # one clerk: ~$170 more overtime pay
 
 
 def test_whatif_page_part_time_ma():

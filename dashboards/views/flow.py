@@ -46,6 +46,7 @@ labels = [
     ("mean_wait_min", "Mean wait", "{:.1f} min"),
     ("p90_wait_min", "90th pct wait", "{:.1f} min"),
     ("provider_overtime_min", "Provider overtime / week", "{:,.0f} min"),
+    ("overtime_pay", "Overtime pay / week", "${:,.0f}"),
     ("provider_utilization", "Provider utilization", "{:.0%}"),
     ("patients_seen", "Patients seen / week", "{:,.0f}"),
     ("max_waiting_room", "Peak waiting room", "{:.1f}"),
