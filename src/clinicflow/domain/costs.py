@@ -15,8 +15,9 @@ class Costs(Frozen):
     idle_per_min: NonNegative = 2.0
     overtime_per_min: NonNegative = 3.0
     #: Pay for a minute past the end of the working day, as a multiple of the hourly cost. Front
-    #: desk clerks and MAs are hourly staff who stay until the last patient has left, paid time
-    #: and a half past their day (the US Fair Labor Standards Act's rate for non-exempt staff).
+    #: desk clerks and MAs are hourly staff who stay until the last patient has left; the US Fair
+    #: Labor Standards Act pays non-exempt staff time and a half past 40 hours a week, which a
+    #: full-time clerk's late minutes are.
     staff_overtime_rate: NonNegative = 1.5
     #: Providers' minutes past the session end at their hourly cost: the practice's price of their
     #: time whatever the contract (set 0 for salaried providers whose late minutes cost no pay).
