@@ -999,3 +999,83 @@ def test_a_week_where_no_visit_fits_is_explained_in_words(tmp_path):
         "  - no demand row asks for a visit (demand[].weekly) and no session keeps same-day holds",
     ]
     assert not out.exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# Options that ran away: a fork per --workers, a list of 10^12 replications, a grid built before it
+# was refused, a "scheduler" that answers garbage
+
+
+def test_replications_and_workers_have_a_ceiling(tiny_yaml):
+    # -n 10^12 built its list of chunks until memory ran out; --workers 100000 forked thousands
+    assert one_line(run_main("simulate", tiny_yaml, "-n", "1000000000000")) == (
+        "error: --replications / -n: input should be less than or equal to 100000, got '1000000000000'"
+    )
+    assert one_line(run_main("simulate", tiny_yaml, "-n", "2", "--workers", "100000")) == (
+        "error: --workers: input should be less than or equal to 128, got '100000'"
+    )
+    assert one_line(run_main("sweep", tiny_yaml, "--vary", "desk=1", "--workers", "129")) == (
+        "error: --workers: input should be less than or equal to 128, got '129'"
+    )
+
+
+def test_a_process_pool_is_no_larger_than_its_work(monkeypatch, tiny):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from clinicflow.sim import replications
+    from clinicflow.sim import simulate as run
+
+    sizes: list[int] = []
+
+    class Recording(ThreadPoolExecutor):
+        def __init__(self, max_workers, mp_context=None, initializer=None, initargs=()):
+            sizes.append(max_workers)
+            super().__init__(max_workers, initializer=initializer, initargs=initargs)
+
+    monkeypatch.setattr(replications, "ProcessPoolExecutor", Recording)
+    run(tiny, None, replications=3, seed=0, workers=64)
+    assert sizes == [3]  # was 64 processes (all started at once under fork) for 3 replications
+
+
+def test_sweep_grid_is_counted_before_it_is_built(tiny_yaml):
+    import time
+
+    t0 = time.monotonic()
+    line = one_line(run_main("sweep", tiny_yaml, "--vary", "desk=1..100000000", "-n", "2"))
+    assert line == (
+        "error: --vary desk=1..100000000: expected at most 200 values per knob, got 100,000,000 (narrow the "
+        "range or give a larger step, A..B:STEP)"
+    )
+    assert time.monotonic() - t0 < 10  # was 45 s, building 10^8 values and variants up to desk=51
+    assert one_line(run_main("sweep", tiny_yaml, "--vary", "mas=" + ",".join(["1"] * 201))).endswith(
+        "expected at most 200 values per knob, got 201"
+    )
+
+
+def test_cluster_address_where_something_else_answers_is_one_line(tiny_yaml):
+    import socket
+    import threading
+
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(5)
+    port = srv.getsockname()[1]
+
+    def serve():  # a web server, say: its reply read as Dask's frame sizes asked numpy for exabytes
+        while True:
+            try:
+                conn, _ = srv.accept()
+            except OSError:
+                return
+            conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n" * 4)
+            conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        line = one_line(run_main("simulate", tiny_yaml, "-n", "2", "--cluster", f"tcp://127.0.0.1:{port}"))
+    finally:
+        srv.close()
+    assert line == (
+        f"error: --cluster: could not reach the Dask scheduler at tcp://127.0.0.1:{port} (something answered "
+        "there, but not a Dask scheduler; expected the address the scheduler prints, e.g. tcp://host:8786)"
+    )
