@@ -232,8 +232,6 @@ def plan_week(
                 f"no template found within the time limit ({time_limit:g} s)",
                 ["raise --time-limit; the template model found no solution in its share of the time"],
             )
-        if not tmpl.counts:  # not one slot or hold: say why, not "nothing to simulate" later on
-            raise diagnose.explain_empty_week(scenario, sessions)
         if progress:
             progress("template", 1, 1)
 
