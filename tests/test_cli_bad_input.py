@@ -898,3 +898,184 @@ def test_clinic_demand_without_a_clinic_session_is_one_line(tmp_path):
         "demand: 6 demand row(s) ask for clinic visits but no provider has a clinic session (expected "
         "sessions under providers[].sessions, or no demand rows in a surgery-only scenario)"
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Values too large for the models' arithmetic, and weeks with nothing in them (once tracebacks, or
+# an error about the wrong thing)
+
+
+@pytest.mark.parametrize(
+    "old, new, where, message",
+    [
+        (
+            "mean: 15}",
+            "mean: 1e308}",
+            "appointment_types[0].duration",
+            "expected minutes: a mean and sd of at most 1440 (a day), got mean 1e+308 and sd 1e+308",
+        ),
+        (
+            "mean: 35, sd: 10}",
+            "mean: 35, sd: 1e308}",
+            "appointment_types[1].duration",
+            "expected minutes: a mean and sd of at most 1440 (a day), got mean 35 and sd 1e+308",
+        ),
+        (
+            "mean: 35, sd: 10}",
+            "mu: 800, sigma: 1}",
+            "appointment_types[1].duration",
+            "expected minutes: a mean and sd of at most 1440 (a day), got mean inf and sd inf",
+        ),
+        (
+            "rooming_min: 5}",
+            "rooming_min: {dist: empirical, values: [4, 1e300]}}",
+            "appointment_types[1].rooming_min",
+            "expected values in minutes, at most 1440 (a day), got 1e+300",
+        ),
+        (
+            "{type: visit, weekly: 12}",
+            "{type: visit, weekly: 1e308}",
+            "demand[0].weekly",
+            "input should be less than or equal to 100000, got '1e308'",
+        ),
+    ],
+    ids=["mean-1e308", "sd-1e308", "lognormal-mu-800", "empirical-1e300", "demand-1e308"],
+)
+def test_numbers_beyond_a_practice_are_refused_before_they_overflow(tmp_path, old, new, where, message):
+    # plan and simulate raised OverflowError / TypeError deep in the timing model and the sampler
+    assert old in TINY_YAML
+    text = TINY_YAML.replace(old, new)
+    p = _scenario(tmp_path, text)
+    line_no = next(i for i, ln in enumerate(text.splitlines(), 1) if new in ln)
+    expected = f"error: {p}:{line_no}: {where}: {message}"
+    out = tmp_path / "o"
+    assert one_line(run_main("plan", p, "--week", "2026-11-30", "--out", out)) == expected
+    assert one_line(run_main("simulate", p, "-n", "2")) == expected
+    assert not out.exists()
+
+
+def test_demand_beyond_the_template_variables_old_bounds_is_not_called_infeasible():
+    # 20,000 follow-ups a week met the template's |slots - share| variable bounded at 10,000: the
+    # week was "infeasible" with holds and session lengths named as the conflict
+    import datetime as dt
+
+    from clinicflow import scenario_from_dict
+    from clinicflow.solver.template import solve_template
+    from clinicflow.solver.week import provider_sessions
+
+    data = yaml.safe_load(TINY_YAML)
+    data["demand"][0]["weekly"] = 20_000
+    s = scenario_from_dict(data, "big.yaml")
+    res = solve_template(s, provider_sessions(s, dt.date(2026, 11, 30)), time_limit=2)
+    assert res.status in ("optimal", "feasible")
+    assert res.coverage[0]["weekly"] == 20_000 and 0 < res.coverage[0]["planned"] < 100
+
+
+def test_a_week_where_no_visit_fits_is_explained_in_words(tmp_path):
+    text = TINY_YAML.replace(
+        'mon: [{start: "08:00", end: "12:00", breaks: [{start: "10:00", end: "10:15"}], holds: 1}]',
+        'mon: [{start: "08:00", end: "08:10"}]',
+    ).replace('tue: [{start: "13:00", end: "17:00"}]', 'tue: [{start: "13:00", end: "13:15"}]')
+    p = _scenario(tmp_path, text)
+    out = tmp_path / "o"
+    r = run_main("plan", p, "--week", "2026-11-30", "--out", out)
+    assert r.code == 2 and "Traceback" not in r.stderr
+    # was: "error: schedule: no slot to simulate (the schedule is empty: no provider session?)"
+    assert r.stderr.splitlines() == [
+        "error: the week cannot be built: no visit fits in any session",
+        "  - doc's Monday 2026-11-30 session 08:00-08:10 has at most 10 working minutes in a row, shorter "
+        "than doc's shortest visit (visit, 20 min)",
+        "  - doc's Tuesday 2026-12-01 session 13:00-13:15 has at most 15 working minutes in a row, shorter "
+        "than doc's shortest visit (visit, 20 min)",
+    ]
+    assert not out.exists()
+    data = yaml.safe_load(TINY_YAML)
+    data.pop("demand")
+    data["providers"][0]["sessions"]["mon"][0]["holds"] = 0
+    p = _scenario(tmp_path, yaml.safe_dump(data), "nothing.yaml")
+    r = run_main("plan", p, "--week", "2026-11-30", "--out", out)
+    assert r.code == 2 and r.stderr.splitlines() == [
+        "error: the week cannot be built: there is nothing to schedule",
+        "  - no demand row asks for a visit (demand[].weekly) and no session keeps same-day holds",
+    ]
+    assert not out.exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# Options that ran away: a fork per --workers, a list of 10^12 replications, a grid built before it
+# was refused, a "scheduler" that answers garbage
+
+
+def test_replications_and_workers_have_a_ceiling(tiny_yaml):
+    # -n 10^12 built its list of chunks until memory ran out; --workers 100000 forked thousands
+    assert one_line(run_main("simulate", tiny_yaml, "-n", "1000000000000")) == (
+        "error: --replications / -n: input should be less than or equal to 100000, got '1000000000000'"
+    )
+    assert one_line(run_main("simulate", tiny_yaml, "-n", "2", "--workers", "100000")) == (
+        "error: --workers: input should be less than or equal to 128, got '100000'"
+    )
+    assert one_line(run_main("sweep", tiny_yaml, "--vary", "desk=1", "--workers", "129")) == (
+        "error: --workers: input should be less than or equal to 128, got '129'"
+    )
+
+
+def test_a_process_pool_is_no_larger_than_its_work(monkeypatch, tiny):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from clinicflow.sim import replications
+    from clinicflow.sim import simulate as run
+
+    sizes: list[int] = []
+
+    class Recording(ThreadPoolExecutor):
+        def __init__(self, max_workers, mp_context=None, initializer=None, initargs=()):
+            sizes.append(max_workers)
+            super().__init__(max_workers, initializer=initializer, initargs=initargs)
+
+    monkeypatch.setattr(replications, "ProcessPoolExecutor", Recording)
+    run(tiny, None, replications=3, seed=0, workers=64)
+    assert sizes == [3]  # was 64 processes (all started at once under fork) for 3 replications
+
+
+def test_sweep_grid_is_counted_before_it_is_built(tiny_yaml):
+    import time
+
+    t0 = time.monotonic()
+    line = one_line(run_main("sweep", tiny_yaml, "--vary", "desk=1..100000000", "-n", "2"))
+    assert line == (
+        "error: --vary desk=1..100000000: expected at most 200 values per knob, got 100,000,000 (narrow the "
+        "range or give a larger step, A..B:STEP)"
+    )
+    assert time.monotonic() - t0 < 10  # was 45 s, building 10^8 values and variants up to desk=51
+    assert one_line(run_main("sweep", tiny_yaml, "--vary", "mas=" + ",".join(["1"] * 201))).endswith(
+        "expected at most 200 values per knob, got 201"
+    )
+
+
+def test_cluster_address_where_something_else_answers_is_one_line(tiny_yaml):
+    import socket
+    import threading
+
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(5)
+    port = srv.getsockname()[1]
+
+    def serve():  # a web server, say: its reply read as Dask's frame sizes asked numpy for exabytes
+        while True:
+            try:
+                conn, _ = srv.accept()
+            except OSError:
+                return
+            conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n" * 4)
+            conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        line = one_line(run_main("simulate", tiny_yaml, "-n", "2", "--cluster", f"tcp://127.0.0.1:{port}"))
+    finally:
+        srv.close()
+    assert line == (
+        f"error: --cluster: could not reach the Dask scheduler at tcp://127.0.0.1:{port} (something answered "
+        "there, but not a Dask scheduler; expected the address the scheduler prints, e.g. tcp://host:8786)"
+    )

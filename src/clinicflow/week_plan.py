@@ -20,7 +20,9 @@ from .exports.fhir import write_fhir_bundle
 from .exports.ical import write_ics
 from .exports.schedule_excel import write_schedule_xlsx
 from .solver.booking import apply_booking, book_requests, expected_attendance
+from .solver.diagnose import explain_empty_week
 from .solver.plan import PlanResult, plan_week
+from .solver.week import provider_sessions
 from .spreadsheet import safe_frame
 
 
@@ -83,6 +85,8 @@ def plan_and_book(
     """Plan the week starting ``monday``, book ``requests`` (a list from ``read_requests_csv``) into it,
     and evaluate the plan against evenly spaced and Bailey-Welch timing on held-out seeds."""
     result = plan_week(scenario, monday, time_limit=time_limit, seed=seed, samples=samples, progress=progress)
+    if result.schedule.empty:  # not one slot or hold to publish: say why, not "nothing to simulate"
+        raise explain_empty_week(scenario, provider_sessions(scenario, monday))
     schedule = result.schedule
     booking = None
     if requests is not None:

@@ -99,7 +99,9 @@ def _schedule_file(schedule: Path | None, scenario):
 def compare(
     base: Path = typer.Argument(..., help="Base scenario YAML."),
     variants: list[Path] = typer.Argument(..., help="Variant YAML files (see docs/whatif.md)."),
-    replications: int = typer.Option(30, "--replications", "-n", min=2, help="Replications per arm."),
+    replications: int = typer.Option(
+        30, "--replications", "-n", min=2, max=100_000, help="Replications per arm."
+    ),
     seed: int = typer.Option(0, min=0, help="Seed: the same for every arm (common random numbers)."),
     policy: str | None = typer.Option(
         None, help=f"Template policy: {', '.join(POLICIES)} (default evenly_spaced).", show_default=False
@@ -111,7 +113,7 @@ def compare(
         "instead of a policy; variants keep it unless they name a template_policy.",
     ),
     workers: int | None = typer.Option(
-        None, min=1, help="Local worker processes (default: all cores for 20+ replications)."
+        None, min=1, max=128, help="Local worker processes (default: all cores for 20+ replications)."
     ),
     cluster: str | None = typer.Option(None, help="Dask scheduler address, e.g. tcp://127.0.0.1:8786."),
     as_json: bool = typer.Option(False, "--json", help="Print the comparison as JSON."),
@@ -215,7 +217,9 @@ def sweep(
     vary: list[str] = typer.Option(
         ..., "--vary", help="KNOB=A..B or A,B,C; knobs: rooms, mas, desk, noshow, walkins, demand."
     ),
-    replications: int = typer.Option(30, "--replications", "-n", min=2, help="Replications per grid point."),
+    replications: int = typer.Option(
+        30, "--replications", "-n", min=2, max=100_000, help="Replications per grid point."
+    ),
     seed: int = typer.Option(0, min=0, help="Seed: the same for every point (common random numbers)."),
     policy: str | None = typer.Option(
         None, help=f"Template policy: {', '.join(POLICIES)} (default evenly_spaced).", show_default=False
@@ -226,7 +230,7 @@ def sweep(
         help="A schedule CSV of one week run at every setting instead of a policy (not with --vary demand).",
     ),
     workers: int | None = typer.Option(
-        None, min=1, help="Local worker processes (default: all cores for 20+ replications)."
+        None, min=1, max=128, help="Local worker processes (default: all cores for 20+ replications)."
     ),
     cluster: str | None = typer.Option(None, help="Dask scheduler address."),
     target: str = typer.Option(

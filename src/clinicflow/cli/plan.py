@@ -33,7 +33,7 @@ def plan(
     seed: int = typer.Option(0, "--seed", min=0, help="Seed of the optimizer's sampled days."),
     samples: int = typer.Option(40, "--samples", min=5, max=500, help="Sampled days per session (SAA)."),
     replications: int = typer.Option(
-        30, "--replications", min=2, help="Evaluation replications for kpis.json."
+        30, "--replications", min=2, max=100_000, help="Evaluation replications for kpis.json."
     ),
     evaluator: str = typer.Option("auto", "--evaluator", help="kpis.json evaluator: auto, sim or saa."),
 ) -> None:

@@ -55,10 +55,16 @@ def simulate_command(
         None, "--schedule", help="Schedule CSV (date, provider, start, appointment_type, …)."
     ),
     days: str | None = typer.Option(None, "--days", help="Weekdays (mon,tue) or dates (2026-01-05,…)."),
-    replications: int = typer.Option(30, "--replications", "-n", min=1, help="Number of replications."),
+    replications: int = typer.Option(
+        30, "--replications", "-n", min=1, max=100_000, help="Number of replications."
+    ),
     seed: int = typer.Option(0, "--seed", min=0, help="Random seed (same seed, same results)."),
     workers: int | None = typer.Option(
-        None, "--workers", min=1, help="Local worker processes (default: all cores for 20+ replications)."
+        None,
+        "--workers",
+        min=1,
+        max=128,
+        help="Local worker processes (default: all cores for 20+ replications).",
     ),
     cluster: str | None = typer.Option(
         None, "--cluster", help="Dask scheduler address, e.g. tcp://host:8786."

@@ -35,7 +35,7 @@ def surgery(
     cases: Path = typer.Option(..., "--cases", help="Case file (CSV); see docs/surgery.md for the columns."),
     out: Path = typer.Option(Path("surgery-out"), "--out", help="Folder for the output files."),
     replications: int = typer.Option(
-        200, "--replications", min=0, help="Simulated replications of the week."
+        200, "--replications", min=0, max=100_000, help="Simulated replications of the week."
     ),
     seed: int = typer.Option(0, "--seed", min=0, help="Seed of the random streams (and of the solver)."),
     time_limit: float = typer.Option(

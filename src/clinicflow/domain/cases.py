@@ -43,7 +43,7 @@ from pydantic import Field
 from ..errors import InputError
 from ..tables import read_text, wrong_separator
 from .base import Frozen, Identifier
-from .distributions import Deterministic, Lognormal
+from .distributions import MAX_MINUTES, Deterministic, Lognormal
 from .scenario import Scenario
 
 AuthStatus = Literal["approved", "pending", "denied"]
@@ -105,7 +105,8 @@ class SurgicalCase(Frozen):
         cv = ct.duration.cv
         if cv <= 0:
             return Deterministic(value=self.expected_duration)
-        return Lognormal(mean=self.expected_duration, sd=self.expected_duration * cv)
+        # a spread of more than a day is no duration (a type with a tiny mean and a wide sd)
+        return Lognormal(mean=self.expected_duration, sd=min(self.expected_duration * cv, MAX_MINUTES))
 
     def needs(self, scenario: Scenario) -> tuple[str, ...]:
         """Equipment the case needs: its type's plus its own, sorted, without repeats."""

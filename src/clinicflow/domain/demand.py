@@ -6,6 +6,9 @@ from pydantic import Field, model_validator
 
 from .base import Frozen, Identifier, NonNegative, Positive
 
+#: Most visits of one type a week a demand row may ask for.
+MAX_WEEKLY = 100_000
+
 
 class Demand(Frozen):
     """Weekly requests for one appointment type, pooled or for one provider.
@@ -15,7 +18,8 @@ class Demand(Frozen):
     """
 
     type: Identifier
-    weekly: NonNegative
+    #: a practice's week; beyond it a value is a typo (``1e308``), not demand a solver can count
+    weekly: NonNegative = Field(le=MAX_WEEKLY)
     provider: Identifier | None = None
     weight: Positive = 1.0
     min_per_session: int | None = Field(default=None, ge=0)

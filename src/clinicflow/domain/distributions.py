@@ -16,9 +16,35 @@ from typing import Annotated, Literal, Union
 import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+#: Every distribution is of minutes (a visit, a turnover, a case, how late a patient comes): a mean
+#: or a spread of more than a day is a typo (``1e308``), and would overflow the models' arithmetic.
+MAX_MINUTES = 1440.0
+
 
 class _Dist(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)  # as every domain model
+
+    @model_validator(mode="after")
+    def _within_a_day(self):
+        values = getattr(self, "values", None)  # an empirical distribution: its values bound the rest
+        if values is not None:
+            if max(abs(v) for v in values) > MAX_MINUTES:
+                raise ValueError(
+                    f"expected values in minutes, at most {MAX_MINUTES:g} (a day), got {max(values, key=abs):.6g}"
+                )
+            return self
+        mean, sd = getattr(self, "mean_", None), getattr(self, "sd_", None)  # as written, when given so
+        try:
+            mean = abs(self.mean) if mean is None else abs(mean)
+            sd = self.sd if sd is None else sd
+        except (OverflowError, ValueError):  # exp() of a lognormal's mu and sigma out of range
+            mean = sd = math.inf
+        if not (mean <= MAX_MINUTES and sd <= MAX_MINUTES):
+            raise ValueError(
+                f"expected minutes: a mean and sd of at most {MAX_MINUTES:g} (a day), "
+                f"got mean {mean:.6g} and sd {sd:.6g}"
+            )
+        return self
 
     #: True when every sample is >= 0 (required for durations).
     @property

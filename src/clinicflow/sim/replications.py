@@ -127,13 +127,13 @@ def run_local(
     # fork shares the imported modules at no cost; elsewhere the platform default is used.
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("fork" if "fork" in methods and os.name == "posix" else None)
+    chunks = _chunks(n, _chunk_size(n, workers))
+    # no more processes than chunks: a fork start method starts every worker at once
+    # (``--workers 100000 -n 2`` forked thousands of processes for two replications)
     with ProcessPoolExecutor(
-        max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(plan,)
+        max_workers=min(workers, len(chunks)), mp_context=ctx, initializer=_init_worker, initargs=(plan,)
     ) as ex:
-        futures = [
-            ex.submit(_run_chunk_in_worker, seed, c, keep, engine)
-            for c in _chunks(n, _chunk_size(n, workers))
-        ]
+        futures = [ex.submit(_run_chunk_in_worker, seed, c, keep, engine) for c in chunks]
         for f in futures:
             out = f.result()
             tick(len(out))
@@ -156,6 +156,13 @@ def dask_client(cluster):
         except (OSError, ValueError, TypeError) as e:  # unreachable, or not an address at all
             raise InputError(
                 None, "cluster", f"could not reach the Dask scheduler at {cluster} ({e})"
+            ) from None
+        except Exception:  # something answered, but not Dask's protocol (its first frame read as a size)
+            raise InputError(
+                None,
+                "cluster",
+                f"could not reach the Dask scheduler at {cluster} (something answered there, but not a "
+                "Dask scheduler; expected the address the scheduler prints, e.g. tcp://host:8786)",
             ) from None
     return Client(cluster), True
 

@@ -97,6 +97,32 @@ def check_week(scenario: Scenario, sessions: list[ProviderSession]) -> None:
         raise InfeasibleError("the week cannot be built: these rules conflict", problems)
 
 
+def explain_empty_week(scenario: Scenario, sessions: list[ProviderSession]) -> InfeasibleError:
+    """Why a template placed no slot at all in the week: nothing asked for, or no visit fits."""
+    types = scenario.type_by_id
+    if not any(round(d.weekly) > 0 for d in scenario.demand) and not any(ps.holds for ps in sessions):
+        return InfeasibleError(
+            "the week cannot be built: there is nothing to schedule",
+            ["no demand row asks for a visit (demand[].weekly) and no session keeps same-day holds"],
+        )
+    reasons = []
+    for ps in sessions:
+        prov = scenario.provider_by_id[ps.provider]
+        shortest = min(prov.appointment_types, key=lambda t: types[t].scheduled_min)
+        longest = max((seg.minutes for seg in ps.segments), default=0)
+        if longest < types[shortest].scheduled_min:
+            reasons.append(
+                f"{_when(ps)} has at most {longest} working minutes in a row, shorter than "
+                f"{ps.provider}'s shortest visit ({shortest}, {types[shortest].scheduled_min} min)"
+            )
+    if not reasons:
+        reasons.append(
+            "no session has room for a visit type with demand (see appointment_types[].allowed_windows "
+            "and demand[].max_per_session)"
+        )
+    return InfeasibleError("the week cannot be built: no visit fits in any session", reasons)
+
+
 def describe_rule(scenario: Scenario, rule: Rule) -> str:
     types = scenario.type_by_id
     if rule.kind == "window":

@@ -325,7 +325,8 @@ def build_template(
         for p in provs:
             share = round(d.weekly * cap[p] / total_cap)
             pe = sum(v for (key, _j, t), v in n.items() if t == d.type and key[1] == p)
-            dev = m.new_int_var(0, 10_000, f"share_dev[{i},{p}]")
+            # |slots - share| is at most the share itself when the provider gets no slot of the type
+            dev = m.new_int_var(0, max(10_000, share), f"share_dev[{i},{p}]")
             m.add_abs_equality(dev, pe - share)
             terms.append(SHARE * dev)
     total_min = sum(ps.minutes for ps in sessions) or 1

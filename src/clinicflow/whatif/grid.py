@@ -8,6 +8,7 @@ Knobs are the staffing levers a practice manager actually pulls. Each maps a val
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from collections.abc import Callable
 
@@ -29,6 +30,8 @@ KNOBS: dict[str, tuple[str, Callable[[Scenario, float], dict]]] = {
     "demand": ("demand scale (1 = as is)", lambda s, v: {"demand_scale": float(v)}),
 }
 INTEGER_KNOBS = {"rooms", "mas", "desk"}
+#: Most values one knob may take in a sweep (every point is a simulation of the week).
+MAX_VALUES = 200
 
 _RANGE = re.compile(r"^(?P<a>-?\d+(?:\.\d+)?)\.\.(?P<b>-?\d+(?:\.\d+)?)(?::(?P<step>\d+(?:\.\d+)?))?$")
 
@@ -51,6 +54,14 @@ def parse_vary(text: str) -> tuple[str, list[float]]:
             step = float(m["step"]) if m["step"] else 1.0
             if b < a or step <= 0:
                 raise ValueError
+            count = math.floor((b - a) / step + 0.5) + 1
+            if count > MAX_VALUES:  # counted before it is built: desk=1..100000000 took 45 s to refuse
+                raise InputError(
+                    None,
+                    f"--vary {text}",
+                    f"expected at most {MAX_VALUES} values per knob, got {count:,} (narrow the range or "
+                    "give a larger step, A..B:STEP)",
+                )
             out = list(np.round(np.arange(a, b + step / 2, step), 6))
         else:
             out = [float(x) for x in values.split(",") if x.strip()]
@@ -60,6 +71,10 @@ def parse_vary(text: str) -> tuple[str, list[float]]:
         ) from None
     if not out:
         raise InputError(None, f"--vary {text}", "expected at least one value")
+    if len(out) > MAX_VALUES:
+        raise InputError(
+            None, f"--vary {text}", f"expected at most {MAX_VALUES} values per knob, got {len(out):,}"
+        )
     if knob in INTEGER_KNOBS:
         if any(v != int(v) or v < 0 for v in out):
             raise InputError(None, f"--vary {text}", f"expected non-negative whole numbers for {knob}")

@@ -192,7 +192,8 @@ def _run_points(points, replications: int, seed: int, workers: int, cluster, on_
 
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("fork" if "fork" in methods and os.name == "posix" else None)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as ex:
+    # no more processes than points: a fork start method starts them all at once
+    with ProcessPoolExecutor(max_workers=min(workers, n), mp_context=ctx) as ex:
         futures = [ex.submit(_simulate_point, sc, sch, replications, seed) for _, sc, sch in points]
         out = []
         for i, f in enumerate(futures):
