@@ -95,6 +95,7 @@ def run(scenario_path: str, mtime: float, week: dt.date, req_name, req_bytes: by
         "booked": outcome.booking.booked if outcome.booking else 0,
         "requests": outcome.booking.requests if outcome.booking else 0,
         "attendance": outcome.booking_payload() if outcome.booking else None,
+        "shortfall": r.shortfall,
     }
     return outcome.schedule, unbooked, summary, files, info
 
@@ -126,6 +127,8 @@ c[2].metric(
     f"({att['expected_to_come_at_type_rates']:,.1f} at the appointment types' rates)",
 )
 c[3].metric("Solve time", f"{info['seconds']:.0f} s")
+if info["shortfall"]:
+    st.warning("Short of demand, and why:\n" + "\n".join(f"- {line}" for line in info["shortfall"]))
 
 st.subheader("Expected week against the baselines (held-out seeds, 95% CI)")
 st.dataframe(summary, width="stretch")

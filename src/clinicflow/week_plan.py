@@ -50,6 +50,10 @@ class WeekOutcome:
                 "time_limit_s": self.settings["time_limit"],
                 "wall_time_s": round(r.wall_time, 2),
                 "template_status": r.template.status,
+                "coverage": [
+                    {k: c[k] for k in ("type", "provider", "weekly", "planned")} for c in r.template.coverage
+                ],
+                "shortfall": r.shortfall,
                 "provider_sessions": len(r.sessions),
                 "proven_optimal": r.proven_optimal,
             },

@@ -111,6 +111,10 @@ def _summary(console, result, schedule, booking, reqs, kpis) -> None:
     console.print("  slots planned / weekly demand:")
     for i in range(0, len(cov), 4):
         console.print("    " + ", ".join(cov[i : i + 4]))
+    if result.shortfall:
+        console.print("  [bold]short of demand[/], and why:")
+        for line in result.shortfall:
+            console.print(f"    - {line}", markup=False)
     t = Table(box=None, header_style="bold", pad_edge=False)
     for col, just in (
         ("provider", "left"),

@@ -15,7 +15,7 @@ import numpy as np
 from ..domain.clock import format_hhmm
 from ..domain.scenario import Scenario
 from ..errors import InfeasibleError
-from .template import Rule, per_session_bounds
+from .template import SHARED_SLACK, Rule, demand_rows, footprints, per_session_bounds
 from .week import DAY_NAMES, Block, ProviderSession, hold_type, ma_by_minute, type_allowed_in
 
 
@@ -206,3 +206,88 @@ def explain_timing(
             "patient(s) roomed at once"
         )
     return InfeasibleError(f"slot timing is infeasible for {_when(ps)}", sorted(set(reasons)))
+
+
+def explain_shortfall(
+    scenario: Scenario, sessions: list[ProviderSession], coverage: list[dict], grid: int = 5
+) -> list[str]:
+    """Why each demand row the template could not fill is short, in words a coordinator can act on.
+
+    Missing slots are soft (the template trades them by weight), so a short week is planned, not
+    refused; but "new_patient 0/30" alone does not say whether a window, a per-session cap, the
+    procedure rooms or plain lack of provider time is to blame. Each row gets the first of these
+    that explains it by arithmetic, in that order."""
+    types = scenario.type_by_id
+    rows = demand_rows(scenario)
+    need = sum(d.weekly * types[d.type].scheduled_min for d, _ in rows)
+    hold_min = sum(ps.holds * types[hold_type(scenario, ps.provider)].scheduled_min for ps in sessions)
+    have = sum(ps.minutes for ps in sessions) - hold_min
+    out: list[str] = []
+    for (d, provs), c in zip(rows, coverage, strict=True):
+        asked = round(d.weekly)
+        if c["planned"] >= asked:
+            continue
+        t = types[d.type]
+        head = f"{d.type}{f' with {d.provider}' if d.provider else ''} {c['planned']}/{asked}"
+        mine = [ps for ps in sessions if ps.provider in provs]
+        if not mine:
+            out.append(f"{head}: no provider who sees it works this week")
+            continue
+        fits, capped, open_sessions, caps = 0, 0, 0, set()
+        for ps in mine:
+            foot = footprints(scenario, ps.provider, grid)[d.type]
+            n = sum(seg.minutes // foot for seg in ps.segments if type_allowed_in(scenario, d.type, seg))
+            _lo, hi = per_session_bounds(scenario, ps.provider, d.type)
+            fits += n
+            capped += n if hi is None else min(n, hi)
+            open_sessions += n > 0
+            caps.add(hi)
+        windows = ", ".join(f"{format_hhmm(w.start)}-{format_hhmm(w.end)}" for w in t.allowed_windows)
+        if fits == 0:
+            out.append(
+                f"{head}: its allowed windows ({windows}) fall outside every session of "
+                f"{', '.join(sorted(set(provs)))} (appointment_types[{d.type}].allowed_windows)"
+            )
+        elif fits < asked and t.allowed_windows:
+            out.append(
+                f"{head}: its allowed windows ({windows}) hold at most {fits} {t.scheduled_min}-min "
+                f"slot(s) in the week's sessions (appointment_types[{d.type}].allowed_windows)"
+            )
+        elif capped < asked and capped < fits:
+            each = "/".join(str(h) for h in sorted(h for h in caps if h is not None))
+            out.append(
+                f"{head}: demand max_per_session allows {each} a session and {open_sessions} "
+                f"session(s) can hold it, so at most {capped}"
+            )
+        elif t.procedure and _procedure_room_slots(scenario, sessions, d.type, grid, SHARED_SLACK) < asked:
+            k = _procedure_room_slots(scenario, sessions, d.type, grid, SHARED_SLACK)
+            out.append(
+                f"{head}: the {len(scenario.rooms.procedure_rooms)} procedure room(s), planned to "
+                f"{SHARED_SLACK:.0%} of their minutes, hold about {k} such slot(s) in the week"
+            )
+        elif need > have:
+            out.append(
+                f"{head}: the sessions hold {have:,.0f} minutes of visits after same-day holds and "
+                f"demand asks for {need:,.0f} ({need / have:.0%}); the template keeps the slots worth "
+                f"most per minute, and {d.type} is worth {d.weight:g} per {t.scheduled_min}-min slot "
+                f"(demand weight)"
+            )
+        else:
+            out.append(
+                f"{head}: the exam rooms, procedure rooms or MAs shared at the times it is allowed "
+                "were taken by other slots worth more (demand weight)"
+            )
+    return out
+
+
+def _procedure_room_slots(scenario: Scenario, sessions, type_id: str, grid: int, share: float) -> int:
+    """About how many slots of a procedure type the procedure rooms hold in the week: each room's
+    minutes inside the type's windows on the open days, at ``share``, over slot plus turnover."""
+    c = scenario.clinic
+    t = scenario.type_by_id[type_id]
+    turnover = scenario.rooms.turnover_min.mean
+    length = -(-(t.scheduled_min + turnover) // grid) * grid
+    spans = [(w.start, w.end) for w in t.allowed_windows] or [(c.opens, c.closes)]
+    per_day = sum(max(0, min(b, c.closes) - max(a, c.opens)) for a, b in spans)
+    days = len({ps.date for ps in sessions})
+    return int(len(scenario.rooms.procedure_rooms) * per_day * days * share // length)

@@ -109,7 +109,8 @@ class PlanResult:
     schedule: pd.DataFrame
     wall_time: float
     booking: object | None = None
-    notes: list[str] = field(default_factory=list)
+    #: why each demand row the template could not fill is short (``diagnose.explain_shortfall``)
+    shortfall: list[str] = field(default_factory=list)
 
     @property
     def proven_optimal(self) -> int:
@@ -417,6 +418,7 @@ def plan_week(
         sessions=reports,
         schedule=schedule,
         wall_time=time.perf_counter() - t0,
+        shortfall=diagnose.explain_shortfall(scenario, sessions, tmpl.coverage, grid),
     )
 
 

@@ -74,7 +74,7 @@ def footprints(scenario: Scenario, provider_id: str, grid: int = 5) -> dict[str,
     return out
 
 
-def _demand_rows(scenario: Scenario):
+def demand_rows(scenario: Scenario):
     """Demand rows with the providers each one pools over (provider-specific rows win)."""
     specific = {(d.type, d.provider) for d in scenario.demand if d.provider is not None}
     rows = []
@@ -170,7 +170,7 @@ def _solve(scenario, sessions, grid, time_limit, seed, *, overbook, share=DEFAUL
 
 def _short(scenario: Scenario, values: dict) -> bool:
     """Whether any demand row gets fewer slots than requested."""
-    for d, provs in _demand_rows(scenario):
+    for d, provs in demand_rows(scenario):
         planned = sum(
             v
             for (kind, skey, _j, *rest), v in values.items()
@@ -184,7 +184,7 @@ def _short(scenario: Scenario, values: dict) -> bool:
 def per_session_bounds(scenario: Scenario, provider_id: str, type_id: str) -> tuple[int | None, int | None]:
     """min/max slots of a type per session for a provider (the tightest demand rows that apply)."""
     lo, hi = None, None
-    for d, provs in _demand_rows(scenario):
+    for d, provs in demand_rows(scenario):
         if d.type != type_id or provider_id not in provs:
             continue
         if d.min_per_session is not None:
@@ -313,7 +313,7 @@ def build_template(
     terms = []
     demand_exprs = {}
     cap = {p.id: sum(ps.minutes for ps in sessions if ps.provider == p.id) for p in scenario.providers}
-    for i, (d, provs) in enumerate(_demand_rows(scenario)):
+    for i, (d, provs) in enumerate(demand_rows(scenario)):
         expr = sum(v for (key, _j, t), v in n.items() if t == d.type and key[1] in provs)
         demand_exprs[i] = expr
         want = round(d.weekly)
@@ -381,7 +381,7 @@ def solve_template(
         seg_counts = counts.setdefault(skey, {}).setdefault(j, {})
         seg_counts[HOLD if kind == "h" else rest[0]] = val
     coverage = []
-    for _i, (d, provs) in enumerate(_demand_rows(scenario)):
+    for _i, (d, provs) in enumerate(demand_rows(scenario)):
         planned = sum(
             v
             for (kind, skey, _j, *rest), v in res.values.items()
