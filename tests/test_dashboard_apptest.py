@@ -166,6 +166,13 @@ def test_surgery_page_books_the_example_week():
     assert len(reasons) == unscheduled
     assert reasons["reason"].str.len().min() > 10  # every unscheduled case has a reason in words
     assert len(at.get("plotly_chart")) == 2
+    # the week's simulated overtime: all rooms together, the room-days' mean overtimes summed (it read
+    # a key the summary does not have and showed "nan min")
+    room_days = at.dataframe[0].value
+    overtime = metrics["Overtime per week"]
+    assert overtime.endswith(" min") and overtime != "nan min"
+    assert float(overtime.split()[0]) == pytest.approx(room_days["sim_overtime_min"].sum(), abs=1)
+    assert room_days["sim_overtime_min"].sum() > 0
 
 
 def test_schedule_page_plans_and_books_the_family_week():

@@ -70,9 +70,18 @@ opt = kpis["optimized"]
 c = st.columns(4)
 c[0].metric("Cases booked", f"{len(table)}", help=f"of {len(table) + len(unbooked)} in the file")
 c[1].metric("Unscheduled", f"{len(unbooked)}")
-if "simulated" in opt:
-    c[2].metric("Mean start delay", f"{opt['simulated']['mean_start_delay_min']:.1f} min")
-    c[3].metric("Overtime per week", f"{opt['simulated'].get('overtime_min', float('nan')):.0f} min")
+if opt.get("simulated"):
+    sim = opt["simulated"]
+    lo, hi = sim["mean_start_delay_min_ci"]
+    c[2].metric(
+        "Mean start delay", f"{sim['mean_start_delay_min']:.1f} min", help=f"95% CI {lo:.1f} – {hi:.1f} min"
+    )
+    lo, hi = sim["overtime_min_per_week_ci"]
+    c[3].metric(
+        "Overtime per week",
+        f"{sim['overtime_min_per_week']:.0f} min",
+        help=f"all rooms together; 95% CI {lo:.0f} – {hi:.0f} min",
+    )
 
 st.plotly_chart(or_gantt(table), width="stretch")
 st.plotly_chart(overtime_risk_figure(room_days, scenario.surgery.overtime_target), width="stretch")
