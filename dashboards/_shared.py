@@ -65,17 +65,37 @@ def scenario_choices(files: list[Path]) -> dict[str, Path]:
     return {(p.name if names.count(p.name) == 1 else str(p)): p for p in files}
 
 
+#: The scenario last picked, by path: a page's widgets are its own (Streamlit drops a widget's value
+#: when another page is shown), so the picker of the next page opens on this one.
+CHOSEN = "scenario_chosen"
+
+
+def chosen_index(choices: dict[str, Path]) -> int:
+    """Where a picker over ``choices`` opens: the scenario picked last on any page, else the first
+    given scenario, else the bundled family practice (else the first choice)."""
+    paths = list(choices.values())
+    for want in (st.session_state.get(CHOSEN), str(default_file())):
+        for i, p in enumerate(paths):
+            if str(p) == want:
+                return i
+    return 0
+
+
+def remember(path: Path) -> None:
+    st.session_state[CHOSEN] = str(path)
+
+
 def pick_scenario(clinic: bool = True):
-    """Sidebar picker; opens on the first given scenario, else the bundled family practice.
+    """Sidebar picker; opens on the scenario picked last (on any page), at first on the first given
+    scenario, else the bundled family practice.
 
     A page that simulates or plans clinic sessions (``clinic``) stops with a note on a surgery-only
     scenario, as the CLI's clinic commands refuse it."""
     choices = scenario_choices(scenario_files())
     labels = list(choices)
-    first = default_file()
-    default = next((i for i, p in enumerate(choices.values()) if p == first), 0)
-    name = st.sidebar.selectbox("Scenario", labels, index=default, key="scenario_file")
+    name = st.sidebar.selectbox("Scenario", labels, index=chosen_index(choices), key="scenario_file")
     path = choices[name]
+    remember(path)
     try:
         scenario = cached_scenario(str(path), path.stat().st_mtime)
     except InputError as err:

@@ -501,3 +501,19 @@ def test_whatif_page_calls_the_riskiest_booked_patients(family, tmp_path):
         "variant: targeted_reminders: needs a week whose booked patients carry their no_show_prob scores "
         "(compare --schedule a week planned with scored requests, or scored by calibrate --schedule)"
     ]
+
+
+def test_the_scenario_picked_on_one_page_is_the_one_the_next_page_opens_on():
+    """Streamlit drops a widget's value when another page is shown: the Schedule page opened on the
+    family practice right after the orthopedic one was picked on the Practice page."""
+    at = AppTest.from_file(str(ROOT / "dashboards" / "app.py"), default_timeout=120)
+    at.run()
+    at.sidebar.selectbox(key="scenario_file").select("orthopedic-practice.yaml").run()
+    assert at.title[0].value == "Riverside Orthopaedics"
+    at.switch_page("views/schedule.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.sidebar.selectbox(key="scenario_file").value == "orthopedic-practice.yaml"
+    assert at.caption[0].value.startswith("Riverside Orthopaedics · week of ")
+    at.sidebar.selectbox(key="scenario_file").select("family-practice.yaml").run()
+    at.switch_page("views/practice.py").run()
+    assert at.title[0].value == "Maple Street Family Medicine"

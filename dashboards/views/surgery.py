@@ -9,7 +9,7 @@ from pathlib import Path
 import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from _shared import cached_scenario, read_upload, scenario_choices, scenario_files
+from _shared import cached_scenario, chosen_index, read_upload, remember, scenario_choices, scenario_files
 
 from clinicflow import InputError
 from clinicflow.domain.cases import read_cases_csv
@@ -22,7 +22,15 @@ choices = scenario_choices([p for p in scenario_files() if "surgery:" in p.read_
 if not choices:
     st.warning("No scenario with a surgery section: give one to `clinicflow dashboard SCENARIO.yaml`.")
     st.stop()
-name = st.sidebar.selectbox("Surgical scenario", list(choices), key="sg_scenario")
+name = st.sidebar.selectbox(
+    "Surgical scenario",
+    list(choices),
+    index=chosen_index(choices),
+    key="sg_scenario",
+    # picked here, the other pages open on it too; merely shown (the practice picked elsewhere has no
+    # OR blocks), it changes nothing there
+    on_change=lambda: remember(choices[st.session_state["sg_scenario"]]),
+)
 path = choices[name]
 scenario = cached_scenario(str(path), path.stat().st_mtime)
 default_cases = path.with_name(path.stem.replace("-practice", "") + "-cases.csv")
