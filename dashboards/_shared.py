@@ -107,6 +107,17 @@ def pick_scenario(clinic: bool = True):
     return path, scenario
 
 
+def fresh_for(path: Path, prefix: str, keep: tuple[str, ...] = ()) -> None:
+    """Reset the page's widgets whose keys start with ``prefix`` (but not those in ``keep``) when
+    the scenario is another than the one they were set for: changes made to one practice's staff
+    and providers are not carried over to the next practice picked. Call before the widgets."""
+    mark = f"{prefix}_scenario_"
+    if st.session_state.get(mark, str(path)) != str(path):
+        for k in [k for k in st.session_state if k.startswith(prefix) and k != mark and k not in keep]:
+            del st.session_state[k]
+    st.session_state[mark] = str(path)
+
+
 def read_upload(name: str, data: bytes, read: Callable[[Path], T]) -> T:
     """``read`` an uploaded file, saved under its own name in a private temporary folder.
 

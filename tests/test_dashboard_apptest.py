@@ -517,3 +517,22 @@ def test_the_scenario_picked_on_one_page_is_the_one_the_next_page_opens_on():
     at.sidebar.selectbox(key="scenario_file").select("family-practice.yaml").run()
     at.switch_page("views/practice.py").run()
     assert at.title[0].value == "Maple Street Family Medicine"
+
+
+def test_whatif_changes_made_to_one_practice_are_not_applied_to_the_next_one_picked():
+    """Six MAs and one more on Wednesday set for the family practice were kept by the form's
+    widgets and compared, unasked, as a change to the orthopedic practice picked next."""
+    at = _run("whatif.py", wi_reps=10)
+    at.number_input(key="wi_mas").set_value(6)
+    at.multiselect(key="wi_ma_days").select("wed")
+    at.button[0].click()
+    at.run()
+    [caption] = [c.value for c in at.caption if c.value.startswith("Changes:")]
+    assert caption.startswith("Changes: medical_assistants=6, extra_mas_on={'wed': 1}")
+    at.sidebar.selectbox(key="scenario_file").select("orthopedic-practice.yaml").run()
+    assert not at.exception and not at.error, [e.value for e in at.exception or at.error]
+    assert at.number_input(key="wi_mas").value == 4 and at.multiselect(key="wi_ma_days").value == []
+    [caption] = [c.value for c in at.caption if c.value.startswith("Changes:")]
+    assert caption == "Changes: none (the variant equals the base)"
+    cost = {m.label: m for m in at.metric}["staff cost per week ($)"]
+    assert cost.delta.startswith("+0.0") and at.slider(key="wi_reps").value == 10

@@ -9,7 +9,7 @@ from pathlib import Path
 import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from _shared import pick_scenario, read_upload
+from _shared import fresh_for, pick_scenario, read_upload
 
 from clinicflow import InputError
 from clinicflow.domain import WEEKDAYS
@@ -21,6 +21,9 @@ from clinicflow.whatif.sweep import Target
 from clinicflow.whatif.variants import variant_from_dict
 
 path, base = pick_scenario()
+# the form's changes are to this base: picking another practice starts from its own staffing (the
+# uploaded week stays, and is checked against the new practice)
+fresh_for(path, "wi_", keep=("wi_schedule", "wi_reps"))
 st.title("What-if staffing")
 st.caption(
     f"Base: {base.clinic.name} · changes are compared on the same simulated patients (common random numbers)"
