@@ -199,7 +199,12 @@ def test_noshow_page_scores_next_weeks_booked_appointments(family):
     from clinicflow.policies import evenly_spaced_schedule
 
     sched = booked_week(evenly_spaced_schedule(family, dt.date(2026, 11, 30)), 40)
-    at = _run("noshow.py", ns_rows=5_000, planned_schedule=sched)
+    at = _run(
+        "noshow.py",
+        ns_rows=5_000,
+        planned_schedule=sched,
+        planned_for=str(ROOT / "scenarios" / "family-practice.yaml"),
+    )
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Booked appointments scored"] == "40"
     mean_risk = float(metrics["Mean predicted risk"].rstrip("%")) / 100
@@ -234,6 +239,16 @@ def test_noshow_page_scores_next_weeks_booked_appointments(family):
         "preferred_provider, earliest_date, latest_date, time_of_day, urgency, no_show_prob)"
     ]
     assert {m.label: m.value for m in at.metric}["Booked appointments scored"] == "40"
+
+    # the orthopedic practice picked: the family practice's planned week is not scored as its own
+    at.sidebar.file_uploader(key="ns_requests").set_value(None)
+    at.sidebar.selectbox(key="scenario_file").select("orthopedic-practice.yaml").run()
+    assert not at.exception and not at.error, [e.value for e in at.exception or at.error]
+    assert "Booked appointments scored" not in {m.label for m in at.metric}
+    assert at.info[-1].value == (
+        "The week planned on the Schedule page is family-practice.yaml's: plan orthopedic-practice.yaml's "
+        "week there to score its booked appointments here."
+    )
 
 
 def test_whatif_page_adds_a_session_and_reports_bad_input_in_one_line():

@@ -109,6 +109,7 @@ try:
     )
     st.session_state["pl_done"] = True
     st.session_state["planned_schedule"] = schedule  # scored by the No-show analytics page
+    st.session_state["planned_for"] = str(path)  # … when it shows the same practice
 except (InputError, InfeasibleError) as err:
     st.error(str(err))
     st.stop()
