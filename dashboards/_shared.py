@@ -131,4 +131,6 @@ def read_upload(name: str, data: bytes, read: Callable[[Path], T]) -> T:
     except InputError as err:
         if err.file != str(f):
             raise
-        raise InputError(name, err.where, err.message, err.line) from None
+        # a reader quoting a library's message may repeat the path: the person's file name there too
+        message = err.message.replace(str(f), name).replace(str(f.parent), "")
+        raise InputError(name, err.where, message, err.line) from None

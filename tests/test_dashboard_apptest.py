@@ -551,3 +551,59 @@ def test_whatif_changes_made_to_one_practice_are_not_applied_to_the_next_one_pic
     assert caption == "Changes: none (the variant equals the base)"
     cost = {m.label: m for m in at.metric}["staff cost per week ($)"]
     assert cost.delta.startswith("+0.0") and at.slider(key="wi_reps").value == 10
+
+
+_CSV = b"appointment_id,patient_id,start_at,status\n1,MRN-0042,2026-01-05T09:00,attended\n"
+
+
+@pytest.mark.parametrize(
+    "page, key, name, content, state, expected",
+    [
+        (
+            "noshow.py",
+            "ns_upload",
+            "export.parquet",
+            _CSV,
+            {"ns_source": "Upload an export"},
+            # pyarrow's own words carried the temporary folder's path
+            "export.parquet: not a readable parquet file (expected an Apache Parquet file; a CSV file "
+            "renamed .parquet is not one)",
+        ),
+        (
+            "noshow.py",
+            "ns_upload",
+            "export.xlsx",
+            _CSV,
+            {"ns_source": "Upload an export"},
+            # was pandas' "Excel file format cannot be determined, you must specify an engine manually."
+            "export.xlsx: not a readable excel file (expected an Excel workbook, .xlsx or .xls; a CSV file "
+            "renamed .xlsx is not one)",
+        ),
+        (
+            "surgery.py",
+            "sg_cases",
+            "cases.csv",
+            b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00" + bytes(200),
+            {"sg_reps": 20, "sg_limit": 2},
+            # was "column PK\x03\x04\x14…: unknown column", control bytes and all
+            "cases.csv: expected a text file, got a zip archive such as an Excel workbook (save it as CSV UTF-8)",
+        ),
+        (
+            "surgery.py",
+            "sg_cases",
+            "cases.csv",
+            b"case_id,surgeon\x00,case_type\nC1,dr_osei,tka\n",
+            {"sg_reps": 20, "sg_limit": 2},
+            "cases.csv:1: expected a text file, got binary data (a NUL byte)",
+        ),
+    ],
+    ids=["csv-named-parquet", "csv-named-xlsx", "xlsx-named-csv", "nul-byte"],
+)
+def test_a_file_of_another_kind_is_one_line_saying_what_was_expected(
+    page, key, name, content, state, expected
+):
+    at = _run(page, **state)
+    at.sidebar.file_uploader(key=key).set_value((name, content, "application/octet-stream")).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [e.value for e in at.error] == [expected]
+    assert not at.metric
