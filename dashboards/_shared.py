@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -123,10 +124,15 @@ def read_upload(name: str, data: bytes, read: Callable[[Path], T]) -> T:
 
     The readers name the file in their one-line errors; a person who uploaded ``requests.csv`` should
     read ``requests.csv: row 3, …``, not the temporary folder's path.
+
+    The saved copy is deleted once read, whatever happened: an appointment export carries raw patient
+    identifiers, which only its pseudonymized import may keep. (What ``read`` writes beside it, such
+    as the import's store, stays with the folder.)
     """
-    f = Path(tempfile.mkdtemp(prefix="clinicflow-upload-")) / Path(name).name
-    f.write_bytes(data)
+    folder = Path(tempfile.mkdtemp(prefix="clinicflow-upload-"))
+    f = folder / Path(name).name
     try:
+        f.write_bytes(data)
         return read(f)
     except InputError as err:
         if err.file != str(f):
@@ -134,3 +140,7 @@ def read_upload(name: str, data: bytes, read: Callable[[Path], T]) -> T:
         # a reader quoting a library's message may repeat the path: the person's file name there too
         message = err.message.replace(str(f), name).replace(str(f.parent), "")
         raise InputError(name, err.where, message, err.line) from None
+    finally:
+        f.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # left when the reader wrote something there
+            folder.rmdir()

@@ -607,3 +607,40 @@ def test_a_file_of_another_kind_is_one_line_saying_what_was_expected(
     assert not at.exception, [e.value for e in at.exception]
     assert [e.value for e in at.error] == [expected]
     assert not at.metric
+
+
+def test_an_uploaded_export_leaves_no_raw_patient_id_on_disk_or_on_the_page(tmp_path, monkeypatch):
+    """The export was saved in a temporary folder to be imported and left there, raw patient ids and
+    all, for as long as the machine kept /tmp; only its pseudonymized store may stay."""
+    import tempfile
+
+    from clinicflow.data.synthetic import generate_history, to_generic, write_history
+
+    uploads = tmp_path / "tmp"
+    uploads.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(uploads))
+    monkeypatch.setenv("CLINICFLOW_KEY_FILE", str(tmp_path / "key"))
+    frame = to_generic(generate_history(3000, seed=4, weeks=12))
+    frame["patient_id"] = [f"MRN{int(v) % 10**7:07d}" for v in frame["patient_id"]]
+    export = tmp_path / "export.csv"
+    write_history(frame, export)
+    at = _run("noshow.py", ns_source="Upload an export")
+    at.sidebar.file_uploader(key="ns_upload").set_value(("export.csv", export.read_bytes(), "text/csv")).run()
+    assert not at.exception and not at.error, [e.value for e in at.exception or at.error]
+    assert {m.label: m.value for m in at.metric}["Appointments"] == "3,000"
+    raw = set(frame["patient_id"])
+    left = [p for p in uploads.rglob("*") if p.is_file()]
+    assert [p.name for p in left if p.suffix == ".csv"] == []  # the upload's copy is gone
+    assert [p.name for p in left] == ["upload.duckdb"]  # the pseudonymized store stays, for the page
+    shown = " ".join(str(e.value) for e in [*at.caption, *at.markdown, *at.info, *at.metric])
+    shown += " ".join(d.value.to_csv() for d in at.dataframe)
+    assert not [r for r in raw if r in shown]
+    import duckdb
+
+    con = duckdb.connect(str(left[0]), read_only=True)
+    try:
+        tables = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()]
+        text = " ".join(str(row) for t in tables for row in con.execute(f'SELECT * FROM "{t}"').fetchall())
+    finally:
+        con.close()
+    assert "MRN" not in text
