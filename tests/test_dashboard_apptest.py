@@ -141,6 +141,13 @@ def test_whatif_page_sweep_names_cheapest_setting():
     assert at.success[0].value.startswith("Cheapest setting meeting p90_wait_min<=20: mas=") or at.warning
     df = at.dataframe[-1].value
     assert len(df) == 4 and set(df["mas"]) == {3, 4}
+    # the same setting twice: the second range is not used, and the page says so
+    at.selectbox(key="sw_k2").select("mas")
+    at = _sweep(at, "3..4", "1..2")
+    assert list(at.dataframe[-1].value["mas"]) == [3, 4] and "desk" not in at.dataframe[-1].value
+    assert "Varying mas = 3..4 only: “and” names the same setting, so its values are not used." in [
+        c.value for c in at.caption
+    ]
 
 
 def test_noshow_page_on_synthetic_history():

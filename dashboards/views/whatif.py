@@ -240,6 +240,10 @@ if go or st.session_state.get("sw_ran"):
     except InputError as err:
         st.error(str(err))
         st.stop()
+    if knob2 == knob1:
+        st.caption(
+            f"Varying {knob1} = {range1} only: “and” names the same setting, so its values are not used."
+        )
     tgt = Target.parse(target)
     st.plotly_chart(frontier_figure(stable, "p90_wait_min", knobs, tgt), width="stretch")
     if best is None:
