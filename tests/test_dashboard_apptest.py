@@ -651,3 +651,35 @@ def test_an_uploaded_export_leaves_no_raw_patient_id_on_disk_or_on_the_page(tmp_
     finally:
         con.close()
     assert "MRN" not in text
+
+
+def test_schedule_page_says_when_no_request_falls_in_the_planned_week(tiny_yaml, monkeypatch):
+    """A requests file for another week booked nothing, and the page only said "0/2" among its
+    metrics; without a requests file it said "0/0" requests booked."""
+    import datetime as dt
+
+    monkeypatch.setenv("CLINICFLOW_SCENARIOS", json.dumps([str(tiny_yaml)]))
+    at = _run("schedule.py", pl_week=dt.date(2026, 11, 30), pl_limit=5, pl_reps=5)
+    at.button(key="pl_go").click()
+    at.run(timeout=300)
+    assert not at.exception and not at.error and not at.warning
+    assert {m.label: m.value for m in at.metric}["Requests booked"] == "none given"
+    at.sidebar.file_uploader(key="pl_requests").set_value(
+        (
+            "old.csv",
+            b"patient_ref,appointment_type,preferred_provider,earliest_date,latest_date,time_of_day,urgency\n"
+            b"P1,visit,doc,2019-01-07,2019-01-08,any,routine\n"
+            b"P2,long,,2019-01-07,2019-01-11,any,routine\n",
+            "text/csv",
+        )
+    )
+    at.run(timeout=300)
+    assert not at.exception and not at.error, [e.value for e in at.exception or at.error]
+    assert {m.label: m.value for m in at.metric}["Requests booked"] == "0/2"
+    assert [w.value for w in at.warning] == [
+        "None of the 2 requests in old.csv was booked into the week of 2026-11-30: the reasons are below "
+        "(a requests file for another week?)."
+    ]
+    reasons = at.dataframe[-1].value
+    assert list(reasons["patient_ref"]) == ["P1", "P2"]
+    assert reasons["reason"].str.contains("outside the planned week").all()

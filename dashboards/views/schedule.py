@@ -120,13 +120,18 @@ c[1].metric("Slots", len(schedule), help=f"{int((schedule['kind'] == 'hold').sum
 att = info["attendance"]
 c[2].metric(
     "Requests booked",
-    f"{info['booked']}/{info['requests']}",
+    f"{info['booked']}/{info['requests']}" if req_name else "none given",
     help=None
     if not (att and att["scored_requests"])
     else f"{att['expected_to_come']:,.1f} booked patients expected to come by their own no-show scores "
     f"({att['expected_to_come_at_type_rates']:,.1f} at the appointment types' rates)",
 )
 c[3].metric("Solve time", f"{info['seconds']:.0f} s")
+if info["requests"] and not info["booked"]:
+    st.warning(
+        f"None of the {info['requests']} requests in {req_name} was booked into the week of {week:%Y-%m-%d}: "
+        "the reasons are below (a requests file for another week?)."
+    )
 
 st.subheader("Expected week against the baselines (held-out seeds, 95% CI)")
 st.dataframe(summary, width="stretch")
