@@ -86,6 +86,16 @@ def remember(path: Path) -> None:
     st.session_state[CHOSEN] = str(path)
 
 
+def load_or_stop(path: Path):
+    """The scenario in ``path``, or its one-line error and the page stopped (a file checked when the
+    server started may have been edited since)."""
+    try:
+        return cached_scenario(str(path), path.stat().st_mtime)
+    except InputError as err:
+        st.error(str(err))
+        st.stop()
+
+
 def pick_scenario(clinic: bool = True):
     """Sidebar picker; opens on the scenario picked last (on any page), at first on the first given
     scenario, else the bundled family practice.
@@ -97,11 +107,7 @@ def pick_scenario(clinic: bool = True):
     name = st.sidebar.selectbox("Scenario", labels, index=chosen_index(choices), key="scenario_file")
     path = choices[name]
     remember(path)
-    try:
-        scenario = cached_scenario(str(path), path.stat().st_mtime)
-    except InputError as err:
-        st.error(str(err))
-        st.stop()
+    scenario = load_or_stop(path)
     if clinic and not scenario.has_clinic_sessions:
         st.warning(f"{name} has no clinic sessions (surgery only): its OR blocks are on the Surgery page.")
         st.stop()

@@ -683,3 +683,22 @@ def test_schedule_page_says_when_no_request_falls_in_the_planned_week(tiny_yaml,
     reasons = at.dataframe[-1].value
     assert list(reasons["patient_ref"]) == ["P1", "P2"]
     assert reasons["reason"].str.contains("outside the planned week").all()
+
+
+def test_a_scenario_file_broken_after_the_server_started_is_its_one_line_on_every_page(monkeypatch, tmp_path):
+    """``clinicflow dashboard`` checks the files it is given when it starts; one edited since read as
+    the loader's one line on the pages with the scenario picker, but as an exception box on the
+    Surgery page."""
+    own = tmp_path / "my-practice.yaml"
+    text = (ROOT / "scenarios" / "orthopedic-practice.yaml").read_text()
+    own.write_text(text.replace("turnover_min: {dist: gamma", "turnover_min: {dist: gama"))
+    monkeypatch.setenv("CLINICFLOW_SCENARIOS", json.dumps([str(own)]))
+    line = text[: text.index("turnover_min: {dist: gamma")].count("\n") + 1
+    expected = (
+        f"{own}:{line}: rooms.turnover_min.dist: unknown distribution 'gama' (expected one of: "
+        "'deterministic', 'exponential', 'lognormal', 'gamma', 'normal', 'empirical')"
+    )
+    for page in ("surgery.py", "practice.py"):
+        at = _run(page, sg_reps=20, sg_limit=2)
+        assert [e.value for e in at.error] == [expected], page
+        assert not at.metric, page

@@ -9,7 +9,7 @@ from pathlib import Path
 import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from _shared import cached_scenario, chosen_index, read_upload, remember, scenario_choices, scenario_files
+from _shared import chosen_index, load_or_stop, read_upload, remember, scenario_choices, scenario_files
 
 from clinicflow import InputError
 from clinicflow.domain.cases import read_cases_csv
@@ -32,7 +32,7 @@ name = st.sidebar.selectbox(
     on_change=lambda: remember(choices[st.session_state["sg_scenario"]]),
 )
 path = choices[name]
-scenario = cached_scenario(str(path), path.stat().st_mtime)
+scenario = load_or_stop(path)
 default_cases = path.with_name(path.stem.replace("-practice", "") + "-cases.csv")
 week = st.sidebar.date_input("Week (Monday)", next_monday(dt.date.today()), key="sg_week")
 up = st.sidebar.file_uploader("Cases file (CSV)", type=["csv"], key="sg_cases")
