@@ -150,7 +150,8 @@ def run_compare(path: str, mtime: float, fields: dict, reps: int, name: str | No
 
 
 try:
-    with st.spinner(f"Simulating base and variant, {reps} replications each…"):
+    planning = "Planning the variant's week with CP-SAT (about 30 s), then s" if policy != AS_BASE else "S"
+    with st.spinner(f"{planning}imulating base and variant, {reps} replications each…"):
         table, replanned, notes = run_compare(
             str(path), path.stat().st_mtime, fields, reps, schedule_name, schedule_bytes
         )
