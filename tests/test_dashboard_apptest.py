@@ -702,3 +702,21 @@ def test_a_scenario_file_broken_after_the_server_started_is_its_one_line_on_ever
         at = _run(page, sg_reps=20, sg_limit=2)
         assert [e.value for e in at.error] == [expected], page
         assert not at.metric, page
+
+
+def test_whatif_page_says_why_the_variants_week_cannot_be_planned(monkeypatch):
+    """A template policy re-plans the variant's week; a week the planner proves impossible was an
+    exception box (the page caught bad input only; its sweep and the Surgery page too)."""
+    import clinicflow.whatif
+    from clinicflow import InfeasibleError
+
+    def infeasible(*args, **kwargs):
+        raise InfeasibleError(
+            "no exam-room assignment exists on Monday", ["more slots overlap than there are rooms"]
+        )
+
+    monkeypatch.setattr(clinicflow.whatif, "compare", infeasible)
+    at = _run("whatif.py", wi_reps=10)
+    expected = "no exam-room assignment exists on Monday\n  - more slots overlap than there are rooms"
+    assert [e.value for e in at.error] == [expected]
+    assert not at.metric

@@ -11,7 +11,7 @@ import streamlit as st
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _shared import chosen_index, load_or_stop, read_upload, remember, scenario_choices, scenario_files
 
-from clinicflow import InputError
+from clinicflow import InfeasibleError, InputError
 from clinicflow.domain.cases import read_cases_csv
 from clinicflow.policies import next_monday
 from clinicflow.surgery_week import plan_week, room_day_frame
@@ -70,7 +70,7 @@ try:
         table, room_days, unbooked, kpis = run(
             str(path), path.stat().st_mtime, cases_name, cases_bytes, week, reps, limit
         )
-except InputError as err:
+except (InputError, InfeasibleError) as err:  # the planner's reasons, as the CLI's
     st.error(str(err))
     st.stop()
 

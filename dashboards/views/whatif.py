@@ -11,7 +11,7 @@ import streamlit as st
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _shared import fresh_for, pick_scenario, read_upload
 
-from clinicflow import InputError
+from clinicflow import InfeasibleError, InputError
 from clinicflow.domain import WEEKDAYS
 from clinicflow.domain.schedule import read_schedule_csv
 from clinicflow.viz.whatif import LABELS, diff_figure, frontier_figure
@@ -155,7 +155,7 @@ try:
         table, replanned, notes = run_compare(
             str(path), path.stat().st_mtime, fields, reps, schedule_name, schedule_bytes
         )
-except InputError as err:
+except (InputError, InfeasibleError) as err:  # the planner's reasons, as the CLI's
     st.error(str(err))
     st.stop()
 
@@ -238,7 +238,7 @@ if go or st.session_state.get("sw_ran"):
                 schedule_name,
                 schedule_bytes,
             )
-    except InputError as err:
+    except (InputError, InfeasibleError) as err:  # the planner's reasons, as the CLI's
         st.error(str(err))
         st.stop()
     if knob2 == knob1:
