@@ -720,3 +720,18 @@ def test_whatif_page_says_why_the_variants_week_cannot_be_planned(monkeypatch):
     expected = "no exam-room assignment exists on Monday\n  - more slots overlap than there are rooms"
     assert [e.value for e in at.error] == [expected]
     assert not at.metric
+
+
+def test_surgery_page_books_the_week_of_a_day_that_is_not_a_monday():
+    """The week containing the day is booked, as ``clinicflow surgery --week``; the page said it was
+    booking "into the week of" the Wednesday picked, and the Schedule page's note was missing."""
+    import datetime as dt
+
+    at = _run("surgery.py", sg_week=dt.date(2026, 12, 2), sg_reps=20, sg_limit=2)
+    at.sidebar.file_uploader(key="sg_cases").set_value(
+        ("cases.csv", b"case_id,surgeon,case_type\nC1,dr_nobody,tka\n", "text/csv")
+    ).run()
+    assert [w.value for w in at.sidebar.warning] == [
+        "The week starts on Monday: using the Monday of that week."
+    ]
+    assert len(at.error) == 1 and not at.exception

@@ -38,6 +38,9 @@ week = st.sidebar.date_input("Week (Monday)", next_monday(dt.date.today()), key=
 up = st.sidebar.file_uploader("Cases file (CSV)", type=["csv"], key="sg_cases")
 reps = st.sidebar.slider("Replications", 20, 500, 100, 20, key="sg_reps")
 limit = st.sidebar.slider("Solver time limit (s)", 2, 60, 5, key="sg_limit")
+if week.weekday() != 0:  # the week containing the day is booked (as `clinicflow surgery --week`): say so
+    st.sidebar.warning("The week starts on Monday: using the Monday of that week.")
+    week = week - dt.timedelta(days=week.weekday())
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
