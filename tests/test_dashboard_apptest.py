@@ -146,6 +146,13 @@ def test_whatif_page_sweep_names_cheapest_setting():
     assert at.success[0].value.startswith("Cheapest setting meeting p90_wait_min<=20: mas=") or at.warning
     df = at.dataframe[-1].value
     assert len(df) == 4 and set(df["mas"]) == {3, 4}
+    # the same setting twice: the second range is not used, and the page says so
+    at.selectbox(key="sw_k2").select("mas")
+    at = _sweep(at, "3..4", "1..2")
+    assert list(at.dataframe[-1].value["mas"]) == [3, 4] and "desk" not in at.dataframe[-1].value
+    assert "Varying mas = 3..4 only: “and” names the same setting, so its values are not used." in [
+        c.value for c in at.caption
+    ]
 
 
 def test_noshow_page_on_synthetic_history():
@@ -171,6 +178,13 @@ def test_surgery_page_books_the_example_week():
     assert len(reasons) == unscheduled
     assert reasons["reason"].str.len().min() > 10  # every unscheduled case has a reason in words
     assert len(at.get("plotly_chart")) == 2
+    # the week's simulated overtime: all rooms together, the room-days' mean overtimes summed (it read
+    # a key the summary does not have and showed "nan min")
+    room_days = at.dataframe[0].value
+    overtime = metrics["Overtime per week"]
+    assert overtime.endswith(" min") and overtime != "nan min"
+    assert float(overtime.split()[0]) == pytest.approx(room_days["sim_overtime_min"].sum(), abs=1)
+    assert room_days["sim_overtime_min"].sum() > 0
 
 
 def test_schedule_page_plans_and_books_the_family_week():
@@ -197,7 +211,12 @@ def test_noshow_page_scores_next_weeks_booked_appointments(family):
     from clinicflow.policies import evenly_spaced_schedule
 
     sched = booked_week(evenly_spaced_schedule(family, dt.date(2026, 11, 30)), 40)
-    at = _run("noshow.py", ns_rows=5_000, planned_schedule=sched)
+    at = _run(
+        "noshow.py",
+        ns_rows=5_000,
+        planned_schedule=sched,
+        planned_for=str(ROOT / "scenarios" / "family-practice.yaml"),
+    )
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Booked appointments scored"] == "40"
     mean_risk = float(metrics["Mean predicted risk"].rstrip("%")) / 100
@@ -232,6 +251,16 @@ def test_noshow_page_scores_next_weeks_booked_appointments(family):
         "preferred_provider, earliest_date, latest_date, time_of_day, urgency, no_show_prob)"
     ]
     assert {m.label: m.value for m in at.metric}["Booked appointments scored"] == "40"
+
+    # the orthopedic practice picked: the family practice's planned week is not scored as its own
+    at.sidebar.file_uploader(key="ns_requests").set_value(None)
+    at.sidebar.selectbox(key="scenario_file").select("orthopedic-practice.yaml").run()
+    assert not at.exception and not at.error, [e.value for e in at.exception or at.error]
+    assert "Booked appointments scored" not in {m.label for m in at.metric}
+    assert at.info[-1].value == (
+        "The week planned on the Schedule page is family-practice.yaml's: plan orthopedic-practice.yaml's "
+        "week there to score its booked appointments here."
+    )
 
 
 def test_whatif_page_adds_a_session_and_reports_bad_input_in_one_line():
@@ -499,3 +528,215 @@ def test_whatif_page_calls_the_riskiest_booked_patients(family, tmp_path):
         "variant: targeted_reminders: needs a week whose booked patients carry their no_show_prob scores "
         "(compare --schedule a week planned with scored requests, or scored by calibrate --schedule)"
     ]
+
+
+def test_the_scenario_picked_on_one_page_is_the_one_the_next_page_opens_on():
+    """Streamlit drops a widget's value when another page is shown: the Schedule page opened on the
+    family practice right after the orthopedic one was picked on the Practice page."""
+    at = AppTest.from_file(str(ROOT / "dashboards" / "app.py"), default_timeout=120)
+    at.run()
+    at.sidebar.selectbox(key="scenario_file").select("orthopedic-practice.yaml").run()
+    assert at.title[0].value == "Riverside Orthopaedics"
+    at.switch_page("views/schedule.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.sidebar.selectbox(key="scenario_file").value == "orthopedic-practice.yaml"
+    assert at.caption[0].value.startswith("Riverside Orthopaedics · week of ")
+    at.sidebar.selectbox(key="scenario_file").select("family-practice.yaml").run()
+    at.switch_page("views/practice.py").run()
+    assert at.title[0].value == "Maple Street Family Medicine"
+
+
+def test_whatif_changes_made_to_one_practice_are_not_applied_to_the_next_one_picked():
+    """Six MAs and one more on Wednesday set for the family practice were kept by the form's
+    widgets and compared, unasked, as a change to the orthopedic practice picked next."""
+    at = _run("whatif.py", wi_reps=10)
+    at.number_input(key="wi_mas").set_value(6)
+    at.multiselect(key="wi_ma_days").select("wed")
+    at.button[0].click()
+    at.run()
+    [caption] = [c.value for c in at.caption if c.value.startswith("Changes:")]
+    assert caption.startswith("Changes: medical_assistants=6, extra_mas_on={'wed': 1}")
+    at.sidebar.selectbox(key="scenario_file").select("orthopedic-practice.yaml").run()
+    assert not at.exception and not at.error, [e.value for e in at.exception or at.error]
+    assert at.number_input(key="wi_mas").value == 4 and at.multiselect(key="wi_ma_days").value == []
+    [caption] = [c.value for c in at.caption if c.value.startswith("Changes:")]
+    assert caption == "Changes: none (the variant equals the base)"
+    cost = {m.label: m for m in at.metric}["staff cost per week ($)"]
+    assert cost.delta.startswith("+0.0") and at.slider(key="wi_reps").value == 10
+
+
+_CSV = b"appointment_id,patient_id,start_at,status\n1,MRN-0042,2026-01-05T09:00,attended\n"
+
+
+@pytest.mark.parametrize(
+    "page, key, name, content, state, expected",
+    [
+        (
+            "noshow.py",
+            "ns_upload",
+            "export.parquet",
+            _CSV,
+            {"ns_source": "Upload an export"},
+            # pyarrow's own words carried the temporary folder's path
+            "export.parquet: not a readable parquet file (expected an Apache Parquet file; a CSV file "
+            "renamed .parquet is not one)",
+        ),
+        (
+            "noshow.py",
+            "ns_upload",
+            "export.xlsx",
+            _CSV,
+            {"ns_source": "Upload an export"},
+            # was pandas' "Excel file format cannot be determined, you must specify an engine manually."
+            "export.xlsx: not a readable excel file (expected an Excel workbook, .xlsx or .xls; a CSV file "
+            "renamed .xlsx is not one)",
+        ),
+        (
+            "surgery.py",
+            "sg_cases",
+            "cases.csv",
+            b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00" + bytes(200),
+            {"sg_reps": 20, "sg_limit": 2},
+            # was "column PK\x03\x04\x14…: unknown column", control bytes and all
+            "cases.csv: expected a text file, got a zip archive such as an Excel workbook (save it as CSV UTF-8)",
+        ),
+        (
+            "surgery.py",
+            "sg_cases",
+            "cases.csv",
+            b"case_id,surgeon\x00,case_type\nC1,dr_osei,tka\n",
+            {"sg_reps": 20, "sg_limit": 2},
+            "cases.csv:1: expected a text file, got binary data (a NUL byte)",
+        ),
+    ],
+    ids=["csv-named-parquet", "csv-named-xlsx", "xlsx-named-csv", "nul-byte"],
+)
+def test_a_file_of_another_kind_is_one_line_saying_what_was_expected(
+    page, key, name, content, state, expected
+):
+    at = _run(page, **state)
+    at.sidebar.file_uploader(key=key).set_value((name, content, "application/octet-stream")).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [e.value for e in at.error] == [expected]
+    assert not at.metric
+
+
+def test_an_uploaded_export_leaves_no_raw_patient_id_on_disk_or_on_the_page(tmp_path, monkeypatch):
+    """The export was saved in a temporary folder to be imported and left there, raw patient ids and
+    all, for as long as the machine kept /tmp; only its pseudonymized store may stay."""
+    import tempfile
+
+    from clinicflow.data.synthetic import generate_history, to_generic, write_history
+
+    uploads = tmp_path / "tmp"
+    uploads.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(uploads))
+    monkeypatch.setenv("CLINICFLOW_KEY_FILE", str(tmp_path / "key"))
+    frame = to_generic(generate_history(3000, seed=4, weeks=12))
+    frame["patient_id"] = [f"MRN{int(v) % 10**7:07d}" for v in frame["patient_id"]]
+    export = tmp_path / "export.csv"
+    write_history(frame, export)
+    at = _run("noshow.py", ns_source="Upload an export")
+    at.sidebar.file_uploader(key="ns_upload").set_value(("export.csv", export.read_bytes(), "text/csv")).run()
+    assert not at.exception and not at.error, [e.value for e in at.exception or at.error]
+    assert {m.label: m.value for m in at.metric}["Appointments"] == "3,000"
+    raw = set(frame["patient_id"])
+    left = [p for p in uploads.rglob("*") if p.is_file()]
+    assert [p.name for p in left if p.suffix == ".csv"] == []  # the upload's copy is gone
+    assert [p.name for p in left] == ["upload.duckdb"]  # the pseudonymized store stays, for the page
+    shown = " ".join(str(e.value) for e in [*at.caption, *at.markdown, *at.info, *at.metric])
+    shown += " ".join(d.value.to_csv() for d in at.dataframe)
+    assert not [r for r in raw if r in shown]
+    import duckdb
+
+    con = duckdb.connect(str(left[0]), read_only=True)
+    try:
+        tables = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()]
+        text = " ".join(str(row) for t in tables for row in con.execute(f'SELECT * FROM "{t}"').fetchall())
+    finally:
+        con.close()
+    assert "MRN" not in text
+
+
+def test_schedule_page_says_when_no_request_falls_in_the_planned_week(tiny_yaml, monkeypatch):
+    """A requests file for another week booked nothing, and the page only said "0/2" among its
+    metrics; without a requests file it said "0/0" requests booked."""
+    import datetime as dt
+
+    monkeypatch.setenv("CLINICFLOW_SCENARIOS", json.dumps([str(tiny_yaml)]))
+    at = _run("schedule.py", pl_week=dt.date(2026, 11, 30), pl_limit=5, pl_reps=5)
+    at.button(key="pl_go").click()
+    at.run(timeout=300)
+    assert not at.exception and not at.error and not at.warning
+    assert {m.label: m.value for m in at.metric}["Requests booked"] == "none given"
+    at.sidebar.file_uploader(key="pl_requests").set_value(
+        (
+            "old.csv",
+            b"patient_ref,appointment_type,preferred_provider,earliest_date,latest_date,time_of_day,urgency\n"
+            b"P1,visit,doc,2019-01-07,2019-01-08,any,routine\n"
+            b"P2,long,,2019-01-07,2019-01-11,any,routine\n",
+            "text/csv",
+        )
+    )
+    at.run(timeout=300)
+    assert not at.exception and not at.error, [e.value for e in at.exception or at.error]
+    assert {m.label: m.value for m in at.metric}["Requests booked"] == "0/2"
+    assert [w.value for w in at.warning] == [
+        "None of the 2 requests in old.csv was booked into the week of 2026-11-30: the reasons are below "
+        "(a requests file for another week?)."
+    ]
+    reasons = at.dataframe[-1].value
+    assert list(reasons["patient_ref"]) == ["P1", "P2"]
+    assert reasons["reason"].str.contains("outside the planned week").all()
+
+
+def test_a_scenario_file_broken_after_the_server_started_is_its_one_line_on_every_page(monkeypatch, tmp_path):
+    """``clinicflow dashboard`` checks the files it is given when it starts; one edited since read as
+    the loader's one line on the pages with the scenario picker, but as an exception box on the
+    Surgery page."""
+    own = tmp_path / "my-practice.yaml"
+    text = (ROOT / "scenarios" / "orthopedic-practice.yaml").read_text()
+    own.write_text(text.replace("turnover_min: {dist: gamma", "turnover_min: {dist: gama"))
+    monkeypatch.setenv("CLINICFLOW_SCENARIOS", json.dumps([str(own)]))
+    line = text[: text.index("turnover_min: {dist: gamma")].count("\n") + 1
+    expected = (
+        f"{own}:{line}: rooms.turnover_min.dist: unknown distribution 'gama' (expected one of: "
+        "'deterministic', 'exponential', 'lognormal', 'gamma', 'normal', 'empirical')"
+    )
+    for page in ("surgery.py", "practice.py"):
+        at = _run(page, sg_reps=20, sg_limit=2)
+        assert [e.value for e in at.error] == [expected], page
+        assert not at.metric, page
+
+
+def test_whatif_page_says_why_the_variants_week_cannot_be_planned(monkeypatch):
+    """A template policy re-plans the variant's week; a week the planner proves impossible was an
+    exception box (the page caught bad input only; its sweep and the Surgery page too)."""
+    import clinicflow.whatif
+    from clinicflow import InfeasibleError
+
+    def infeasible(*args, **kwargs):
+        raise InfeasibleError(
+            "no exam-room assignment exists on Monday", ["more slots overlap than there are rooms"]
+        )
+
+    monkeypatch.setattr(clinicflow.whatif, "compare", infeasible)
+    at = _run("whatif.py", wi_reps=10, wi_walkins=2.9)  # a setting no other test caches a comparison for
+    expected = "no exam-room assignment exists on Monday\n  - more slots overlap than there are rooms"
+    assert [e.value for e in at.error] == [expected]
+    assert not at.metric
+
+
+def test_surgery_page_books_the_week_of_a_day_that_is_not_a_monday():
+    """The week containing the day is booked, as ``clinicflow surgery --week``; the page said it was
+    booking "into the week of" the Wednesday picked, and the Schedule page's note was missing."""
+    import datetime as dt
+
+    at = _run("surgery.py", sg_week=dt.date(2026, 12, 2), sg_reps=20, sg_limit=2)
+    at.sidebar.file_uploader(key="sg_cases").set_value(
+        ("cases.csv", b"case_id,surgeon,case_type\nC1,dr_nobody,tka\n", "text/csv")
+    ).run()
+    assert [w.value for w in at.sidebar.warning] == [
+        "The week starts on Monday: using the Monday of that week."
+    ]
+    assert len(at.error) == 1 and not at.exception

@@ -217,6 +217,13 @@ planned = st.session_state.get("planned_schedule")
 if planned is None:
     st.info("Plan the week on the Schedule page: its booked appointments are scored here.")
     st.stop()
+if st.session_state.get("planned_for") != str(path):  # another practice's week: not this one's patients
+    planned_for = Path(st.session_state.get("planned_for") or "another scenario").name
+    st.info(
+        f"The week planned on the Schedule page is {planned_for}'s: plan {path.name}'s week there to "
+        "score its booked appointments here."
+    )
+    st.stop()
 booked = planned[(planned["kind"] == "booked") & planned["patient_ref"].notna()]
 with st.spinner("Scoring booked appointments…"):
     scored = score(db, version, booked.reset_index(drop=True))

@@ -110,6 +110,7 @@ try:
     )
     st.session_state["pl_done"] = True
     st.session_state["planned_schedule"] = schedule  # scored by the No-show analytics page
+    st.session_state["planned_for"] = str(path)  # … when it shows the same practice
 except (InputError, InfeasibleError) as err:
     st.error(str(err))
     st.stop()
@@ -120,7 +121,7 @@ c[1].metric("Slots", len(schedule), help=f"{int((schedule['kind'] == 'hold').sum
 att = info["attendance"]
 c[2].metric(
     "Requests booked",
-    f"{info['booked']}/{info['requests']}",
+    f"{info['booked']}/{info['requests']}" if req_name else "none given",
     help=None
     if not (att and att["scored_requests"])
     else f"{att['expected_to_come']:,.1f} booked patients expected to come by their own no-show scores "
@@ -129,6 +130,11 @@ c[2].metric(
 c[3].metric("Solve time", f"{info['seconds']:.0f} s")
 if info["shortfall"]:
     st.warning("Short of demand, and why:\n" + "\n".join(f"- {line}" for line in info["shortfall"]))
+if info["requests"] and not info["booked"]:
+    st.warning(
+        f"None of the {info['requests']} requests in {req_name} was booked into the week of {week:%Y-%m-%d}: "
+        "the reasons are below (a requests file for another week?)."
+    )
 
 st.subheader("Expected week against the baselines (held-out seeds, 95% CI)")
 st.dataframe(summary, width="stretch")

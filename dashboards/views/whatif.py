@@ -9,9 +9,9 @@ from pathlib import Path
 import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from _shared import pick_scenario, read_upload
+from _shared import fresh_for, pick_scenario, read_upload
 
-from clinicflow import InputError
+from clinicflow import InfeasibleError, InputError
 from clinicflow.domain import WEEKDAYS
 from clinicflow.domain.schedule import read_schedule_csv
 from clinicflow.viz.whatif import LABELS, diff_figure, frontier_figure
@@ -21,6 +21,9 @@ from clinicflow.whatif.sweep import Target
 from clinicflow.whatif.variants import variant_from_dict
 
 path, base = pick_scenario()
+# the form's changes are to this base: picking another practice starts from its own staffing (the
+# uploaded week stays, and is checked against the new practice)
+fresh_for(path, "wi_", keep=("wi_schedule", "wi_reps"))
 st.title("What-if staffing")
 st.caption(
     f"Base: {base.clinic.name} · changes are compared on the same simulated patients (common random numbers)"
@@ -147,11 +150,12 @@ def run_compare(path: str, mtime: float, fields: dict, reps: int, name: str | No
 
 
 try:
-    with st.spinner(f"Simulating base and variant, {reps} replications each…"):
+    planning = "Planning the variant's week with CP-SAT (about 30 s), then s" if policy != AS_BASE else "S"
+    with st.spinner(f"{planning}imulating base and variant, {reps} replications each…"):
         table, replanned, notes = run_compare(
             str(path), path.stat().st_mtime, fields, reps, schedule_name, schedule_bytes
         )
-except InputError as err:
+except (InputError, InfeasibleError) as err:  # the planner's reasons, as the CLI's
     st.error(str(err))
     st.stop()
 
@@ -236,9 +240,13 @@ if go or st.session_state.get("sw_ran"):
                 schedule_name,
                 schedule_bytes,
             )
-    except InputError as err:
+    except (InputError, InfeasibleError) as err:  # the planner's reasons, as the CLI's
         st.error(str(err))
         st.stop()
+    if knob2 == knob1:
+        st.caption(
+            f"Varying {knob1} = {range1} only: “and” names the same setting, so its values are not used."
+        )
     tgt = Target.parse(target)
     st.plotly_chart(frontier_figure(stable, "p90_wait_min", knobs, tgt), width="stretch")
     if best is None:

@@ -28,8 +28,11 @@ def read_text(path: str | Path) -> str:
         raise InputError(p, None, "expected a file, but it is a folder") from None
     except OSError as e:
         raise InputError(p, None, f"cannot read the file ({e.strerror or e.__class__.__name__})") from None
+    if raw.startswith(b"PK\x03\x04"):  # what an .xlsx workbook (a zip archive) begins with
+        hint = " (save it as CSV UTF-8)" if p.suffix.lower() == ".csv" else ""
+        raise InputError(p, None, f"expected a text file, got a zip archive such as an Excel workbook{hint}")
     try:
-        return raw.decode("utf-8-sig")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         line = raw[: e.start].count(b"\n") + 1
         raise InputError(
@@ -38,6 +41,12 @@ def read_text(path: str | Path) -> str:
             f"expected UTF-8 text, got byte 0x{raw[e.start]:02x} (save the file as UTF-8)",
             line=line,
         ) from None
+    nul = text.find("\x00")
+    if nul >= 0:  # valid UTF-8, but no text file has it: quoting its "columns" would print control bytes
+        raise InputError(
+            p, None, "expected a text file, got binary data (a NUL byte)", line=text[:nul].count("\n") + 1
+        )
+    return text
 
 
 def csv_shape_problem(text: str) -> tuple[int | None, str | None, str] | None:

@@ -147,6 +147,17 @@ def _detect_format(p: Path, mapping: Mapping | None) -> str:
     return fmt
 
 
+#: What a file that the reader for its format could not open was expected to be.
+_NOT_READABLE = {
+    "excel": "expected an Excel workbook, .xlsx or .xls; a CSV file renamed .xlsx is not one",
+    "parquet": "expected an Apache Parquet file; a CSV file renamed .parquet is not one",
+}
+
+
+def _not_readable(fmt: str) -> str:
+    return f"not a readable {fmt} file ({_NOT_READABLE.get(fmt, 'the file may be damaged')})"
+
+
 def _read_table(p: Path, fmt: str, mapping: Mapping | None) -> pd.DataFrame:
     """The file as a frame of text cells (Parquet keeps real timestamp columns as they are)."""
     try:
@@ -173,10 +184,16 @@ def _read_table(p: Path, fmt: str, mapping: Mapping | None) -> pd.DataFrame:
         raise
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
         raise InputError(p, None, f"not a readable {fmt} file ({e.__class__.__name__})") from None
-    except ValueError as e:  # e.g. an unknown Excel sheet
-        raise InputError(p, None, f"not a readable {fmt} file: {str(e).splitlines()[0]}") from None
-    except Exception as e:  # openpyxl / pyarrow raise their own types on corrupt files
-        raise InputError(p, None, f"not a readable {fmt} file ({e.__class__.__name__})") from None
+    except ValueError as e:
+        detail = str(e).splitlines()[0] if str(e) else ""
+        if fmt == "excel" and detail.startswith("Worksheet"):  # the mapping's sheet is not in the workbook
+            raise InputError(p, None, f"not a readable {fmt} file: {detail}") from None
+        # the libraries' own words ("Excel file format cannot be determined, you must specify an engine
+        # manually", pyarrow's with the file's path) do not say what the file should have been
+        raise InputError(p, None, _not_readable(fmt)) from None
+    except Exception:  # openpyxl / pyarrow raise their own types on corrupt files
+        raise InputError(p, None, _not_readable(fmt)) from None
+
     df.columns = [str(c).strip() for c in df.columns]
     return df
 
