@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from clinicflow.whatif.grid import parse_vary
 from clinicflow.whatif.sweep import Target, sweep
@@ -105,14 +106,14 @@ def test_sweep_runs_a_schedule_file_at_every_setting(tiny, tiny_yaml, tmp_path):
     f = tmp_path / "week.csv"
     write_schedule_csv(evenly_spaced_schedule(tiny, dt.date(2026, 11, 30)), f)
     week = read_schedule_csv(f, tiny)
-    res = sweep(tiny, [parse_vary("desk=0..1")], replications=5, seed=3, schedule=week)
+    res = sweep(tiny, [parse_vary("desk=1..2")], replications=5, seed=3, schedule=week)
     for desk, row in res.table.set_index("desk").iterrows():
         scen = apply_variant(tiny, Variant(name="d", front_desk=int(desk)))
         expected = simulate(scen, week, replications=5, seed=3).per_replication["mean_wait_min"].mean()
         assert row["mean_wait_min"] == expected
-    # no desk: no check-in step, so no wait for it (the simulator's rule for desk=0)
+    # a second clerk shortens the check-in queue
     t = res.table.set_index("desk")
-    assert t.loc[0, "mean_wait_min"] < t.loc[1, "mean_wait_min"]
+    assert t.loc[2, "mean_wait_min"] < t.loc[1, "mean_wait_min"]
 
     r = run_cli("sweep", tiny_yaml, "--vary", "demand=1..2", "--schedule", f, "-n", "2")
     assert r.code == 2 and r.stderr.strip() == (
@@ -127,3 +128,24 @@ def test_sweep_runs_a_schedule_file_at_every_setting(tiny, tiny_yaml, tmp_path):
     r = run_cli("sweep", "tiny.yaml", "--vary", "mas=1..2", "--schedule", "week.csv", "-n", "3", cwd=tmp_path)
     assert r.code == 0, r.stderr
     assert "2 settings × 3 replications, seed 0, schedule week.csv" in " ".join(r.stdout.split())
+
+
+def test_removing_every_clerk_is_refused_while_checking_in_takes_time(tiny, tiny_yaml):
+    """No clerk is no desk step in the simulator (a practice with kiosks), so desk=0 would skip
+    check-in and checkout and read as quicker and cheaper: refused, as mas=0 is, unless the
+    scenario's desk times are 0."""
+    from clinicflow import InputError
+    from clinicflow.whatif import Variant, apply_variant
+
+    r = run_cli("sweep", tiny_yaml, "--vary", "desk=0..1", "-n", "2")
+    assert r.code == 2 and r.stderr.strip() == (
+        "error: --vary desk: desk=0: would leave no front-desk clerk on mon, tue, while checking a patient in "
+        "takes 3 min and out 2 min (staff.front_desk); expected at least 1 (a practice with self check-in "
+        "sets check_in_min and checkout_min to 0)"
+    )
+    with pytest.raises(InputError, match="no front-desk clerk on mon, tue"):
+        apply_variant(tiny, Variant(name="no clerks", front_desk=0))
+    kiosk = apply_variant(
+        tiny, Variant(name="kiosk", set={"staff": {"front_desk": {"check_in_min": 0, "checkout_min": 0}}})
+    )
+    assert apply_variant(kiosk, Variant(name="no clerks", front_desk=0)).staff.front_desk.count == 0

@@ -366,7 +366,36 @@ def apply_variant(base: Scenario, v: Variant, file: str | Path | None = None) ->
             f"would leave no medical assistant on duty all week, while {', '.join(unroomed)} "
             f"need{'s' if len(unroomed) == 1 else ''} MA rooming (rooming_min); expected at least 1",
         )
+    deskless = _days_without_desk(result, base)
+    if deskless:
+        d = result.staff.front_desk
+        raise _problem(
+            file,
+            ("front_desk",) if v.front_desk is not None else (),
+            f"would leave no front-desk clerk on {', '.join(deskless)}, while checking a patient in takes "
+            f"{d.check_in_min.mean:g} min and out {d.checkout_min.mean:g} min (staff.front_desk); expected "
+            "at least 1 (a practice with self check-in sets check_in_min and checkout_min to 0)",
+        )
     return result
+
+
+def _days_without_desk(scenario: Scenario, base: Scenario) -> list[str]:
+    """Open days the variant leaves without a clerk at any hour while the base had one, when
+    checking in or out takes time.
+
+    The simulator reads a desk of 0 as no desk step at all (a practice with kiosks), so a what-if
+    that removes the clerks would skip check-in and checkout and read as quicker and cheaper, when
+    the work has only gone undone.
+    """
+    d = scenario.staff.front_desk
+    if d.check_in_min.mean <= 0 and d.checkout_min.mean <= 0:
+        return []
+    c = scenario.clinic
+
+    def staffed(s: Scenario, day: str) -> bool:
+        return any(n for *_, n in s.staff.steps("front_desk", day, c.opens, c.closes))
+
+    return [day for day in c.days_open if not staffed(scenario, day) and staffed(base, day)]
 
 
 def _rooming_without_mas(scenario: Scenario) -> list[str]:
