@@ -126,3 +126,38 @@ def test_probabilities_outside_unit_interval_rejected(p):
     with pytest.raises(InputError) as info:
         scenario_from_dict(data, "x.yaml")
     assert info.value.where == "appointment_types[1].no_show"
+
+
+@pytest.mark.parametrize(
+    ("edit", "where", "got"),
+    [
+        (
+            lambda d: d["appointment_types"][0].update(scheduled_min=True),
+            "appointment_types[0].scheduled_min",
+            "true",
+        ),
+        (lambda d: d["appointment_types"][0].update(no_show=False), "appointment_types[0].no_show", "false"),
+        (lambda d: d["staff"]["front_desk"].update(count=True), "staff.front_desk.count", "true"),
+        (
+            lambda d: d["providers"][0]["sessions"]["mon"][0].update(holds=True),
+            "providers[0].sessions.mon[0].holds",
+            "true",
+        ),
+        (
+            lambda d: d["appointment_types"][0].update(duration={"dist": "exponential", "mean": True}),
+            "appointment_types[0].duration",
+            "true",
+        ),
+    ],
+)
+def test_a_yaml_boolean_where_a_number_belongs_is_refused(edit, where, got):
+    """Pydantic's lax mode would read ``true`` as 1: a typo that runs as a one-minute visit."""
+    data = yaml.safe_load(TINY_YAML)
+    edit(data)
+    with pytest.raises(InputError) as e:
+        scenario_from_dict(data, "tiny.yaml")
+    assert e.value.where == where
+    assert f"expected a number, got {got}" in e.value.message
+    data = yaml.safe_load(TINY_YAML)
+    data["appointment_types"][0]["scheduled_min"] = "20"  # a quoted number, as spreadsheets write them
+    assert scenario_from_dict(data, "tiny.yaml").appointment_types[0].scheduled_min == 20

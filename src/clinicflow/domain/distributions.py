@@ -14,7 +14,15 @@ import math
 from typing import Annotated, Literal, Union
 
 import numpy as np
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    model_validator,
+)
+
+from .base import numeric
 
 #: Every distribution is of minutes (a visit, a turnover, a case, how late a patient comes): a mean
 #: or a spread of more than a day is a typo (``1e308``), and would overflow the models' arithmetic.
@@ -23,6 +31,17 @@ MAX_MINUTES = 1440.0
 
 class _Dist(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)  # as every domain model
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_bool_for_a_number(cls, data):
+        """``mean: true`` is a typo, not 1 (a field validator cannot run on the ``dist`` tag)."""
+        if isinstance(data, dict):
+            fields = {f.alias or name: f for name, f in cls.model_fields.items()}
+            for key, value in data.items():
+                if isinstance(value, bool) and key in fields and numeric(fields[key].annotation):
+                    raise ValueError(f"{key}: expected a number, got {str(value).lower()}")
+        return data
 
     @model_validator(mode="after")
     def _within_a_day(self):
