@@ -12,7 +12,8 @@ from clinicflow.domain.distributions import Exponential, Lognormal, Normal
 from clinicflow.solver.ma_load import MILLI, Profile
 from clinicflow.solver.refine import refine_block
 from clinicflow.solver.saa import draw_samples, evaluate
-from clinicflow.solver.timing import Ledger, Slot, rule_hints, time_block
+from clinicflow.solver.shared import Ledger
+from clinicflow.solver.timing import Slot, rule_hints, time_block
 from clinicflow.solver.week import Block, Segment
 from test_solver_timing import SMALL
 

@@ -160,7 +160,7 @@ def explain_timing(
             f"slot timing for {_when(ps)} found no schedule within its time limit",
             ["raise --time-limit, or use fewer sampled days"],
         )
-    from .timing import blocked_by
+    from .shared import blocked_by
 
     names = {
         "ma": f"medical assistants (at most {int(ledger.capacity(ps.date, 'ma')[block.start : block.end].max())} on duty)",

@@ -28,8 +28,9 @@ from . import diagnose
 from .holds import day_walk_ins
 from .refine import refine_block
 from .rooms import assign_rooms
+from .shared import Ledger, commit
 from .template import TemplateResult, solve_template
-from .timing import BlockTiming, Ledger, Slot, block_samples, block_slots, commit, rule_hints, time_block
+from .timing import BlockTiming, Slot, block_samples, block_slots, rule_hints, time_block
 from .week import DAY_NAMES, Block, ProviderSession, next_monday, provider_sessions
 
 OPTIMIZE_STREAM = "saa-optimize"

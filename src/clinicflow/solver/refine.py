@@ -39,7 +39,8 @@ import numpy as np
 
 from ..domain.costs import Costs
 from .saa import Samples, evaluate
-from .timing import Ledger, Slot, resources_ok, slot_fits
+from .shared import Ledger, resources_ok, slot_fits
+from .timing import Slot
 from .week import Block
 
 MAX_PASSES = 40
