@@ -127,7 +127,10 @@ def test_whatif_page_part_time_ma():
     metrics = {m.label: m for m in at.metric}
     # two afternoons of 4 MA-hours at $21/h
     assert metrics["staff cost per week ($)"].delta.startswith("+168.0")
-    assert "extra_shifts=" in at.caption[-1].value or any("extra_shifts=" in c.value for c in at.caption)
+    caption = next(c.value for c in at.caption if "extra_shifts" in c.value)
+    assert (
+        "extra_shifts: [{days: [mon, wed], start: '13:00', end: '17:00', medical_assistants: 1}]" in caption
+    )
 
 
 def _sweep(at: AppTest, mas: str, desk: str) -> AppTest:

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import streamlit as st
+import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _shared import fresh_for, pick_scenario, read_upload
@@ -161,8 +162,12 @@ except (InputError, InfeasibleError) as err:  # the planner's reasons, as the CL
 
 st.subheader("Variant against the base")
 st.caption(
-    "Changes: "
-    + (", ".join(f"{k}={v}" for k, v in fields.items()) or "none (the variant equals the base)")
+    "Changes, as a variant file would write them: "
+    + (
+        yaml.safe_dump(fields, default_flow_style=True, sort_keys=False, width=10_000).strip()[1:-1]
+        if fields
+        else "none (the variant equals the base)"
+    )
     + (" · schedule re-planned for the new capacity" if replanned else "")
     + (f" · base schedule: {schedule_name}" if schedule_name else "")
     + "".join(f" · {n}" for n in notes)
