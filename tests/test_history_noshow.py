@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import duckdb
 import numpy as np
 import pandas as pd
@@ -132,3 +134,24 @@ def test_calibration_shrinks_small_blocks_so_no_patient_is_certain_to_miss():
         calibrated(iso, levels, shrunk, np.array([0.1, 0.5, 0.9])),
         [5.2 / 97, (5.2 / 97 + 5.2 / 7) / 2, 5.2 / 7],
     )
+
+
+def test_calibration_table_keeps_tied_predictions_in_one_bin_whatever_the_row_order():
+    """Isotonic calibration ties many rows; their order in the table is a keyed pseudonym's, so a
+    split tie moved a patient between deciles with the key. Tied rows now share a bin."""
+    from clinicflow.data.noshow import _calibration_table
+
+    rng = np.random.default_rng(4)
+    p = np.round(rng.uniform(0, 0.5, 1000), 1)  # six distinct values: every decile edge is a tie
+    y = (rng.uniform(size=1000) < p).astype(float)
+    table = _calibration_table(p, y)
+    for _ in range(5):
+        perm = rng.permutation(1000)
+        assert _calibration_table(p[perm], y[perm]) == table
+    assert sum(r["n"] for r in table) == 1000
+    for a, b in itertools.pairwise(table):
+        assert a["p_max"] < b["p_min"]  # no prediction on both sides of an edge
+    # each bin's observed rate is that of exactly the rows with its predictions
+    for r in table:
+        rows = (p >= r["p_min"]) & (p <= r["p_max"])
+        assert r["n"] == rows.sum() and r["observed"] == round(float(y[rows].mean()), 4)

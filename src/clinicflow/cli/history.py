@@ -168,7 +168,7 @@ def _print_model(ev: dict) -> None:
         f"(uncalibrated {tst['brier_uncalibrated']:.4f}, base rate {tst['brier_base_rate']:.4f}); "
         f"observed {tst['no_show_rate']:.1%}, mean predicted {tst['mean_predicted']:.1%}"
     )
-    out.print("  calibration on the test set, by decile of predicted probability:")
+    out.print("  calibration on the test set, by tenths of predicted probability (ties kept in one bin):")
     t = Table(box=None, header_style="bold")
     for c in ("bin", "n", "predicted", "observed"):
         t.add_column(c, justify="right")

@@ -229,10 +229,24 @@ def time_split(dates: pd.Series, holdout: float = 0.2, validation: float = 0.2):
 
 
 def _calibration_table(p: np.ndarray, y: np.ndarray, bins: int = 10) -> list[dict]:
-    """Observed vs predicted rate in deciles of the predicted probability."""
+    """Observed vs predicted rate in deciles of the predicted probability.
+
+    Rows with the same prediction (isotonic calibration gives many) stay in one bin: split at the
+    decile position, tied rows would fall on either side by their order in the table — sorted by a
+    keyed pseudonym, so another key moved a patient between the top two deciles and the README's
+    observed rate with it."""
     order = np.argsort(p, kind="stable")
+    ps = p[order]
+    n = len(ps)
+    cuts = sorted(
+        {
+            int(np.searchsorted(ps, ps[i - 1], side="right"))
+            for i in (round(k * n / bins) for k in range(1, bins))
+            if 0 < i < n
+        }
+    )
     out = []
-    for k, idx in enumerate(np.array_split(order, bins)):
+    for k, idx in enumerate(np.split(order, [c for c in cuts if c < n])):
         if len(idx) == 0:
             continue
         out.append(
