@@ -16,6 +16,10 @@ from tests_helpers import booked_week
 PAGES = ROOT / "dashboards" / "views"
 
 
+#: how the What-if page begins the caption listing the variant's changes
+CHANGES = "Changes, as a variant file would write them: "
+
+
 def _run(page: str, **state) -> AppTest:
     at = AppTest.from_file(str(PAGES / page), default_timeout=120)
     for k, v in state.items():
@@ -360,8 +364,8 @@ def test_whatif_page_runs_an_uploaded_base_schedule(family, tmp_path):
     expected = simulate(family, read_schedule_csv(f, family), replications=10, seed=1).summary()
     seen = {m.label: m for m in at.metric}["patients seen"]
     assert seen.help.startswith(f"base {expected.loc['patients_seen', 'mean']:,.1f};")
-    [caption] = [c.value for c in at.caption if c.value.startswith("Changes:")]
-    assert "extra_rooms=2" in caption
+    [caption] = [c.value for c in at.caption if c.value.startswith(CHANGES)]
+    assert f"{CHANGES}extra_rooms: 2" in caption
     assert "base schedule: current.csv" in caption and "schedule kept from the schedule file" in caption
     assert at.selectbox(key="wi_policy").options[0] == "(as base: current.csv)"
     # the sweep runs the uploaded week at every setting: the same numbers as the API's sweep of it
@@ -509,7 +513,7 @@ def test_whatif_page_calls_the_riskiest_booked_patients(family, tmp_path):
     at = _run("whatif.py", wi_reps=10, wi_calls=25, wi_call_scale=0.5)
     at.sidebar.file_uploader(key="wi_schedule").set_value(("scored.csv", f.read_bytes(), "text/csv")).run()
     assert not at.exception and not at.error, [e.value for e in at.exception or at.error]
-    [caption] = [c.value for c in at.caption if c.value.startswith("Changes:")]
+    [caption] = [c.value for c in at.caption if c.value.startswith(CHANGES)]
     assert (
         "reminder calls to the 10 of 40 scored booked patients most likely to miss (scores 0.36–0.45)"
         in caption
@@ -557,13 +561,13 @@ def test_whatif_changes_made_to_one_practice_are_not_applied_to_the_next_one_pic
     at.multiselect(key="wi_ma_days").select("wed")
     at.button[0].click()
     at.run()
-    [caption] = [c.value for c in at.caption if c.value.startswith("Changes:")]
-    assert caption.startswith("Changes: medical_assistants=6, extra_mas_on={'wed': 1}")
+    [caption] = [c.value for c in at.caption if c.value.startswith(CHANGES)]
+    assert caption.startswith(f"{CHANGES}medical_assistants: 6, extra_mas_on: {{wed: 1}}")
     at.sidebar.selectbox(key="scenario_file").select("orthopedic-practice.yaml").run()
     assert not at.exception and not at.error, [e.value for e in at.exception or at.error]
     assert at.number_input(key="wi_mas").value == 4 and at.multiselect(key="wi_ma_days").value == []
-    [caption] = [c.value for c in at.caption if c.value.startswith("Changes:")]
-    assert caption == "Changes: none (the variant equals the base)"
+    [caption] = [c.value for c in at.caption if c.value.startswith(CHANGES)]
+    assert caption == f"{CHANGES}none (the variant equals the base)"
     cost = {m.label: m for m in at.metric}["staff cost per week ($)"]
     assert cost.delta.startswith("+0.0") and at.slider(key="wi_reps").value == 10
 
