@@ -16,6 +16,7 @@ from ..domain.schedule import read_schedule_csv, write_schedule_csv
 from ..errors import InputError
 from ..exports.common import atomic_write_files, check_output_file
 from ..scenario_file import dump_scenario, load_scenario
+from ..spreadsheet import safe_frame
 from ._console import stdout_console
 
 
@@ -96,7 +97,7 @@ def calibrate(
     if scored is not None:
         files[schedule_out] = lambda p: write_schedule_csv(scored, p)
     if scored_requests is not None:
-        files[requests_out] = lambda p: scored_requests.to_csv(p, index=False)
+        files[requests_out] = lambda p: safe_frame(scored_requests).to_csv(p, index=False)
     atomic_write_files(files)  # all or none
     if as_json:
         payload = {"scenario": str(out), **result.as_dict()}

@@ -368,6 +368,7 @@ def pseudonymize_cmd(
     import pandas as pd
 
     from ..data.pseudonym import Pseudonymizer, load_or_create_key
+    from ..spreadsheet import safe_text_frame
     from ..tables import read_text_csv
 
     df = read_text_csv(file)
@@ -383,7 +384,8 @@ def pseudonymize_cmd(
     refs = pd.Series(pseudo.patients(raw), index=df.index).where(raw.str.strip() != "", "")
     df = df.rename(columns={column: rename})
     df[rename] = refs  # in the raw column's place: a requests file keeps its column order
-    atomic_write(out, lambda p: df.to_csv(p, index=False))
+    # the other columns are kept, but not as formulas: an export's free text may start with "=" or "@"
+    atomic_write(out, lambda p: safe_text_frame(df).to_csv(p, index=False))
     stdout_console().print(
         f"wrote {escape(str(out))}: {int((refs != '').sum()):,} ids replaced by pseudonyms"
     )

@@ -4,7 +4,10 @@ All checks are vectorized (a 110,000-row export is checked in well under a secon
 row gets the *first* reason it fails, with its line number. Odd data — a negative age, an
 appointment dated before it was booked, a status nobody mapped — is a bad row, never silently
 kept: it either stops the import (the default) or goes to the quarantine table with its reason
-(``--skip-bad-rows``). Reasons never quote an identifier.
+(``--skip-bad-rows``). Reasons never quote an identifier: a cell is quoted back only when it has
+the shape of what its column holds (a date, a number, a status word without digits) and is not one
+of the file's patient or appointment ids — a record number that landed in the status or date
+column (a wrong mapping, a shifted export) is described, not printed or kept in the quarantine.
 
 Raw identifiers leave this module only as keyed pseudonyms (:mod:`clinicflow.data.pseudonym`).
 """
@@ -12,6 +15,7 @@ Raw identifiers leave this module only as keyed pseudonyms (:mod:`clinicflow.dat
 from __future__ import annotations
 
 import datetime as dt
+import re
 import warnings
 from dataclasses import dataclass
 
@@ -145,14 +149,15 @@ def _parse_one(value: str, dayfirst: bool, bounded: bool = True):
         return None
 
 
-def datetime_problem(field: str, value: object) -> str:
+def datetime_problem(field: str, value: object, ids: frozenset[str] = frozenset()) -> str:
     """Why a non-empty date/time cell was refused: a date outside what a history can hold, or
-    not a date/time at all."""
+    not a date/time at all (quoted only when it looks like a date: see :func:`_shown`)."""
     if isinstance(value, (dt.datetime, pd.Timestamp)) or _parse_one(str(value).strip(), False, False):
         return (
-            f"{field}: expected a date between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d}, got {_short(value)}"
+            f"{field}: expected a date between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d}, "
+            f"got {_shown(value, _DATE_LIKE, ids)}"
         )
-    return f"{field}: not a date/time: {_short(value)}"
+    return f"{field}: not a date/time: {_shown(value, _DATE_LIKE, ids)}"
 
 
 class _Reasons:
@@ -181,6 +186,29 @@ def _short(v: object) -> str:
     return repr(s if len(s) <= 30 else s[:27] + "...")
 
 
+#: What a refused cell may look like to be quoted back in a reason (printed, and kept in the
+#: quarantine table). A status or yes/no spelling is a word without digits; record numbers have
+#: digits. A date is digits in a date's shape; a number is a number.
+_WORD_LIKE = re.compile(r"[A-Za-z?!. _/'-]{1,30}")
+_DATE_LIKE = re.compile(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}(?:[ T][0-9:.]{1,15}(?:Z|[+-]\d\d:?\d\d)?)?")
+_NUMBER_LIKE = re.compile(r"[+-]?\d{1,6}(?:\.\d{1,6})?")
+HIDDEN = "(value not shown: it may identify a patient)"
+
+
+def _shown(v: object, shape: re.Pattern, ids: frozenset[str]) -> str:
+    """``v`` quoted if it has ``shape`` and is not one of the file's identifiers, else :data:`HIDDEN`.
+
+    A cell in the wrong column (a mapping that names the patient-number column as the status, an
+    export with a shifted column) would otherwise put a record number or a name on the screen and
+    into the quarantine table, which must hold no row content."""
+    if isinstance(v, (dt.datetime, pd.Timestamp)):
+        return _short(v)
+    s = str(v).strip()
+    if shape.fullmatch(s) and s not in ids:
+        return _short(s)
+    return HIDDEN
+
+
 def normalize(raw: RawTable, pseudo: Pseudonymizer) -> Batch:
     """Check every row of ``raw`` and turn the good ones into store rows."""
     df = raw.frame.reset_index(drop=True)
@@ -191,16 +219,17 @@ def normalize(raw: RawTable, pseudo: Pseudonymizer) -> Batch:
 
     appt_id = _text(col("appointment_id"), n)
     patient_id = _text(col("patient_id"), n)
+    ids = frozenset(appt_id) | frozenset(patient_id)  # never quoted in a reason
     why.add((appt_id == "").to_numpy(), "missing appointment id")
     why.add((patient_id == "").to_numpy(), "missing patient id")
 
     start, bad_start = parse_datetimes(col("start_at"), n, m.datetime_format, m.dayfirst)
     why.add(start.isna().to_numpy() & ~bad_start, "missing appointment start")
-    why.add(bad_start, lambda i: datetime_problem("start_at", df["start_at"].iat[i]))
+    why.add(bad_start, lambda i: datetime_problem("start_at", df["start_at"].iat[i], ids))
     parsed: dict[str, pd.Series] = {}
     for f in ("scheduled_at", "end_at", *TIMESTAMP_FIELDS):
         parsed[f], _bad = parse_datetimes(col(f), n, m.datetime_format, m.dayfirst)
-        why.add(_bad, lambda i, f=f: datetime_problem(f, df[f].iat[i]))
+        why.add(_bad, lambda i, f=f: datetime_problem(f, df[f].iat[i], ids))
 
     # outcome
     status_raw = _text(col("status"), n)
@@ -211,7 +240,7 @@ def normalize(raw: RawTable, pseudo: Pseudonymizer) -> Batch:
         )
         why.add(
             (status == "").to_numpy(),
-            lambda i: f"No-show: expected Yes or No, got {_short(status_raw.iat[i])}",
+            lambda i: f"No-show: expected Yes or No, got {_shown(status_raw.iat[i], _WORD_LIKE, ids)}",
         )
     else:
         table = m.status_table()
@@ -222,13 +251,13 @@ def normalize(raw: RawTable, pseudo: Pseudonymizer) -> Batch:
         why.add(
             not_outcome,
             lambda i: (
-                f"status {_short(status_raw.iat[i])} is not an outcome (the appointment has not happened)"
+                f"status {_shown(status_raw.iat[i], _WORD_LIKE, ids)} is not an outcome (the appointment has not happened)"
             ),
         )
         why.add(
             (status == "").to_numpy(),
             lambda i: (
-                f"unknown status {_short(status_raw.iat[i])} (map it under statuses: in a mapping file)"
+                f"unknown status {_shown(status_raw.iat[i], _WORD_LIKE, ids)} (map it under statuses: in a mapping file)"
             ),
         )
 
@@ -237,7 +266,7 @@ def normalize(raw: RawTable, pseudo: Pseudonymizer) -> Batch:
     age_num = pd.to_numeric(age_txt.where(age_txt != ""), errors="coerce")
     why.add(
         (age_txt != "").to_numpy() & (age_num.isna() | (age_num % 1 != 0)).to_numpy(),
-        lambda i: f"age: expected a whole number, got {_short(age_txt.iat[i])}",
+        lambda i: f"age: expected a whole number, got {_shown(age_txt.iat[i], _NUMBER_LIKE, ids)}",
     )
     why.add((age_num < 0).fillna(False).to_numpy(), lambda i: f"negative age {int(age_num.iat[i])}")
     why.add((age_num > 120).fillna(False).to_numpy(), lambda i: f"age {int(age_num.iat[i])} above 120")
@@ -268,7 +297,7 @@ def normalize(raw: RawTable, pseudo: Pseudonymizer) -> Batch:
     reminder[reminder_txt.isin(_FALSE).to_numpy()] = False
     why.add(
         ((reminder_txt != "") & reminder.isna()).to_numpy(),
-        lambda i: f"reminder: expected yes/no, got {_short(reminder_txt.iat[i])}",
+        lambda i: f"reminder: expected yes/no, got {_shown(reminder_txt.iat[i], _WORD_LIKE, ids)}",
     )
 
     sex_txt = _text(col("sex"), n).str.upper().str[:1]
@@ -281,7 +310,7 @@ def normalize(raw: RawTable, pseudo: Pseudonymizer) -> Batch:
         v = pd.to_numeric(t.where(t != ""), errors="coerce")
         why.add(
             ((t != "") & (v.isna() | (v % 1 != 0) | (v < 0))).to_numpy(),
-            lambda i, f=f, t=t: f"{f}: expected 0, 1, 2 …, got {_short(t.iat[i])}",
+            lambda i, f=f, t=t: f"{f}: expected 0, 1, 2 …, got {_shown(t.iat[i], _NUMBER_LIKE, ids)}",
         )
         flags[f] = v.where(v % 1 == 0).astype("Int16")
 
@@ -306,6 +335,7 @@ def normalize(raw: RawTable, pseudo: Pseudonymizer) -> Batch:
         }
     )
     del appt_id, patient_id  # raw identifiers go no further
+    ids = frozenset()  # (the reasons are all written by now)
     out["row_hash"] = row_hashes(out)
 
     # the same appointment twice in one file: identical rows are one row; differing rows are bad

@@ -11,7 +11,8 @@ Columns (``*`` = required)::
     case_id*            unique id of the case (letters, digits, _ . -)
     surgeon*            provider id of the operating surgeon
     case_type*          id of a ``surgery.case_types`` entry
-    patient_ref         pseudonymous patient reference: letters, digits, - and . (never a name or MRN)
+    patient_ref         pseudonymous patient reference: letters, digits, - and ., starting with a
+                        letter or digit (never a name or MRN)
     expected_duration   the surgeon's own estimate in minutes; replaces the case type's mean,
                         keeping its coefficient of variation
     earliest_date*      first day the patient can have surgery (YYYY-MM-DD)
@@ -66,7 +67,8 @@ COLUMNS = [
 ]
 REQUIRED = ["case_id", "surgeon", "case_type", "earliest_date", "latest_date", "auth_status"]
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*$")
-_REF = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")  # the FHIR id alphabet: safe in exports and references
+#: The FHIR id alphabet, starting with a letter or digit: a leading "-" would be a spreadsheet formula
+_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-.]{0,63}$")
 _TRUE = {"yes", "y", "true", "1"}
 _FALSE = {"no", "n", "false", "0", ""}
 
@@ -227,7 +229,8 @@ def parse_cases(
                 file,
                 line,
                 "patient_ref",
-                "expected a pseudonymous reference of letters, digits, '-' and '.' (at most 64), "
+                "expected a pseudonymous reference of letters, digits, '-' and '.' (at most 64, starting with a "
+                "letter or digit), "
                 "e.g. PT-3f9a1c2e; pseudonymize names and record numbers before import",
             )
         expected = None

@@ -42,7 +42,9 @@ COLUMNS = [
 OPTIONAL = ("preferred_provider", "time_of_day", "no_show_prob")
 TIMES_OF_DAY = ("morning", "afternoon", "any")
 URGENCIES = ("routine", "soon", "urgent")
-_REF = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+#: A pseudonym starts with a letter or digit: never with "-", so no spreadsheet reads it as a formula
+#: and every file clinicflow writes round-trips (``safe_cell`` leaves such a reference alone).
+_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
 NOON = 12 * 60
 
 
@@ -82,7 +84,7 @@ def parse_requests(df: pd.DataFrame, scenario: Scenario, file: str | Path | None
             raise InputError(
                 file,
                 f"{where}, column patient_ref",
-                "expected a pseudonymous reference of letters, digits, _ or -",
+                "expected a pseudonymous reference of letters, digits, _ or - (starting with a letter or digit)",
             )
         tid = str(row["appointment_type"]).strip()
         if tid not in types:

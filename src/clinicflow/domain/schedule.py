@@ -8,6 +8,7 @@ parse strings. Validation names the file, the CSV line and the column.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -35,6 +36,10 @@ COLUMNS = [
 OPTIONAL = ["overbooked"]
 REQUIRED = ["date", "provider", "start", "appointment_type"]
 KINDS = ("template", "booked", "hold")
+#: A patient reference: a pseudonym (``p_…`` from ``history pseudonymize``, a requests file's or a case
+#: file's reference), letters, digits, ``_ . -``, starting with a letter or digit. Names (spaces) and
+#: spreadsheet formulas are refused, and the value is never quoted: it may be a real identifier.
+PATIENT_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
 
 
 def _fail(file, line, column, message):
@@ -144,6 +149,14 @@ def validate_schedule(df: pd.DataFrame, scenario: Scenario, file: str | Path | N
             _fail(file, line, "overbooked", f"expected true or false, got {ob!r}")
         ref = row.get("patient_ref")
         ref = None if ref is None or (isinstance(ref, float) and pd.isna(ref)) or ref == "" else str(ref)
+        if ref is not None and not PATIENT_REF.match(ref):
+            _fail(
+                file,
+                line,
+                "patient_ref",
+                "expected a pseudonymous reference of letters, digits, _ . or - (at most 64, starting with a "
+                "letter or digit); pseudonymize names and record numbers first (clinicflow history pseudonymize)",
+            )
         out.append(
             {
                 "date": date,
