@@ -26,6 +26,28 @@ from .schedules import schedule_for
 from .variants import Variant, reminder_calls, schedule_under
 
 
+def _kpi_row(arm: str, kpi: str, v: pd.Series, b: pd.Series | None) -> dict:
+    """An arm's mean and 95% CI of one KPI over its replications and, against the base's values
+    ``b``, the paired difference replication by replication (common random numbers), its CI, the
+    unpaired (Welch) interval beside it, and whether the paired interval holds 0."""
+    m, lo, hi, *_ = mean_ci(v.to_numpy(dtype=float))
+    row = {"arm": arm, "kpi": kpi, "mean": m, "ci_low": lo, "ci_high": hi}
+    if b is not None:
+        common = b.index.intersection(v.index)
+        d = v.loc[common].to_numpy(dtype=float) - b.loc[common].to_numpy(dtype=float)
+        dm, dlo, dhi, *_ = mean_ci(d)
+        ulo, uhi = welch_ci(b.to_numpy(dtype=float), v.to_numpy(dtype=float))
+        row.update(
+            diff=dm,
+            diff_low=dlo,
+            diff_high=dhi,
+            unpaired_low=ulo,
+            unpaired_high=uhi,
+            zero_in_ci=bool(np.isnan(dlo) or (dlo <= 0 <= dhi)),
+        )
+    return row
+
+
 @dataclass
 class Arm:
     """One simulated scenario of a comparison."""
@@ -56,70 +78,35 @@ class Comparison:
         (``diff``, ``diff_low``, ``diff_high``), the unpaired interval, and ``zero_in_ci``."""
         rows = []
         b = self.base.result.per_replication.set_index("replication")
+        base_staff = self.base.staff_cost["total"]
         for arm in self.arms:
             v = arm.result.per_replication.set_index("replication")
-            common = b.index.intersection(v.index)
+            paired = arm is not self.base
             for k in kpis:
-                m, lo, hi, *_ = mean_ci(v[k].to_numpy())
-                row = {"arm": arm.name, "kpi": k, "mean": m, "ci_low": lo, "ci_high": hi}
-                if arm is not self.base:
-                    d = v.loc[common, k].to_numpy(dtype=float) - b.loc[common, k].to_numpy(dtype=float)
-                    dm, dlo, dhi, *_ = mean_ci(d)
-                    ulo, uhi = welch_ci(b[k].to_numpy(), v[k].to_numpy())
-                    zero = bool(np.isnan(dlo) or (dlo <= 0 <= dhi))
-                    row.update(
-                        diff=dm,
-                        diff_low=dlo,
-                        diff_high=dhi,
-                        unpaired_low=ulo,
-                        unpaired_high=uhi,
-                        zero_in_ci=zero,
-                    )
-                rows.append(row)
+                rows.append(_kpi_row(arm.name, k, v[k], b[k] if paired else None))
+            staff = arm.staff_cost["total"]  # exact: no interval
+            row = {
+                "arm": arm.name,
+                "kpi": "staff_cost_week",
+                "mean": staff,
+                "ci_low": staff,
+                "ci_high": staff,
+            }
+            if paired:
+                delta = staff - base_staff
+                row.update(diff=delta, diff_low=delta, diff_high=delta, zero_in_ci=delta == 0)
+            rows.append(row)
+            # the week's pay with what its late days add: scheduled staff cost (fixed per arm) plus
+            # the simulated overtime pay, so a cheaper staffing that keeps everyone late shows its cost
             rows.append(
-                {
-                    "arm": arm.name,
-                    "kpi": "staff_cost_week",
-                    "mean": arm.staff_cost["total"],
-                    "ci_low": arm.staff_cost["total"],
-                    "ci_high": arm.staff_cost["total"],
-                    **(
-                        {}
-                        if arm is self.base
-                        else {
-                            "diff": arm.staff_cost["total"] - self.base.staff_cost["total"],
-                            "diff_low": arm.staff_cost["total"] - self.base.staff_cost["total"],
-                            "diff_high": arm.staff_cost["total"] - self.base.staff_cost["total"],
-                            "zero_in_ci": arm.staff_cost["total"] == self.base.staff_cost["total"],
-                        }
-                    ),
-                }
+                _kpi_row(
+                    arm.name,
+                    "labour_cost_week",
+                    staff + v["overtime_pay"],
+                    base_staff + b["overtime_pay"] if paired else None,
+                )
             )
-            rows.append(self._labour_row(arm, b, v, common))
         return pd.DataFrame(rows)
-
-    def _labour_row(self, arm: Arm, b: pd.DataFrame, v: pd.DataFrame, common: pd.Index) -> dict:
-        """The week's pay with what its late days add: scheduled staff cost (fixed per arm) plus the
-        simulated overtime pay, so a cheaper staffing that keeps everyone late shows what it costs."""
-        labour = arm.staff_cost["total"] + v["overtime_pay"].to_numpy(dtype=float)
-        m, lo, hi, *_ = mean_ci(labour)
-        row = {"arm": arm.name, "kpi": "labour_cost_week", "mean": m, "ci_low": lo, "ci_high": hi}
-        if arm is not self.base:
-            base_labour = self.base.staff_cost["total"] + b["overtime_pay"].to_numpy(dtype=float)
-            d = (arm.staff_cost["total"] + v.loc[common, "overtime_pay"].to_numpy(dtype=float)) - (
-                self.base.staff_cost["total"] + b.loc[common, "overtime_pay"].to_numpy(dtype=float)
-            )
-            dm, dlo, dhi, *_ = mean_ci(d)
-            ulo, uhi = welch_ci(base_labour, labour)
-            row.update(
-                diff=dm,
-                diff_low=dlo,
-                diff_high=dhi,
-                unpaired_low=ulo,
-                unpaired_high=uhi,
-                zero_in_ci=bool(np.isnan(dlo) or (dlo <= 0 <= dhi)),
-            )
-        return row
 
     def to_json_dict(self) -> dict:
         t = self.table()
