@@ -8,10 +8,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+import yaml
 from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT
-from tests_helpers import booked_week
+from tests_helpers import booked_week, tiny_data
 
 PAGES = ROOT / "dashboards" / "views"
 
@@ -747,3 +748,22 @@ def test_surgery_page_books_the_week_of_a_day_that_is_not_a_monday():
         "The week starts on Monday: using the Monday of that week."
     ]
     assert len(at.error) == 1 and not at.exception
+
+
+def test_schedule_page_says_why_demand_is_short(tmp_path, monkeypatch):
+    """A week planned short of demand: the page says which rows and why, as ``plan`` prints them."""
+    import datetime as dt
+
+    data = tiny_data()
+    data["appointment_types"][1]["allowed_windows"] = [{"start": "06:00", "end": "07:00"}]
+    path = tmp_path / "tiny-window.yaml"
+    path.write_text(yaml.safe_dump(data))
+    monkeypatch.setenv("CLINICFLOW_SCENARIOS", json.dumps([str(path)]))
+    at = _run("schedule.py", pl_week=dt.date(2026, 11, 30), pl_limit=5, pl_reps=5)
+    at.button(key="pl_go").click()
+    at.run(timeout=300)
+    assert not at.exception, [e.value for e in at.exception]
+    assert [w.value for w in at.warning] == [
+        "Short of demand, and why:\n- long 0/3: its allowed windows (06:00-07:00) fall outside every session "
+        "of doc (appointment_types[long].allowed_windows)"
+    ]
