@@ -429,3 +429,27 @@ def test_compare_cli_reminder_calls_need_a_scored_week(family, tmp_path):
         "reminder calls to the 20 of 80 scored booked patients most likely to miss (scores 0.61–0.80)" in text
     )
     assert f"20 calls × 3 min at the front desk's ${family.staff.front_desk.hourly_cost:g}/h" in text
+
+
+def test_a_planning_arm_reports_the_planners_progress(tiny):
+    """compare's plan_progress hears the planner's stages while a variant's week is planned (the
+    dashboard's What-if page draws its bar from them); an arm that plans nothing reports nothing."""
+    from clinicflow.whatif import schedules
+
+    schedules._PLANS.clear()  # a week planned by another test would be served from the cache, silently
+    heard: list[tuple[str, int, int]] = []
+
+    def hear(stage: str, done: int, total: int) -> None:
+        heard.append((stage, done, total))
+
+    same = Variant(name="same")
+    compare(tiny, [("same", same, apply_variant(tiny, same))], replications=2, seed=1, plan_progress=hear)
+    assert heard == []
+    planned = Variant(name="planned", template_policy="optimized")
+    compare(
+        tiny, [("planned", planned, apply_variant(tiny, planned))], replications=2, seed=1, plan_progress=hear
+    )
+    stages = [s for s, _, _ in heard]
+    assert stages[0] == "template" and "timing" in stages
+    # timed block by block: Monday's session is cut by its break, so three blocks in all
+    assert [(d, t) for s, d, t in heard if s == "timing"] == [(1, 3), (2, 3), (3, 3)]

@@ -767,3 +767,15 @@ def test_schedule_page_says_why_demand_is_short(tmp_path, monkeypatch):
         "Short of demand, and why:\n- long 0/3: its allowed windows (06:00-07:00) fall outside every session "
         "of doc (appointment_types[long].allowed_windows)"
     ]
+
+
+def test_whatif_page_plans_the_variants_week_with_a_progress_bar_then_compares(tiny_yaml, monkeypatch):
+    """A template policy plans the variant's week first (half a minute on a practice's week): the page
+    draws the planner's progress, removes the bar when done, and shows the comparison."""
+    monkeypatch.setenv("CLINICFLOW_SCENARIOS", json.dumps([str(tiny_yaml)]))
+    at = _run("whatif.py", wi_reps=10, wi_policy="optimized")
+    assert not at.error, [e.value for e in at.error]
+    assert not at.get("progress")  # emptied once the week is planned
+    assert {m.label for m in at.metric} >= {"mean wait (min)", "staff cost with overtime pay, per week ($)"}
+    caption = next(c.value for c in at.caption if c.value.startswith(CHANGES))
+    assert "template_policy: optimized" in caption and "schedule re-planned" in caption

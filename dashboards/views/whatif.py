@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+import threading
 from pathlib import Path
 
 import streamlit as st
@@ -139,26 +140,52 @@ if overbooking:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def run_compare(path: str, mtime: float, fields: dict, reps: int, name: str | None, data: bytes | None):
+def run_compare(
+    path: str, mtime: float, fields: dict, reps: int, name: str | None, data: bytes | None, _progress=None
+):
     v = variant_from_dict({"name": "variant", **fields}, "what-if form")
     scen = apply_variant(base, v, "what-if form")
     frame = None if data is None else read_upload(name, data, lambda f: read_schedule_csv(f, base))
     comp = compare(
-        base, [("variant", v, scen)], replications=reps, seed=1, workers=2, schedule=frame, schedule_name=name
+        base,
+        [("variant", v, scen)],
+        replications=reps,
+        seed=1,
+        workers=2,
+        schedule=frame,
+        schedule_name=name,
+        plan_progress=_progress,
     )
     arm = comp.variants[0]
     return comp.table(), arm.replanned, arm.notes
 
 
+def planning_bar():
+    """A progress bar for the planner's stages (the template, then each provider-session's timing),
+    fed from the script's own thread only: the solver reports from its day threads too."""
+    bar = st.progress(0.0, text="Planning the variant's week with CP-SAT…")
+    labels = {"template": "planning the variant's week: template (CP-SAT)", "timing": "planning: slot timing"}
+    script_thread = threading.current_thread()
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if threading.current_thread() is script_thread:
+            bar.progress(min(1.0, done / max(total, 1)), text=f"{labels.get(stage, stage)}: {done}/{total}")
+
+    return bar, progress
+
+
+bar, progress = planning_bar() if policy != AS_BASE else (None, None)
 try:
-    planning = "Planning the variant's week with CP-SAT (about 30 s), then s" if policy != AS_BASE else "S"
-    with st.spinner(f"{planning}imulating base and variant, {reps} replications each…"):
+    with st.spinner(f"Simulating base and variant, {reps} replications each…"):
         table, replanned, notes = run_compare(
-            str(path), path.stat().st_mtime, fields, reps, schedule_name, schedule_bytes
+            str(path), path.stat().st_mtime, fields, reps, schedule_name, schedule_bytes, progress
         )
 except (InputError, InfeasibleError) as err:  # the planner's reasons, as the CLI's
     st.error(str(err))
     st.stop()
+finally:
+    if bar is not None:
+        bar.empty()
 
 st.subheader("Variant against the base")
 st.caption(

@@ -22,7 +22,7 @@ from ..domain.capacity import weekly_staff_cost
 from ..errors import InputError
 from ..sim import KPIS, REFERENCE_WEEK, SimulationResult, simulate
 from ..stats import mean_ci, welch_ci
-from .schedules import schedule_for
+from .schedules import PlanProgress, schedule_for
 from .variants import Variant, reminder_calls, schedule_under
 
 
@@ -158,6 +158,7 @@ def run_arm(
     progress: bool = False,
     week: dt.date = REFERENCE_WEEK,
     from_file: bool = False,
+    plan_progress: PlanProgress | None = None,
 ) -> Arm:
     """Schedule (re-planned if the variant changes capacity, or kept with a flag) and simulate one arm.
 
@@ -177,7 +178,7 @@ def run_arm(
     if variant is None or (not variant.changes_capacity and same_plan):
         schedule, replanned = base_schedule, False  # same schedule: differences come from the variant alone
     elif not same_plan or (variant.replan and not from_file):
-        schedule, replanned = schedule_for(scenario, policy, overbooking, week), True
+        schedule, replanned = schedule_for(scenario, policy, overbooking, week, plan_progress), True
     else:
         schedule, replanned = _keep_schedule(scenario, base_schedule, notes), False
         notes.append(f"schedule kept from the {'schedule file' if from_file else 'base (replan: false)'}")
@@ -276,18 +277,20 @@ def compare(
     progress: bool = False,
     schedule: pd.DataFrame | None = None,
     schedule_name: str = "schedule file",
+    plan_progress: PlanProgress | None = None,
 ) -> Comparison:
     """Simulate the base and each variant on the same seed; differences are paired (common random numbers).
 
     ``schedule`` (a validated schedule of one week, e.g. the practice's current template or a
     ``plan`` output) replaces the base's ``policy``: the base runs it, and ``schedule_name`` labels
-    that policy in the results.
+    that policy in the results. ``plan_progress`` hears the planner's stages while an arm's week is
+    planned (``schedule_for``), the long wait of a comparison with a planning policy.
     """
     if schedule is not None:
         week = one_week(schedule, schedule_name)
         base_schedule, policy = schedule, schedule_name
     else:
-        week, base_schedule = REFERENCE_WEEK, schedule_for(base, policy, None)
+        week, base_schedule = REFERENCE_WEEK, schedule_for(base, policy, None, progress=plan_progress)
     # every arm runs on the same seed, replications and workers: that is what pairs them
     common = dict(
         base_schedule=base_schedule,
@@ -299,6 +302,7 @@ def compare(
         progress=progress,
         week=week,
         from_file=schedule is not None,
+        plan_progress=plan_progress,
     )
     for name, v, _scen in variants:  # refused before anything is simulated
         if v.targeted_reminders is not None:

@@ -10,6 +10,7 @@ comparison plans each distinct practice once.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import pandas as pd
 
@@ -25,33 +26,46 @@ PLAN_TIME_LIMIT = 30.0
 _PLANS: dict[tuple[str, bool | None, dt.date], object] = {}
 
 
-def _planned(scenario: Scenario, overbooking: bool | None, week: dt.date):
+#: ``plan_week``'s progress callback: (stage, done, total), stages "template" and "timing"
+PlanProgress = Callable[[str, int, int], None]
+
+
+def _planned(
+    scenario: Scenario, overbooking: bool | None, week: dt.date, progress: PlanProgress | None = None
+):
     from ..solver.plan import plan_week
 
     key = (scenario.model_dump_json(), overbooking, week)
     if key not in _PLANS:
         if len(_PLANS) >= 8:
             _PLANS.pop(next(iter(_PLANS)))
-        _PLANS[key] = plan_week(scenario, week, time_limit=PLAN_TIME_LIMIT, seed=0, overbooking=overbooking)
+        _PLANS[key] = plan_week(
+            scenario, week, time_limit=PLAN_TIME_LIMIT, seed=0, overbooking=overbooking, progress=progress
+        )
     return _PLANS[key]
 
 
 def schedule_for(
-    scenario: Scenario, policy: str, overbooking: bool | None = None, week: dt.date = REFERENCE_WEEK
+    scenario: Scenario,
+    policy: str,
+    overbooking: bool | None = None,
+    week: dt.date = REFERENCE_WEEK,
+    progress: PlanProgress | None = None,
 ) -> pd.DataFrame:
     """The week's schedule under ``policy`` for ``scenario`` (re-planned for the scenario's capacity).
 
     ``week`` (a Monday) dates the slots: an arm compared with a schedule file's week is planned for
     that week, so its patients' random streams (keyed by date) are the file's patients' streams.
+    ``progress`` hears the planner's stages when a policy plans (half a minute on a practice's week).
     """
     if policy == "evenly_spaced":
         return evenly_spaced_schedule(scenario, week)
     if policy == "optimized":
-        return _planned(scenario, overbooking, week).schedule
+        return _planned(scenario, overbooking, week, progress).schedule
     if policy == "bailey_welch":
         from ..solver.baselines import baseline_schedule
 
-        return baseline_schedule(_planned(scenario, overbooking, week), "bailey_welch")
+        return baseline_schedule(_planned(scenario, overbooking, week, progress), "bailey_welch")
     raise InputError(
         None, "template_policy", f"unknown policy {policy!r} (expected one of: {', '.join(POLICIES)})"
     )
