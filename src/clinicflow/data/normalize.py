@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import warnings
+from collections.abc import Container
 from dataclasses import dataclass
 
 import duckdb
@@ -149,7 +150,7 @@ def _parse_one(value: str, dayfirst: bool, bounded: bool = True):
         return None
 
 
-def datetime_problem(field: str, value: object, ids: frozenset[str] = frozenset()) -> str:
+def datetime_problem(field: str, value: object, ids: Container[str] = frozenset()) -> str:
     """Why a non-empty date/time cell was refused: a date outside what a history can hold, or
     not a date/time at all (quoted only when it looks like a date: see :func:`_shown`)."""
     if isinstance(value, (dt.datetime, pd.Timestamp)) or _parse_one(str(value).strip(), False, False):
@@ -195,7 +196,21 @@ _NUMBER_LIKE = re.compile(r"[+-]?\d{1,6}(?:\.\d{1,6})?")
 HIDDEN = "(value not shown: it may identify a patient)"
 
 
-def _shown(v: object, shape: re.Pattern, ids: frozenset[str]) -> str:
+class _Ids:
+    """The file's patient and appointment ids, as a set built on the first question: only a refused
+    cell asks, and building it for every import cost 0.4 s on a 110,000-row export."""
+
+    def __init__(self, *columns: pd.Series):
+        self._columns = columns
+        self._set: frozenset[str] | None = None
+
+    def __contains__(self, value: object) -> bool:
+        if self._set is None:
+            self._set = frozenset().union(*self._columns)
+        return value in self._set
+
+
+def _shown(v: object, shape: re.Pattern, ids: Container[str]) -> str:
     """``v`` quoted if it has ``shape`` and is not one of the file's identifiers, else :data:`HIDDEN`.
 
     A cell in the wrong column (a mapping that names the patient-number column as the status, an
@@ -219,7 +234,7 @@ def normalize(raw: RawTable, pseudo: Pseudonymizer) -> Batch:
 
     appt_id = _text(col("appointment_id"), n)
     patient_id = _text(col("patient_id"), n)
-    ids = frozenset(appt_id) | frozenset(patient_id)  # never quoted in a reason
+    ids = _Ids(appt_id, patient_id)  # never quoted in a reason
     why.add((appt_id == "").to_numpy(), "missing appointment id")
     why.add((patient_id == "").to_numpy(), "missing patient id")
 
@@ -335,7 +350,7 @@ def normalize(raw: RawTable, pseudo: Pseudonymizer) -> Batch:
         }
     )
     del appt_id, patient_id  # raw identifiers go no further
-    ids = frozenset()  # (the reasons are all written by now)
+    ids = _Ids()  # (the reasons are all written by now)
     out["row_hash"] = row_hashes(out)
 
     # the same appointment twice in one file: identical rows are one row; differing rows are bad

@@ -259,8 +259,10 @@ def explain_shortfall(
                 f"{head}: demand max_per_session allows {each} a session and {open_sessions} "
                 f"session(s) can hold it, so at most {capped}"
             )
-        elif t.procedure and _procedure_room_slots(scenario, sessions, d.type, grid, SHARED_SLACK) < asked:
-            k = _procedure_room_slots(scenario, sessions, d.type, grid, SHARED_SLACK)
+        elif (
+            t.procedure
+            and (k := _procedure_room_slots(scenario, sessions, d.type, grid, SHARED_SLACK)) < asked
+        ):
             out.append(
                 f"{head}: the {len(scenario.rooms.procedure_rooms)} procedure room(s), planned to "
                 f"{SHARED_SLACK:.0%} of their minutes, hold about {k} such slot(s) in the week"
