@@ -68,6 +68,17 @@ def test_help_lists_every_command_by_role():
         assert f" {cmd} " in res.stdout
 
 
+def test_help_reflows_docstring_lines():
+    """A docstring's line breaks are source wrapping, not the reader's: the help reflows them to the
+    terminal (they cut the surgery summary after "room-day," before), and keeps file patterns."""
+    res = run_cli("--help")
+    flat = " ".join(res.stdout.split())
+    assert "sequence each room-day, simulate the week" in flat
+    assert "room-day,  " not in res.stdout
+    plan = run_cli("plan", "--help")
+    assert "one ics/PROVIDER.ics per provider" in plan.stdout
+
+
 def test_validate_checks_variant_files_with_their_base(tmp_path):
     """A what-if variant (a ``base:`` and no ``clinic:``) is checked as a variant, with its base and the
     scenario it makes, not rejected as a scenario missing its clinic."""

@@ -39,7 +39,7 @@ def plan(
 ) -> None:
     """Build next week's schedule: CP-SAT templates, slot timing under uncertainty, booking.
 
-    Writes schedule.csv, schedule.xlsx, ics/<provider>.ics, fhir-bundle.json, sessions.csv,
+    Writes schedule.csv, schedule.xlsx, one ics/PROVIDER.ics per provider, fhir-bundle.json, sessions.csv,
     kpis.json (and unbooked.csv with --requests) to the output folder.
     """
     console = stdout_console()
