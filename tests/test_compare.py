@@ -453,3 +453,37 @@ def test_a_planning_arm_reports_the_planners_progress(tiny):
     assert stages[0] == "template" and "timing" in stages
     # timed block by block: Monday's session is cut by its break, so three blocks in all
     assert [(d, t) for s, d, t in heard if s == "timing"] == [(1, 3), (2, 3), (3, 3)]
+
+
+def test_the_cli_planning_bar_comes_down_before_the_simulation_bar(tiny):
+    """``clinicflow compare``'s planning bar (on a terminal) is drawn on each report and down once
+    the last session is timed: the simulator's bar that follows is the only live display (rich
+    allows one), and the pool it forks finds no refresh thread. A late report (a re-timed day) or a
+    stage it does not know draws nothing; the next plan's template report draws it again."""
+    import io
+    import threading
+
+    from rich.console import Console
+
+    from clinicflow.cli._console import PlanningBar
+    from clinicflow.sim import simulate
+
+    out = io.StringIO()
+    bar = PlanningBar(Console(file=out, force_terminal=True, width=100))
+    threads = threading.active_count()
+    for report in [("template", 0, 1), ("template", 1, 1), ("timing", 1, 3), ("timing", 2, 3)]:
+        bar(*report)
+        assert bar._bar is not None
+    assert threading.active_count() == threads  # no refresh thread
+    bar("timing", 3, 3)
+    assert bar._bar is None
+    bar("timing", 4, 3)
+    bar("booking", 0, 1)
+    assert bar._bar is None
+    assert "planning: template (CP-SAT)" in out.getvalue()
+    assert "planning: slot timing per session" in out.getvalue() and "3/3" in out.getvalue()
+    assert len(simulate(tiny, replications=4, workers=2, progress=True, seed=2).per_replication) == 4
+    bar("template", 0, 1)
+    assert bar._bar is not None
+    bar.close()
+    assert bar._bar is None

@@ -10,3 +10,61 @@ def stdout_console() -> Console:
     if not c.is_terminal:
         c = Console(highlight=False, width=120)
     return c
+
+
+#: The planner's stages ``compare`` shows, in the words of ``clinicflow plan``'s own bar.
+_PLAN_STAGES = {"template": "planning: template (CP-SAT)", "timing": "planning: slot timing per session"}
+
+
+class PlanningBar:
+    """The planner's stages on stderr while ``compare`` plans an arm's week (half a minute on a
+    practice's week, silent before).
+
+    A callback for ``whatif.compare(plan_progress=…)``. It never refreshes from a thread of its own:
+    the simulator forks its worker pool right after planning, and only one rich live display may be
+    active, so the bar is drawn on each report and taken down as soon as the last session is timed
+    (and by ``close`` when planning stops early). The solver reports from its day threads, hence the
+    lock."""
+
+    def __init__(self, console: Console | None = None) -> None:
+        import threading
+
+        self._console = console or Console(stderr=True)
+        self._lock = threading.Lock()
+        self._bar = None
+        self._tasks: dict[str, int] = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        with self._lock:
+            finished = stage == "timing" and done >= total
+            if self._bar is None:
+                if finished or stage not in _PLAN_STAGES:
+                    return  # a plan's last report, or a re-timed day's, after the bar came down
+                self._bar = Progress(
+                    TextColumn("{task.description}"),
+                    BarColumn(),
+                    MofNCompleteColumn(),
+                    TimeElapsedColumn(),
+                    console=self._console,
+                    transient=True,
+                    auto_refresh=False,
+                )
+                self._bar.start()
+                self._tasks = {}
+            if stage not in self._tasks:
+                self._tasks[stage] = self._bar.add_task(_PLAN_STAGES[stage], total=total)
+            self._bar.update(self._tasks[stage], completed=done, total=total)
+            self._bar.refresh()
+            if finished:
+                self._stop()
+
+    def close(self) -> None:
+        with self._lock:
+            self._stop()
+
+    def _stop(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None

@@ -21,7 +21,7 @@ from ..whatif.schedules import POLICIES
 from ..whatif.sweep import Target, check_kpi
 from ..whatif.sweep import sweep as run_sweep
 from ..whatif.variants import load_variant, schedule_under
-from ._console import stdout_console
+from ._console import PlanningBar, stdout_console
 from ._options import named_as_options
 
 SHOWN = (
@@ -146,20 +146,27 @@ def compare(
             except InputError as err:
                 raise InputError(path, err.where, err.message) from None
         loaded.append((v.name, v, scen))
+    show = sys.stderr.isatty() and not as_json
+    planning = PlanningBar() if show else None
     with named_as_options("cluster"):
-        comp = run_compare(
-            base_scenario,
-            loaded,
-            base_name=f"base ({base.stem})",
-            policy=policy,
-            replications=replications,
-            seed=seed,
-            workers=workers,
-            cluster=cluster,
-            progress=sys.stderr.isatty() and not as_json,
-            schedule=frame,
-            schedule_name=str(schedule),
-        )
+        try:
+            comp = run_compare(
+                base_scenario,
+                loaded,
+                base_name=f"base ({base.stem})",
+                policy=policy,
+                replications=replications,
+                seed=seed,
+                workers=workers,
+                cluster=cluster,
+                progress=show,
+                schedule=frame,
+                schedule_name=str(schedule),
+                plan_progress=planning,
+            )
+        finally:
+            if planning is not None:
+                planning.close()
     table = comp.table()
     if out is not None:
         from ..viz.whatif import diff_figure, write_figure
