@@ -260,9 +260,13 @@ def sweep(
     require_clinic_sessions(base_scenario, base)
     frame = _schedule_file(schedule, base_scenario)
     console = stdout_console()
+    from rich.console import Console
     from rich.progress import Progress
 
-    with Progress(console=console, transient=True, disable=as_json) as bar:
+    # on stderr and only on a terminal, as compare's: a bar put on a piped stdout left a blank line
+    # before an error
+    shown = sys.stderr.isatty() and not as_json
+    with Progress(console=Console(stderr=True), transient=True, disable=not shown) as bar:
         task = bar.add_task("sweeping", total=None)
 
         def tick(i: int, n: int) -> None:
