@@ -236,6 +236,21 @@ def test_pseudonymize_refuses_to_overwrite_a_column(tmp_path):
     assert not out.exists()
 
 
+def test_pseudonymize_refuses_to_write_over_its_input(tmp_path, monkeypatch):
+    """Pseudonyms cannot be undone: written over the input (by either spelling of its path), the
+    raw ids would be gone for good, with the wrong key as well as the right one."""
+    src = tmp_path / "s.csv"
+    src.write_text("patient_id,provider\n123,doc\n")
+    monkeypatch.chdir(tmp_path)
+    for same in (src, "s.csv", tmp_path / "." / "s.csv"):
+        r = run_main("history", "pseudonymize", src, "--out", same, "--key-file", tmp_path / "k")
+        assert one_line(r) == (
+            f"error: --out: {same} is the input file; expected another path (delete the raw file once checked)"
+        )
+    assert src.read_text() == "patient_id,provider\n123,doc\n"
+    assert not (tmp_path / "k").exists()  # refused before a key was made
+
+
 # ---------------------------------------------------------------------------------------------
 # CSV files: ragged rows, repeated columns, encodings, quotes, empty files
 

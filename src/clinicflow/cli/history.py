@@ -378,6 +378,12 @@ def pseudonymize_cmd(
         raise InputError(
             None, "--as", f"the file already has a column {rename!r}; expected a new column name"
         )
+    if out.resolve() == file.resolve():  # the raw ids would be gone for good, with a wrong key too
+        raise InputError(
+            None,
+            "--out",
+            f"{out} is the input file; expected another path (delete the raw file once checked)",
+        )
     check_output_file(out)
     pseudo = Pseudonymizer(load_or_create_key(key_file))
     raw = df[column]
