@@ -135,6 +135,26 @@ def test_compare_cli_json_and_outputs(tmp_path):
     ]
 
 
+def test_a_variant_run_on_another_base_than_its_own_says_so(tiny_yaml, tmp_path):
+    """The command line's base wins over a variant file's ``base:`` (the README runs the family
+    variants on its calibrated copy), and the arm's note says so: a variant written for another
+    practice is not silently read as this one's. One naming this base (by any path) gets no note."""
+    from conftest import run_main
+
+    (tmp_path / "sub").mkdir()
+    own = tmp_path / "sub" / "own.yaml"
+    own.write_text("name: own\nbase: ../tiny.yaml\nextra_rooms: 1\n")
+    other = tmp_path / "other.yaml"
+    other.write_text("name: other\nbase: ortho.yaml\nextra_rooms: 1\n")
+    r = run_main("compare", tiny_yaml, own, other, "-n", "2", "--json")
+    assert r.code == 0, r.stderr
+    notes = {a["name"]: a["notes"] for a in json.loads(r.stdout)["arms"]}
+    assert not any("base is" in n for n in notes["own"])
+    assert notes["other"][0] == f"its file's base is ortho.yaml; run on {tiny_yaml} as given"
+    r = run_main("compare", tiny_yaml, other, "-n", "2")
+    assert f"its file's base is ortho.yaml; run on {tiny_yaml} as given" in " ".join(r.stdout.split())
+
+
 def test_compare_cli_bad_variant_one_line(tmp_path):
     bad = tmp_path / "v.yaml"
     bad.write_text("name: x\nproviders_off: {dr_nobody: [fri]}\n")

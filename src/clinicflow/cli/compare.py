@@ -132,6 +132,7 @@ def compare(
     if schedule is not None:
         policy = str(schedule)
     loaded = []
+    overridden: list[str | None] = []  # per variant, in order
     for path in variants:
         v, _, scen = load_variant(path, base=base_scenario)
         if v.targeted_reminders is not None:  # told against the variant's file, before any run
@@ -146,6 +147,10 @@ def compare(
             except InputError as err:
                 raise InputError(path, err.where, err.message) from None
         loaded.append((v.name, v, scen))
+        # the command line's base wins (a variant tried on a calibrated copy of its practice); said,
+        # so a variant written for another practice is not read as this one's
+        other = v.base is not None and (path.parent / v.base).resolve() != base.resolve()
+        overridden.append(f"its file's base is {v.base}; run on {base} as given" if other else None)
     show = sys.stderr.isatty() and not as_json
     planning = PlanningBar() if show else None
     with named_as_options("cluster"):
@@ -167,6 +172,9 @@ def compare(
         finally:
             if planning is not None:
                 planning.close()
+    for arm, note in zip(comp.variants, overridden, strict=True):
+        if note is not None:
+            arm.notes.insert(0, note)
     table = comp.table()
     if out is not None:
         from ..viz.whatif import diff_figure, write_figure
