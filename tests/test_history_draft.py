@@ -1,0 +1,198 @@
+"""``clinicflow history draft``: a first scenario from a history whose sessions, lengths, demand,
+same-day share and no-show rates are known, because the test builds it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import run_main
+
+MONDAY = dt.date(2026, 1, 5)
+WEEKS = 12
+
+
+def _history(seed: int = 4) -> pd.DataFrame:
+    """dr_a: Monday and Wednesday 08:00-12:00 and 13:00-17:00, a 40-minute new patient first, then
+    20-minute follow-ups, booked days ahead; np_b: Tuesday and Thursday 09:00-13:00, 15-minute sick
+    visits, half booked on the day; dr_a also on two Fridays of the twelve (not a working day)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+
+    def book(provider, day, start_min, length, type_id, same_day_p):
+        u = rng.random()
+        status = "cancelled" if u < 0.05 else "no_show" if u < 0.17 else "attended"
+        start = dt.datetime.combine(day, dt.time()) + dt.timedelta(minutes=start_min)
+        same = rng.random() < same_day_p
+        booked_at = start - (dt.timedelta(hours=2) if same else dt.timedelta(days=int(rng.integers(2, 30))))
+        row = {
+            "appointment_id": f"A{len(rows):06d}",
+            "patient_id": f"{rng.integers(10**8, 10**9)}",
+            "provider": provider,
+            "appointment_type": type_id,
+            "scheduled_at": booked_at.isoformat(),
+            "start_at": start.isoformat(),
+            "end_at": (start + dt.timedelta(minutes=length)).isoformat(),
+            "status": status,
+            "checkin_at": "",
+            "provider_start_at": "",
+            "provider_end_at": "",
+        }
+        if status == "attended":
+            arrive = start + dt.timedelta(minutes=float(rng.normal(-6, 8)))
+            begin = start + dt.timedelta(minutes=float(rng.uniform(0, 6)))
+            seen = float(rng.lognormal(np.log(0.8 * length), 0.3))
+            row |= {
+                "checkin_at": arrive.isoformat(timespec="seconds"),
+                "provider_start_at": begin.isoformat(timespec="seconds"),
+                "provider_end_at": (begin + dt.timedelta(minutes=seen)).isoformat(timespec="seconds"),
+            }
+        rows.append(row)
+
+    for w in range(WEEKS):
+        week = MONDAY + dt.timedelta(weeks=w)
+        for offset in (0, 2):  # Monday, Wednesday
+            day = week + dt.timedelta(days=offset)
+            for s0 in (8 * 60, 13 * 60):
+                book("dr_a", day, s0, 40, "new_patient", 0.0)
+                for k in range(10):
+                    if rng.random() < 0.9:
+                        book("dr_a", day, s0 + 40 + 20 * k, 20, "follow_up", 0.0)
+        for offset in (1, 3):  # Tuesday, Thursday
+            day = week + dt.timedelta(days=offset)
+            for k in range(16):
+                if rng.random() < 0.85:
+                    book("np_b", day, 9 * 60 + 15 * k, 15, "sick_visit", 0.5)
+        if w in (3, 7):
+            for k in range(6):
+                book("dr_a", week + dt.timedelta(days=4), 8 * 60 + 20 * k, 20, "follow_up", 0.0)
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture()
+def store(tmp_path, monkeypatch):
+    monkeypatch.setenv("CLINICFLOW_KEY_FILE", str(tmp_path / "key"))
+    hist = _history()
+    path = tmp_path / "history.csv"
+    hist.to_csv(path, index=False)
+    db = tmp_path / "h.duckdb"
+    r = run_main("history", "import", path, "--db", db)
+    assert r.code == 0, r.stderr
+    return hist, db
+
+
+def test_draft_recovers_sessions_lengths_demand_holds_and_rates(store, tmp_path):
+    hist, db = store
+    out = tmp_path / "draft.yaml"
+    r = run_main(
+        "history", "draft", "--db", db, "--out", out, "--timezone", "America/Chicago", "--name", "Test"
+    )
+    assert r.code == 0, r.stderr
+    from clinicflow import load_scenario
+
+    sc = load_scenario(out)  # it validates
+    p = {x.id: x for x in sc.providers}
+    sessions = {
+        pid: {wd: [(s.start, s.end) for s in v] for wd, v in prov.sessions.items()} for pid, prov in p.items()
+    }
+    am, pm = (8 * 60, 12 * 60), (13 * 60, 17 * 60)
+    assert sessions["dr_a"] == {"mon": [am, pm], "wed": [am, pm]}  # the lunch hour splits; no Friday
+    assert sessions["np_b"] == {"tue": [(9 * 60, 13 * 60)], "thu": [(9 * 60, 13 * 60)]}
+    assert p["dr_a"].appointment_types == ["follow_up", "new_patient"]
+    assert p["np_b"].appointment_types == ["sick_visit"]
+    types = {t.id: t for t in sc.appointment_types}
+    assert {k: t.scheduled_min for k, t in types.items()} == {
+        "follow_up": 20,
+        "new_patient": 40,
+        "sick_visit": 15,
+    }
+
+    # weekly demand: booked visits (advance cancellations out) over the history's weeks, exactly
+    kept = hist[hist["status"] != "cancelled"]
+    span_days = (dt.date.fromisoformat(kept["start_at"].max()[:10]) - MONDAY).days + 1
+    demand = {d.type: d.weekly for d in sc.demand}
+    for tid in types:
+        assert demand[tid] == pytest.approx(
+            round((kept["appointment_type"] == tid).sum() / (span_days / 7), 1)
+        )
+
+    # holds: np_b's same-day bookings per day (about half of 16 × 0.85 × 0.95); dr_a books ahead
+    np_days = kept[kept["provider"] == "np_b"].assign(
+        same=lambda f: f["scheduled_at"].str[:10] == f["start_at"].str[:10],
+        day=lambda f: f["start_at"].str[:10],
+    )
+    per_day = np_days.groupby("day")["same"].sum()
+    for wd in ("tue", "thu"):
+        days = per_day[
+            [dt.date.fromisoformat(d).weekday() == (1 if wd == "tue" else 3) for d in per_day.index]
+        ]
+        assert p["np_b"].sessions[wd][0].holds == round(days.mean()) > 4
+    assert all(s.holds == 0 for v in p["dr_a"].sessions.values() for s in v)
+
+    # the calibration on top: no-show rate of each type as booked counts it (exact), durations fitted
+    for tid in types:
+        g = kept[kept["appointment_type"] == tid]
+        assert types[tid].no_show == pytest.approx(round((g["status"] == "no_show").mean(), 4))
+    assert types["follow_up"].duration.mean == pytest.approx(0.8 * 20 * np.exp(0.3**2 / 2), rel=0.06)
+    assert sc.arrivals.punctuality.mean == pytest.approx(-6, abs=1)
+
+    text = out.read_text()
+    assert text.startswith("# Test: drafted by `clinicflow history draft`")
+    assert "rooms.count: 2 (not given)" in text  # 2 per provider at the busiest time: one at a time here
+    assert "rooms.count: 2 (not given)" in r.stdout and "next: clinicflow validate" in r.stdout
+
+
+def test_draft_takes_staffing_from_the_options_and_simulates(store, tmp_path):
+    _, db = store
+    out = tmp_path / "d.yaml"
+    r = run_main(
+        "history", "draft", "--db", db, "--out", out, "--timezone", "Europe/London",
+        "--rooms", "5", "--front-desk", "2", "--mas", "3", "--provider-cost", "90", "--json",
+    )  # fmt: skip
+    assert r.code == 0, r.stderr
+    from clinicflow import load_scenario
+    from clinicflow.sim import simulate
+
+    sc = load_scenario(out)
+    assert (sc.rooms.count, sc.staff.front_desk.count, sc.staff.medical_assistants.count) == (5, 2, 3)
+    assert sc.clinic.timezone == "Europe/London" and {p.hourly_cost for p in sc.providers} == {90}
+    import json
+
+    data = json.loads(r.stdout)
+    assert not any(a.startswith("rooms.count") for a in data["assumed"])
+    res = simulate(sc, replications=3, seed=1)
+    assert res.per_replication["patients_seen"].mean() > 0
+
+
+def test_draft_bad_input_is_one_line(store, tmp_path, monkeypatch):
+    hist, db = store
+    out = tmp_path / "x.yaml"
+    r = run_main("history", "draft", "--db", db, "--out", out, "--timezone", "Mars/Olympus")
+    assert r.code == 2 and r.stderr.strip() == (
+        "error: --timezone: expected an IANA time zone such as America/Chicago, got 'Mars/Olympus'"
+    )
+    assert not out.exists()
+
+    # a provider name that is not an id: pointed at the mapping file's recode section
+    named = hist.replace({"provider": {"np_b": "Nurse B."}})
+    path = tmp_path / "named.csv"
+    named.to_csv(path, index=False)
+    db2 = tmp_path / "named.duckdb"
+    assert run_main("history", "import", path, "--db", db2).code == 0
+    r = run_main("history", "draft", "--db", db2, "--out", out, "--timezone", "America/Chicago")
+    assert r.code == 2 and "Traceback" not in r.stderr
+    assert r.stderr.strip().endswith(
+        "provider: the provider 'Nurse B.' is not a scenario id (a letter, then letters, digits, _ . -): "
+        "give it one with the mapping file's recode section and import again"
+    )
+    assert not out.exists()
+
+    empty = tmp_path / "empty.duckdb"
+    one = hist.iloc[:1].assign(provider="")
+    one.to_csv(tmp_path / "one.csv", index=False)
+    assert run_main("history", "import", tmp_path / "one.csv", "--db", empty).code == 0
+    r = run_main("history", "draft", "--db", empty, "--out", out, "--timezone", "America/Chicago")
+    assert r.code == 2 and "nothing to draft a scenario from" in r.stderr and not out.exists()
