@@ -24,6 +24,7 @@ import pandas as pd
 from ..domain.clock import parse_hhmm
 from ..domain.scenario import Scenario
 from .common import local_datetime, safe_frame
+from .ical import add_clinic_timezone
 
 _NS = uuid.UUID("6f1d1c55-4f4b-4a53-9a38-0c1a2c3d5e7f")  # stable ids: the same booking, the same uid
 
@@ -78,8 +79,10 @@ def surgeon_calendars(table: pd.DataFrame, scenario: Scenario, out: Path) -> lis
         cal.add("prodid", "-//clinicflow//surgery//EN")
         cal.add("version", "2.0")
         cal.add("x-wr-calname", f"OR cases {surgeon}")
+        dates = []
         for row in g.itertuples():
             date = row.date if isinstance(row.date, dt.date) else dt.date.fromisoformat(str(row.date))
+            dates.append(date)
             ev = Event()
             ev.add("uid", _uid("case", row.case_id, date, row.start) + "@clinicflow")
             ev.add("dtstamp", dt.datetime.now(dt.UTC).replace(microsecond=0))
@@ -92,6 +95,7 @@ def surgeon_calendars(table: pd.DataFrame, scenario: Scenario, out: Path) -> lis
                 f"Case {row.case_id}, #{row.sequence} in {row.room}; equipment: {row.equipment or 'none'}",
             )
             cal.add_component(ev)
+        add_clinic_timezone(cal, tz, dates)
         path = out / f"surgeon_{surgeon}.ics"
         path.write_bytes(cal.to_ical())
         paths.append(path)
