@@ -5,15 +5,22 @@ one run's files, not two."""
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import icalendar
 import pandas as pd
+import pytest
 import yaml
+from fhir.resources.R4B.bundle import Bundle
 
 from clinicflow import scenario_from_dict
+from clinicflow.domain.schedule import validate_schedule
 from clinicflow.domain.surgery_schedule import SURGERY_COLUMNS
+from clinicflow.exports.fhir import fhir_bundle
+from clinicflow.exports.surgery_files import fhir_bundle as surgery_fhir_bundle
 from clinicflow.exports.surgery_files import surgeon_calendars
-from conftest import ORTHO
+from conftest import ORTHO, run_main
+from tests_helpers import tiny_data
 
 
 def _ortho(timezone: str = "America/New_York"):
@@ -74,3 +81,65 @@ def test_surgeon_calendars_carry_the_vtimezone_of_their_tzid(tmp_path):
     assert _vtimezone_offsets(cal) == [dt.timedelta(0), dt.timedelta(hours=1)]
     starts = sorted(ev.decoded("dtstart") for ev in cal.walk("VEVENT"))
     assert [(s.hour, s.minute) for s in starts] == [(7, 30), (7, 30)]
+
+
+def _tiny_week(timezone: str, monday: dt.date):
+    data = tiny_data()
+    data["clinic"]["timezone"] = timezone
+    sc = scenario_from_dict(data, "tiny.yaml")
+    rows = [
+        {"date": monday.isoformat(), "provider": "doc", "start": "09:00", "appointment_type": "visit"},
+        {
+            "date": (monday + dt.timedelta(days=1)).isoformat(),
+            "provider": "doc",
+            "start": "13:00",
+            "appointment_type": "visit",
+            "kind": "booked",
+            "patient_ref": "P000001",
+        },
+    ]
+    return sc, validate_schedule(pd.DataFrame(rows), sc)
+
+
+@pytest.mark.parametrize(
+    "timezone, monday",
+    [
+        ("Asia/Kolkata", dt.date(1900, 1, 1)),  # local mean time: +05:21:10
+        ("Africa/Monrovia", dt.date(1971, 1, 4)),  # -00:44:30 until 1972
+        ("Asia/Kolkata", dt.date(2026, 11, 30)),  # +05:30, as written
+    ],
+)
+def test_fhir_instants_in_every_zone_and_year_validate_at_the_right_instant(timezone, monday):
+    """FHIR writes offsets as ±hh:mm; a zone whose offset then had seconds is written in UTC."""
+    sc, week = _tiny_week(timezone, monday)
+    data = fhir_bundle(week, sc)
+    Bundle.model_validate(data)
+    zone = ZoneInfo(timezone)
+    slots = [e["resource"] for e in data["entry"] if e["resource"]["resourceType"] == "Slot"]
+    for slot, row in zip(slots, week.itertuples(), strict=True):
+        start = dt.datetime.fromisoformat(slot["start"])
+        expected = dt.datetime.combine(
+            row.date, dt.time(row.start_min // 60, row.start_min % 60), tzinfo=zone
+        )
+        assert start == expected
+        if expected.utcoffset().seconds % 60 == 0:
+            assert start.utcoffset() == expected.utcoffset()  # the clinic's own offset when FHIR can say it
+
+    ortho = _ortho(timezone)
+    table = _cases((monday.isoformat(), "07:30", "08:20", "C1"))
+    appt = surgery_fhir_bundle(table, ortho)["entry"][0]["resource"]
+    assert dt.datetime.fromisoformat(appt["start"]) == dt.datetime.combine(
+        monday, dt.time(7, 30), tzinfo=zone
+    )
+
+
+def test_plan_with_a_lmt_week_is_written_not_a_traceback(tmp_path):
+    data = tiny_data()
+    data["clinic"]["timezone"] = "Asia/Kolkata"
+    scenario = tmp_path / "kolkata.yaml"
+    scenario.write_text(yaml.safe_dump(data))
+    out = tmp_path / "out"
+    args = ["--time-limit", "2", "--samples", "5", "--replications", "2", "--evaluator", "saa"]
+    r = run_main("plan", scenario, "--week", "1900-01-01", "--out", out, *args)
+    assert r.code == 0, r.stderr
+    Bundle.model_validate_json((out / "fhir-bundle.json").read_text())

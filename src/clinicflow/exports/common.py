@@ -21,6 +21,7 @@ __all__ = [
     "atomic_write_files",
     "check_output_dir",
     "check_output_file",
+    "fhir_datetime",
     "local_datetime",
     "safe_cell",
     "safe_frame",
@@ -38,6 +39,19 @@ def local_datetime(date: dt.date, minutes: float, tz: str | ZoneInfo) -> dt.date
     return dt.datetime.combine(date, dt.time(total // 60 % 24, total % 60), tzinfo=zone) + dt.timedelta(
         days=total // (24 * 60)
     )
+
+
+def fhir_datetime(moment: dt.datetime) -> str:
+    """``moment`` as a FHIR dateTime / instant: ISO 8601 with the clinic's offset.
+
+    FHIR offsets are ``±hh:mm``, without seconds, while the local mean time many zones kept into
+    the 20th century had them (Asia/Kolkata +05:21:10 in 1900, Africa/Monrovia -00:44:30 until
+    1972). Such a moment is written in UTC: the same instant, in a form FHIR accepts.
+    """
+    offset = moment.utcoffset()
+    if offset is not None and offset % dt.timedelta(minutes=1):
+        return moment.astimezone(dt.UTC).isoformat()
+    return moment.isoformat()
 
 
 def _nearest_existing(path: Path) -> Path:

@@ -23,7 +23,7 @@ import pandas as pd
 
 from ..domain.clock import parse_hhmm
 from ..domain.scenario import Scenario
-from .common import local_datetime, safe_frame
+from .common import fhir_datetime, local_datetime, safe_frame
 from .ical import add_clinic_timezone
 
 _NS = uuid.UUID("6f1d1c55-4f4b-4a53-9a38-0c1a2c3d5e7f")  # stable ids: the same booking, the same uid
@@ -147,8 +147,8 @@ def fhir_bundle(table: pd.DataFrame, scenario: Scenario) -> dict:
             # FHIR: 1 is the highest priority (0 = undefined); ours: 5 is the most urgent
             "priority": 6 - int(row.priority),
             "description": f"{type_name.get(row.case_type, row.case_type)} in {row.room}",
-            "start": start.isoformat(),
-            "end": end.isoformat(),
+            "start": fhir_datetime(start),
+            "end": fhir_datetime(end),
             "minutesDuration": int(row.planned_min),
             "participant": participants,
         }
