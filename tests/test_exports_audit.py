@@ -143,3 +143,39 @@ def test_plan_with_a_lmt_week_is_written_not_a_traceback(tmp_path):
     r = run_main("plan", scenario, "--week", "1900-01-01", "--out", out, *args)
     assert r.code == 0, r.stderr
     Bundle.model_validate_json((out / "fhir-bundle.json").read_text())
+
+
+def test_default_week_is_next_monday_in_the_clinics_own_date():
+    from clinicflow.cli._options import clinic_next_monday
+
+    # Sunday 2026-11-29, 23:30 in Honolulu is already Monday 09:30 UTC: the week to plan starts the
+    # next day for the practice, not a week later
+    now = dt.datetime(2026, 11, 30, 9, 30, tzinfo=dt.UTC)
+    assert clinic_next_monday(ZoneInfo("Pacific/Honolulu"), now) == dt.date(2026, 11, 30)
+    assert clinic_next_monday(ZoneInfo("UTC"), now) == dt.date(2026, 12, 7)
+    # Monday 00:30 in Auckland is still Sunday in UTC
+    now = dt.datetime(2026, 11, 29, 11, 30, tzinfo=dt.UTC)
+    assert clinic_next_monday(ZoneInfo("Pacific/Auckland"), now) == dt.date(2026, 12, 7)
+    assert clinic_next_monday(ZoneInfo("UTC"), now) == dt.date(2026, 11, 30)
+
+
+def test_plan_without_week_plans_the_clinics_next_monday(tmp_path, monkeypatch):
+    from clinicflow.cli import plan as plan_cli
+
+    seen: dict = {}
+
+    def fake_plan_and_book(sc, monday, *args, **kwargs):
+        seen["monday"] = monday
+        raise SystemExit(0)
+
+    monkeypatch.setattr(plan_cli, "plan_and_book", fake_plan_and_book)
+    monkeypatch.setattr(
+        plan_cli,
+        "clinic_next_monday",
+        lambda zone: dt.date(2026, 11, 30) if str(zone) == "America/Denver" else None,
+    )
+    scenario = tmp_path / "tiny.yaml"
+    scenario.write_text(yaml.safe_dump(tiny_data()))
+    r = run_main("plan", scenario, "--out", tmp_path / "out")
+    assert r.code == 0, r.stderr
+    assert seen["monday"] == dt.date(2026, 11, 30)
