@@ -16,10 +16,11 @@ from fhir.resources.R4B.bundle import Bundle
 from clinicflow import scenario_from_dict
 from clinicflow.domain.schedule import validate_schedule
 from clinicflow.domain.surgery_schedule import SURGERY_COLUMNS
+from clinicflow.exports.common import atomic_output_dir
 from clinicflow.exports.fhir import fhir_bundle
 from clinicflow.exports.surgery_files import fhir_bundle as surgery_fhir_bundle
 from clinicflow.exports.surgery_files import surgeon_calendars
-from conftest import ORTHO, run_main
+from conftest import ORTHO, ROOT, run_main
 from tests_helpers import tiny_data
 
 
@@ -179,3 +180,71 @@ def test_plan_without_week_plans_the_clinics_next_monday(tmp_path, monkeypatch):
     r = run_main("plan", scenario, "--out", tmp_path / "out")
     assert r.code == 0, r.stderr
     assert seen["monday"] == dt.date(2026, 11, 30)
+
+
+def test_atomic_output_dir_removes_the_files_it_owns_that_this_run_did_not_write(tmp_path):
+    out = tmp_path / "out"
+    with atomic_output_dir(out, owned=("ics/*.ics", "unbooked.csv")) as tmp:
+        (tmp / "ics").mkdir()
+        for name in ("ics/a.ics", "ics/b.ics", "unbooked.csv", "schedule.csv"):
+            (tmp / name).write_text("1")
+    (out / "notes.txt").write_text("the coordinator's own file")
+    (out / "ics" / "readme.txt").write_text("not a calendar")
+    with atomic_output_dir(out, owned=("ics/*.ics", "unbooked.csv")) as tmp:
+        (tmp / "ics").mkdir()
+        (tmp / "ics" / "a.ics").write_text("2")
+        (tmp / "schedule.csv").write_text("2")
+    files = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
+    assert files == ["ics/a.ics", "ics/readme.txt", "notes.txt", "schedule.csv"]
+    assert (out / "ics" / "a.ics").read_text() == "2"
+    # a failed run removes nothing
+    with pytest.raises(RuntimeError), atomic_output_dir(out, owned=("ics/*.ics",)) as tmp:
+        raise RuntimeError("boom")
+    assert (out / "ics" / "a.ics").exists()
+
+
+def test_replanning_into_the_same_folder_leaves_no_file_of_the_earlier_run(tmp_path):
+    data = tiny_data()
+    second = dict(data["providers"][0], id="doc2", name="Dr. Two")
+    data["providers"].append(second)
+    data["rooms"]["count"] = 4
+    scenario = tmp_path / "two.yaml"
+    scenario.write_text(yaml.safe_dump(data))
+    req = tmp_path / "req.csv"
+    req.write_text(
+        "patient_ref,appointment_type,preferred_provider,earliest_date,latest_date,time_of_day,urgency\n"
+        "P000001,visit,doc,2026-11-30,2026-12-01,any,routine\n"
+    )
+    out = tmp_path / "out"
+    args = ["--week", "2026-11-30", "--out", out, "--time-limit", "2", "--samples", "5"]
+    args += ["--replications", "2", "--evaluator", "saa"]
+    r = run_main("plan", scenario, "--requests", req, *args)
+    assert r.code == 0, r.stderr
+    assert {"unbooked.csv", "ics/doc2.ics"} <= {str(p.relative_to(out)) for p in out.rglob("*")}
+
+    data["providers"].pop()  # dr_two leaves; this week is planned without requests
+    scenario.write_text(yaml.safe_dump(data))
+    r = run_main("plan", scenario, *args)
+    assert r.code == 0, r.stderr
+    assert sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()) == [
+        "fhir-bundle.json",
+        "ics/doc.ics",
+        "kpis.json",
+        "schedule.csv",
+        "schedule.xlsx",
+        "sessions.csv",
+    ]
+
+
+def test_rebooking_the_or_week_into_the_same_folder_drops_calendars_of_surgeons_without_cases(tmp_path):
+    cases = (ROOT / "scenarios" / "orthopedic-cases.csv").read_text().splitlines()
+    only_osei = tmp_path / "osei.csv"
+    only_osei.write_text("\n".join([cases[0], *(ln for ln in cases[1:] if ",dr_osei," in ln)]) + "\n")
+    out = tmp_path / "out"
+    args = ["--week", "2026-12-02", "--out", out, "--replications", "0", "--time-limit", "1"]
+    r = run_main("surgery", ORTHO, "--cases", ROOT / "scenarios" / "orthopedic-cases.csv", *args)
+    assert r.code == 0, r.stderr
+    assert len(list(out.glob("surgeon_*.ics"))) > 1
+    r = run_main("surgery", ORTHO, "--cases", only_osei, *args)
+    assert r.code == 0, r.stderr
+    assert [p.name for p in out.glob("surgeon_*.ics")] == ["surgeon_dr_osei.ics"]

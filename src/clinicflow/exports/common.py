@@ -8,7 +8,7 @@ import datetime as dt
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -130,11 +130,15 @@ def atomic_write_files(files: dict[Path, Callable[[Path], None]], create_parents
 
 
 @contextlib.contextmanager
-def atomic_output_dir(out: str | Path) -> Iterator[Path]:
+def atomic_output_dir(out: str | Path, owned: Sequence[str] = ()) -> Iterator[Path]:
     """Yield a temporary folder beside ``out``; on success its files replace those in ``out``.
 
-    On any error the temporary folder is removed and ``out`` is left as it was: nothing is
-    written half-way. A folder that cannot be written is one ``InputError`` line.
+    ``owned`` are glob patterns (relative to ``out``) of files the command writes only sometimes
+    (one calendar per provider, ``unbooked.csv`` with ``--requests``): those of an earlier run that
+    this run did not write are removed, so the folder holds one run's files, not a mix of two
+    (a calendar of a provider who left, or an old week's unbooked requests). Other files in
+    ``out`` are left alone. On any error the temporary folder is removed and ``out`` is left as
+    it was: nothing is written half-way. A folder that cannot be written is one ``InputError`` line.
     """
     target = Path(out)
     check_output_dir(target)
@@ -150,6 +154,7 @@ def atomic_output_dir(out: str | Path) -> Iterator[Path]:
             raise _cannot_write(target, e) from None
         try:
             target.mkdir(parents=True, exist_ok=True)
+            written = set()
             for item in sorted(tmp.rglob("*")):
                 dest = target / item.relative_to(tmp)
                 if item.is_dir():
@@ -157,6 +162,11 @@ def atomic_output_dir(out: str | Path) -> Iterator[Path]:
                 else:
                     dest.parent.mkdir(parents=True, exist_ok=True)
                     os.replace(item, dest)
+                    written.add(dest)
+            for pattern in owned:
+                for stale in target.glob(pattern):
+                    if stale.is_file() and stale not in written:
+                        stale.unlink()
         except OSError as e:
             raise _cannot_write(target, e) from None
     finally:
