@@ -248,3 +248,26 @@ def test_rebooking_the_or_week_into_the_same_folder_drops_calendars_of_surgeons_
     r = run_main("surgery", ORTHO, "--cases", only_osei, *args)
     assert r.code == 0, r.stderr
     assert [p.name for p in out.glob("surgeon_*.ics")] == ["surgeon_dr_osei.ics"]
+
+
+@pytest.mark.parametrize("name", ["de_DE.UTF-8", "fr_FR.UTF-8"])
+def test_workbook_day_headers_do_not_depend_on_the_locale(tmp_path, name):
+    """The day header came from ``strftime('%a')``: "Mo" under a German LC_TIME, a KeyError."""
+    import locale
+
+    from openpyxl import load_workbook
+
+    from clinicflow.exports.schedule_excel import write_schedule_xlsx
+
+    old = locale.setlocale(locale.LC_TIME)
+    try:
+        locale.setlocale(locale.LC_TIME, name)
+    except locale.Error:
+        pytest.skip(f"locale {name} not installed")
+    try:
+        sc, week = _tiny_week("America/Denver", dt.date(2026, 11, 30))
+        write_schedule_xlsx(week, sc, tmp_path / "s.xlsx")
+    finally:
+        locale.setlocale(locale.LC_TIME, old)
+    ws = load_workbook(tmp_path / "s.xlsx")["doc"]
+    assert [c.value for c in ws[2]] == ["Time", "Mon 2026-11-30", "Tue 2026-12-01"]
