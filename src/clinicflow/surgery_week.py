@@ -209,7 +209,7 @@ def write_outputs(week: SurgeryWeek, out: str | Path) -> list[Path]:
     table = week.plan.table()
     unscheduled = week.plan.unscheduled_table()
     names = []
-    with atomic_output_dir(out) as tmp:
+    with atomic_output_dir(out, owned=("surgeon_*.ics",)) as tmp:
         schedule_csv(table, tmp / "surgery_schedule.csv", SURGERY_COLUMNS)
         schedule_xlsx(
             table,

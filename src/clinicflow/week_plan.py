@@ -115,7 +115,7 @@ def write_outputs(outcome: WeekOutcome, out: str | Path, scenario_file: str) -> 
     """Write schedule.csv, schedule.xlsx, ics/, fhir-bundle.json, sessions.csv, kpis.json (and
     unbooked.csv) atomically: on any error nothing in ``out`` changes."""
     sc, schedule = outcome.scenario, outcome.schedule
-    with atomic_output_dir(out) as tmp:
+    with atomic_output_dir(out, owned=("ics/*.ics", "unbooked.csv")) as tmp:
         write_schedule_csv(schedule, tmp / "schedule.csv")
         write_schedule_xlsx(schedule, sc, tmp / "schedule.xlsx")
         write_ics(schedule, sc, tmp / "ics")

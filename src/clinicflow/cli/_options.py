@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from collections.abc import Iterator
+from zoneinfo import ZoneInfo
 
 from ..domain.clock import parse_date
 from ..errors import InputError
@@ -39,3 +40,16 @@ def week_monday(value: str | None, option: str = "--week") -> dt.date:
     if d.weekday() != 0:
         raise InputError(None, option, f"expected a Monday, got {d.isoformat()} (a {d.strftime('%A')})")
     return d
+
+
+def clinic_next_monday(zone: ZoneInfo, now: dt.datetime | None = None) -> dt.date:
+    """Next Monday by the clinic's calendar.
+
+    The machine's date is not the clinic's: a server on UTC is already on Monday while a clinic in
+    Honolulu is on Sunday evening, and planning "next Monday" from the server's date would skip the
+    clinic's coming week. ``now`` (default: this instant) is taken in ``zone`` first.
+    """
+    from ..solver.week import next_monday
+
+    now = dt.datetime.now(dt.UTC) if now is None else now
+    return next_monday(now.astimezone(zone).date())

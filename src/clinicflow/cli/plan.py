@@ -15,7 +15,7 @@ from ..scenario_file import load_scenario, require_clinic_sessions
 from ..solver.booking import expected_attendance
 from ..week_plan import plan_and_book, write_outputs
 from ._console import stdout_console
-from ._options import week_monday
+from ._options import clinic_next_monday, week_monday
 
 
 def register(app: typer.Typer) -> None:
@@ -25,7 +25,7 @@ def register(app: typer.Typer) -> None:
 def plan(
     scenario: Path = typer.Argument(..., help="Scenario YAML file."),
     week: str | None = typer.Option(
-        None, "--week", help="Monday of the week to plan (default: next Monday)."
+        None, "--week", help="Monday of the week to plan (default: next Monday in the clinic's timezone)."
     ),
     requests: Path | None = typer.Option(None, "--requests", help="Pending requests CSV to book."),
     out: Path = typer.Option(Path("out/plan"), "--out", help="Output folder."),
@@ -45,10 +45,12 @@ def plan(
     console = stdout_console()
     if evaluator not in ("auto", "sim", "saa"):
         raise InputError("--evaluator", None, f"expected auto, sim or saa, got {evaluator!r}")
-    monday = week_monday(week)
+    monday = week_monday(week) if week is not None else None
     check_output_dir(out)  # before the solve, not after it
     sc = load_scenario(scenario)
     require_clinic_sessions(sc, scenario)
+    if monday is None:  # the clinic's next Monday, not the machine's
+        monday = clinic_next_monday(sc.clinic.tz)
     reqs = read_requests_csv(requests, sc) if requests is not None else None
 
     with Progress(

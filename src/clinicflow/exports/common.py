@@ -8,7 +8,7 @@ import datetime as dt
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -21,6 +21,7 @@ __all__ = [
     "atomic_write_files",
     "check_output_dir",
     "check_output_file",
+    "fhir_datetime",
     "local_datetime",
     "safe_cell",
     "safe_frame",
@@ -38,6 +39,19 @@ def local_datetime(date: dt.date, minutes: float, tz: str | ZoneInfo) -> dt.date
     return dt.datetime.combine(date, dt.time(total // 60 % 24, total % 60), tzinfo=zone) + dt.timedelta(
         days=total // (24 * 60)
     )
+
+
+def fhir_datetime(moment: dt.datetime) -> str:
+    """``moment`` as a FHIR dateTime / instant: ISO 8601 with the clinic's offset.
+
+    FHIR offsets are ``±hh:mm``, without seconds, while the local mean time many zones kept into
+    the 20th century had them (Asia/Kolkata +05:21:10 in 1900, Africa/Monrovia -00:44:30 until
+    1972). Such a moment is written in UTC: the same instant, in a form FHIR accepts.
+    """
+    offset = moment.utcoffset()
+    if offset is not None and offset % dt.timedelta(minutes=1):
+        return moment.astimezone(dt.UTC).isoformat()
+    return moment.isoformat()
 
 
 def _nearest_existing(path: Path) -> Path:
@@ -116,11 +130,15 @@ def atomic_write_files(files: dict[Path, Callable[[Path], None]], create_parents
 
 
 @contextlib.contextmanager
-def atomic_output_dir(out: str | Path) -> Iterator[Path]:
+def atomic_output_dir(out: str | Path, owned: Sequence[str] = ()) -> Iterator[Path]:
     """Yield a temporary folder beside ``out``; on success its files replace those in ``out``.
 
-    On any error the temporary folder is removed and ``out`` is left as it was: nothing is
-    written half-way. A folder that cannot be written is one ``InputError`` line.
+    ``owned`` are glob patterns (relative to ``out``) of files the command writes only sometimes
+    (one calendar per provider, ``unbooked.csv`` with ``--requests``): those of an earlier run that
+    this run did not write are removed, so the folder holds one run's files, not a mix of two
+    (a calendar of a provider who left, or an old week's unbooked requests). Other files in
+    ``out`` are left alone. On any error the temporary folder is removed and ``out`` is left as
+    it was: nothing is written half-way. A folder that cannot be written is one ``InputError`` line.
     """
     target = Path(out)
     check_output_dir(target)
@@ -136,6 +154,7 @@ def atomic_output_dir(out: str | Path) -> Iterator[Path]:
             raise _cannot_write(target, e) from None
         try:
             target.mkdir(parents=True, exist_ok=True)
+            written = set()
             for item in sorted(tmp.rglob("*")):
                 dest = target / item.relative_to(tmp)
                 if item.is_dir():
@@ -143,6 +162,11 @@ def atomic_output_dir(out: str | Path) -> Iterator[Path]:
                 else:
                     dest.parent.mkdir(parents=True, exist_ok=True)
                     os.replace(item, dest)
+                    written.add(dest)
+            for pattern in owned:
+                for stale in target.glob(pattern):
+                    if stale.is_file() and stale not in written:
+                        stale.unlink()
         except OSError as e:
             raise _cannot_write(target, e) from None
     finally:

@@ -14,7 +14,7 @@ import pandas as pd
 from fhir.resources.R4B.bundle import Bundle
 
 from ..domain.scenario import Scenario
-from .common import local_datetime
+from .common import fhir_datetime, local_datetime
 
 _NS = uuid.UUID("6f1c8f1e-3c1a-4a57-9d39-2f3f0b1c5a10")
 SYSTEM = "https://clinicflow.dev/fhir/appointment-type"
@@ -47,8 +47,8 @@ def fhir_bundle(schedule: pd.DataFrame, scenario: Scenario, bundle_id: str = "we
                     "active": True,
                     "actor": [{"reference": f"Practitioner/{p.id}", "display": p.name}],
                     "planningHorizon": {
-                        "start": local_datetime(lo, 0, tz).isoformat(),
-                        "end": local_datetime(hi, 24 * 60 - 1, tz).isoformat(),
+                        "start": fhir_datetime(local_datetime(lo, 0, tz)),
+                        "end": fhir_datetime(local_datetime(hi, 24 * 60 - 1, tz)),
                     },
                     "comment": f"{scenario.clinic.name}: week of {lo.isoformat()}",
                 },
@@ -57,8 +57,8 @@ def fhir_bundle(schedule: pd.DataFrame, scenario: Scenario, bundle_id: str = "we
         for row in mine.itertuples():
             t = types[row.appointment_type]
             slot_id = _id("slot", p.id, row.date, row.start_min, row.Index)
-            start = local_datetime(row.date, row.start_min, tz).isoformat()
-            end = local_datetime(row.date, row.end_min, tz).isoformat()
+            start = fhir_datetime(local_datetime(row.date, row.start_min, tz))
+            end = fhir_datetime(local_datetime(row.date, row.end_min, tz))
             coding = {"system": SYSTEM, "code": t.id, "display": t.name}
             status = {"template": "free", "hold": "busy-tentative", "booked": "busy"}[row.kind]
             slot = {

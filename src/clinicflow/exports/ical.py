@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Collection
 from pathlib import Path
 
 import icalendar
@@ -11,6 +12,20 @@ import pandas as pd
 
 from ..domain.scenario import Scenario
 from .common import local_datetime
+
+
+def add_clinic_timezone(
+    cal: icalendar.Calendar, timezone: str, dates: Collection[dt.date] | pd.Series
+) -> None:
+    """Name the clinic's zone and add its VTIMEZONE, covering ``dates`` with a year either side.
+
+    RFC 5545 wants a VTIMEZONE for every TZID an event uses; without it a calendar app may read
+    09:00 as floating or UTC time. icalendar's own window stops in 2038, so the window is given.
+    """
+    cal.add("x-wr-timezone", timezone)
+    if len(dates):
+        year = dt.timedelta(days=366)
+        cal.add_missing_timezones(first_date=min(dates) - year, last_date=max(dates) + year)
 
 
 def _uid(row, domain: str = "clinicflow") -> str:
@@ -25,7 +40,6 @@ def provider_calendar(schedule: pd.DataFrame, scenario: Scenario, provider_id: s
     cal.add("prodid", "-//clinicflow//schedule//EN")
     cal.add("version", "2.0")
     cal.add("x-wr-calname", f"{prov.name} — {scenario.clinic.name}")
-    cal.add("x-wr-timezone", scenario.clinic.timezone)
     stamp = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
     for row in schedule[schedule["provider"] == provider_id].itertuples():
         ev = icalendar.Event()
@@ -43,9 +57,7 @@ def provider_calendar(schedule: pd.DataFrame, scenario: Scenario, provider_id: s
         ev.add("categories", [row.kind])
         ev.add("transp", "OPAQUE")
         cal.add_component(ev)
-    if len(schedule):
-        first = min(schedule["date"]) - dt.timedelta(days=366)
-        cal.add_missing_timezones(first_date=first, last_date=max(schedule["date"]) + dt.timedelta(days=366))
+    add_clinic_timezone(cal, scenario.clinic.timezone, schedule["date"])
     return cal
 
 

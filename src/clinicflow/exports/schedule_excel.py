@@ -14,7 +14,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
-from ..domain.clock import format_hhmm
+from ..domain.clock import format_hhmm, weekday_of
 from ..domain.scenario import Scenario
 from .common import safe_cell
 
@@ -59,7 +59,7 @@ def write_schedule_xlsx(schedule: pd.DataFrame, scenario: Scenario, path: str | 
         ws = wb.create_sheet(_sheet_title(p.id, used))
         ws.append([safe_cell(f"{p.name} ({p.role})")])
         ws["A1"].font = Font(bold=True, size=13)
-        header = ["Time"] + [f"{_DAY[d.strftime('%a').lower()[:3]]} {d.isoformat()}" for d in dates]
+        header = ["Time"] + [f"{_DAY[weekday_of(d)]} {d.isoformat()}" for d in dates]  # not %a: locale
         ws.append(header)
         for c in range(1, len(header) + 1):
             cell = ws.cell(row=2, column=c)

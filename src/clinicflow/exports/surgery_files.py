@@ -23,7 +23,8 @@ import pandas as pd
 
 from ..domain.clock import parse_hhmm
 from ..domain.scenario import Scenario
-from .common import local_datetime, safe_frame
+from .common import fhir_datetime, local_datetime, safe_frame
+from .ical import add_clinic_timezone
 
 _NS = uuid.UUID("6f1d1c55-4f4b-4a53-9a38-0c1a2c3d5e7f")  # stable ids: the same booking, the same uid
 
@@ -78,8 +79,10 @@ def surgeon_calendars(table: pd.DataFrame, scenario: Scenario, out: Path) -> lis
         cal.add("prodid", "-//clinicflow//surgery//EN")
         cal.add("version", "2.0")
         cal.add("x-wr-calname", f"OR cases {surgeon}")
+        dates = []
         for row in g.itertuples():
             date = row.date if isinstance(row.date, dt.date) else dt.date.fromisoformat(str(row.date))
+            dates.append(date)
             ev = Event()
             ev.add("uid", _uid("case", row.case_id, date, row.start) + "@clinicflow")
             ev.add("dtstamp", dt.datetime.now(dt.UTC).replace(microsecond=0))
@@ -92,6 +95,7 @@ def surgeon_calendars(table: pd.DataFrame, scenario: Scenario, out: Path) -> lis
                 f"Case {row.case_id}, #{row.sequence} in {row.room}; equipment: {row.equipment or 'none'}",
             )
             cal.add_component(ev)
+        add_clinic_timezone(cal, tz, dates)
         path = out / f"surgeon_{surgeon}.ics"
         path.write_bytes(cal.to_ical())
         paths.append(path)
@@ -143,8 +147,8 @@ def fhir_bundle(table: pd.DataFrame, scenario: Scenario) -> dict:
             # FHIR: 1 is the highest priority (0 = undefined); ours: 5 is the most urgent
             "priority": 6 - int(row.priority),
             "description": f"{type_name.get(row.case_type, row.case_type)} in {row.room}",
-            "start": start.isoformat(),
-            "end": end.isoformat(),
+            "start": fhir_datetime(start),
+            "end": fhir_datetime(end),
             "minutesDuration": int(row.planned_min),
             "participant": participants,
         }
