@@ -280,3 +280,34 @@ def test_workbook_day_headers_do_not_depend_on_the_locale(tmp_path, monkeypatch,
         locale.setlocale(locale.LC_TIME, old)
     ws = load_workbook(tmp_path / "s.xlsx")["doc"]
     assert [c.value for c in ws[2]] == ["Time", "Mon 2026-11-30", "Tue 2026-12-01"]
+
+
+def test_calendar_uids_and_fhir_slot_ids_survive_a_slot_added_earlier_in_the_week():
+    """Ids came from the row number: a slot added on Monday renumbered every later slot, and a
+    calendar or EHR importing the re-planned week held each of them twice. Now a slot's id is its
+    provider, date, start and rank at that start: the others keep theirs, a double-booked start
+    gets two, and a slot that gets booked keeps its id (the re-import updates it)."""
+    from clinicflow.exports.ical import provider_calendar
+
+    sc = scenario_from_dict(tiny_data(), "tiny.yaml")
+
+    def slot(day, start, **kw):
+        return {"date": day, "provider": "doc", "start": start, "appointment_type": "visit"} | kw
+
+    week = [slot("2026-11-30", "09:00"), slot("2026-12-01", "13:00", kind="booked", patient_ref="P1")]
+
+    def ids(rows):
+        frame = validate_schedule(pd.DataFrame(rows), sc)
+        uids = [str(e["UID"]) for e in provider_calendar(frame, sc, "doc").walk("VEVENT")]
+        entries = fhir_bundle(frame, sc)["entry"]
+        slots = [e["resource"]["id"] for e in entries if e["resource"]["resourceType"] == "Slot"]
+        return uids, slots
+
+    uids, slots = ids(week)
+    more_uids, more_slots = ids([slot("2026-11-30", "08:30"), *week])
+    assert more_uids[1:] == uids and more_slots[1:] == slots  # the earlier slots keep their ids
+    double_uids, double_slots = ids([slot("2026-11-30", "08:30"), slot("2026-11-30", "08:30"), *week])
+    assert len(set(double_uids)) == 4 and len(set(double_slots)) == 4
+    assert double_uids[0] == more_uids[0]
+    booked_uids, booked_slots = ids([slot("2026-11-30", "08:30", kind="booked", patient_ref="P9"), *week])
+    assert booked_uids == more_uids and booked_slots == more_slots

@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pandas as pd
+
 from ..errors import InputError
 from ..spreadsheet import safe_cell, safe_frame
 
@@ -25,6 +27,7 @@ __all__ = [
     "local_datetime",
     "safe_cell",
     "safe_frame",
+    "slot_keys",
 ]
 
 
@@ -52,6 +55,26 @@ def fhir_datetime(moment: dt.datetime) -> str:
     if offset is not None and offset % dt.timedelta(minutes=1):
         return moment.astimezone(dt.UTC).isoformat()
     return moment.isoformat()
+
+
+def slot_keys(schedule: pd.DataFrame) -> pd.Series:
+    """Each slot's identity across exports: provider, date, start, and its rank among the provider's
+    slots at that start (a double-booked start has two).
+
+    Calendar UIDs and FHIR Slot ids are made from it, not from the row number: one slot added early
+    in the week renumbered every later one, and a calendar or an EHR importing the re-planned week
+    then held each of those slots twice. A slot that changes type or gets booked keeps its id, so
+    the re-import updates it."""
+    rank = schedule.groupby(["provider", "date", "start_min"], sort=False).cumcount()
+    return (
+        schedule["provider"].astype(str)
+        + "|"
+        + schedule["date"].astype(str)
+        + "|"
+        + schedule["start_min"].astype(int).astype(str)
+        + "|"
+        + rank.astype(str)
+    )
 
 
 def _nearest_existing(path: Path) -> Path:

@@ -14,7 +14,7 @@ import pandas as pd
 from fhir.resources.R4B.bundle import Bundle
 
 from ..domain.scenario import Scenario
-from .common import fhir_datetime, local_datetime
+from .common import fhir_datetime, local_datetime, slot_keys
 
 _NS = uuid.UUID("6f1c8f1e-3c1a-4a57-9d39-2f3f0b1c5a10")
 SYSTEM = "https://clinicflow.dev/fhir/appointment-type"
@@ -54,9 +54,9 @@ def fhir_bundle(schedule: pd.DataFrame, scenario: Scenario, bundle_id: str = "we
                 },
             }
         )
-        for row in mine.itertuples():
+        for key, row in zip(slot_keys(mine), mine.itertuples(), strict=True):
             t = types[row.appointment_type]
-            slot_id = _id("slot", p.id, row.date, row.start_min, row.Index)
+            slot_id = _id("slot", key)
             start = fhir_datetime(local_datetime(row.date, row.start_min, tz))
             end = fhir_datetime(local_datetime(row.date, row.end_min, tz))
             coding = {"system": SYSTEM, "code": t.id, "display": t.name}

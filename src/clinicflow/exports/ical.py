@@ -11,7 +11,7 @@ import icalendar
 import pandas as pd
 
 from ..domain.scenario import Scenario
-from .common import local_datetime
+from .common import local_datetime, slot_keys
 
 
 def add_clinic_timezone(
@@ -28,8 +28,7 @@ def add_clinic_timezone(
         cal.add_missing_timezones(first_date=min(dates) - year, last_date=max(dates) + year)
 
 
-def _uid(row, domain: str = "clinicflow") -> str:
-    key = f"{row.date}|{row.provider}|{row.start_min}|{row.appointment_type}|{row.Index}"
+def _uid(key: str, domain: str = "clinicflow") -> str:
     return f"{hashlib.sha1(key.encode()).hexdigest()[:20]}@{domain}"
 
 
@@ -41,11 +40,12 @@ def provider_calendar(schedule: pd.DataFrame, scenario: Scenario, provider_id: s
     cal.add("version", "2.0")
     cal.add("x-wr-calname", f"{prov.name} — {scenario.clinic.name}")
     stamp = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
-    for row in schedule[schedule["provider"] == provider_id].itertuples():
+    mine = schedule[schedule["provider"] == provider_id]
+    for key, row in zip(slot_keys(mine), mine.itertuples(), strict=True):
         ev = icalendar.Event()
         t = types[row.appointment_type]
         kind = {"hold": "Same-day hold", "booked": "Booked", "template": "Open slot"}[row.kind]
-        ev.add("uid", _uid(row))
+        ev.add("uid", _uid(key))
         ev.add("dtstamp", stamp)
         ev.add("dtstart", local_datetime(row.date, row.start_min, scenario.clinic.timezone))
         ev.add("dtend", local_datetime(row.date, row.end_min, scenario.clinic.timezone))
