@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 import typer
@@ -373,7 +374,7 @@ def pseudonymize_cmd(
 
     df = read_text_csv(file)
     if column not in df.columns:
-        raise InputError(file, f"column {column}", f"no such column (columns: {', '.join(df.columns)})")
+        raise InputError(file, f"column {column}", f"no such column ({_header_shown(df.columns)})")
     if rename != column and rename in df.columns:
         raise InputError(
             None, "--as", f"the file already has a column {rename!r}; expected a new column name"
@@ -389,3 +390,15 @@ def pseudonymize_cmd(
     stdout_console().print(
         f"wrote {escape(str(out))}: {int((refs != '').sum()):,} ids replaced by pseudonyms"
     )
+
+
+def _header_shown(columns) -> str:
+    """The file's column names for an error message, unless the first line looks like data.
+
+    An export saved without a header row gives its first appointment as the column names:
+    listing them would print that patient's record number (a cell with 3+ digits in a row,
+    which no column name of a practice's export has, is taken as data; pandas' "Unnamed: 7" is not)."""
+    names = [str(c) for c in columns]
+    if any(re.search(r"\d{3}", n) for n in names if not n.startswith("Unnamed: ")):
+        return "the first line looks like data, not a header row naming the columns; not shown"
+    return "columns: " + ", ".join(names)
