@@ -11,7 +11,7 @@ from history_helpers import _key_in_tmp, generic_file  # noqa: F401
 def test_pseudonymize_of_a_headerless_export_does_not_print_its_first_row(tmp_path):
     """Without a header row, pandas takes the first appointment as the column names; listing them
     in the "no such column" error printed that patient's raw id."""
-    f, frame = generic_file(tmp_path / "h.csv", rows=50)
+    f, _ = generic_file(tmp_path / "h.csv", rows=50)
     lines = f.read_text().splitlines()
     headerless = tmp_path / "export.csv"
     headerless.write_text("\n".join(lines[1:]) + "\n")
