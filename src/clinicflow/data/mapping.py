@@ -99,7 +99,11 @@ class Mapping(BaseModel):
     datetime_format: str | None = Field(
         default=None, description="strftime format of date/time cells, e.g. '%m/%d/%Y %H:%M'; default ISO"
     )
-    dayfirst: bool = False
+    dayfirst: bool | None = Field(
+        default=None,
+        description="numeric dates are day/month/year (true) or month/day/year (false); "
+        "default: decided from the file's dates, which must then tell",
+    )
 
     @field_validator("datetime_format")
     @classmethod
