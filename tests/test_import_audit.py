@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
-from conftest import one_line, run_main
+from conftest import FAMILY, one_line, run_main
 from history_helpers import _key_in_tmp, generic_file  # noqa: F401
 
 
@@ -163,3 +164,53 @@ def test_non_iso_dates_are_parsed_in_bulk(tmp_path):
     values, bad = parse_datetimes(s, len(s), None, False)
     assert time.perf_counter() - t0 < 5  # 27 s before
     assert not bad.any() and values.iloc[-1] == pd.Timestamp(s.iloc[-1])
+
+
+def _visits_store(tmp_path, minutes: list[float]):
+    """A store of attended follow-ups whose provider face time is ``minutes``, one a visit."""
+    import duckdb
+
+    from clinicflow.data.store import import_history
+
+    start = pd.Timestamp("2026-01-05 08:00") + pd.to_timedelta(range(len(minutes)), unit="h")
+    end = start + pd.to_timedelta(minutes, unit="min")
+    f = tmp_path / "visits.csv"
+    pd.DataFrame(
+        {
+            "appointment_id": [f"A{i}" for i in range(len(minutes))],
+            "patient_id": [f"P{i}" for i in range(len(minutes))],
+            "provider": "dr_okafor",
+            "appointment_type": "follow_up",
+            "start_at": start.strftime("%Y-%m-%dT%H:%M:%S"),
+            "status": "attended",
+            "provider_start_at": start.strftime("%Y-%m-%dT%H:%M:%S"),
+            "provider_end_at": end.strftime("%Y-%m-%dT%H:%M:%S"),
+        }
+    ).to_csv(f, index=False)
+    import_history(f, tmp_path / "v.duckdb", key_file=tmp_path / "key")
+    return duckdb.connect(str(tmp_path / "v.duckdb"), read_only=True)
+
+
+def test_clock_errors_do_not_poison_the_duration_fits(tmp_path):
+    """Three visits closed a second after they opened and three left open for 7 hours, among 400
+    (1.5%), took the follow-up's fitted sd from 6 to 13-15 minutes, and calibrate wrote that."""
+    import numpy as np
+
+    from clinicflow.data.durations import fit_durations
+
+    rng = np.random.default_rng(7)
+    sigma = np.sqrt(np.log(1 + 0.3**2))
+    clean = np.round(rng.lognormal(np.log(20) - sigma**2 / 2, sigma, 400), 2)
+    con = _visits_store(tmp_path, [*clean, 1 / 60, 1 / 60, 2 / 60, 420, 430, 450])
+    try:
+        fit = next(f for f in fit_durations(con) if f.provider is None)
+    finally:
+        con.close()
+    assert fit.n == 400 and fit.excluded == 6
+    assert fit.best.mean == pytest.approx(20, rel=0.05)
+    assert fit.best.sd == pytest.approx(6, rel=0.15)
+    assert fit.as_dict()["excluded"] == 6
+    r = run_main("calibrate", FAMILY, "--db", tmp_path / "v.duckdb", "--out", tmp_path / "cal.yaml")
+    assert r.code == 0, r.stderr
+    assert "appointment_types[follow_up].duration: lognormal" in r.stdout
+    assert "(n=400, 6 left out as clock errors)" in r.stdout

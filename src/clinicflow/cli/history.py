@@ -207,6 +207,12 @@ def _print_durations(fits: list[dict]) -> None:
             f"{other - best['aic']:.0f}",
         )
     out.print(t)
+    excluded = sum(f["excluded"] for f in fits if f["provider"] is None)
+    if excluded:
+        out.print(
+            f"[yellow]{excluded:,} visits left out as clock errors[/] (face time more than 5 robust sds and "
+            "3 times from its type's median, e.g. closed a second after opening or left open for hours)"
+        )
 
 
 def _model_and_durations(con, min_n: int) -> dict:
