@@ -96,7 +96,7 @@ def _dated_file(path, starts: list[str], mapping_dayfirst: bool | None = None):
 def _stored_starts(tmp_path, f, *extra) -> list[str]:
     import duckdb
 
-    db = tmp_path / "ok.duckdb"
+    db = tmp_path / f"{f.stem}.duckdb"
     r = run_main("history", "import", f, "--db", db, "--key-file", tmp_path / "key", *extra)
     assert r.code == 0, r.stderr
     con = duckdb.connect(str(db), read_only=True)
@@ -214,3 +214,21 @@ def test_clock_errors_do_not_poison_the_duration_fits(tmp_path):
     assert r.code == 0, r.stderr
     assert "appointment_types[follow_up].duration: lognormal" in r.stdout
     assert "(n=400, 6 left out as clock errors)" in r.stdout
+
+
+def test_utc_timestamps_are_read_in_the_clinics_zone_not_as_wall_clock(tmp_path):
+    """'2026-01-12T14:00:00Z' is 09:00 in New York; the offset was dropped and the visit stored at
+    14:00 (and a 20:00 visit, 01:00Z, on the next day), moving every hour, weekday and date."""
+    starts = ["2026-01-12T14:00:00Z", "2026-07-13T13:00:00Z", "2026-01-13T01:00:00Z", "2026-03-08T07:30:00Z"]
+    f, _ = _dated_file(tmp_path / "utc.csv", starts)
+    line = _refusal(tmp_path, f)
+    assert line.startswith(f"error: {f}:2: start_at: ") and "--timezone" in line
+    assert _stored_starts(tmp_path, f, "--timezone", "America/New_York") == [
+        "2026-01-12 09:00",
+        "2026-07-13 09:00",
+        "2026-01-12 20:00",
+        "2026-03-08 03:30",  # the morning the clocks go forward
+    ]
+    # local offsets already say the clinic's wall-clock time, with or without a zone
+    f, _ = _dated_file(tmp_path / "local.csv", ["2026-01-12T09:00:00-05:00", "2026-07-13T09:00:00-04:00"])
+    assert _stored_starts(tmp_path, f) == ["2026-01-12 09:00", "2026-07-13 09:00"]

@@ -19,7 +19,7 @@ from rich.table import Table
 
 from ..data.durations import MIN_VISITS, fit_durations
 from ..data.importers import FORMATS
-from ..data.mapping import load_mapping
+from ..data.mapping import check_zone, load_mapping
 from ..data.report import history_report
 from ..data.store import DEFAULT_DB, import_history, open_store
 from ..data.synthetic import (
@@ -70,10 +70,21 @@ def import_cmd(
         False, "--skip-bad-rows", help="Load the good rows; quarantine the bad ones with their reason."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the import summary as JSON."),
+    timezone: str | None = typer.Option(
+        None,
+        "--timezone",
+        help="The clinic's IANA zone (e.g. America/New_York): times with an offset (Z, -05:00) become "
+        "its wall-clock times. Needed for times marked UTC.",
+    ),
 ) -> None:
     """Load a history file into the store, whole or not at all; a re-import adds nothing."""
     if fmt not in FORMATS:
         raise InputError(None, "--format", f"expected one of: {', '.join(FORMATS)}, got {fmt!r}")
+    if timezone is not None:
+        try:
+            check_zone(timezone)
+        except ValueError as e:
+            raise InputError(None, "--timezone", str(e)) from None
     m = load_mapping(mapping) if mapping is not None else None
     err = Console(stderr=True)
     with Progress(
@@ -93,6 +104,7 @@ def import_cmd(
             key_file,
             skip_bad_rows,
             on_stage=lambda s: progress.update(task, description=f"{s} {file.name}"),
+            timezone=timezone,
         )
     if as_json:
         typer.echo(json.dumps(result.as_dict(), indent=2))

@@ -95,19 +95,22 @@ def _text(s: pd.Series | None, n: int) -> pd.Series:
     return s.astype("string").fillna("").str.strip().reset_index(drop=True)
 
 
-def parse_datetimes(s: pd.Series | None, n: int, fmt: str | None = None, dayfirst: bool = False):
-    """Parse a column of date/times to naive wall-clock timestamps.
+def parse_datetimes(
+    s: pd.Series | None, n: int, fmt: str | None = None, dayfirst: bool = False, tz: str | None = None
+):
+    """Parse a column of date/times to naive wall-clock timestamps of the clinic.
 
-    Returns ``(values, bad)`` where ``bad`` marks non-empty cells that are not a date/time. An
-    offset (``Z``, ``-06:00``) is dropped *after* reading the wall-clock time it qualifies: the
-    clinic's hours are local, and converting to UTC would move a 09:00 visit to 15:00.
+    Returns ``(values, bad)`` where ``bad`` marks non-empty cells that are not a date/time. With
+    the clinic's zone ``tz``, a time with an offset (``Z``, ``-06:00``) is converted to that zone's
+    wall-clock time; without it the offset is dropped *after* reading the wall-clock time it
+    qualifies, which is right for a local offset (:func:`utc_problem` refuses UTC times then).
     """
     if s is None:
         return pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns]"), np.zeros(n, bool)
     s = s.reset_index(drop=True)
     if pd.api.types.is_datetime64_any_dtype(s):
         if getattr(s.dt, "tz", None) is not None:
-            s = s.dt.tz_localize(None)
+            s = (s.dt.tz_convert(tz) if tz is not None else s).dt.tz_localize(None)
         outside = ((s < EARLIEST) | (s > LATEST)).to_numpy()
         return s.where(~outside).astype("datetime64[ns]"), outside
     text = _text(s, n)
@@ -128,12 +131,43 @@ def parse_datetimes(s: pd.Series | None, n: int, fmt: str | None = None, dayfirs
         cells = text.iloc[todo]
         numeric = _numeric_dates(cells, dayfirst)
         parsed.iloc[todo] = numeric.where((numeric >= EARLIEST) & (numeric <= LATEST)).to_numpy()
-        # the rest ("Jan 31, 2026"): one by one; never a numeric date, which dateutil would swap
-        rest = todo[~cells.str.match(_NUMERIC_DATE.pattern).to_numpy()]
+        # the rest (offsets, "Jan 31, 2026"): one by one; never a numeric date, which dateutil would swap
+        rest = todo[~cells.str.fullmatch(_NUMERIC_DATE.pattern).to_numpy()]
         fixed = [_parse_one(text.iat[i], dayfirst) for i in rest]
         parsed.iloc[rest] = pd.to_datetime(pd.Series(fixed, dtype="object"), errors="coerce")
+    if tz is not None and fmt is None:
+        aware = text.str.contains(_OFFSET).to_numpy() & parsed.notna().to_numpy()
+        if aware.any():
+            instants = pd.to_datetime(text[aware], utc=True, format="ISO8601", errors="coerce")
+            parsed[aware] = instants.dt.tz_convert(tz).dt.tz_localize(None).astype("datetime64[ns]")
     bad = parsed.isna().to_numpy() & ~empty
     return parsed, bad
+
+
+#: A time of day followed by an offset: ``…T14:00:00Z``, ``… 09:00-05:00`` (not a date's ``-31``).
+_OFFSET = r"\d:\d\d(?::\d\d(?:\.\d+)?)?\s*(?:[zZ]|[+-]\d\d:?\d\d)$"
+_UTC = r"\d:\d\d(?::\d\d(?:\.\d+)?)?\s*(?:[zZ]|[+-]00:?00)$"
+
+
+def utc_problem(columns: dict[str, pd.Series | None], lines: pd.Series) -> tuple[str, int] | None:
+    """``(field, line)`` of the first time marked UTC (``Z``, ``+00:00``), or None.
+
+    Without the clinic's zone such a time cannot become clinic time: dropping the ``Z`` stored a
+    09:00 New York visit (14:00Z) at 14:00 and an evening one on the next day, moving every hour,
+    weekday and date the reports and the model use. (A local offset, ``-05:00``, already says the
+    wall-clock time.)"""
+    first: tuple[str, int] | None = None
+    for field, s in columns.items():
+        if s is None:
+            continue
+        if pd.api.types.is_datetime64_any_dtype(s):
+            marked = np.full(len(s), str(getattr(s.dt, "tz", None)) == "UTC")
+        else:
+            marked = _text(s, len(s)).str.contains(_UTC).to_numpy()
+        if marked.any():
+            line = int(lines.iat[int(np.argmax(marked))])
+            first = min(first or (field, line), (field, line), key=lambda e: e[1])
+    return first
 
 
 #: A date in digits: day and month in either order before the year (31/01/2026, 01.31.26), or the
@@ -255,6 +289,8 @@ def _parse_one(value: str, dayfirst: bool, bounded: bool = True):
     try:
         ts = pd.Timestamp(dt.datetime.fromisoformat(value).replace(tzinfo=None))
     except ValueError:
+        if _NUMERIC_DATE.match(value):  # dateutil would read 01/13/2026 as 13 January day-first
+            return None
         try:
             with warnings.catch_warnings():  # "30/11/2026" parses; pandas' dayfirst advice is noise
                 warnings.simplefilter("ignore", UserWarning)
@@ -277,14 +313,17 @@ def datetime_problem(
     at all (quoted only when it looks like a date: see :func:`_shown`)."""
     text = str(value).strip()
     g = _NUMERIC_DATE.fullmatch(text)
+    in_order = False  # a numeric date that is a date in the file's order, so outside the range
     if g is not None and g["a"] is not None:
         a, b, y = int(g["a"]), int(g["b"]), int(g["y"])
         y += 2000 if y < 100 else 0
-        valid = _is_date(y, b, a) if dayfirst else _is_date(y, a, b)
-        if not valid:
+        in_order = _is_date(y, b, a) if dayfirst else _is_date(y, a, b)
+        if not in_order:
             order = "day/month/year" if dayfirst else "month/day/year"
             return f"{field}: expected a {order} date, got {_shown(value, _DATE_LIKE, ids)}"
-    if isinstance(value, (dt.datetime, pd.Timestamp)) or _parse_one(text, False, False):
+    elif g is not None:
+        in_order = _is_date(int(g["Y"]), int(g["M"]), int(g["D"]))
+    if in_order or isinstance(value, (dt.datetime, pd.Timestamp)) or _parse_one(text, False, False):
         return (
             f"{field}: expected a date between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d}, "
             f"got {_shown(value, _DATE_LIKE, ids)}"
@@ -355,8 +394,9 @@ def _shown(v: object, shape: re.Pattern, ids: Container[str]) -> str:
     return HIDDEN
 
 
-def normalize(raw: RawTable, pseudo: Pseudonymizer) -> Batch:
-    """Check every row of ``raw`` and turn the good ones into store rows."""
+def normalize(raw: RawTable, pseudo: Pseudonymizer, timezone: str | None = None) -> Batch:
+    """Check every row of ``raw`` and turn the good ones into store rows; times with an offset
+    become wall-clock times of ``timezone`` (the clinic's; default the mapping's)."""
     df = raw.frame.reset_index(drop=True)
     n = len(df)
     m = raw.mapping
@@ -375,12 +415,23 @@ def normalize(raw: RawTable, pseudo: Pseudonymizer) -> Batch:
         if m.datetime_format is not None
         else date_order({f: col(f) for f in date_fields}, df["line"], raw.file, m.dayfirst, ids)
     )
-    start, bad_start = parse_datetimes(col("start_at"), n, m.datetime_format, dayfirst)
+    tz = timezone or m.timezone
+    if tz is None and raw.format != "noshow-kaggle":  # the public layout's Z marks dates, not instants
+        utc = utc_problem({f: col(f) for f in date_fields}, df["line"])
+        if utc is not None:
+            raise InputError(
+                raw.file,
+                utc[0],
+                "times are marked UTC (Z or +00:00); give --timezone with the clinic's zone "
+                "(e.g. America/New_York) to read them as the clinic's wall-clock time",
+                line=utc[1],
+            )
+    start, bad_start = parse_datetimes(col("start_at"), n, m.datetime_format, dayfirst, tz)
     why.add(start.isna().to_numpy() & ~bad_start, "missing appointment start")
     why.add(bad_start, lambda i: datetime_problem("start_at", df["start_at"].iat[i], ids, dayfirst))
     parsed: dict[str, pd.Series] = {}
     for f in date_fields[1:]:
-        parsed[f], _bad = parse_datetimes(col(f), n, m.datetime_format, dayfirst)
+        parsed[f], _bad = parse_datetimes(col(f), n, m.datetime_format, dayfirst, tz)
         why.add(_bad, lambda i, f=f: datetime_problem(f, df[f].iat[i], ids, dayfirst))
 
     # outcome
