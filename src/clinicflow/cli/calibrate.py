@@ -124,7 +124,8 @@ def calibrate(
     for c in result.changes:
         new = c["new"]
         shown = f"{new['dist']} mean {new['mean']} sd {new['sd']}" if isinstance(new, dict) else f"{new}"
-        console.print(f"  {escape(c['field'])}: {shown}  (n={c['n']:,})")
+        excluded = f", {c['excluded']:,} left out as clock errors" if c.get("excluded") else ""
+        console.print(f"  {escape(c['field'])}: {shown}  (n={c['n']:,}{excluded})")
     for k in result.kept:
         console.print(f"  [dim]{escape(k)}[/]")
     auc = f"model test ROC AUC {evaluation['test']['roc_auc']:.3f}" if evaluation is not None else ""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 import typer
@@ -18,7 +19,7 @@ from rich.table import Table
 
 from ..data.durations import MIN_VISITS, fit_durations
 from ..data.importers import FORMATS
-from ..data.mapping import load_mapping
+from ..data.mapping import check_zone, load_mapping
 from ..data.report import history_report
 from ..data.store import DEFAULT_DB, import_history, open_store
 from ..data.synthetic import (
@@ -69,10 +70,21 @@ def import_cmd(
         False, "--skip-bad-rows", help="Load the good rows; quarantine the bad ones with their reason."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the import summary as JSON."),
+    timezone: str | None = typer.Option(
+        None,
+        "--timezone",
+        help="The clinic's IANA zone (e.g. America/New_York): times with an offset (Z, -05:00) become "
+        "its wall-clock times. Needed for times marked UTC.",
+    ),
 ) -> None:
     """Load a history file into the store, whole or not at all; a re-import adds nothing."""
     if fmt not in FORMATS:
         raise InputError(None, "--format", f"expected one of: {', '.join(FORMATS)}, got {fmt!r}")
+    if timezone is not None:
+        try:
+            check_zone(timezone)
+        except ValueError as e:
+            raise InputError(None, "--timezone", str(e)) from None
     m = load_mapping(mapping) if mapping is not None else None
     err = Console(stderr=True)
     with Progress(
@@ -92,6 +104,7 @@ def import_cmd(
             key_file,
             skip_bad_rows,
             on_stage=lambda s: progress.update(task, description=f"{s} {file.name}"),
+            timezone=timezone,
         )
     if as_json:
         typer.echo(json.dumps(result.as_dict(), indent=2))
@@ -206,6 +219,12 @@ def _print_durations(fits: list[dict]) -> None:
             f"{other - best['aic']:.0f}",
         )
     out.print(t)
+    excluded = sum(f["excluded"] for f in fits if f["provider"] is None)
+    if excluded:
+        out.print(
+            f"[yellow]{excluded:,} visits left out as clock errors[/] (face time more than 5 robust sds and "
+            "3 times from its type's median, e.g. closed a second after opening or left open for hours)"
+        )
 
 
 def _model_and_durations(con, min_n: int) -> dict:
@@ -373,7 +392,7 @@ def pseudonymize_cmd(
 
     df = read_text_csv(file)
     if column not in df.columns:
-        raise InputError(file, f"column {column}", f"no such column (columns: {', '.join(df.columns)})")
+        raise InputError(file, f"column {column}", f"no such column ({_header_shown(df.columns)})")
     if rename != column and rename in df.columns:
         raise InputError(
             None, "--as", f"the file already has a column {rename!r}; expected a new column name"
@@ -395,3 +414,15 @@ def pseudonymize_cmd(
     stdout_console().print(
         f"wrote {escape(str(out))}: {int((refs != '').sum()):,} ids replaced by pseudonyms"
     )
+
+
+def _header_shown(columns) -> str:
+    """The file's column names for an error message, unless the first line looks like data.
+
+    An export saved without a header row gives its first appointment as the column names:
+    listing them would print that patient's record number (a cell with 3+ digits in a row,
+    which no column name of a practice's export has, is taken as data; pandas' "Unnamed: 7" is not)."""
+    names = [str(c) for c in columns]
+    if any(re.search(r"\d{3}", n) for n in names if not n.startswith("Unnamed: ")):
+        return "the first line looks like data, not a header row naming the columns; not shown"
+    return "columns: " + ", ".join(names)

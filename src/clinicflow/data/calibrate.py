@@ -109,6 +109,7 @@ def calibrate_scenario(
                     "old": t["duration"],
                     "new": spec,
                     "n": fit.n,
+                    "excluded": fit.excluded,
                     "fit": fit.best.as_dict(),
                 }
             )
@@ -124,6 +125,7 @@ def calibrate_scenario(
                     "old": vd.get(fit.appointment_type),
                     "new": spec,
                     "n": fit.n,
+                    "excluded": fit.excluded,
                     "fit": fit.best.as_dict(),
                 }
             )

@@ -8,7 +8,9 @@ can be reported where a person can find them. Nothing here validates values or t
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -195,12 +197,49 @@ def _read_table(p: Path, fmt: str, mapping: Mapping | None) -> pd.DataFrame:
         raise InputError(p, None, _not_readable(fmt)) from None
 
     df.columns = [str(c).strip() for c in df.columns]
-    return df
+    if fmt == "csv":
+        df.index = _record_lines(text, len(df))
+    else:  # a sheet's header is row 1 (blank rows are kept by the reader); Parquet rows count from 1
+        df.index = pd.RangeIndex(2, len(df) + 2) if fmt == "excel" else pd.RangeIndex(1, len(df) + 1)
+    return _drop_non_rows(df)
 
 
-def _line_numbers(n: int, fmt: str) -> pd.Series:
-    # header is line 1 (CSV, Excel); Parquet rows count from 1
-    return pd.Series(range(2, n + 2) if fmt in ("csv", "excel") else range(1, n + 1), dtype="int64")
+def _record_lines(text: str, n: int) -> pd.Index:
+    """The line of the file each of the ``n`` data records starts on.
+
+    Row k is line k + 2 only when every record is one line: a quoted cell with line breaks (a
+    free-text note) spans several, and pandas skips blank lines, so either made every later row's
+    reported line too small. The records are walked with :mod:`csv` only then (the usual file is
+    one line a record, which the count of newlines shows at once)."""
+    lines = text.count("\n") + (0 if text.endswith("\n") else 1)
+    if lines == n + 1:
+        return pd.RangeIndex(2, n + 2)
+    reader = csv.reader(io.StringIO(text))
+    next(reader, None)  # the header
+    starts, start = [], reader.line_num + 1
+    for row in reader:
+        if row:  # a blank line is no record (pandas skips it too)
+            starts.append(start)
+        start = reader.line_num + 1
+    return pd.Index(starts, dtype="int64") if len(starts) == n else pd.RangeIndex(2, n + 2)
+
+
+def _drop_non_rows(df: pd.DataFrame) -> pd.DataFrame:
+    """The rows that hold something other than the header again.
+
+    Excel saves rows of empty cells (",,,,") below a CSV's data and keeps blank rows inside a
+    sheet; paged reports repeat the header row on every page. None of them is an appointment, and
+    each would otherwise refuse the whole import as a bad row (a missing id, a start of
+    "start_at"). The index (each row's line) is kept, so later rows are still located right."""
+    text = df.select_dtypes(exclude=["datetime", "datetimetz"])
+    if text.empty or df.empty:
+        return df
+    first = text.iloc[:, 0].astype("string").fillna("").str.strip()
+    maybe = df[((first == "") | (first == text.columns[0])).to_numpy()]  # the rest are rows: fast
+    cells = maybe[text.columns].astype("string").fillna("").apply(lambda c: c.str.strip())
+    empty = (cells == "").all(axis=1) & maybe.drop(columns=text.columns).isna().all(axis=1)
+    header = (cells == pd.Series(text.columns, index=text.columns)).all(axis=1)
+    return df.drop(index=maybe.index[(empty | header).to_numpy()])
 
 
 def _apply_mapping(df: pd.DataFrame, p: Path, fmt: str, digest: str, mapping: Mapping) -> RawTable:
@@ -212,7 +251,7 @@ def _apply_mapping(df: pd.DataFrame, p: Path, fmt: str, digest: str, mapping: Ma
         f = missing[0]
         hint = "" if mapping is not IDENTITY else " (give --mapping MAP.yaml to name the file's columns)"
         raise InputError(p, f"column {wanted[f]}", f"missing column for {f}{hint}")
-    out = pd.DataFrame({"line": _line_numbers(len(df), fmt)})
+    out = pd.DataFrame({"line": df.index.to_numpy(dtype="int64")})
     for f, src in wanted.items():
         if src in df.columns:
             out[f] = df[src].reset_index(drop=True)
@@ -234,7 +273,7 @@ def _kaggle(df: pd.DataFrame, p: Path, digest: str) -> RawTable:
         raise InputError(p, f"column {missing[0]}", "missing column of the noshow-kaggle layout")
     out = pd.DataFrame(
         {
-            "line": _line_numbers(len(df), "csv"),
+            "line": df.index.to_numpy(dtype="int64"),
             "appointment_id": df["AppointmentID"].to_numpy(),
             "patient_id": df["PatientId"].to_numpy(),
             "scheduled_at": df["ScheduledDay"].to_numpy(),

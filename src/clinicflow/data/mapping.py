@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -99,7 +100,24 @@ class Mapping(BaseModel):
     datetime_format: str | None = Field(
         default=None, description="strftime format of date/time cells, e.g. '%m/%d/%Y %H:%M'; default ISO"
     )
-    dayfirst: bool = False
+    dayfirst: bool | None = Field(
+        default=None,
+        description="numeric dates are day/month/year (true) or month/day/year (false); "
+        "default: decided from the file's dates, which must then tell",
+    )
+
+    timezone: str | None = Field(
+        default=None,
+        description="the clinic's IANA zone (e.g. America/New_York): times with an offset become its "
+        "wall-clock times; needed for times marked UTC (Z)",
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, zone: str | None) -> str | None:
+        if zone is not None:
+            check_zone(zone)
+        return zone
 
     @field_validator("datetime_format")
     @classmethod
@@ -137,6 +155,15 @@ class Mapping(BaseModel):
             for raw in raws:
                 table[normalize_status(raw)] = outcome
         return table
+
+
+def check_zone(zone: str) -> str:
+    """``zone`` if it is an IANA time zone, else ValueError naming what was expected."""
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"expected an IANA time zone such as America/New_York, got {zone!r}") from None
+    return zone
 
 
 def normalize_status(raw: str) -> str:

@@ -206,8 +206,10 @@ def import_history(
     key_file: str | Path | None = None,
     skip_bad_rows: bool = False,
     on_stage: Callable[[str], None] | None = None,
+    timezone: str | None = None,
 ) -> ImportResult:
-    """Read, check, pseudonymize and load one file into the store, atomically.
+    """Read, check, pseudonymize and load one file into the store, atomically. ``timezone`` (the
+    clinic's; else the mapping's) turns times with an offset into its wall-clock times.
 
     Raises :class:`BadRowsError` (and leaves the store untouched — not even created) when the file
     has bad rows and ``skip_bad_rows`` is false.
@@ -221,7 +223,7 @@ def import_history(
     if seen is not None:  # the same bytes again: nothing to check, nothing to add
         return ImportResult(raw.file.name, raw.format, seen, len(raw.frame), already_imported=True)
     stage("checking")
-    batch = normalize(raw, pseudo)
+    batch = normalize(raw, pseudo, timezone)
     if len(batch.bad) and not skip_bad_rows:
         raise BadRowsError(raw.file, batch.bad, batch.location)  # before the key file is written
     if unsaved is not None:  # the first import: the key is written now that the file loads
@@ -229,7 +231,7 @@ def import_history(
         saved = save_new_key(unsaved, key)
         if saved != key:  # another import wrote its key first: pseudonymize with that one
             pseudo = Pseudonymizer(saved)
-            batch = normalize(raw, pseudo)
+            batch = normalize(raw, pseudo, timezone)
     stage("loading")
     created = not Path(db).exists()
     con = connect(db)
