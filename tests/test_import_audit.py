@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -232,3 +233,21 @@ def test_utc_timestamps_are_read_in_the_clinics_zone_not_as_wall_clock(tmp_path)
     # local offsets already say the clinic's wall-clock time, with or without a zone
     f, _ = _dated_file(tmp_path / "local.csv", ["2026-01-12T09:00:00-05:00", "2026-07-13T09:00:00-04:00"])
     assert _stored_starts(tmp_path, f) == ["2026-01-12 09:00", "2026-07-13 09:00"]
+
+
+def test_real_short_and_long_visits_are_not_clock_errors():
+    """The rule's ratio (10× the median) keeps the tails of real visit times: a gamma's log has a
+    long left tail, and at 3× the synthetic wellness visits (25 ± 8 min) lost real 5-minute visits.
+    200,000 draws of each of the scenario's shapes keep every visit; a click and a visit left open
+    among them are still caught."""
+    from clinicflow.data.durations import typical_visits
+
+    rng = np.random.default_rng(7)
+    k = (25 / 8) ** 2
+    for x in (
+        rng.gamma(k, 25 / k, 200_000),
+        rng.lognormal(np.log(16) - 0.5 * np.log(1 + 0.4**2), np.sqrt(np.log(1 + 0.4**2)), 200_000),
+    ):
+        assert typical_visits(x).all()
+        errors = np.concatenate([x, [1 / 60, 7 * 60]])
+        assert (~typical_visits(errors)).sum() == 2

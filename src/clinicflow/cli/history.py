@@ -223,7 +223,7 @@ def _print_durations(fits: list[dict]) -> None:
     if excluded:
         out.print(
             f"[yellow]{excluded:,} visits left out as clock errors[/] (face time more than 5 robust sds and "
-            "3 times from its type's median, e.g. closed a second after opening or left open for hours)"
+            "10 times from its type's median, e.g. closed a second after opening or left open for hours)"
         )
 
 

@@ -23,10 +23,10 @@ from ..domain.distributions import Gamma, Lognormal
 MIN_VISITS = 30
 MAX_MINUTES = 480  # longer "visits" are clock errors (a timestamp left open), not visits
 #: A visit further from its group's median than this many robust standard deviations of log
-#: minutes (1.4826 x the median absolute deviation) — and more than 3 times or less than a third of
+#: minutes (1.4826 x the median absolute deviation) — and more than 10 times or less than a tenth of
 #: the median — is a clock error, left out of the fit: see :func:`typical_visits`.
 OUTLIER_SDS = 5.0
-OUTLIER_MIN_RATIO = 3.0
+OUTLIER_MIN_RATIO = 10.0
 
 
 @dataclass(frozen=True)
@@ -156,8 +156,10 @@ def typical_visits(x: np.ndarray) -> np.ndarray:
     errors themselves cannot inflate) and it is more than ``OUTLIER_MIN_RATIO`` times, or less than
     a ``1 / OUTLIER_MIN_RATIO`` of, the median: for a real lognormal 5 sds leave out about one visit
     in two million, and the ratio keeps a group whose times are mostly one value (an EHR that
-    rounds to 15 minutes) from losing its 30- and 45-minute visits.
-    """
+    rounds to 15 minutes) from losing its 30- and 45-minute visits. The ratio is 10, not 3: a gamma's
+    log has a long left tail, and at 3 (or 5) the synthetic history's gamma-distributed wellness
+    visits (25 ± 8 min) lost real 5- and 7-minute visits as "clock errors"; a tenth of the median
+    (1.6 minutes of a follow-up) or ten times it (2.7 hours) is not a visit."""
     logs = np.log(x)
     median = np.median(logs)
     robust_sd = 1.4826 * np.median(np.abs(logs - median))
