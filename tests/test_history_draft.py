@@ -132,10 +132,14 @@ def test_draft_recovers_sessions_lengths_demand_holds_and_rates(store, tmp_path)
         assert p["np_b"].sessions[wd][0].holds == round(days.mean()) > 4
     assert all(s.holds == 0 for v in p["dr_a"].sessions.values() for s in v)
 
-    # the calibration on top: no-show rate of each type as booked counts it (exact), durations fitted
+    # the calibration on top: no-show rates from the booked counts, pooled across the types
+    # (pooling.py; exact), durations fitted
+    from clinicflow.data.pooling import pool_rates
+
+    counts = kept.groupby("appointment_type")["status"].agg(n="size", ns=lambda s: (s == "no_show").sum())
+    pooled = dict(zip(counts.index, pool_rates(counts["ns"], counts["n"]).rates, strict=True))
     for tid in types:
-        g = kept[kept["appointment_type"] == tid]
-        assert types[tid].no_show == pytest.approx(round((g["status"] == "no_show").mean(), 4))
+        assert types[tid].no_show == pytest.approx(round(pooled[tid], 4))
     assert types["follow_up"].duration.mean == pytest.approx(0.8 * 20 * np.exp(0.3**2 / 2), rel=0.06)
     assert sc.arrivals.punctuality.mean == pytest.approx(-6, abs=1)
 

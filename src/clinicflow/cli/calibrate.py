@@ -126,7 +126,7 @@ def calibrate(
         shown = f"{new['dist']} mean {new['mean']} sd {new['sd']}" if isinstance(new, dict) else f"{new}"
         excluded = f", {c['excluded']:,} left out as clock errors" if c.get("excluded") else ""
         console.print(f"  {escape(c['field'])}: {shown}  (n={c['n']:,}{excluded})")
-    for k in result.kept:
+    for k in result.notes + result.kept:
         console.print(f"  [dim]{escape(k)}[/]")
     auc = f"model test ROC AUC {evaluation['test']['roc_auc']:.3f}" if evaluation is not None else ""
     if scored is not None:

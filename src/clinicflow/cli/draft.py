@@ -103,7 +103,7 @@ def draft_cmd(
     console.print("inferred from the history:")
     for line in draft.inferred:
         console.print(f"  {escape(line)}")
-    for line in draft.calibration.kept:
+    for line in draft.calibration.notes + draft.calibration.kept:
         console.print(f"  [dim]{escape(line)}[/]")
     console.print("[bold]assumed[/] (the history cannot tell them) — check before planning:")
     for line in draft.assumed:

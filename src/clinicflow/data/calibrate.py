@@ -5,7 +5,9 @@ per-appointment no-show score for the ``no_show_prob`` column of a schedule (whi
 it books).
 
 The new scenario is rebuilt from plain data and validated like any scenario file, so what is
-written always loads. Groups with too few observations keep the scenario's value (and say so).
+written always loads. Groups with too few observations keep the scenario's value (and say so);
+per-type rates are pooled towards the practice's rate (``pooling.py``), so a type with few visits
+is not given a rate of 0 or 1 by chance.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from ..errors import InputError
 from ..scenario_file import scenario_from_dict, scenario_to_dict
 from .durations import MIN_VISITS, fit_durations
 from .noshow import NoShowModel
+from .pooling import pool_rates
 from .store import store_path
 
 
@@ -33,9 +36,10 @@ class Calibration:
     scenario: Scenario
     changes: list[dict] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # how values were estimated (the pooling's weight)
 
     def as_dict(self) -> dict:
-        return {"changes": self.changes, "kept": self.kept}
+        return {"changes": self.changes, "kept": self.kept, "notes": self.notes}
 
 
 def _dist_data(spec) -> dict:
@@ -59,6 +63,7 @@ def calibrate_scenario(
     data = scenario_to_dict(scenario)
     changes: list[dict] = []
     kept: list[str] = []
+    notes: list[str] = []
     types = {t["id"]: t for t in data["appointment_types"]}
     # late cancellations are only estimable when the source records cancellations at all
     records_cancels = (
@@ -70,7 +75,19 @@ def calibrate_scenario(
 
     rates = _type_rates(con)
     seen_types = set(rates["appointment_type"])
-    for r in rates.itertuples():
+    # partial pooling towards the practice's rate (pooling.py): 0 no-shows in 32 visits is not 0.0
+    pooled = {
+        name: pool_rates(rates[col], rates["booked"])
+        for name, col in (("no_show", "no_shows"), ("late_cancel", "late_cancels"))
+    }
+    for name, pool in pooled.items():
+        if name == "late_cancel" and not records_cancels:
+            continue
+        notes.append(
+            f"{name} rates pooled towards the practice's {pool.practice_rate:.1%} with the weight of "
+            f"{pool.weight:,.0f} visits (empirical Bayes across {len(rates)} types)"
+        )
+    for i, r in enumerate(rates.itertuples()):
         if r.appointment_type not in types:
             kept.append(f"history type {r.appointment_type!r} is not in the scenario (ignored)")
             continue
@@ -80,9 +97,9 @@ def calibrate_scenario(
                 f"appointment_types[{r.appointment_type}]: only {r.booked} booked visits (< {min_n}); rates kept"
             )
             continue
-        fields = [("no_show", r.no_shows)] + ([("late_cancel", r.late_cancels)] if records_cancels else [])
-        for name, count in fields:
-            new = round(count / r.booked, 4)
+        fields = ["no_show"] + (["late_cancel"] if records_cancels else [])
+        for name in fields:
+            new = round(float(pooled[name].rates[i]), 4)
             changes.append(
                 {
                     "field": f"appointment_types[{r.appointment_type}].{name}",
@@ -137,7 +154,7 @@ def calibrate_scenario(
         raise InputError(
             store_path(con), err.where, f"the fitted values make the scenario invalid: {err.message}"
         ) from None
-    return Calibration(calibrated, changes, kept)
+    return Calibration(calibrated, changes, kept, notes)
 
 
 #: Check-in times further than this from the appointment (minutes) are taken as recording errors
