@@ -311,3 +311,21 @@ def test_calendar_uids_and_fhir_slot_ids_survive_a_slot_added_earlier_in_the_wee
     assert double_uids[0] == more_uids[0]
     booked_uids, booked_slots = ids([slot("2026-11-30", "08:30", kind="booked", patient_ref="P9"), *week])
     assert booked_uids == more_uids and booked_slots == more_slots
+
+
+def test_calendar_dtstamp_is_the_export_time_or_source_date_epoch(monkeypatch):
+    """DTSTAMP was fixed at 2000-01-01: with stable UIDs a calendar app meeting the re-exported week
+    keeps the copy with the later DTSTAMP, so a slot booked since would be dropped as stale. Now it
+    is the export's time, or ``SOURCE_DATE_EPOCH`` for byte-identical files."""
+    from clinicflow.exports.ical import provider_calendar
+
+    sc, week = _tiny_week("America/Chicago", dt.date(2026, 11, 30))
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    before = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    stamps = {e["DTSTAMP"].dt for e in provider_calendar(week, sc, "doc").walk("VEVENT")}
+    after = dt.datetime.now(dt.UTC)
+    assert len(stamps) == 1 and before <= stamps.pop() <= after
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764547200")
+    first = provider_calendar(week, sc, "doc").to_ical()
+    assert b"DTSTAMP:20251201T000000Z" in first
+    assert provider_calendar(week, sc, "doc").to_ical() == first

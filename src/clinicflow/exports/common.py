@@ -23,6 +23,7 @@ __all__ = [
     "atomic_write_files",
     "check_output_dir",
     "check_output_file",
+    "export_stamp",
     "fhir_datetime",
     "local_datetime",
     "safe_cell",
@@ -55,6 +56,19 @@ def fhir_datetime(moment: dt.datetime) -> str:
     if offset is not None and offset % dt.timedelta(minutes=1):
         return moment.astimezone(dt.UTC).isoformat()
     return moment.isoformat()
+
+
+def export_stamp() -> dt.datetime:
+    """When the files were made (UTC, whole seconds), for calendar DTSTAMPs and Bundle timestamps.
+
+    A calendar app that meets an event again (same UID, now stable: ``slot_keys``) keeps the copy
+    with the later DTSTAMP, so a re-exported week must carry a later one or its changes (a slot
+    booked since) are dropped as stale. ``SOURCE_DATE_EPOCH`` (the reproducible-builds convention)
+    fixes it, for byte-identical files."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), dt.UTC)
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
 def slot_keys(schedule: pd.DataFrame) -> pd.Series:

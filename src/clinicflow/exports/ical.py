@@ -11,7 +11,7 @@ import icalendar
 import pandas as pd
 
 from ..domain.scenario import Scenario
-from .common import local_datetime, slot_keys
+from .common import export_stamp, local_datetime, slot_keys
 
 
 def add_clinic_timezone(
@@ -39,7 +39,7 @@ def provider_calendar(schedule: pd.DataFrame, scenario: Scenario, provider_id: s
     cal.add("prodid", "-//clinicflow//schedule//EN")
     cal.add("version", "2.0")
     cal.add("x-wr-calname", f"{prov.name} — {scenario.clinic.name}")
-    stamp = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+    stamp = export_stamp()  # later on each export: the re-imported week supersedes the last
     mine = schedule[schedule["provider"] == provider_id]
     for key, row in zip(slot_keys(mine), mine.itertuples(), strict=True):
         ev = icalendar.Event()

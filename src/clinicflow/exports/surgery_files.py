@@ -23,7 +23,7 @@ import pandas as pd
 
 from ..domain.clock import parse_hhmm
 from ..domain.scenario import Scenario
-from .common import fhir_datetime, local_datetime, safe_frame
+from .common import export_stamp, fhir_datetime, local_datetime, safe_frame
 from .ical import add_clinic_timezone
 
 _NS = uuid.UUID("6f1d1c55-4f4b-4a53-9a38-0c1a2c3d5e7f")  # stable ids: the same booking, the same uid
@@ -85,7 +85,7 @@ def surgeon_calendars(table: pd.DataFrame, scenario: Scenario, out: Path) -> lis
             dates.append(date)
             ev = Event()
             ev.add("uid", _uid("case", row.case_id, date, row.start) + "@clinicflow")
-            ev.add("dtstamp", dt.datetime.now(dt.UTC).replace(microsecond=0))
+            ev.add("dtstamp", export_stamp())
             ev.add("dtstart", local_datetime(date, parse_hhmm(row.start), tz))
             ev.add("dtend", local_datetime(date, parse_hhmm(row.end), tz))
             ev.add("summary", f"{type_name.get(row.case_type, row.case_type)} ({row.case_id})")
@@ -157,7 +157,7 @@ def fhir_bundle(table: pd.DataFrame, scenario: Scenario) -> dict:
         "resourceType": "Bundle",
         "id": _uid("bundle", *sorted(table["case_id"])),
         "type": "collection",
-        "timestamp": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+        "timestamp": export_stamp().isoformat(),
         "entry": entries,
     }
     return json.loads(Bundle.model_validate(bundle).model_dump_json(exclude_none=True))
