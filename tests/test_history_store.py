@@ -51,14 +51,22 @@ def test_noshow_kaggle_import_counts_and_outcomes(tmp_path, key):
     }
 
 
-def test_reimport_adds_nothing_and_superset_adds_only_new_rows(tmp_path, key):
+def test_reimport_adds_nothing_and_superset_adds_only_new_rows(tmp_path, key, monkeypatch):
     f, frame = generic_file(tmp_path / "g.csv", rows=2000)
     db = tmp_path / "h.duckdb"
     first = import_history(f, db, key_file=key)
     assert first.rows_added == 2000
     before = snapshot(db)
-    again = import_history(f, db, key_file=key)
+    import clinicflow.data.store as store_mod
+
+    def unread(*_a, **_k):
+        raise AssertionError("a file already imported is recognized by its bytes, not read again")
+
+    with monkeypatch.context() as m:
+        m.setattr(store_mod, "read_history", unread)
+        again = import_history(f, db, key_file=key)
     assert again.already_imported and again.rows_added == 0
+    assert (again.import_id, again.format, again.rows_read) == (1, "csv", 2000)
     assert snapshot(db) == before
     # a later export: same rows re-ordered (a different file digest) plus 100 new ones and one changed status
     later = frame.sample(frac=1.0, random_state=1).reset_index(drop=True)

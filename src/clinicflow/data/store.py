@@ -28,7 +28,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ..errors import InputError
-from .importers import FLAG_FIELDS, read_history
+from .importers import FLAG_FIELDS, file_digest, read_history
 from .mapping import Mapping
 from .normalize import STORE_COLUMNS, TIMESTAMP_FIELDS, Batch, normalize
 from .pseudonym import Pseudonymizer, read_or_draft_key, save_new_key
@@ -216,12 +216,14 @@ def import_history(
     """
     stage = on_stage or (lambda _s: None)
     stage("reading")
-    raw = read_history(file, fmt, mapping)
     key, unsaved = read_or_draft_key(key_file)
     pseudo = Pseudonymizer(key)
-    seen = _seen_digest(Path(db), raw.digest, pseudo)
-    if seen is not None:  # the same bytes again: nothing to check, nothing to add
-        return ImportResult(raw.file.name, raw.format, seen, len(raw.frame), already_imported=True)
+    path = Path(file)
+    if path.is_file():  # the same bytes again: nothing to read, check or add (10 s saved at 1M rows)
+        seen = _seen_digest(Path(db), file_digest(path), pseudo)
+        if seen is not None:
+            return ImportResult(path.name, seen[1], seen[0], seen[2], already_imported=True)
+    raw = read_history(file, fmt, mapping)
     stage("checking")
     batch = normalize(raw, pseudo, timezone)
     if len(batch.bad) and not skip_bad_rows:
@@ -247,9 +249,9 @@ def import_history(
         con.close()
 
 
-def _seen_digest(db: Path, digest: str, pseudo: Pseudonymizer) -> int | None:
-    """The import id of an earlier load of the same file with the same key, if any (a read-only
-    peek; the authoritative check is repeated inside the load's transaction)."""
+def _seen_digest(db: Path, digest: str, pseudo: Pseudonymizer) -> tuple[int, str, int] | None:
+    """The import id, format and rows read of an earlier load of the same file with the same key,
+    if any (a read-only peek; the authoritative check is repeated inside the load's transaction)."""
     if not db.exists():
         return None
     try:
@@ -263,8 +265,12 @@ def _seen_digest(db: Path, digest: str, pseudo: Pseudonymizer) -> int | None:
         key = _one(con, "SELECT value FROM meta WHERE key = 'key_fingerprint'")
         if key is None or key[0] != pseudo.fingerprint:
             return None
-        row = _one(con, "SELECT min(import_id) FROM imports WHERE file_digest = ?", [digest])
-        return int(row[0]) if row and row[0] is not None else None
+        row = _one(
+            con,
+            "SELECT import_id, format, rows_read FROM imports WHERE file_digest = ? ORDER BY import_id LIMIT 1",
+            [digest],
+        )
+        return (int(row[0]), str(row[1]), int(row[2])) if row else None
     finally:
         con.close()
 
