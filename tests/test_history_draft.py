@@ -200,3 +200,25 @@ def test_draft_bad_input_is_one_line(store, tmp_path, monkeypatch):
     assert run_main("history", "import", tmp_path / "one.csv", "--db", empty).code == 0
     r = run_main("history", "draft", "--db", empty, "--out", out, "--timezone", "America/Chicago")
     assert r.code == 2 and "nothing to draft a scenario from" in r.stderr and not out.exists()
+
+
+def test_sessions_of_one_weekday_split_at_the_gap_and_end_by_23_45():
+    """``_sessions`` by hand: twelve days of a morning clinic and an evening one to midnight. A
+    visit at 13:00 on one day of twelve (8%, under 10%) leaves the gap open; on three days (25%) it
+    is a 20-minute stretch of its own between two gaps, too short to be a session, and dropped.
+    Midnight is not a clock time: the evening ends at 23:45."""
+    from clinicflow.data.starter import _sessions
+
+    rows = []
+    for d in range(12):
+        rows += [(d, 8 * 60 + 20 * k, 8 * 60 + 20 * (k + 1)) for k in range(12)]  # 08:00-12:00
+        rows += [(d, 20 * 60 + 30 * k, 20 * 60 + 30 * (k + 1)) for k in range(8)]  # 20:00-24:00
+    stray = [(0, 13 * 60, 13 * 60 + 20)]
+    expected = [(8 * 60, 12 * 60), (20 * 60, 23 * 60 + 45)]
+    for extra in (stray, [*stray, (1, 13 * 60, 13 * 60 + 20), (2, 13 * 60, 13 * 60 + 20)]):
+        days = pd.DataFrame(rows + extra, columns=["day", "start", "end"])
+        assert _sessions(days) == expected
+    # a morning that runs on past the lunch hour on most days has no gap to split at
+    late = [(d, 12 * 60 + 20 * k, 12 * 60 + 20 * (k + 1)) for d in range(12) for k in range(6)]
+    days = pd.DataFrame(rows + late, columns=["day", "start", "end"])
+    assert _sessions(days) == [(8 * 60, 14 * 60), (20 * 60, 23 * 60 + 45)]
