@@ -119,8 +119,15 @@ def test_fhir_bundle_validates_as_r4(out):
     assert str(a.start.utcoffset()) in ("-1 day, 19:00:00",)  # America/New_York in winter: -05:00
     case_priority = int(table.loc[table["case_id"] == a.identifier[0].value, "priority"].iloc[0])
     assert a.priority == 6 - case_priority  # FHIR: 1 = highest
-    refs = {p.actor.reference.split("/")[0] for p in a.participant}
-    assert refs == {"Patient", "Practitioner", "Location"}
+    # logical references (type + identifier): the Bundle holds none of the resources they name
+    refs = {p.actor.type: p.actor.identifier.value for p in a.participant}
+    row = table.loc[table["case_id"] == a.identifier[0].value].iloc[0]
+    assert refs == {
+        "Patient": row["patient_ref"],
+        "Practitioner": row["surgeon"],
+        "Location": f"{row['facility']}-{row['room']}",
+    }
+    assert all(p.actor.reference is None for p in a.participant)
 
 
 def test_calendars_and_excel(out):

@@ -329,3 +329,32 @@ def test_calendar_dtstamp_is_the_export_time_or_source_date_epoch(monkeypatch):
     first = provider_calendar(week, sc, "doc").to_ical()
     assert b"DTSTAMP:20251201T000000Z" in first
     assert provider_calendar(week, sc, "doc").to_ical() == first
+
+
+def test_fhir_bundle_names_providers_rooms_and_patients_by_identifier_and_reads_back(tmp_path):
+    """``Practitioner/doc`` pointed at a resource the Bundle does not hold (and ``dr_okafor`` is no
+    valid FHIR id): every actor is now a logical reference, type + identifier, which an EHR matches
+    to its own records, and which clinicflow's own FHIR history import reads back."""
+    import json
+
+    from clinicflow.data.importers import read_history
+
+    sc, week = _tiny_week("America/Chicago", dt.date(2026, 11, 30))
+    week.loc[week["kind"] == "booked", "room"] = "R1"
+    data = fhir_bundle(week, sc)
+    Bundle.model_validate(data)
+    text = json.dumps(data)
+    assert '"reference": "Practitioner/' not in text and '"reference": "Location/' not in text
+    appt = next(e["resource"] for e in data["entry"] if e["resource"]["resourceType"] == "Appointment")
+    actors = {p["actor"]["type"]: p["actor"]["identifier"] for p in appt["participant"]}
+    assert actors == {
+        "Practitioner": {"system": "https://clinicflow.dev/provider", "value": "doc"},
+        "Patient": {"system": "https://clinicflow.dev/patient-ref", "value": "P000001"},
+        "Location": {"system": "https://clinicflow.dev/room", "value": "R1"},
+    }
+    path = tmp_path / "bundle.json"
+    path.write_text(text)
+    raw = read_history(path, "fhir")
+    assert raw.frame[["provider", "patient_id"]].to_dict("records") == [
+        {"provider": "doc", "patient_id": "P000001"}
+    ]

@@ -345,8 +345,11 @@ def _read_fhir(p: Path, digest: str) -> RawTable:
 def _fhir_row(appt, entry: int) -> dict:
     patient = provider = ""
     for part in appt.participant or []:
-        ref = (part.actor.reference or "") if part.actor is not None else ""
+        actor = part.actor
+        ref = (actor.reference or "") if actor is not None else ""
         kind, _, ident = ref.partition("/")
+        if not ref and actor is not None and actor.identifier is not None:  # a logical reference
+            kind, ident = actor.type or "", actor.identifier.value or ""
         if kind == "Patient" and not patient:
             patient = ident
         elif kind in ("Practitioner", "PractitionerRole") and not provider:

@@ -26,6 +26,7 @@ __all__ = [
     "export_stamp",
     "fhir_datetime",
     "local_datetime",
+    "logical_reference",
     "safe_cell",
     "safe_frame",
     "slot_keys",
@@ -56,6 +57,27 @@ def fhir_datetime(moment: dt.datetime) -> str:
     if offset is not None and offset % dt.timedelta(minutes=1):
         return moment.astimezone(dt.UTC).isoformat()
     return moment.isoformat()
+
+
+#: Identifier systems of what clinicflow's FHIR Bundles point at without carrying it.
+FHIR_SYSTEMS = {
+    "Practitioner": "https://clinicflow.dev/provider",
+    "Location": "https://clinicflow.dev/room",
+    "Patient": "https://clinicflow.dev/patient-ref",
+}
+
+
+def logical_reference(kind: str, value: str, display: str | None = None) -> dict:
+    """A FHIR Reference by identifier (``type`` + ``identifier``) to a resource not in the Bundle.
+
+    ``Practitioner/dr_okafor`` was a literal reference to a resource the Bundle does not hold, and
+    no valid FHIR id at all (ids allow no ``_``): an EHR resolving it found nothing or refused the
+    Bundle. An identifier is what the receiving system matches to its own provider, room or patient
+    (R4 Reference.identifier; clinicflow's own FHIR import reads both forms)."""
+    ref: dict = {"type": kind, "identifier": {"system": FHIR_SYSTEMS[kind], "value": value}}
+    if display:
+        ref["display"] = display
+    return ref
 
 
 def export_stamp() -> dt.datetime:

@@ -14,7 +14,7 @@ import pandas as pd
 from fhir.resources.R4B.bundle import Bundle
 
 from ..domain.scenario import Scenario
-from .common import fhir_datetime, local_datetime, slot_keys
+from .common import fhir_datetime, local_datetime, logical_reference, slot_keys
 
 _NS = uuid.UUID("6f1c8f1e-3c1a-4a57-9d39-2f3f0b1c5a10")
 SYSTEM = "https://clinicflow.dev/fhir/appointment-type"
@@ -45,7 +45,7 @@ def fhir_bundle(schedule: pd.DataFrame, scenario: Scenario, bundle_id: str = "we
                     "resourceType": "Schedule",
                     "id": sid,
                     "active": True,
-                    "actor": [{"reference": f"Practitioner/{p.id}", "display": p.name}],
+                    "actor": [logical_reference("Practitioner", p.id, p.name)],
                     "planningHorizon": {
                         "start": fhir_datetime(local_datetime(lo, 0, tz)),
                         "end": fhir_datetime(local_datetime(hi, 24 * 60 - 1, tz)),
@@ -77,22 +77,18 @@ def fhir_bundle(schedule: pd.DataFrame, scenario: Scenario, bundle_id: str = "we
             if row.kind == "booked":
                 appt_id = _id("appointment", slot_id, row.patient_ref)
                 participants = [
-                    {"actor": {"reference": f"Practitioner/{p.id}", "display": p.name}, "status": "accepted"},
+                    {"actor": logical_reference("Practitioner", p.id, p.name), "status": "accepted"},
                     {
-                        "actor": {
-                            "identifier": {
-                                "system": "https://clinicflow.dev/patient-ref",
-                                "value": row.patient_ref,
-                            },
-                            "display": "patient (pseudonymous reference)",
-                        },
+                        "actor": logical_reference(
+                            "Patient", row.patient_ref, "patient (pseudonymous reference)"
+                        ),
                         "status": "accepted",
                     },
                 ]
                 if isinstance(row.room, str) and row.room:
                     participants.append(
                         {
-                            "actor": {"reference": f"Location/{row.room}", "display": row.room},
+                            "actor": logical_reference("Location", row.room, row.room),
                             "status": "accepted",
                         }
                     )

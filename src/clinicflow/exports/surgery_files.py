@@ -23,7 +23,7 @@ import pandas as pd
 
 from ..domain.clock import parse_hhmm
 from ..domain.scenario import Scenario
-from .common import export_stamp, fhir_datetime, local_datetime, safe_frame
+from .common import export_stamp, fhir_datetime, local_datetime, logical_reference, safe_frame
 from .ical import add_clinic_timezone
 
 _NS = uuid.UUID("6f1d1c55-4f4b-4a53-9a38-0c1a2c3d5e7f")  # stable ids: the same booking, the same uid
@@ -118,12 +118,12 @@ def fhir_bundle(table: pd.DataFrame, scenario: Scenario) -> dict:
         rid = _uid("appointment", row.case_id, date, row.start)
         participants = [
             {
-                "actor": {"reference": f"Practitioner/{row.surgeon}"},
+                "actor": logical_reference("Practitioner", row.surgeon),
                 "required": "required",
                 "status": "accepted",
             },
             {
-                "actor": {"reference": f"Location/{row.facility}-{row.room}"},
+                "actor": logical_reference("Location", f"{row.facility}-{row.room}"),
                 "required": "required",
                 "status": "accepted",
             },
@@ -132,7 +132,9 @@ def fhir_bundle(table: pd.DataFrame, scenario: Scenario) -> dict:
             participants.insert(
                 0,
                 {
-                    "actor": {"reference": f"Patient/{row.patient_ref}"},
+                    "actor": logical_reference(
+                        "Patient", row.patient_ref, "patient (pseudonymous reference)"
+                    ),
                     "required": "required",
                     "status": "accepted",
                 },
