@@ -174,6 +174,28 @@ def test_noshow_page_on_synthetic_history():
     assert len(at.get("plotly_chart")) == 9  # 8 segments + calibration
 
 
+def test_noshow_page_drafts_a_scenario_from_its_history():
+    """The No-show page drafts a scenario from the history it shows (as ``history draft``): what was
+    inferred, what was assumed (rooms given here, so not among them), and the YAML to download
+    (``Draft.to_yaml``, the CLI's file); a zone that is none is the CLI's one line."""
+    at = _run("noshow.py", ns_rows=5_000)
+    at.text_input(key="ns_draft_zone").set_value("Mars/Olympus")
+    at.button(key="ns_draft_go").click().run()
+    assert [e.value for e in at.error] == [
+        "--timezone: expected an IANA time zone such as America/Chicago, got 'Mars/Olympus'"
+    ]
+    at.text_input(key="ns_draft_zone").set_value("America/Chicago")
+    at.number_input(key="ns_draft_rooms").set_value(7)
+    at.button(key="ns_draft_go").click().run()
+    assert not at.exception and not at.error
+    inferred = next(m.value for m in at.markdown if m.value.startswith("**Inferred from the history**"))
+    assert "- dr_okafor: mon " in inferred and "- new_patient: " in inferred
+    assumed = at.warning[-1].value
+    assert "- front desk: 2 (not given)" in assumed and "- medical assistants: 6 (not given)" in assumed
+    assert "rooms.count" not in assumed
+    assert at.get("download_button")[-1].proto.label == "drafted-scenario.yaml"
+
+
 def test_surgery_page_books_the_example_week():
     import datetime as dt
 

@@ -168,9 +168,55 @@ else:
         "only appointments before the one predicted."
     )
 
+version = str(Path(db).stat().st_mtime)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def draft(db: str, version: str, name: str, timezone: str, rooms, desk, mas):
+    from clinicflow.data.starter import draft_scenario
+
+    con = open_store(db)
+    try:
+        d = draft_scenario(con, name=name, timezone=timezone, rooms=rooms, front_desk=desk, mas=mas)
+    finally:
+        con.close()
+    return d.to_yaml(Path(db).name), d.inferred, d.calibration.notes + d.calibration.kept, d.assumed
+
+
+with st.expander("Draft a scenario from this history (a practice without a scenario file)"):
+    st.caption(
+        "Providers, their weekly sessions and same-day holds, visit types with their booked lengths and "
+        "weekly demand, then the fitted rates and durations — as `clinicflow history draft`. What a history "
+        "cannot tell is left to you below or assumed, and listed."
+    )
+    c = st.columns(2)
+    d_name = c[0].text_input("Practice name", "Our practice", key="ns_draft_name")
+    d_zone = c[1].text_input("Time zone (IANA)", scenario.clinic.timezone, key="ns_draft_zone")
+    c = st.columns(3)
+    d_rooms = c[0].number_input("Exam rooms", 1, 500, None, key="ns_draft_rooms", placeholder="assume")
+    d_desk = c[1].number_input("Front-desk clerks", 1, 100, None, key="ns_draft_desk", placeholder="assume")
+    d_mas = c[2].number_input("Medical assistants", 1, 200, None, key="ns_draft_mas", placeholder="assume")
+    if st.button("Draft the scenario", key="ns_draft_go"):
+        try:
+            with st.spinner("Drafting and fitting…"):
+                text, inferred, fitted, assumed = draft(
+                    db, version, d_name, d_zone.strip(), d_rooms, d_desk, d_mas
+                )
+        except InputError as err:
+            st.error(str(err))
+        else:
+            st.markdown("**Inferred from the history**\n\n" + "\n".join(f"- {x}" for x in inferred + fitted))
+            st.warning("**Assumed — check before planning**\n\n" + "\n".join(f"- {x}" for x in assumed))
+            st.download_button(
+                "drafted-scenario.yaml",
+                text.encode(),
+                "drafted-scenario.yaml",
+                "text/yaml",
+                key="ns_draft_dl",
+            )
+
 if "error" in evaluation:
     st.stop()
-version = str(Path(db).stat().st_mtime)
 
 st.subheader("Pending requests: each patient's no-show score")
 req_up = st.sidebar.file_uploader("Pending requests to score (CSV)", type=["csv"], key="ns_requests")

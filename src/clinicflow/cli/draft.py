@@ -11,7 +11,6 @@ from rich.markup import escape
 from ..data.durations import MIN_VISITS
 from ..data.store import DEFAULT_DB, open_store
 from ..exports.common import atomic_write, check_output_file
-from ..scenario_file import dump_scenario
 from ._console import stdout_console
 from .history import history_app
 
@@ -70,15 +69,7 @@ def draft_cmd(
     finally:
         con.close()
     sc = draft.scenario
-    header = [
-        f"# {name}: drafted by `clinicflow history draft` from the history in {db.name}.",
-        "# Inferred from the history:",
-        *(f"#   {line}" for line in draft.inferred),
-        "# Assumed (the history cannot tell them) -- check before planning:",
-        *(f"#   {line}" for line in draft.assumed),
-        "",
-    ]
-    text = "\n".join(header) + dump_scenario(sc)
+    text = draft.to_yaml(db.name)
     atomic_write(out, lambda p: p.write_text(text, encoding="utf-8"))
     if as_json:
         typer.echo(

@@ -34,7 +34,7 @@ import pandas as pd
 from ..domain.base import Identifier
 from ..domain.clock import WEEKDAYS
 from ..errors import InputError
-from ..scenario_file import scenario_from_dict
+from ..scenario_file import dump_scenario, scenario_from_dict
 from .calibrate import Calibration, calibrate_scenario
 from .durations import MIN_VISITS
 from .store import store_path
@@ -71,6 +71,19 @@ class Draft:
     @property
     def scenario(self):
         return self.calibration.scenario
+
+    def to_yaml(self, source: str) -> str:
+        """The scenario file, headed by what was inferred from ``source`` and what was assumed, so
+        whoever opens the file later sees what to check."""
+        header = [
+            f"# {self.scenario.clinic.name}: drafted by `clinicflow history draft` from the history in {source}.",
+            "# Inferred from the history:",
+            *(f"#   {line}" for line in self.inferred),
+            "# Assumed (the history cannot tell them) -- check before planning:",
+            *(f"#   {line}" for line in self.assumed),
+            "",
+        ]
+        return "\n".join(header) + dump_scenario(self.scenario)
 
 
 def _visits(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
