@@ -106,6 +106,16 @@ def test_mean_and_welch_intervals():
     assert m == 2.5 and lo == pytest.approx(2.5 - 3.182446 * np.sqrt(5 / 3) / 2, rel=1e-5)
     lo2, hi2 = welch_ci(x, x + 1)
     assert (lo2 + hi2) / 2 == pytest.approx(1.0)
+    # equal variances 5/3 and sizes 4: se = sqrt(2 * 5/3 / 4), Welch-Satterthwaite dof = 6, t(0.975, 6)
+    assert (hi2 - lo2) / 2 == pytest.approx(2.446911846 * np.sqrt(5 / 6), rel=1e-8)
+    # unequal sizes and variances (where Welch's dof differs from the pooled n_a + n_b - 2): scipy's
+    # Welch t interval of mean(b) - mean(a) = 6 - 2.5
+    from scipy import stats
+
+    b = np.array([2.0, 6.0, 10.0])
+    ref = stats.ttest_ind(b, x, equal_var=False).confidence_interval(0.95)
+    assert welch_ci(x, b) == pytest.approx((ref.low, ref.high), rel=1e-9)
+    assert (ref.low + ref.high) / 2 == pytest.approx(3.5)
 
 
 def test_compare_cli_json_and_outputs(tmp_path):
