@@ -56,20 +56,30 @@ def test_unknown_provider_in_schedule_is_one_line_exit_2(tmp_path):
     bad.write_text(
         "date,provider,start,appointment_type\n2026-01-05,dr_okafor,08:00,follow_up\n2026-01-05,dr_who,08:20,follow_up\n"
     )
-    r = run_cli("simulate", FAMILY, "--schedule", bad, "-n", "2")
+    events = tmp_path / "events.csv"
+    r = run_cli("simulate", FAMILY, "--schedule", bad, "-n", "2", "--events", events)
     assert r.code == 2
-    assert "Traceback" not in r.stderr
-    lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1
-    assert "bad.csv: row 3, column provider: unknown provider 'dr_who'" in lines[0]
+    assert "Traceback" not in r.stderr and r.stdout == ""
+    assert r.stderr.strip().splitlines() == [
+        f"error: {bad}: row 3, column provider: unknown provider 'dr_who' (expected one of: dr_okafor, "
+        "dr_lindqvist, dr_ramirez, dr_chen, np_haddad, pa_brooks)"
+    ]
+    assert not events.exists()  # nothing half-written
 
 
 def test_bad_days_and_missing_events_folder(tmp_path):
-    r = run_cli("simulate", FAMILY, "--days", "someday", "-n", "2")
-    assert r.code == 2 and "Traceback" not in r.stderr
-    assert "days: expected weekdays (mon, tue, …) or dates like 2026-01-05, got 'someday'" in r.stderr
+    events = tmp_path / "e.csv"
+    r = run_cli("simulate", FAMILY, "--days", "someday", "-n", "2", "--events", events)
+    assert r.code == 2 and "Traceback" not in r.stderr and r.stdout == ""
+    assert r.stderr.strip().splitlines() == [
+        "error: --days: expected weekdays (mon, tue, …) or dates like 2026-01-05, got 'someday'"
+    ]
+    assert not events.exists()
     r = run_cli("simulate", FAMILY, "-n", "2", "--events", tmp_path / "nope" / "e.csv")
-    assert r.code == 2 and "the folder does not exist" in r.stderr
+    assert r.code == 2 and r.stdout == ""
+    assert r.stderr.strip().splitlines() == [
+        f"error: {tmp_path / 'nope' / 'e.csv'}: the folder does not exist"
+    ]
     assert not (tmp_path / "nope").exists()
 
 
