@@ -143,6 +143,25 @@ def test_compare_cli_json_and_outputs(tmp_path):
         "differences.html",
         "differences.png",
     ]
+    # the files hold the numbers printed: comparison.json is the --json report, and comparison.csv
+    # has each arm's mean and CI and the variant's paired difference (arm mean - base mean) with its CI
+    assert json.loads((out / "comparison.json").read_text()) == data
+    import pandas as pd
+
+    csv = pd.read_csv(out / "comparison.csv").set_index(["arm", "kpi"])
+    base, arm = data["arms"]
+    for kpi in ("mean_wait_min", "patients_seen", "provider_idle_min", "cost"):
+        b, v = base["kpis"][kpi], arm["kpis"][kpi]
+        row = csv.loc[(arm["name"], kpi)]
+        assert [row["mean"], row["ci_low"], row["ci_high"]] == pytest.approx(
+            [v["mean"], *v["ci95"]], rel=1e-12
+        )
+        assert [row["diff"], row["diff_low"], row["diff_high"]] == pytest.approx(
+            [v["diff"]["mean"], *v["diff"]["ci95"]], rel=1e-12
+        )
+        assert v["diff"]["mean"] == pytest.approx(v["mean"] - b["mean"], rel=1e-9, abs=1e-9)
+        assert csv.loc[(base["name"], kpi), "mean"] == pytest.approx(b["mean"], rel=1e-12)
+        assert np.isnan(csv.loc[(base["name"], kpi), "diff"])
 
 
 def test_a_variant_run_on_another_base_than_its_own_says_so(tiny_yaml, tmp_path):
