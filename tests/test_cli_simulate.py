@@ -5,16 +5,48 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+import pytest
 
 from conftest import FAMILY, run_cli
 
 
-def test_table_output(tmp_path):
+def test_table_output(family):
+    from clinicflow.sim import simulate
+
     r = run_cli("simulate", FAMILY, "--replications", "4", "--days", "mon", "--seed", "2")
     assert r.code == 0, r.stderr
     assert "Maple Street Family Medicine: 1 day(s) 2026-01-05, 4 replications, seed 2" in r.stdout
     assert "mean wait (min)" in r.stdout and "95% CI" in r.stdout
-    assert "dr_okafor" in r.stdout
+    # the rows carry the API's numbers: mean, then the 95% CI low – high, for the KPI named
+    res = simulate(family, replications=4, seed=2, days=["mon"])
+    api = res.summary()
+    rows = {ln[:28].strip(): ln[28:].split() for ln in r.stdout.splitlines()}
+    shown = {
+        "mean wait (min)": ("mean_wait_min", "{:.1f}"),
+        "90th pct wait (min)": ("p90_wait_min", "{:.1f}"),
+        "provider idle (min)": ("provider_idle_min", "{:,.0f}"),
+        "provider utilization": ("provider_utilization", "{:.1%}"),
+        "patients seen": ("patients_seen", "{:,.1f}"),
+        "no-shows": ("no_shows", "{:,.1f}"),
+        "cost (wait+idle+overtime)": ("cost", "{:,.0f}"),
+    }
+    for label, (kpi, fmt) in shown.items():
+        k = api.loc[kpi]
+        assert rows[label] == [
+            fmt.format(k["mean"]),
+            fmt.format(k["ci_low"]),
+            "–",
+            fmt.format(k["ci_high"]),
+        ], label
+    # per provider: seen and mean wait of each, and the providers' patients add up to the clinic's
+    bp = res.by_provider()
+    by_id = {ln.split()[0]: ln.split()[1:] for ln in r.stdout.splitlines() if ln.strip()}
+    seen = 0.0
+    for p in family.providers:
+        g = bp.loc[p.id]["mean"]
+        assert by_id[p.id][:2] == [f"{g['patients_seen']:.1f}", f"{g['mean_wait_min']:.1f}"], p.id
+        seen += g["patients_seen"]
+    assert seen == pytest.approx(api.loc["patients_seen", "mean"])
 
 
 def test_json_matches_the_python_api(family):
@@ -56,20 +88,30 @@ def test_unknown_provider_in_schedule_is_one_line_exit_2(tmp_path):
     bad.write_text(
         "date,provider,start,appointment_type\n2026-01-05,dr_okafor,08:00,follow_up\n2026-01-05,dr_who,08:20,follow_up\n"
     )
-    r = run_cli("simulate", FAMILY, "--schedule", bad, "-n", "2")
+    events = tmp_path / "events.csv"
+    r = run_cli("simulate", FAMILY, "--schedule", bad, "-n", "2", "--events", events)
     assert r.code == 2
-    assert "Traceback" not in r.stderr
-    lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1
-    assert "bad.csv: row 3, column provider: unknown provider 'dr_who'" in lines[0]
+    assert "Traceback" not in r.stderr and r.stdout == ""
+    assert r.stderr.strip().splitlines() == [
+        f"error: {bad}: row 3, column provider: unknown provider 'dr_who' (expected one of: dr_okafor, "
+        "dr_lindqvist, dr_ramirez, dr_chen, np_haddad, pa_brooks)"
+    ]
+    assert not events.exists()  # nothing half-written
 
 
 def test_bad_days_and_missing_events_folder(tmp_path):
-    r = run_cli("simulate", FAMILY, "--days", "someday", "-n", "2")
-    assert r.code == 2 and "Traceback" not in r.stderr
-    assert "days: expected weekdays (mon, tue, …) or dates like 2026-01-05, got 'someday'" in r.stderr
+    events = tmp_path / "e.csv"
+    r = run_cli("simulate", FAMILY, "--days", "someday", "-n", "2", "--events", events)
+    assert r.code == 2 and "Traceback" not in r.stderr and r.stdout == ""
+    assert r.stderr.strip().splitlines() == [
+        "error: --days: expected weekdays (mon, tue, …) or dates like 2026-01-05, got 'someday'"
+    ]
+    assert not events.exists()
     r = run_cli("simulate", FAMILY, "-n", "2", "--events", tmp_path / "nope" / "e.csv")
-    assert r.code == 2 and "the folder does not exist" in r.stderr
+    assert r.code == 2 and r.stdout == ""
+    assert r.stderr.strip().splitlines() == [
+        f"error: {tmp_path / 'nope' / 'e.csv'}: the folder does not exist"
+    ]
     assert not (tmp_path / "nope").exists()
 
 

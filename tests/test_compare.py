@@ -106,6 +106,16 @@ def test_mean_and_welch_intervals():
     assert m == 2.5 and lo == pytest.approx(2.5 - 3.182446 * np.sqrt(5 / 3) / 2, rel=1e-5)
     lo2, hi2 = welch_ci(x, x + 1)
     assert (lo2 + hi2) / 2 == pytest.approx(1.0)
+    # equal variances 5/3 and sizes 4: se = sqrt(2 * 5/3 / 4), Welch-Satterthwaite dof = 6, t(0.975, 6)
+    assert (hi2 - lo2) / 2 == pytest.approx(2.446911846 * np.sqrt(5 / 6), rel=1e-8)
+    # unequal sizes and variances (where Welch's dof differs from the pooled n_a + n_b - 2): scipy's
+    # Welch t interval of mean(b) - mean(a) = 6 - 2.5
+    from scipy import stats
+
+    b = np.array([2.0, 6.0, 10.0])
+    ref = stats.ttest_ind(b, x, equal_var=False).confidence_interval(0.95)
+    assert welch_ci(x, b) == pytest.approx((ref.low, ref.high), rel=1e-9)
+    assert (ref.low + ref.high) / 2 == pytest.approx(3.5)
 
 
 def test_compare_cli_json_and_outputs(tmp_path):
@@ -133,6 +143,25 @@ def test_compare_cli_json_and_outputs(tmp_path):
         "differences.html",
         "differences.png",
     ]
+    # the files hold the numbers printed: comparison.json is the --json report, and comparison.csv
+    # has each arm's mean and CI and the variant's paired difference (arm mean - base mean) with its CI
+    assert json.loads((out / "comparison.json").read_text()) == data
+    import pandas as pd
+
+    csv = pd.read_csv(out / "comparison.csv").set_index(["arm", "kpi"])
+    base, arm = data["arms"]
+    for kpi in ("mean_wait_min", "patients_seen", "provider_idle_min", "cost"):
+        b, v = base["kpis"][kpi], arm["kpis"][kpi]
+        row = csv.loc[(arm["name"], kpi)]
+        assert [row["mean"], row["ci_low"], row["ci_high"]] == pytest.approx(
+            [v["mean"], *v["ci95"]], rel=1e-12
+        )
+        assert [row["diff"], row["diff_low"], row["diff_high"]] == pytest.approx(
+            [v["diff"]["mean"], *v["diff"]["ci95"]], rel=1e-12
+        )
+        assert v["diff"]["mean"] == pytest.approx(v["mean"] - b["mean"], rel=1e-9, abs=1e-9)
+        assert csv.loc[(base["name"], kpi), "mean"] == pytest.approx(b["mean"], rel=1e-12)
+        assert np.isnan(csv.loc[(base["name"], kpi), "diff"])
 
 
 def test_a_variant_run_on_another_base_than_its_own_says_so(tiny_yaml, tmp_path):

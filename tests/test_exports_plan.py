@@ -85,6 +85,34 @@ def test_ics_per_provider_in_clinic_timezone(booked, tmp_path):
     first = sched.sort_values(["date", "start_min"]).iloc[0]
     assert (starts[0].hour * 60 + starts[0].minute) == first["start_min"]
     assert starts[0].utcoffset() == dt.timedelta(hours=-7)
+    # every event is its slot: day, start and end on the wall clock, kind and type in the summary,
+    # the patient reference on booked slots only (not just the first event's start)
+    kinds = {"hold": "Same-day hold", "booked": "Booked", "template": "Open slot"}
+
+    def wall(t):
+        return t.date(), t.hour * 60 + t.minute
+
+    got = sorted(
+        (
+            *wall(e.decoded("dtstart")),
+            wall(e.decoded("dtend"))[1],
+            str(e["summary"]),
+            str(e.get("description", "")),
+        )
+        for e in events
+    )
+    want = sorted(
+        (
+            r.date,
+            r.start_min,
+            r.end_min,
+            f"{kinds[r.kind]}: {s.type_by_id[r.appointment_type].name}",
+            f"Patient reference {r.patient_ref} (pseudonymous)" if r.kind == "booked" else "",
+        )
+        for r in sched.itertuples()
+    )
+    assert got == want
+    assert {e.decoded("dtend").utcoffset() for e in events} == {dt.timedelta(hours=-7)}
 
 
 def test_fhir_bundle_validates_and_links_slots(booked, tmp_path):
@@ -102,7 +130,34 @@ def test_fhir_bundle_validates_and_links_slots(booked, tmp_path):
         if e.resource.get_resource_type() == "Appointment":
             assert e.resource.slot[0].reference in slot_ids
             assert e.resource.status == "booked"
-    statuses = {e.resource.status for e in bundle.entry if e.resource.get_resource_type() == "Slot"}
-    assert statuses <= {"free", "busy", "busy-tentative"}
-    start = next(e.resource.start for e in bundle.entry if e.resource.get_resource_type() == "Slot")
-    assert start.utcoffset() == dt.timedelta(hours=-7)
+    # every slot is its schedule row: status by kind, start and end on the clinic's wall clock, type;
+    # a booked appointment sits on a busy slot with the same times and lasts its scheduled minutes
+    status = {"template": "free", "hold": "busy-tentative", "booked": "busy"}
+    slots = {
+        f"urn:uuid:{e.resource.id}": e.resource
+        for e in bundle.entry
+        if e.resource.get_resource_type() == "Slot"
+    }
+
+    def wall(t):
+        return t.date(), t.hour * 60 + t.minute
+
+    got = sorted(
+        (*wall(x.start), wall(x.end)[1], x.status, x.serviceType[0].coding[0].code) for x in slots.values()
+    )
+    want = sorted(
+        (r.date, r.start_min, r.end_min, status[r.kind], r.appointment_type) for r in sched.itertuples()
+    )
+    assert got == want
+    assert {x.start.utcoffset() for x in slots.values()} == {dt.timedelta(hours=-7)}
+    appts = [e.resource for e in bundle.entry if e.resource.get_resource_type() == "Appointment"]
+    for a in appts:
+        slot = slots[a.slot[0].reference]
+        assert slot.status == "busy" and (a.start, a.end) == (slot.start, slot.end)
+        assert a.minutesDuration == (a.end - a.start).total_seconds() / 60
+    booked_refs = sorted(sched.loc[sched["kind"] == "booked", "patient_ref"])
+    assert (
+        sorted(a.participant[1].actor.identifier.value for a in appts)
+        == booked_refs
+        == ["P000001", "P000002"]
+    )

@@ -58,20 +58,24 @@ def test_history_features_equal_a_direct_count(store):
     con, _ = store
     feats = feature_frame(con).set_index("appointment_ref")
     appts = con.execute("SELECT appointment_ref, patient_ref, appt_date, status FROM appointments").df()
-    rng = np.random.default_rng(5)
     sample = appts[appts["status"] != "cancelled"].sample(300, random_state=5)
     by_patient = dict(tuple(appts.groupby("patient_ref")))
+    late_cancels_seen = 0
     for r in sample.itertuples():
         mine = by_patient[r.patient_ref]
         earlier = mine[mine["appt_date"] < r.appt_date]
         f = feats.loc[r.appointment_ref]
         assert f["prior_appointments"] == (earlier["status"] != "cancelled").sum()
         assert f["prior_no_shows"] == (earlier["status"] == "no_show").sum()
+        assert f["prior_late_cancels"] == (earlier["status"] == "late_cancel").sum()
+        late_cancels_seen += f["prior_late_cancels"]
         if len(earlier):
             assert f["days_since_last"] == (r.appt_date - earlier["appt_date"].max()).days
         else:
             assert pd.isna(f["days_since_last"])
-    assert rng is not None
+    # the sample holds first visits and patients with a history of each kind (the checks above ran)
+    assert feats.loc[sample["appointment_ref"], "days_since_last"].isna().any()
+    assert (feats.loc[sample["appointment_ref"], "prior_no_shows"] > 0).any() and late_cancels_seen > 0
 
 
 def test_time_split_is_by_date_last_fifth_is_test():

@@ -68,11 +68,20 @@ def test_type_mix_follows_demand(family):
     for pid, g in booked.groupby("provider"):
         mix = demand_mix(family, pid)
         total = sum(mix.values())
-        share = g["appointment_type"].value_counts(normalize=True)
+        counts = g["appointment_type"].value_counts()
         for t, w in mix.items():
             if family.type_by_id[t].allowed_windows or t in ("new_patient", "procedure"):
                 continue  # capped by windows / max_per_session
-            assert share.get(t, 0) == pytest.approx(w / total, abs=0.06), (pid, t)
+            # the largest-deficit rule keeps a type within a slot of its share of the week's slots
+            # when every type fits (here at most 0.95 off; the time left in a session or another
+            # type's window can cost a little more). The share band abs=0.06 it replaces was ~5
+            # slots of a provider's ~80 and let a rule off by 3 slots through.
+            assert abs(counts.get(t, 0) - len(g) * w / total) <= 1.5, (
+                pid,
+                t,
+                counts.get(t, 0),
+                len(g) * w / total,
+            )
 
 
 def test_deterministic(family):
