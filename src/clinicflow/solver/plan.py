@@ -37,6 +37,9 @@ OPTIMIZE_STREAM = "saa-optimize"
 SEARCH_STREAM = "saa-search"  # the days the local search under the clinic's service rule fits
 VALIDATE_STREAM = "saa-validate"  # the days the published timing is chosen on
 TIMING_SHARE = 0.15  # of the time limit per CP-SAT timing solve of a block, times BUDGET_CORES / blocks
+#: The most of the time limit (deterministic seconds) the template may take when its first 1% finds
+#: no template: big practices (4x the family practice) need several seconds (solve_template)
+TEMPLATE_CEILING = 0.15
 #: The cores the time limit is budgeted for (the issue's 2). Fixed, not ``workers``: the budgets are
 #: deterministic, so a seed gives the same plan with 1 worker or 2, only slower.
 BUDGET_CORES = 2
@@ -221,6 +224,7 @@ def plan_week(
             scenario,
             sessions,
             time_limit=max(0.3, min(2.0, 0.01 * time_limit)),
+            max_time_limit=TEMPLATE_CEILING * time_limit,
             seed=seed,
             workers=workers,
             grid=grid,
