@@ -98,3 +98,15 @@ def test_a_day_cp_sat_cannot_finish_in_its_budget_gets_the_valid_greedy_rooms(fa
     out = rooms.assign_rooms(sc, day, label="Monday")
     greedy = rooms._greedy(day, ids, {"P1", "P2"})
     assert greedy is not None and out == greedy
+
+
+def test_block_budgets_hold_the_time_limit_past_90_blocks_and_keep_the_family_weeks():
+    from clinicflow.solver.plan import MIN_BLOCK_BUDGET, block_budget
+
+    # the family week (55 blocks) keeps its budgets at every time limit, the 0.2 floor included
+    assert block_budget(60, 55) == pytest.approx(0.15 * 60 * 2 / 55)
+    assert block_budget(20, 55) == pytest.approx(0.2)
+    # a week of 4x and 8x the blocks shares the floor's total instead of taking 0.2 a block
+    for blocks in (230, 470, 2000):
+        assert blocks * block_budget(60, blocks) <= max(18.0, blocks * MIN_BLOCK_BUDGET) + 1e-9
+    assert block_budget(60, 2000) == pytest.approx(MIN_BLOCK_BUDGET)
