@@ -53,11 +53,17 @@ def assign_rooms(
         if len(ivs) > 1:
             m.add_no_overlap(ivs)
     providers = sorted({p for p, *_ in intervals})
+    # The literals of each (provider, room) pair, gathered in one pass over x (interval order within
+    # a pair, as before): scanning every interval for every pair was providers × rooms × intervals,
+    # cubic in the practice's size (5 s a week at 8x the family practice).
+    lits_of: dict = {}
+    for (i, r), lit in x.items():
+        lits_of.setdefault((intervals[i][0], r), []).append(lit)
     uses = []
     use_of: dict = {}
     for p in providers:
         for r in rooms:
-            lits = [x[(i, r)] for i, iv in enumerate(intervals) if iv[0] == p and (i, r) in x]
+            lits = lits_of.get((p, r))
             if not lits:
                 continue
             u = m.new_bool_var(f"use[{p},{r}]")
@@ -77,6 +83,10 @@ def assign_rooms(
     res = cpsat.solve(
         m, x, time_limit=time_limit, deterministic_time=deterministic_time, seed=seed, workers=1, hint=hint
     )
+    if not res.has_solution and greedy:
+        # CP-SAT found nothing in its budget (a big day: slots × rooms literals) but the greedy
+        # assignment is complete and valid: publish it rather than refuse a day that has rooms.
+        return greedy
     if not res.has_solution:
         raise InfeasibleError(
             f"no exam-room assignment exists on {label}",

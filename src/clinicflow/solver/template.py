@@ -343,6 +343,21 @@ def build_template(
     return m, variables, rules, demand_exprs
 
 
+#: how much each retry of a template solve that found nothing multiplies its budget by
+ESCALATE = 4.0
+
+
+def escalated_budgets(first: float, ceiling: float | None) -> list[float]:
+    """The budgets of the retries after a first solve of ``first`` deterministic seconds found no
+    solution: ``ESCALATE`` times more each time, the last one clipped to ``ceiling`` (none without)."""
+    out: list[float] = []
+    budget = first
+    while ceiling is not None and budget < ceiling:
+        budget = min(ceiling, ESCALATE * budget)
+        out.append(budget)
+    return out
+
+
 def solve_template(
     scenario: Scenario,
     sessions: list[ProviderSession],
@@ -353,13 +368,24 @@ def solve_template(
     grid: int = 5,
     overbooking: bool | None = None,
     share: tuple[float, float] = DEFAULT_SHARE,
+    max_time_limit: float | None = None,
 ) -> TemplateResult:
     """Solve the template model. On infeasibility, re-solve with rule assumptions to find a core.
 
     ``overbooking``: None overbooks only when demand exceeds what the sessions hold end to end;
     True also tries an overbooked template otherwise and keeps it when it scores better; False never
-    overbooks (the practice's policy forbids it)."""
+    overbooks (the practice's policy forbids it).
+
+    ``max_time_limit``: when the first solve finds no template in ``time_limit`` (deterministic
+    seconds), it is solved again with ``ESCALATE`` times the budget, up to this ceiling. A practice
+    several times the family practice's size (216 provider-sessions and more) finds no template in
+    the 0.6 s a 60 s plan gives it, and was refused outright; a solve that found a template the first
+    time is kept as it was, so a seed plans the same week as before."""
     res = _solve(scenario, sessions, grid, time_limit, seed, overbook=False, share=share)
+    for budget in escalated_budgets(time_limit, max_time_limit):
+        if res.status != "unknown":
+            break
+        res = _solve(scenario, sessions, grid, budget, seed, overbook=False, share=share)
     if not res.has_solution:
         core: tuple = ()
         if res.status == "infeasible":

@@ -1,0 +1,112 @@
+"""What broke or slowed down when the practice is several times the family practice's size
+(benchmarks/scale.py): the template solve that found nothing in its first budget, the room
+assignment's use flags (providers × rooms × slots) and a day CP-SAT cannot finish in its budget.
+No timings: calls and iterations are counted, and results compared with the reference."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from clinicflow.domain.rooms import Rooms
+from clinicflow.solver import cpsat, rooms, template
+from clinicflow.solver.template import ESCALATE, escalated_budgets, solve_template
+from clinicflow.solver.week import provider_sessions
+
+MON = dt.date(2026, 11, 30)
+
+
+def test_escalated_budgets_grow_to_the_ceiling_and_stop():
+    assert escalated_budgets(0.6, None) == []
+    assert escalated_budgets(0.6, 0.6) == []
+    assert escalated_budgets(0.6, 20.0) == pytest.approx([0.6 * ESCALATE, 0.6 * ESCALATE**2, 20.0])
+
+
+def test_a_template_not_found_in_the_first_budget_is_solved_again_with_more(family, monkeypatch):
+    calls: list[float] = []
+    real = template._solve
+
+    def first_finds_nothing(scenario, sessions, grid, time_limit, seed, **kw):
+        calls.append(time_limit)
+        if len(calls) == 1:
+            return cpsat.SolveResult("unknown", None, None)
+        return real(scenario, sessions, grid, time_limit, seed, **kw)
+
+    monkeypatch.setattr(template, "_solve", first_finds_nothing)
+    res = solve_template(
+        family, provider_sessions(family, MON), time_limit=0.5, max_time_limit=5.0, workers=1
+    )
+    assert res.status in ("optimal", "feasible") and res.counts
+    assert calls[:2] == pytest.approx([0.5, 0.5 * ESCALATE])
+
+
+def test_a_template_found_the_first_time_is_solved_once(family, monkeypatch):
+    calls: list[float] = []
+    real = template._solve
+
+    def counting(*args, **kw):
+        calls.append(args[3])
+        return real(*args, **kw)
+
+    monkeypatch.setattr(template, "_solve", counting)
+    res = solve_template(
+        family, provider_sessions(family, MON), time_limit=0.5, max_time_limit=5.0, workers=1
+    )
+    assert res.status in ("optimal", "feasible")
+    assert calls == [0.5]  # the same solve as without a ceiling: a seed plans the same week
+
+
+class _CountingList(list):
+    """A list that counts how often it is iterated from the start."""
+
+    iterations = 0
+
+    def __iter__(self):
+        type(self).iterations += 1
+        return super().__iter__()
+
+
+def _big_day(providers: int, per_provider: int) -> list[tuple[str, int, int, bool]]:
+    """Each provider works two rooms all day, one patient every 10 minutes, every 7th a procedure."""
+    out = []
+    for p in range(providers):
+        for k in range(per_provider):
+            out.append((f"doc{p}", 480 + 10 * k, 480 + 10 * k + 20, (p + k) % 7 == 0 and k % 2 == 0))
+    return out
+
+
+def test_room_use_flags_are_built_in_one_pass_over_the_slots(family, monkeypatch):
+    # 24 providers and 60 rooms: the use flags scanned every slot for every (provider, room) pair
+    # (1,440 scans of the day's slots); now a fixed number of passes whatever the size
+    ids = [f"E{i:02d}" for i in range(54)] + [f"P{i}" for i in range(6)]
+    sc = family.model_copy(update={"rooms": Rooms(ids=ids, procedure_rooms=ids[54:])})
+    day = _big_day(24, 20)
+    _CountingList.iterations = 0
+    counted = _CountingList(day)
+    monkeypatch.setattr(rooms.cpsat, "solve", lambda *a, **k: cpsat.SolveResult("unknown", None, None))
+    out = rooms.assign_rooms(sc, counted, label="big day")
+    assert _CountingList.iterations <= 5
+    assert out == rooms._greedy(day, ids, set(ids[54:]))
+
+
+def test_a_day_cp_sat_cannot_finish_in_its_budget_gets_the_valid_greedy_rooms(family, monkeypatch):
+    ids = [f"E{i:02d}" for i in range(10)] + ["P1", "P2"]
+    sc = family.model_copy(update={"rooms": Rooms(ids=ids, procedure_rooms=["P1", "P2"])})
+    day = _big_day(5, 24)
+    monkeypatch.setattr(rooms.cpsat, "solve", lambda *a, **k: cpsat.SolveResult("unknown", None, None))
+    out = rooms.assign_rooms(sc, day, label="Monday")
+    greedy = rooms._greedy(day, ids, {"P1", "P2"})
+    assert greedy is not None and out == greedy
+
+
+def test_block_budgets_hold_the_time_limit_past_90_blocks_and_keep_the_family_weeks():
+    from clinicflow.solver.plan import MIN_BLOCK_BUDGET, block_budget
+
+    # the family week (55 blocks) keeps its budgets at every time limit, the 0.2 floor included
+    assert block_budget(60, 55) == pytest.approx(0.15 * 60 * 2 / 55)
+    assert block_budget(20, 55) == pytest.approx(0.2)
+    # a week of 4x and 8x the blocks shares the floor's total instead of taking 0.2 a block
+    for blocks in (230, 470, 2000):
+        assert blocks * block_budget(60, blocks) <= max(18.0, blocks * MIN_BLOCK_BUDGET) + 1e-9
+    assert block_budget(60, 2000) == pytest.approx(MIN_BLOCK_BUDGET)
