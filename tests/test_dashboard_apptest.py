@@ -182,7 +182,7 @@ def test_noshow_page_drafts_a_scenario_from_its_history():
     at.text_input(key="ns_draft_zone").set_value("Mars/Olympus")
     at.button(key="ns_draft_go").click().run()
     assert [e.value for e in at.error] == [
-        "--timezone: expected an IANA time zone such as America/Chicago, got 'Mars/Olympus'"
+        "--timezone: expected an IANA timezone such as 'America/Chicago', got 'Mars/Olympus'"
     ]
     at.text_input(key="ns_draft_zone").set_value("America/Chicago")
     at.number_input(key="ns_draft_rooms").set_value(7)

@@ -176,7 +176,7 @@ def test_draft_bad_input_is_one_line(store, tmp_path, monkeypatch):
     out = tmp_path / "x.yaml"
     r = run_main("history", "draft", "--db", db, "--out", out, "--timezone", "Mars/Olympus")
     assert r.code == 2 and r.stderr.strip() == (
-        "error: --timezone: expected an IANA time zone such as America/Chicago, got 'Mars/Olympus'"
+        "error: --timezone: expected an IANA timezone such as 'America/Chicago', got 'Mars/Olympus'"
     )
     assert not out.exists()
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from ..domain.clinic import check_zone
 from ..errors import InputError
 from ..scenario_file import read_yaml, validation_to_input_error
 
@@ -155,15 +155,6 @@ class Mapping(BaseModel):
             for raw in raws:
                 table[normalize_status(raw)] = outcome
         return table
-
-
-def check_zone(zone: str) -> str:
-    """``zone`` if it is an IANA time zone, else ValueError naming what was expected."""
-    try:
-        ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"expected an IANA time zone such as America/New_York, got {zone!r}") from None
-    return zone
 
 
 def normalize_status(raw: str) -> str:

@@ -25,13 +25,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
 import numpy as np
 import pandas as pd
 
 from ..domain.base import Identifier
+from ..domain.clinic import check_zone
 from ..domain.clock import WEEKDAYS
 from ..errors import InputError
 from ..scenario_file import dump_scenario, scenario_from_dict
@@ -164,11 +164,9 @@ def _sessions(days: pd.DataFrame) -> list[tuple[int, int]]:
 def check_timezone(timezone: str) -> None:
     """The zone is told against ``--timezone`` before any fit (the draft would name the store)."""
     try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise InputError(
-            "--timezone", None, f"expected an IANA time zone such as America/Chicago, got {timezone!r}"
-        ) from None
+        check_zone(timezone)
+    except ValueError as err:
+        raise InputError("--timezone", None, str(err)) from None
 
 
 def draft_scenario(

@@ -10,6 +10,16 @@ from .base import Frozen
 from .clock import WEEKDAYS, ClockTime, Weekday
 
 
+def check_zone(zone: str) -> str:
+    """``zone`` if it is an IANA time zone, else ValueError saying what was expected: the one check
+    of the scenario's ``clinic.timezone``, a mapping's ``timezone:`` and ``--timezone`` options."""
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"expected an IANA timezone such as 'America/Chicago', got {zone!r}") from None
+    return zone
+
+
 class Clinic(Frozen):
     """Opening days and hours bound the whole model; times at the edges (exports, imports) are
     localized in ``timezone`` so that daylight-saving changes never shift a slot."""
@@ -23,11 +33,7 @@ class Clinic(Frozen):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"expected an IANA timezone such as 'America/Chicago', got {value!r}") from None
-        return value
+        return check_zone(value)
 
     @field_validator("days_open")
     @classmethod
