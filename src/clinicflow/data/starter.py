@@ -32,7 +32,7 @@ import pandas as pd
 
 from ..domain.base import Identifier
 from ..domain.clinic import check_zone
-from ..domain.clock import WEEKDAYS
+from ..domain.clock import WEEKDAYS, format_hhmm, parse_hhmm
 from ..errors import InputError
 from ..scenario_file import dump_scenario, scenario_from_dict
 from .calibrate import Calibration, calibrate_scenario
@@ -112,11 +112,6 @@ def _check_ids(df: pd.DataFrame, db: str | None) -> None:
                     f"the {what} {value!r} is not a scenario id (a letter, then letters, digits, _ . -): "
                     "give it one with the mapping file's recode section and import again",
                 ) from None
-
-
-def _clock(minute: float) -> str:
-    m = int(minute)
-    return f"{m // 60:02d}:{m % 60:02d}"
 
 
 def _quarter(minute: float) -> int:
@@ -258,7 +253,7 @@ def draft_scenario(
             for s, e in _sessions(days):
                 inside = days[(days["start"] >= s) & (days["start"] < e)]
                 holds = round(same_day[inside.index].sum() / days["day"].nunique()) if has_booking_time else 0
-                out.append({"start": _clock(s), "end": _clock(e), "holds": holds})
+                out.append({"start": format_hhmm(s), "end": format_hhmm(e), "holds": holds})
                 busy_bins[WEEKDAYS.index(wd), s // _BIN : e // _BIN] += 1
             if out:
                 sessions[wd] = out
@@ -296,8 +291,8 @@ def draft_scenario(
     days_open = [wd for wd in WEEKDAYS if any(wd in p["sessions"] for p in providers)]
     starts = [x["start"] for p in providers for v in p["sessions"].values() for x in v]
     ends = [x["end"] for p in providers for v in p["sessions"].values() for x in v]
-    opens = _clock(max(0, _minutes(min(starts)) - 30))
-    closes = _clock(min(24 * 60 - 1, _minutes(max(ends)) + 30))
+    opens = format_hhmm(max(0, parse_hhmm(min(starts)) - 30))
+    closes = format_hhmm(min(24 * 60 - 1, parse_hhmm(max(ends)) + 30))
 
     def staffed(given: int | None, default: int, what: str) -> int:
         if given is None:
@@ -338,8 +333,3 @@ def draft_scenario(
     }
     skeleton = scenario_from_dict(data, db)
     return Draft(calibrate_scenario(skeleton, con, min_n=min_n), inferred, assumed)
-
-
-def _minutes(clock: str) -> int:
-    h, m = clock.split(":")
-    return int(h) * 60 + int(m)
