@@ -12,8 +12,15 @@ def stdout_console() -> Console:
     return c
 
 
-#: The planner's stages ``compare`` shows, in the words of ``clinicflow plan``'s own bar.
-_PLAN_STAGES = {"template": "planning: template (CP-SAT)", "timing": "planning: slot timing per session"}
+#: The planner's stages as its progress bars name them (``clinicflow plan``'s, and ``compare``'s for
+#: the first two, the ones ``whatif.compare`` reports).
+PLAN_STAGES = {
+    "template": "template (CP-SAT)",
+    "timing": "slot timing per session (SAA)",
+    "booking": "booking requests (CP-SAT)",
+    "evaluating": "evaluating plan and baselines",
+}
+_COMPARE_STAGES = ("template", "timing")
 
 
 class PlanningBar:
@@ -40,7 +47,7 @@ class PlanningBar:
         with self._lock:
             finished = stage == "timing" and done >= total
             if self._bar is None:
-                if finished or stage not in _PLAN_STAGES:
+                if finished or stage not in _COMPARE_STAGES:
                     return  # a plan's last report, or a re-timed day's, after the bar came down
                 self._bar = Progress(
                     TextColumn("{task.description}"),
@@ -54,7 +61,7 @@ class PlanningBar:
                 self._bar.start()
                 self._tasks = {}
             if stage not in self._tasks:
-                self._tasks[stage] = self._bar.add_task(_PLAN_STAGES[stage], total=total)
+                self._tasks[stage] = self._bar.add_task(f"planning: {PLAN_STAGES[stage]}", total=total)
             self._bar.update(self._tasks[stage], completed=done, total=total)
             self._bar.refresh()
             if finished:

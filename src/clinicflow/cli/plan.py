@@ -14,7 +14,7 @@ from ..exports.common import check_output_dir
 from ..scenario_file import load_scenario, require_clinic_sessions
 from ..solver.booking import expected_attendance
 from ..week_plan import plan_and_book, write_outputs
-from ._console import stdout_console
+from ._console import PLAN_STAGES, stdout_console
 from ._options import clinic_next_monday, week_monday
 
 
@@ -65,14 +65,8 @@ def plan(
         tasks: dict = {}
 
         def progress(stage: str, done: int, total: int) -> None:
-            name = {
-                "template": "template (CP-SAT)",
-                "timing": "slot timing per session (SAA)",
-                "booking": "booking requests (CP-SAT)",
-                "evaluating": "evaluating plan and baselines",
-            }[stage]
             if stage not in tasks:
-                tasks[stage] = bar.add_task(name, total=total)
+                tasks[stage] = bar.add_task(PLAN_STAGES[stage], total=total)
             bar.update(tasks[stage], completed=done, total=total)
 
         outcome = plan_and_book(
