@@ -144,6 +144,9 @@ def test_calendars_and_excel(out):
     assert wb.sheetnames == ["Schedule", "Room-days", "Not booked", "Case delays"]
     assert wb["Case delays"].max_row == len(table) + 1
     assert wb["Schedule"].max_row == len(table) + 1
+    for ws in wb.worksheets:  # printable for the OR desk: landscape, one page wide, header repeated
+        assert ws.page_setup.orientation == "landscape" and ws.page_setup.fitToWidth == 1
+        assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.print_title_rows == "$1:$1"
 
 
 def test_bad_week_is_one_line(tmp_path):

@@ -59,6 +59,13 @@ def schedule_xlsx(
             for k, col in enumerate(frame.columns, start=1):
                 width = max([len(str(col)), *[len(str(v)) for v in frame[col].head(200)]]) + 2
                 ws.column_dimensions[ws.cell(row=1, column=k).column_letter].width = min(width, 80)
+            # printed for the OR desk as the clinic schedule is: landscape, one page wide, the
+            # header row on every page
+            ws.print_title_rows = "1:1"
+            ws.page_setup.orientation = "landscape"
+            ws.page_setup.fitToWidth = 1
+            ws.page_setup.fitToHeight = 0
+            ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
 def _uid(*parts: object) -> str:
