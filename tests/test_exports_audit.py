@@ -343,6 +343,7 @@ def test_fhir_bundle_names_providers_rooms_and_patients_by_identifier_and_reads_
     week.loc[week["kind"] == "booked", "room"] = "R1"
     data = fhir_bundle(week, sc)
     Bundle.model_validate(data)
+    assert data["id"] == "week-2026-11-30"  # one id per week: a server storing by id keeps each week
     text = json.dumps(data)
     assert '"reference": "Practitioner/' not in text and '"reference": "Location/' not in text
     appt = next(e["resource"] for e in data["entry"] if e["resource"]["resourceType"] == "Appointment")

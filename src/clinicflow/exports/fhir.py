@@ -6,6 +6,7 @@ exactly what validated.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import uuid
 from pathlib import Path
@@ -24,15 +25,19 @@ def _id(*parts: object) -> str:
     return str(uuid.uuid5(_NS, "|".join(map(str, parts))))
 
 
-def fhir_bundle(schedule: pd.DataFrame, scenario: Scenario, bundle_id: str = "week") -> dict:
-    """The Bundle as a JSON-ready dict; raises ``pydantic.ValidationError`` if it would not validate."""
+def fhir_bundle(schedule: pd.DataFrame, scenario: Scenario, bundle_id: str | None = None) -> dict:
+    """The Bundle as a JSON-ready dict; raises ``pydantic.ValidationError`` if it would not validate.
+
+    Its id defaults to one per week (``week-2026-11-30``): every week's Bundle was ``week``, and a
+    server storing them by id kept only the last week sent."""
     tz = scenario.clinic.timezone
     types = scenario.type_by_id
     entries = []
     if schedule.empty:
-        lo = hi = None
+        lo = hi = monday = None
     else:
         lo, hi = min(schedule["date"]), max(schedule["date"])
+        monday = lo - dt.timedelta(days=lo.weekday())  # the week's name, whichever day has the first slot
     for p in scenario.providers:
         mine = schedule[schedule["provider"] == p.id]
         if mine.empty:
@@ -50,7 +55,7 @@ def fhir_bundle(schedule: pd.DataFrame, scenario: Scenario, bundle_id: str = "we
                         "start": fhir_datetime(local_datetime(lo, 0, tz)),
                         "end": fhir_datetime(local_datetime(hi, 24 * 60 - 1, tz)),
                     },
-                    "comment": f"{scenario.clinic.name}: week of {lo.isoformat()}",
+                    "comment": f"{scenario.clinic.name}: week of {monday.isoformat()}",
                 },
             }
         )
@@ -108,6 +113,8 @@ def fhir_bundle(schedule: pd.DataFrame, scenario: Scenario, bundle_id: str = "we
                         },
                     }
                 )
+    if bundle_id is None:
+        bundle_id = f"week-{monday.isoformat()}" if monday is not None else "week"
     data = {"resourceType": "Bundle", "id": bundle_id, "type": "collection", "entry": entries}
     Bundle.model_validate(data)
     return data
