@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from clinicflow.domain.clock import parse_hhmm
-from clinicflow.policies import demand_mix, evenly_spaced_schedule, next_monday
+from clinicflow.domain.clock import next_monday, parse_hhmm
+from clinicflow.policies import demand_mix, evenly_spaced_schedule
 
 MONDAY = dt.date(2026, 1, 5)
 

@@ -13,10 +13,11 @@ import numpy as np
 import pytest
 
 from clinicflow import scenario_from_dict
+from clinicflow.domain.clock import next_monday
 from clinicflow.domain.schedule import to_file_frame, validate_schedule
 from clinicflow.evaluation import plan_kpis
 from clinicflow.solver.plan import plan_week
-from clinicflow.solver.week import next_monday, provider_sessions
+from clinicflow.solver.week import provider_sessions
 from schedule_checker import check_schedule
 
 MONDAY = dt.date(2026, 11, 30)

@@ -17,14 +17,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _shared import pick_scenario, read_upload
 
 from clinicflow import InfeasibleError, InputError
+from clinicflow.domain.clock import clinic_next_monday
 from clinicflow.domain.requests import read_requests_csv
-from clinicflow.policies import next_monday
 from clinicflow.viz.schedule import week_figure
 from clinicflow.week_plan import plan_and_book, write_outputs
 
 path, scenario = pick_scenario()
 st.title("Next week's schedule")
-week = st.sidebar.date_input("Week (Monday)", next_monday(dt.date.today()), key="pl_week")
+week = st.sidebar.date_input("Week (Monday)", clinic_next_monday(scenario.clinic.tz), key="pl_week")
 default_requests = path.with_name(path.stem + "-requests.csv")
 up = st.sidebar.file_uploader("Pending requests (CSV)", type=["csv"], key="pl_requests")
 limit = st.sidebar.slider("Solver time limit (s)", 5, 120, 30, 5, key="pl_limit")

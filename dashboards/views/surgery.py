@@ -13,7 +13,7 @@ from _shared import chosen_index, load_or_stop, read_upload, remember, scenario_
 
 from clinicflow import InfeasibleError, InputError
 from clinicflow.domain.cases import read_cases_csv
-from clinicflow.policies import next_monday
+from clinicflow.domain.clock import clinic_next_monday
 from clinicflow.surgery_week import plan_week, room_day_frame
 from clinicflow.viz.surgery import or_gantt, overtime_risk_figure
 
@@ -34,7 +34,7 @@ name = st.sidebar.selectbox(
 path = choices[name]
 scenario = load_or_stop(path)
 default_cases = path.with_name(path.stem.replace("-practice", "") + "-cases.csv")
-week = st.sidebar.date_input("Week (Monday)", next_monday(dt.date.today()), key="sg_week")
+week = st.sidebar.date_input("Week (Monday)", clinic_next_monday(scenario.clinic.tz), key="sg_week")
 up = st.sidebar.file_uploader("Cases file (CSV)", type=["csv"], key="sg_cases")
 reps = st.sidebar.slider("Replications", 20, 500, 100, 20, key="sg_reps")
 limit = st.sidebar.slider("Solver time limit (s)", 2, 60, 5, key="sg_limit")

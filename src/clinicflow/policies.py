@@ -16,11 +16,6 @@ from .domain.scenario import Scenario
 from .domain.schedule import validate_schedule
 
 
-def next_monday(today: dt.date) -> dt.date:
-    """The Monday after ``today`` (a week later when today is a Monday): the week being planned."""
-    return today + dt.timedelta(days=7 - today.weekday())
-
-
 def _working_intervals(session) -> list[tuple[int, int]]:
     """The session minus its breaks, in order."""
     out, t = [], session.start

@@ -10,9 +10,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from collections.abc import Iterator
-from zoneinfo import ZoneInfo
 
-from ..domain.clock import parse_date
+from ..domain.clock import clinic_next_monday, next_monday, parse_date
 from ..errors import InputError
 
 
@@ -29,8 +28,6 @@ def named_as_options(*names: str) -> Iterator[None]:
 
 def week_monday(value: str | None, option: str = "--week") -> dt.date:
     """The Monday a ``--week`` option names, or next Monday when it is not given."""
-    from ..solver.week import next_monday
-
     if value is None:
         return next_monday(dt.date.today())
     try:
@@ -42,14 +39,4 @@ def week_monday(value: str | None, option: str = "--week") -> dt.date:
     return d
 
 
-def clinic_next_monday(zone: ZoneInfo, now: dt.datetime | None = None) -> dt.date:
-    """Next Monday by the clinic's calendar.
-
-    The machine's date is not the clinic's: a server on UTC is already on Monday while a clinic in
-    Honolulu is on Sunday evening, and planning "next Monday" from the server's date would skip the
-    clinic's coming week. ``now`` (default: this instant) is taken in ``zone`` first.
-    """
-    from ..solver.week import next_monday
-
-    now = dt.datetime.now(dt.UTC) if now is None else now
-    return next_monday(now.astimezone(zone).date())
+__all__ = ["clinic_next_monday", "named_as_options", "week_monday"]

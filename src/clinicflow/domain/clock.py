@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import BeforeValidator, PlainSerializer
 
@@ -74,3 +75,19 @@ def parse_date(value: object, example: str = "2026-11-30") -> dt.date:
     if not FIRST_DATE <= d <= LAST_DATE:
         raise ValueError(f"expected a date between {FIRST_DATE} and {LAST_DATE}, got {d.isoformat()}")
     return d
+
+
+def next_monday(today: dt.date) -> dt.date:
+    """The Monday after ``today`` (a week later when today is a Monday): the week being planned."""
+    return today + dt.timedelta(days=7 - today.weekday())
+
+
+def clinic_next_monday(zone: ZoneInfo, now: dt.datetime | None = None) -> dt.date:
+    """Next Monday by the clinic's calendar: the default week of ``plan`` and the dashboard's pages.
+
+    The machine's date is not the clinic's: a server on UTC is already on Monday while a clinic in
+    Honolulu is on Sunday evening, and planning "next Monday" from the server's date would skip the
+    clinic's coming week. ``now`` (default: this instant) is taken in ``zone`` first.
+    """
+    now = dt.datetime.now(dt.UTC) if now is None else now
+    return next_monday(now.astimezone(zone).date())

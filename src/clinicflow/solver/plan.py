@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..domain.clock import format_hhmm
+from ..domain.clock import format_hhmm, next_monday
 from ..domain.scenario import Scenario
 from ..errors import InfeasibleError
 from ..streams import keyed_generator
@@ -31,7 +31,7 @@ from .rooms import assign_rooms
 from .shared import Ledger, commit
 from .template import TemplateResult, solve_template
 from .timing import BlockTiming, Slot, block_samples, block_slots, rule_hints, time_block
-from .week import DAY_NAMES, Block, ProviderSession, next_monday, provider_sessions
+from .week import DAY_NAMES, Block, ProviderSession, provider_sessions
 
 OPTIMIZE_STREAM = "saa-optimize"
 SEARCH_STREAM = "saa-search"  # the days the local search under the clinic's service rule fits

@@ -80,11 +80,6 @@ class ProviderSession:
         )
 
 
-def next_monday(today: dt.date) -> dt.date:
-    """The Monday after ``today`` (a week ahead when today is a Monday)."""
-    return today + dt.timedelta(days=7 - today.weekday())
-
-
 def week_dates(monday: dt.date, scenario: Scenario) -> list[dt.date]:
     """The open dates of the week starting ``monday``."""
     return [monday + dt.timedelta(days=i) for i, wd in enumerate(WEEKDAYS) if wd in scenario.clinic.days_open]
