@@ -60,3 +60,16 @@ def test_the_readme_python_api_example_runs(monkeypatch):
     assert len(scope["plan"].schedule) > 300
     assert set(scope["cmp"].table()["arm"]) == {"base", "Text reminders (no-shows x 0.7)"}
     assert scope["cmp"].base.policy == "planned week"
+
+
+def test_every_command_is_in_the_readme_tour_with_its_output():
+    """The README's tour shows every command run (``$ clinicflow CMD``), sub-commands of ``history``
+    too: a command added without its block is not done. The list comes from the CLI itself."""
+    from clinicflow.cli.app import app
+
+    commands = [c.name for c in app.registered_commands]
+    for group in app.registered_groups:
+        commands += [f"{group.name} {c.name}" for c in group.typer_instance.registered_commands]
+    assert len(commands) >= 15 and "history relink" in commands
+    readme = (ROOT / "README.md").read_text()
+    assert [c for c in commands if f"$ clinicflow {c}" not in readme] == []

@@ -135,6 +135,16 @@ class Pseudonymizer:
         """Vectorized :meth:`appointment`."""
         return self._bulk("a_", b"appointment", ids)
 
+    def patient_table(self, ids: Iterable[str]) -> dict[str, str]:
+        """Pseudonym -> the raw id it was made from, for the ids given (``history relink``).
+
+        A pseudonym cannot be reversed; whoever holds both the raw ids and the key can make it
+        again, which is what putting record numbers back into a schedule for the EHR needs. An id
+        is given back as the source system means it (:func:`normalize_id`: ``123.0`` as ``123``)."""
+        raw = [normalize_id(v) for v in ids]
+        raw_kept = [v for v in raw if v]
+        return dict(zip(self.patients(raw_kept), raw_kept, strict=True))
+
     def _bulk(self, prefix: str, label: bytes, ids: Iterable[str]) -> list[str]:
         """HMAC-SHA256 of many values at once, written out as its definition (RFC 2104),
         ``H((K ^ opad) || H((K ^ ipad) || m))``, with DuckDB's vectorized SHA-256: 110,000
