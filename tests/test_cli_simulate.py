@@ -40,7 +40,10 @@ def test_table_output(family):
         ], label
     # per provider: seen and mean wait of each, and the providers' patients add up to the clinic's
     bp = res.by_provider()
-    by_id = {ln.split()[0]: ln.split()[1:] for ln in r.stdout.splitlines() if ln.strip()}
+    table = r.stdout.split("per provider")[1].split("sessions most often")[
+        0
+    ]  # the table, not the sessions under it
+    by_id = {ln.split()[0]: ln.split()[1:] for ln in table.splitlines() if ln.strip()}
     seen = 0.0
     for p in family.providers:
         g = bp.loc[p.id]["mean"]

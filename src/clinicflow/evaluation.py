@@ -11,7 +11,7 @@ paired and their confidence intervals are tight.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -43,6 +43,9 @@ class PlanKpis:
     seed: int
     replications: int
     per_replication: dict  # schedule -> DataFrame with KPIS columns
+    #: the plan's provider-sessions in the simulator (``SimulationResult.session_table``): how
+    #: often each runs late, when its last visit ends; None from the SAA evaluator
+    sessions: pd.DataFrame | None = field(default=None, compare=False)
 
     def summary(self) -> dict:
         out = {}
@@ -148,8 +151,11 @@ def plan_kpis(
     from .sim import simulate
 
     per = {}
+    sessions = None
     frames = {"plan": plan.schedule} | {rule: baseline_schedule(plan, rule) for rule in RULES}
     for name, frame in frames.items():
         res = simulate(plan.scenario, frame, replications=replications, seed=eval_seed)
         per[name] = res.per_replication[list(KPIS)].reset_index(drop=True)
-    return PlanKpis("clinicflow.sim.simulate", eval_seed, replications, per)
+        if name == "plan":
+            sessions = res.session_table()
+    return PlanKpis("clinicflow.sim.simulate", eval_seed, replications, per, sessions)

@@ -111,6 +111,35 @@ def plan_and_book(
     return WeekOutcome(scenario, result, schedule, requests, booking, kpis, settings)
 
 
+#: The simulator's per-session columns kept in sessions.csv, under a ``sim_`` prefix.
+SIM_SESSION_COLUMNS = (
+    "patients_seen",
+    "mean_wait_min",
+    "provider_overtime_min",
+    "finish_median",
+    "finish_p90",
+    "late_share",
+    "late_ci_low",
+    "late_ci_high",
+)
+
+
+def sessions_frame(outcome: WeekOutcome) -> pd.DataFrame:
+    """sessions.csv: the solver's report per provider-session (status, gap, expected cost on its
+    validation days) beside what the held-out simulation of the plan says of the same session —
+    patients seen, wait, overtime, when its last visit ends and how often it ends more than 15
+    minutes late. The solver's figures are the model's; the simulator's are the clinic's, with the
+    queues for desk, MAs and rooms the model leaves out."""
+    solver = pd.DataFrame([s.as_dict() for s in outcome.result.sessions])
+    sim = outcome.kpis.sessions
+    if sim is None or solver.empty:
+        return solver
+    sim = sim[["date", "provider", "start", *SIM_SESSION_COLUMNS]].rename(
+        columns={c: f"sim_{c}" for c in SIM_SESSION_COLUMNS}
+    )
+    return solver.merge(sim, on=["date", "provider", "start"], how="left", validate="one_to_one")
+
+
 def write_outputs(outcome: WeekOutcome, out: str | Path, scenario_file: str) -> list[str]:
     """Write schedule.csv, schedule.xlsx, ics/, fhir-bundle.json, sessions.csv, kpis.json (and
     unbooked.csv) atomically: on any error nothing in ``out`` changes."""
@@ -120,7 +149,7 @@ def write_outputs(outcome: WeekOutcome, out: str | Path, scenario_file: str) -> 
         write_schedule_xlsx(schedule, sc, tmp / "schedule.xlsx")
         write_ics(schedule, sc, tmp / "ics")
         write_fhir_bundle(schedule, sc, tmp / "fhir-bundle.json")
-        pd.DataFrame([s.as_dict() for s in outcome.result.sessions]).to_csv(tmp / "sessions.csv", index=False)
+        sessions_frame(outcome).to_csv(tmp / "sessions.csv", index=False)
         (tmp / "kpis.json").write_text(json.dumps(outcome.kpis_payload(scenario_file), indent=2))
         if outcome.booking is not None:
             safe_frame(outcome.booking.unbooked).to_csv(tmp / "unbooked.csv", index=False)

@@ -75,3 +75,34 @@ class PlanningBar:
         if self._bar is not None:
             self._bar.stop()
             self._bar = None
+
+
+#: Sessions named under a simulated week: the ones most often running late.
+LATE_SHOWN = 3
+
+
+def print_late_sessions(console, table, where: str, indent: str = "  ") -> None:
+    """The few provider-sessions most often ending more than 15 minutes late in the simulator
+    (``SimulationResult.session_table``): where a coordinator looks first. ``where`` says where
+    the rest are (a file, or the option that writes one)."""
+    import datetime as dt
+
+    from ..domain.clock import WEEKDAYS
+    from ..sim.result import LATE_AFTER_MIN
+
+    if table is None or not len(table):
+        return
+    worst = table.sort_values(["late_share", "provider_overtime_min"], ascending=False, kind="stable")
+    console.print(
+        f"{indent}sessions most often ending >{LATE_AFTER_MIN:.0f} min late (share of replications, "
+        f"95% CI; {where}):",
+        markup=False,
+    )
+    for r in worst.head(LATE_SHOWN).itertuples():
+        day = WEEKDAYS[dt.date.fromisoformat(r.date).weekday()].title()  # not %a: the locale's
+        console.print(
+            f"{indent}  {r.provider} {day} {r.date} {r.start}-{r.end}: {r.late_share:.0%} "
+            f"({r.late_ci_low:.0%}-{r.late_ci_high:.0%}); last visit ends at {r.finish_median} (median), "
+            f"by {r.finish_p90} in 9 of 10",
+            markup=False,
+        )

@@ -14,7 +14,7 @@ from ..exports.common import check_output_dir
 from ..scenario_file import load_scenario, require_clinic_sessions
 from ..solver.booking import expected_attendance
 from ..week_plan import plan_and_book, write_outputs
-from ._console import PLAN_STAGES, stdout_console
+from ._console import PLAN_STAGES, print_late_sessions, stdout_console
 from ._options import clinic_next_monday, week_monday
 
 
@@ -187,3 +187,4 @@ def _summary(console, result, schedule, booking, reqs, kpis) -> None:
             f"(saves {red['cost_saved']['mean']:,.0f}, 95% CI {red['cost_saved']['ci_low']:,.0f}"
             f"..{red['cost_saved']['ci_high']:,.0f})",
         )
+    print_late_sessions(console, kpis.sessions, "all in sessions.csv")

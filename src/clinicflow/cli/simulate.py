@@ -11,9 +11,9 @@ import typer
 from rich.table import Table
 
 from ..errors import InputError
-from ..exports.common import atomic_write, check_output_file
+from ..exports.common import atomic_write_files, check_output_file, safe_frame
 from ..scenario_file import load_scenario, require_clinic_sessions
-from ._console import stdout_console
+from ._console import print_late_sessions, stdout_console
 from ._options import named_as_options
 
 #: KPIs shown in the table, with their label and format.
@@ -71,6 +71,12 @@ def simulate_command(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the KPIs (mean and 95% CI) as JSON."),
     events: Path | None = typer.Option(None, "--events", help="Write the per-patient event log to this CSV."),
+    sessions: Path | None = typer.Option(
+        None,
+        "--sessions",
+        help="Write every provider-session's KPIs to this CSV: patients seen, wait, idle, overtime, when "
+        "the last visit ends (median, 90th percentile) and how often it ends >15 min late.",
+    ),
     engine: str = typer.Option(
         "lean",
         "--engine",
@@ -96,8 +102,9 @@ def simulate_command(
         )
     if workers is None:
         workers = min(os.cpu_count() or 1, 8) if replications >= 20 and cluster is None else 1
-    if events is not None:
-        check_output_file(events, create_parents=False)
+    for out in (events, sessions):
+        if out is not None:
+            check_output_file(out, create_parents=False)
     progress = sys.stderr.isatty() and replications >= 10
     with named_as_options("days", "engine", "cluster"):
         try:
@@ -119,17 +126,23 @@ def simulate_command(
             raise InputError(
                 None, "cluster", f"could not reach the Dask scheduler at {cluster} ({e})"
             ) from None
+    files = {}
     if events is not None:
-        atomic_write(events, lambda p: result.events.to_csv(p, index=False), create_parents=False)
+        files[events] = lambda p: result.events.to_csv(p, index=False)
+    if sessions is not None:
+        table = safe_frame(result.session_table())
+        files[sessions] = lambda p: table.to_csv(p, index=False)
+    if files:
+        atomic_write_files(files, create_parents=False)
     if as_json:
         typer.echo(json.dumps(result.to_json_dict(), indent=2))
         return
-    _print_report(result, s, events)
+    _print_report(result, s, events, sessions)
     for line in result.warnings:
         typer.echo(f"warning: {line}", err=True)
 
 
-def _print_report(result, s, events) -> None:
+def _print_report(result, s, events, sessions) -> None:
     console = stdout_console()
     summ = result.summary()
     dates = sorted(result.day_replications["date"].unique())
@@ -165,5 +178,15 @@ def _print_report(result, s, events) -> None:
             )
         console.print("per provider (means over replications; minutes over the simulated days):")
         console.print(t)
+    _print_late_sessions(console, result, sessions)
     if events is not None:
         console.print(f"event log: {events} ({len(result.events):,} events)")
+
+
+def _print_late_sessions(console, result, sessions) -> None:
+    where = (
+        f"all {len(result.session_table())} in {sessions}"
+        if sessions is not None
+        else "all: --sessions FILE.csv"
+    )
+    print_late_sessions(console, result.session_table(), where, indent="")

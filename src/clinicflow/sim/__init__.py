@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
+import numpy as np
 import pandas as pd
 
 from ..domain.scenario import Scenario
@@ -142,4 +143,13 @@ def simulate(
         patients=patients,
         schedule=frame,
         warnings=tuple(staffing_gaps(scenario, frame, dates)),
+        sessions=pd.DataFrame(
+            {
+                "date": [plan.days[sp.day].date for sp in plan.sessions],
+                "provider": [plan.providers[sp.provider] for sp in plan.sessions],
+                "start": [sp.start for sp in plan.sessions],
+                "end": [sp.end for sp in plan.sessions],
+            }
+        ),
+        session_replications=np.stack([x.by_session for x in results]),
     )

@@ -21,6 +21,16 @@ from . import records as R
 from .kpis import BIN_MIN, CLINIC_ONLY, n_bins, static
 from .plan import Plan
 
+#: What ``Batch.sessions`` keeps per replication and provider-session.
+SESSION_KPIS = (
+    "patients_seen",
+    "mean_wait_min",
+    "provider_idle_min",
+    "provider_overtime_min",
+    "cost",
+    "finish_min",
+)
+
 #: Wider than any time of day in the records (minutes since midnight, hard stop included).
 _SPAN = 4096.0
 
@@ -90,6 +100,7 @@ class Batch:
         self.outcome = outcome = rec[:, R.OUTCOME]
         self.day = d = rec[:, R.DAY].astype(int)
         self.provider = rec[:, R.PROVIDER]
+        self.session = rec[:, R.SESSION]
         self.walk_in = rec[:, R.WALK_IN] == 1
         self.seen = seen = outcome == R.SEEN
         arrival, start = rec[:, R.ARRIVAL], rec[:, R.PROVIDER_START]
@@ -183,7 +194,27 @@ class Batch:
 
     # -- KPIs by group -------------------------------------------------------------------------
     def kpis(self, by: str | None = None) -> list[list[dict]]:
-        """``[replication][group]`` KPI dicts; groups: the clinic (one), providers, or days."""
+        """``[replication][group]`` KPI dicts; groups: the clinic (one), providers or days."""
+        cols, per = self._columns(by)
+        names = list(cols)
+        rows = np.column_stack([np.asarray(cols[k], dtype=float) for k in names]).tolist()
+        return [
+            [dict(zip(names, rows[r * per + g], strict=True)) for g in range(per)] for r in range(self.n_reps)
+        ]
+
+    def sessions(self) -> np.ndarray:
+        """``SESSION_KPIS`` of every replication and provider-session (``plan.sessions`` order), as
+        one ``(replications, sessions, len(SESSION_KPIS))`` array: which sessions run late, and how
+        often, is what a coordinator reads off a week; a dict per row would cost more than the
+        simulation at a few thousand replications."""
+        cols, per = self._columns("session")
+        table = np.column_stack([np.asarray(cols[k], dtype=float) for k in SESSION_KPIS])
+        return table.reshape(self.n_reps, per, len(SESSION_KPIS))
+
+    def _columns(self, by: str | None) -> tuple[dict[str, np.ndarray], int]:
+        """Each KPI as an array over ``replication × group`` labels, and the groups per replication.
+        ``by="session"`` groups by the plan's provider-sessions and adds ``finish_min`` (when the
+        session's last visit ended; NaN when nobody came)."""
         st, nr = self.st, self.n_reps
         n = len(self.outcome)
         if by is None:
@@ -200,8 +231,15 @@ class Batch:
             lab = self.rep * per + self.day
             w_lab = self.w_rep * per + np.tile(st.w_day.astype(int), nr)
             s_lab = self.s_rep * per + np.tile(st.s_day, nr)
+        elif by == "session":
+            per = len(st.s_end)
+            sid = self.session
+            keep = ~np.isnan(sid)
+            lab = self.rep * per + np.where(keep, sid, 0).astype(int)
+            w_lab = self.w_rep * per + np.tile(st.w_sid, nr)
+            s_lab = self.s_rep * per + np.tile(np.arange(per), nr)
         else:
-            raise ValueError(f"by must be None, 'provider' or 'day', got {by!r}")
+            raise ValueError(f"by must be None, 'provider', 'day' or 'session', got {by!r}")
         groups = nr * per
 
         working = _sum_by(s_lab, np.tile(st.s_working, nr), groups)
@@ -251,10 +289,12 @@ class Batch:
                 "cost": cw * total_wait + ci * idle + co * overtime,
                 "overtime_pay": provider_pay,
             }
-            if by == "provider":
+            if by in ("provider", "session"):
                 nan = np.full(groups, np.nan)
                 for name in CLINIC_ONLY:
                     cols[name] = nan
+                if by == "session":
+                    cols["finish_min"] = np.where(np.isfinite(self.last), self.last, np.nan)
             else:
                 days = np.arange(self.n_days)
                 day_lab = np.tile(np.zeros(self.n_days, dtype=int) if by is None else days, nr)
@@ -273,9 +313,7 @@ class Batch:
                 staff_pay = _sum_by(day_lab, self.staff_over * np.tile(st.staff_pay, nr), groups)
                 cols["staff_overtime_min"] = staff_min
                 cols["overtime_pay"] = provider_pay + staff_pay
-        names = list(cols)
-        rows = np.column_stack([np.asarray(cols[k], dtype=float) for k in names]).tolist()
-        return [[dict(zip(names, rows[r * per + g], strict=True)) for g in range(per)] for r in range(nr)]
+        return cols, per
 
     # -- time series ---------------------------------------------------------------------------
     def timeseries(self) -> np.ndarray:

@@ -35,6 +35,8 @@ class ReplicationResult:
     by_day: list[dict]
     timeseries: np.ndarray
     records: np.ndarray | None
+    #: ``kpi_batch.SESSION_KPIS`` per provider-session of the plan (``plan.sessions`` order)
+    by_session: np.ndarray | None = None
 
 
 def _simulate_records(plan: Plan, seed: int, r: int, engine: str) -> np.ndarray:
@@ -60,6 +62,7 @@ def run_replications(
     per_provider = batch.kpis("provider")
     per_day = batch.kpis("day") if len(plan.days) > 1 else None
     series = batch.timeseries()
+    per_session = batch.sessions()
     providers = sorted({sp.provider for sp in plan.sessions})
     out = []
     for i, r in enumerate(reps):
@@ -69,7 +72,11 @@ def run_replications(
             by_day = [{"date": d.date, **x} for d, x in zip(plan.days, per_day[i], strict=True)]
         else:
             by_day = [{"date": plan.days[0].date, **k}] if plan.days else []
-        out.append(ReplicationResult(r, k, by_provider, by_day, series[i], recs[i] if keep_records else None))
+        out.append(
+            ReplicationResult(
+                r, k, by_provider, by_day, series[i], recs[i] if keep_records else None, per_session[i]
+            )
+        )
     return out
 
 
