@@ -231,8 +231,14 @@ def test_schedule_page_plans_and_books_the_family_week():
     assert total == 250 and booked >= 200
     table = at.dataframe[0].value
     assert list(table.columns) == ["optimized plan", "evenly spaced", "Bailey-Welch"]
+    # every provider-session, most often late first, as the plan's simulated sessions say
+    late = at.dataframe[1].value
+    assert len(late) == 54 and late.columns[3] == "late >15 min"
+    shares = [float(x.split("%")[0]) for x in late["late >15 min"]]
+    assert shares == sorted(shares, reverse=True)
+    assert set(late["solver"]) <= {"optimal", "feasible"}
     assert len(at.get("plotly_chart")) == 2
-    assert len(at.get("download_button")) == 4
+    assert len(at.get("download_button")) == 5
 
 
 def test_noshow_page_scores_next_weeks_booked_appointments(family):
