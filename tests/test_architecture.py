@@ -11,7 +11,7 @@ from collections import defaultdict
 from conftest import ROOT
 
 SRC = ROOT / "src" / "clinicflow"
-ABOVE = {"whatif", "cli", "evaluation", "week_plan", "surgery_week"}
+ABOVE = {"whatif", "cli", "evaluation", "week_plan", "week_booking", "surgery_week"}
 FORBIDDEN = {
     "domain": {"solver", "sim", "data", "exports", "viz", "policies"} | ABOVE,
     "solver": {"sim", "data", "exports", "viz"} | ABOVE,

@@ -62,16 +62,19 @@ class WeekOutcome:
         }
 
     def booking_payload(self) -> dict:
-        """The booking's outcome and the booked patients expected to come (kpis.json)."""
-        b = self.booking
-        return {
-            "status": b.status,
-            "booked": b.booked,
-            "requests": b.requests,
-            "by_urgency": {u: {"booked": k, "of": n} for u, (k, n) in b.by_urgency(self.requests).items()},
-            "scored_requests": sum(r.no_show_prob is not None for r in self.requests),
-            **expected_attendance(self.scenario, self.schedule),
-        }
+        return booking_payload(self.scenario, self.schedule, self.requests, self.booking)
+
+
+def booking_payload(scenario: Scenario, schedule: pd.DataFrame, requests: list, booking) -> dict:
+    """The booking's outcome and the booked patients expected to come (kpis.json of plan and book)."""
+    return {
+        "status": booking.status,
+        "booked": booking.booked,
+        "requests": booking.requests,
+        "by_urgency": {u: {"booked": k, "of": n} for u, (k, n) in booking.by_urgency(requests).items()},
+        "scored_requests": sum(r.no_show_prob is not None for r in requests),
+        **expected_attendance(scenario, schedule),
+    }
 
 
 def plan_and_book(

@@ -106,3 +106,24 @@ def print_late_sessions(console, table, where: str, indent: str = "  ") -> None:
             f"by {r.finish_p90} in 9 of 10",
             markup=False,
         )
+
+
+def print_booking(console, scenario, schedule, booking, requests) -> None:
+    """The booking's lines under ``plan`` and ``book``: booked by urgency, and the booked patients
+    expected to come by their own no-show scores when the requests carried them."""
+    from ..solver.booking import expected_attendance
+
+    by = booking.by_urgency(requests)
+    console.print(
+        f"  booked {booking.booked}/{booking.requests} requests ({booking.status}): "
+        + ", ".join(f"{u} {b}/{n}" for u, (b, n) in by.items())
+        + f"; {len(booking.unbooked)} unbooked, reasons in unbooked.csv"
+    )
+    scored = sum(r.no_show_prob is not None for r in requests)
+    if scored:
+        ea = expected_attendance(scenario, schedule)
+        console.print(
+            f"  patients' own no-show scores on {scored}/{len(requests)} requests: "
+            f"{ea['expected_to_come']:,.1f} of {ea['booked_patients']} booked patients expected to come "
+            f"({ea['expected_to_come_at_type_rates']:,.1f} at the appointment types' rates)"
+        )

@@ -60,6 +60,7 @@ _register_commands()
 PANELS = {
     "validate": "Scenario",
     "plan": "Coordinator",
+    "book": "Coordinator",
     "surgery": "Coordinator",
     "simulate": "Practice manager",
     "compare": "Practice manager",

@@ -12,9 +12,8 @@ from ..domain.requests import read_requests_csv
 from ..errors import InputError
 from ..exports.common import check_output_dir
 from ..scenario_file import load_scenario, require_clinic_sessions
-from ..solver.booking import expected_attendance
 from ..week_plan import plan_and_book, write_outputs
-from ._console import PLAN_STAGES, print_late_sessions, stdout_console
+from ._console import PLAN_STAGES, print_booking, print_late_sessions, stdout_console
 from ._options import clinic_next_monday, week_monday
 
 
@@ -148,20 +147,7 @@ def _summary(console, result, schedule, booking, reqs, kpis) -> None:
     )
     console.print("    under the clinic's service rule; exp. cost: the published times on validation days")
     if booking is not None:
-        by = booking.by_urgency(reqs)
-        console.print(
-            f"  booked {booking.booked}/{booking.requests} requests ({booking.status}): "
-            + ", ".join(f"{u} {b}/{n}" for u, (b, n) in by.items())
-            + f"; {len(booking.unbooked)} unbooked, reasons in unbooked.csv"
-        )
-        scored = sum(r.no_show_prob is not None for r in reqs)
-        if scored:
-            ea = expected_attendance(sc, schedule)
-            console.print(
-                f"  patients' own no-show scores on {scored}/{len(reqs)} requests: "
-                f"{ea['expected_to_come']:,.1f} of {ea['booked_patients']} booked patients expected to come "
-                f"({ea['expected_to_come_at_type_rates']:,.1f} at the appointment types' rates)"
-            )
+        print_booking(console, sc, schedule, booking, reqs)
     summ = kpis.summary()
     console.print(
         f"expected week on held-out seeds ({kpis.evaluator}, {kpis.replications} replications, mean ± 95% CI):"

@@ -168,14 +168,17 @@ def requests_frame(requests: list[Request]) -> pd.DataFrame:
     )
 
 
-def synthetic_requests(scenario: Scenario, monday: dt.date, n: int = 250, seed: int = 0) -> list[Request]:
+def synthetic_requests(
+    scenario: Scenario, monday: dt.date, n: int = 250, seed: int = 0, first_ref: int = 1
+) -> list[Request]:
     """``n`` made-up pending requests for the week of ``monday`` (no real data).
 
     Types follow the scenario's demand mix; 80% name a preferred provider (one who sees the
     type); a request's window opens up to four days before a date of the week and closes up to three days
     after it (4% ask for a later week);
     about 10% are urgent (deadline the same or the next day), 20% soon, the rest routine. Patient
-    references are sequential pseudonyms P000001, P000002, …
+    references are sequential pseudonyms P000001, P000002, … from ``first_ref`` (a later batch of
+    requests for the same week names other patients).
     """
     rng = keyed_generator(np.random.SeedSequence(seed), "synthetic-requests", monday.isoformat())
     dates = [
@@ -200,5 +203,5 @@ def synthetic_requests(scenario: Scenario, monday: dt.date, n: int = 250, seed: 
             earliest = max(monday - dt.timedelta(days=7), first - dt.timedelta(days=int(rng.integers(0, 5))))
             latest = first + dt.timedelta(days=int(rng.integers(0, 4)))
         tod = str(rng.choice(TIMES_OF_DAY, p=[0.35, 0.25, 0.40]))
-        out.append(Request(f"P{i + 1:06d}", tid, pref, earliest, latest, tod, urgency))
+        out.append(Request(f"P{first_ref + i:06d}", tid, pref, earliest, latest, tod, urgency))
     return out

@@ -103,13 +103,19 @@ def book_requests(
     seed: int = 0,
     workers: int = 1,  # one CP-SAT worker: 2 raced to different equally good bookings for a seed
 ) -> BookingResult:
-    """Assign ``requests`` to rows of ``schedule`` (kinds template and hold)."""
+    """Assign ``requests`` to rows of ``schedule`` (kinds template and hold).
+
+    Rows already booked stay as they are, and their patients are not given a second visit on
+    the same day: booking more requests into a week that is partly booked (``clinicflow book``)
+    is the same problem with fewer open rows."""
     open_rows = [r for r in schedule.itertuples() if r.kind in ("template", "hold")]
+    already = already_booked_days(schedule)
     cand: dict[int, list] = {i: [] for i in range(len(requests))}
+    busy: dict[int, list] = {i: [] for i in range(len(requests))}  # fitting rows on a day already booked
     for i, req in enumerate(requests):
         for row in open_rows:
             if _fits(scenario, req, row):
-                cand[i].append(row)
+                (busy if (req.patient_ref, row.date) in already else cand)[i].append(row)
     m = cpsat.CpModel()
     x = {}
     by_row: dict = {}
@@ -167,7 +173,7 @@ def book_requests(
                 "patient_ref": req.patient_ref,
                 "appointment_type": req.appointment_type,
                 "urgency": req.urgency,
-                "reason": _reason(scenario, schedule, req, cand[i], taken),
+                "reason": _reason(scenario, schedule, req, cand[i], taken, busy[i]),
             }
         )
     unbooked = pd.DataFrame(reasons, columns=["patient_ref", "appointment_type", "urgency", "reason"])
@@ -193,15 +199,46 @@ def _greedy(requests: list[Request], cand: dict, schedule: pd.DataFrame, score: 
     return out
 
 
-def _reason(scenario: Scenario, schedule: pd.DataFrame, req: Request, cand: list, taken: set) -> str:
+def _booked_before(scenario: Scenario, schedule: pd.DataFrame, req: Request) -> int:
+    """Rows of the request's type and dates already booked when the booking started."""
+    booked = schedule[
+        (schedule["kind"] == "booked")
+        & (schedule["appointment_type"] == req.appointment_type)
+        & (schedule["date"] >= req.earliest)
+        & (schedule["date"] <= req.latest)
+    ]
+    return int(
+        sum(req.appointment_type in scenario.provider_by_id[p].appointment_types for p in booked["provider"])
+    )
+
+
+def already_booked_days(schedule: pd.DataFrame) -> set:
+    """(patient reference, date) of the rows already booked: a patient's visit that day is taken."""
+    booked = schedule[schedule["kind"] == "booked"]
+    return {
+        (ref, date)
+        for ref, date in zip(booked["patient_ref"], booked["date"], strict=True)
+        if isinstance(ref, str) and ref
+    }
+
+
+def _reason(
+    scenario: Scenario, schedule: pd.DataFrame, req: Request, cand: list, taken: set, busy: list = ()
+) -> str:
     t = req.appointment_type
     span = f"{req.earliest.isoformat()}..{req.latest.isoformat()}"
     if not any(t in p.appointment_types for p in scenario.providers):
         return f"no provider sees {t}"
     if schedule.empty or req.latest < min(schedule["date"]) or req.earliest > max(schedule["date"]):
         return f"its dates {span} are outside the planned week"
+    if not cand and busy:
+        days = ", ".join(sorted({r.date.isoformat() for r in busy}))
+        return f"the patient already has a booked visit on every day with a matching slot ({days})"
     if not cand:
         what = f"{t} slot or same-day hold" if req.urgency == "urgent" else f"{t} slot"
+        full = _booked_before(scenario, schedule, req)
+        if full:  # a week booked before (clinicflow book): the slots exist, all taken
+            return f"all {full} {t} slot(s) between {span} with a provider who sees {t} were already booked"
         return f"no {what} between {span} with a provider who sees {t}"
     if all(r.Index in taken for r in cand):
         return (
