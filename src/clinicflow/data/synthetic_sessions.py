@@ -184,57 +184,14 @@ class Booked:
     cancelled: np.ndarray  # cancelled in advance (its slot went to a kept row)
 
 
-def _templates(rng, scenario: Scenario, type_ids: list[str], mix: WeeklyMix, start: dt.date, weeks: int):
-    """Every slot of every session of ``weeks`` weeks from ``start`` (step 2 of the module docstring).
-
-    Returns the slots' session instance, date, start minute, type and provider, sorted by session
-    and start, and each session instance's holds."""
-    lengths = _lengths(scenario, type_ids)
-    ok = _start_ok(scenario, type_ids)
-    # each provider's mix, tilted by how much of their session time a type may start in, so a type
-    # kept to a window is drawn more often inside it and the template holds its share of the week
-    room = np.zeros((len(type_ids), len(scenario.providers)))
-    minutes = np.zeros(len(scenario.providers))
-    specs = []  # (provider, weekday offset, session key, seg start, seg end, holds)
-    for j, p in enumerate(scenario.providers):
-        for wd, k, a, z, h in _segments(scenario, p):
-            minutes[j] += z - a
-            for i in range(len(type_ids)):
-                if z - lengths[i] >= a:
-                    room[i, j] += ok[i, a : z - lengths[i] + 1].sum()
-            specs.append((j, (WEEKDAYS.index(wd) - start.weekday()) % 7, (j, wd, k), a, z, h))
-    share = np.where(room > 0, room / np.maximum(minutes, 1)[None, :], 0.0)
-    weight = np.where(share > 0, mix.visits / np.maximum(share, 1e-12), 0.0).T  # [provider, type]
-    if not specs:
-        raise ValueError("the scenario has no clinic session to book a history into")
-    session_keys = sorted({s[2] for s in specs}, key=lambda key: (key[0], WEEKDAYS.index(key[1]), key[2]))
-    session_no = {key: i for i, key in enumerate(session_keys)}
-    holds_spec = np.zeros(len(session_keys), np.int64)
-    for s in specs:
-        holds_spec[session_no[s[2]]] = s[5]
-    n_spec = len(session_keys)
-    spec_prov = np.array([s[0] for s in specs])
-    spec_off = np.array([s[1] for s in specs])
-    spec_sess = np.array([session_no[s[2]] for s in specs])
-    spec_a = np.array([s[3] for s in specs])
-    spec_z = np.array([s[4] for s in specs])
-    # segment instances: spec g in week w
-    week = np.repeat(np.arange(weeks), len(specs))
-    g = np.tile(np.arange(len(specs)), weeks)
-    seg_prov, seg_z = spec_prov[g], spec_z[g]
-    seg_session = week * n_spec + spec_sess[g]  # session instance
-    seg_date = np.datetime64(start, "D") + (7 * week + spec_off[g]).astype("timedelta64[D]")
-    # tile[p, r]: r minutes can be filled exactly by slots of types provider p is given; a slot that
-    # leaves a remainder no slot can fill is drawn only when no other fits, so a template runs to
-    # its session's end (the last visit ends as the session does, as a practice's template does)
-    tile = np.zeros((len(scenario.providers), 24 * 60 + 1), bool)
-    tile[:, 0] = True
-    for j in range(len(scenario.providers)):
-        given = lengths[weight[j] > 0]
-        for r in range(1, 24 * 60 + 1):
-            tile[j, r] = any(tile[j, r - n] for n in given if n <= r)
-    cursor = spec_a[g].copy()
-    active = np.arange(len(g))
+def _pack(rng, weight, lengths, ok, tile, seg_prov, seg_a, seg_z):
+    """Lay slots from each segment's start to its end (vectorised over segments, one slot each per
+    round): a slot's type is drawn by ``weight[provider]`` among the types that fit before the
+    segment's end and start inside their allowed windows, and among those, the ones that leave a
+    remainder ``tile`` says can be filled exactly, when there are. Returns each slot's segment,
+    start and type."""
+    cursor = seg_a.copy()
+    active = np.arange(len(seg_a))
     out_seg, out_start, out_type = [], [], []
     while len(active):
         c = cursor[active]
@@ -250,14 +207,75 @@ def _templates(rng, scenario: Scenario, type_ids: list[str], mix: WeeklyMix, sta
             break
         cum = np.cumsum(w, axis=1)
         u = rng.random(len(active)) * total
-        t = np.minimum((cum <= u[:, None]).sum(axis=1), len(type_ids) - 1)
+        t = np.minimum((cum <= u[:, None]).sum(axis=1), len(lengths) - 1)
         out_seg.append(active)
         out_start.append(c)
         out_type.append(t)
         cursor[active] = c + lengths[t]
-    seg = np.concatenate(out_seg) if out_seg else np.zeros(0, np.int64)
-    slot_start = np.concatenate(out_start) if out_start else np.zeros(0, np.int64)
-    slot_type = np.concatenate(out_type) if out_type else np.zeros(0, np.int64)
+    if not out_seg:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return np.concatenate(out_seg), np.concatenate(out_start), np.concatenate(out_type)
+
+
+#: Weeks of templates laid out to tune the draw's weights, and how many times they are tuned.
+_PILOT_WEEKS, _PILOT_ROUNDS = 208, 2
+
+
+def _templates(rng, scenario: Scenario, type_ids: list[str], mix: WeeklyMix, start: dt.date, weeks: int):
+    """Every slot of every session of ``weeks`` weeks from ``start`` (step 2 of the module docstring).
+
+    Returns the slots' session instance, date, start minute, type and provider, sorted by session
+    and start, and each session instance's holds."""
+    lengths = _lengths(scenario, type_ids)
+    ok = _start_ok(scenario, type_ids)
+    n_prov = len(scenario.providers)
+    specs = []  # (provider, weekday offset, session key, seg start, seg end, holds)
+    for j, p in enumerate(scenario.providers):
+        for wd, k, a, z, h in _segments(scenario, p):
+            specs.append((j, (WEEKDAYS.index(wd) - start.weekday()) % 7, (j, wd, k), a, z, h))
+    if not specs:
+        raise ValueError("the scenario has no clinic session to book a history into")
+    session_keys = sorted({s[2] for s in specs}, key=lambda key: (key[0], WEEKDAYS.index(key[1]), key[2]))
+    session_no = {key: i for i, key in enumerate(session_keys)}
+    holds_spec = np.zeros(len(session_keys), np.int64)
+    for s in specs:
+        holds_spec[session_no[s[2]]] = s[5]
+    n_spec = len(session_keys)
+    spec_prov = np.array([s[0] for s in specs])
+    spec_off = np.array([s[1] for s in specs])
+    spec_sess = np.array([session_no[s[2]] for s in specs])
+    spec_a = np.array([s[3] for s in specs])
+    spec_z = np.array([s[4] for s in specs])
+    given = mix.visits.T > 0  # [provider, type]
+    # tile[p, r]: r minutes can be filled exactly by slots of the types provider p is given; a slot
+    # leaving a remainder no slot fills is drawn only when no other fits, so a template runs to its
+    # session's end (the last visit ends as the session does, as a practice's template does)
+    tile = np.zeros((n_prov, 24 * 60 + 1), bool)
+    tile[:, 0] = True
+    for j in range(n_prov):
+        mine = lengths[given[j]]
+        for r in range(1, 24 * 60 + 1):
+            tile[j, r] = any(tile[j, r - n] for n in mine if n <= r)
+    # The draw's weights: windows, session ends and the exact fill all favour some types, so the
+    # weights are tuned on a pilot of templates until each provider's template holds the types in
+    # the proportions of their weekly mix; every cell then has the same spare slots for the
+    # bookings (step 3), and a type kept to a window is not short of slots.
+    want = mix.visits.T / np.maximum(mix.visits.T.sum(axis=1, keepdims=True), 1e-12)
+    weight = want.copy()
+    pilot = np.tile(np.arange(len(specs)), _PILOT_WEEKS)
+    for _ in range(_PILOT_ROUNDS):
+        seg, _s, t = _pack(rng, weight, lengths, ok, tile, spec_prov[pilot], spec_a[pilot], spec_z[pilot])
+        got = np.zeros((n_prov, len(type_ids)))
+        np.add.at(got, (spec_prov[pilot][seg], t), 1)
+        got /= np.maximum(got.sum(axis=1, keepdims=True), 1)
+        weight = np.where(given & (got > 0), weight * want / np.maximum(got, 1e-12), weight)
+    # segment instances: spec g in week w
+    week = np.repeat(np.arange(weeks), len(specs))
+    g = np.tile(np.arange(len(specs)), weeks)
+    seg_prov = spec_prov[g]
+    seg_session = week * n_spec + spec_sess[g]  # session instance
+    seg_date = np.datetime64(start, "D") + (7 * week + spec_off[g]).astype("timedelta64[D]")
+    seg, slot_start, slot_type = _pack(rng, weight, lengths, ok, tile, seg_prov, spec_a[g], spec_z[g])
     session = seg_session[seg]
     order = np.lexsort((slot_start, session))
     seg, session, slot_start, slot_type = seg[order], session[order], slot_start[order], slot_type[order]
