@@ -296,9 +296,7 @@ def synthesize_cmd(
     ),
     layout: str = typer.Option("generic", "--layout", help=f"One of: {', '.join(LAYOUTS)}."),
     seed: int = typer.Option(0, "--seed", min=0, help="Random seed."),
-    weeks: int = typer.Option(
-        26, "--weeks", min=2, max=520, help="Weeks of history (at least; see --rows)."
-    ),
+    weeks: int = typer.Option(26, "--weeks", min=2, max=520, help="Weeks of history (at least; see --rows)."),
     start: str | None = typer.Option(
         None,
         "--start",

@@ -137,7 +137,9 @@ def generate_history(
         days = [d for d in days if WEEKDAYS[d.weekday()] in days_open]
         vol = np.array(
             [
-                {"mon": 1.15, "tue": 1.1, "wed": 1.05, "thu": 1.0, "fri": 0.9}.get(WEEKDAYS[d.weekday()], 0.35)
+                {"mon": 1.15, "tue": 1.1, "wed": 1.05, "thu": 1.0, "fri": 0.9}.get(
+                    WEEKDAYS[d.weekday()], 0.35
+                )
                 for d in days
             ]
         )
