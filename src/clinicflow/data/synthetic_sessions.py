@@ -12,8 +12,11 @@ scenario says, in four steps:
    iterative proportional fit; demand rows naming a provider stay with that provider).
 2. **Templates** (``_templates``): every session of every week is laid out from its start, slot
    after slot, each slot's type drawn from the provider's mix among the types that fit before the
-   session's end (or the next break) and inside the type's allowed windows, so a provider-day is a
-   template with no gaps; the session's ``holds`` slots are spread evenly through it.
+   session's end (or the next break) and inside the type's allowed windows, preferring types that
+   leave a remainder other slots fill exactly, so a provider-day is a template with no gaps that
+   ends when the session does; the draw's weights are tuned on a pilot of templates so each
+   provider's slots hold their mix (windows and session ends favour short types otherwise); the
+   session's ``holds`` slots are spread evenly through it.
 3. **Bookings** (``book_sessions``): the kept visits are split over (provider, type) cells by the
    mix (a multinomial draw: weekly counts vary as demand does), and each cell takes its hold slots
    first (booked the same day) and then slots at random (booked ahead, at least a day). Unbooked
