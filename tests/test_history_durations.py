@@ -89,13 +89,19 @@ def test_calibrated_scenario_validates_and_carries_the_fitted_values(family_stor
         name: dict(zip(counts.index, pool_rates(counts[col], counts["n"]).rates, strict=True))
         for name, col in (("no_show", "ns"), ("late_cancel", "lc"))
     }
+    pooled = pool_rates(counts["ns"], counts["n"])
     for t in again.appointment_types:
         sub = kept[kept["appointment_type"] == t.id]
         if len(sub) >= 30:
             assert t.no_show == pytest.approx(expected["no_show"][t.id], abs=5e-5)
             assert t.late_cancel == pytest.approx(expected["late_cancel"][t.id], abs=5e-5)
-            # thousands of visits a type: pooled within a few in a thousand of the raw rate
-            assert t.no_show == pytest.approx((sub["status"] == "no_show").mean(), abs=3e-3)
+            # pooling moves the raw rate towards the practice's by weight / (n + weight) of their
+            # gap (pooling.py): hundreds of visits a type (the demand's mix: 787 new patients, 5,000
+            # follow-ups) keep it within a few percent of that gap, a few in a thousand here
+            raw = (sub["status"] == "no_show").mean()
+            shrink = pooled.weight / (len(sub) + pooled.weight)
+            assert shrink < 0.1
+            assert abs(t.no_show - raw) <= shrink * abs(raw - pooled.practice_rate) + 5e-5
     changed = {c["field"] for c in cal.changes}
     assert "appointment_types[new_patient].duration" in changed
     assert "providers[dr_lindqvist].visit_durations.follow_up" in changed

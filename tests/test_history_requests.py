@@ -65,13 +65,15 @@ def _one_row(ref, day, hour, provider="dr_okafor", tid="follow_up") -> pd.DataFr
 
 
 def _patients(con):
-    """The patient with the most no-shows, and one with as many visits and none."""
+    """The patient with the most no-shows among those with no more visits than some patient who
+    never missed, and the first such patient with as many visits and none."""
     df = con.execute(
         """SELECT patient_ref, count(*) FILTER (WHERE status = 'no_show') AS ns,
                   count(*) FILTER (WHERE status <> 'cancelled') AS n
            FROM appointments GROUP BY 1 ORDER BY ns DESC, n DESC, patient_ref"""
     ).df()
-    worst = df.iloc[0]
+    most_clean = df[df["ns"] == 0]["n"].max()
+    worst = df[df["n"] <= most_clean].iloc[0]
     clean = df[(df["ns"] == 0) & (df["n"] >= worst["n"])].iloc[0]
     assert worst["ns"] >= 5
     return worst["patient_ref"], clean["patient_ref"]

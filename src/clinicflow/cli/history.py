@@ -24,7 +24,9 @@ from ..data.report import history_report
 from ..data.store import DEFAULT_DB, import_history, open_store
 from ..data.synthetic import (
     LAYOUTS,
+    full_week,
     generate_history,
+    history_span,
     patient_requests,
     to_generic,
     to_noshow_kaggle,
@@ -283,18 +285,29 @@ def fit_cmd(
 @history_app.command("synthesize")
 def synthesize_cmd(
     out: Path = typer.Argument(..., help="File to write (.csv, .xlsx or .parquet)."),
-    rows: int = typer.Option(5000, "--rows", min=1, max=5_000_000, help="Number of appointments."),
+    rows: int = typer.Option(
+        5000,
+        "--rows",
+        min=1,
+        max=5_000_000,
+        help="Number of appointments. With --scenario a week books rows / weeks visits but at most the "
+        "scenario's weekly demand (or 85% of its sessions' slots, if less or without demand rows); more "
+        "rows make the history span more weeks than --weeks, and the terminal says how many.",
+    ),
     layout: str = typer.Option("generic", "--layout", help=f"One of: {', '.join(LAYOUTS)}."),
     seed: int = typer.Option(0, "--seed", min=0, help="Random seed."),
-    weeks: int = typer.Option(26, "--weeks", min=2, max=520, help="Weeks of history."),
+    weeks: int = typer.Option(26, "--weeks", min=2, max=520, help="Weeks of history (at least; see --rows)."),
     start: str | None = typer.Option(
         None,
         "--start",
-        help="First day (ISO date; default 2025-01-06, or with --requests-out --weeks before --week, "
-        "so the history ends the day before the requests' week).",
+        help="First day (ISO date; default 2025-01-06, or with --requests-out the history's weeks before "
+        "--week, so it ends the day before the requests' week).",
     ),
     scenario: Path | None = typer.Option(
-        None, "--scenario", help="Take types, providers, rates and durations from this scenario."
+        None,
+        "--scenario",
+        help="Take types, providers, rates and durations from this scenario, and book the visits into "
+        "its providers' sessions as its weekly demand and same-day holds say.",
     ),
     requests_out: Path | None = typer.Option(
         None,
@@ -311,6 +324,12 @@ def synthesize_cmd(
 ) -> None:
     """Write a synthetic appointment history (no real patient anywhere) for tests and demos.
 
+    With --scenario the history looks like that practice's own export: every provider's visits
+    back to back in their sessions on the days they work, at the types' scheduled lengths (a booked
+    end_at column), the week's mix of types its weekly demand, the sessions' same-day holds booked
+    on the day, so history draft gives the scenario's sessions back. A week books --rows / --weeks
+    visits, at most the scenario's weekly demand; more rows span more weeks (said on the terminal).
+
     With --requests-out, also a week of synthetic pending requests (as plan --requests reads) for
     patients of the history just made, so its no-show scores can be demonstrated end to end:
     history pseudonymize turns the raw patient_id column into the patient_ref pseudonyms and
@@ -324,6 +343,11 @@ def synthesize_cmd(
         raise InputError(None, "--start", str(e)) from None
     if out.suffix.lower() not in (".csv", ".xlsx", ".parquet", ".pq"):
         raise InputError(out, None, "expected a .csv, .xlsx or .parquet file name")
+    s = load_scenario(scenario) if scenario is not None else None
+    if s is not None and not s.has_clinic_sessions:
+        raise InputError(scenario, None, "no provider has a clinic session to book a history into")
+    # the weeks the rows take: with a scenario no week books more than a full week of its sessions
+    span = history_span(rows, weeks, s, cancellations=layout != "noshow-kaggle")
     monday = None
     if requests_out is None:
         for given, name in ((week, "--week"), (n_requests, "--requests")):
@@ -338,19 +362,18 @@ def synthesize_cmd(
             raise InputError(requests_out, None, "expected a .csv file name")
         monday = week_monday(week)
         if first is None:  # the practice's recent past: a patient's last visit is weeks ago, not years
-            first = monday - dt.timedelta(weeks=weeks)
-        elif first + dt.timedelta(weeks=weeks) > monday:
+            first = monday - dt.timedelta(weeks=span)
+        elif first + dt.timedelta(weeks=span) > monday:
             raise InputError(
                 None,
                 "--start",
-                f"a history of {weeks} weeks from {first.isoformat()} runs into the requests' week of "
+                f"a history of {span} weeks from {first.isoformat()} runs into the requests' week of "
                 f"{monday.isoformat()}; expected it to end before (leave --start out to end it the day before)",
             )
         check_output_file(requests_out)
     if first is None:
         first = dt.date(2025, 1, 6)
     check_output_file(out)
-    s = load_scenario(scenario) if scenario is not None else None
     history = generate_history(
         rows, seed=seed, start=first, weeks=weeks, scenario=s, cancellations=layout != "noshow-kaggle"
     )
@@ -363,6 +386,12 @@ def synthesize_cmd(
     atomic_write_files(files)  # both or neither
     console = stdout_console()
     console.print(f"wrote {len(frame):,} synthetic appointments ({layout} layout) to {escape(str(out))}")
+    if span > weeks:
+        most, why = full_week(s)
+        console.print(
+            f"the history spans {span} weeks, not {weeks} (--weeks): {escape(s.clinic.name)} books at "
+            f"most {most:,.0f} visits a week ({why})"
+        )
     if requests_out is not None:
         console.print(
             f"wrote {len(reqs):,} synthetic pending requests (week of {monday.isoformat()}, raw "

@@ -30,6 +30,7 @@ from ..domain.distributions import Lognormal, Normal
 from ..domain.requests import requests_frame, synthetic_requests
 from ..domain.scenario import Scenario
 from ..streams import keyed_generator
+from .synthetic_sessions import FULL_FILL, book_sessions, history_weeks, weekly_mix
 
 #: Effects on the log-odds of a no-show (relative to a 45–64-year-old, no reminder, Tue–Thu).
 AGE_EFFECT = {"0-17": -0.05, "18-29": 0.40, "30-44": 0.20, "45-64": 0.0, "65-79": -0.30, "80+": -0.15}
@@ -99,8 +100,13 @@ def generate_history(
 ) -> pd.DataFrame:
     """``n`` appointments over ``weeks`` weeks from ``start`` (a Monday is best).
 
-    With a ``scenario``, appointment types, their no-show rates and durations, providers (and
-    their duration overrides) and open days come from it; otherwise a small family practice.
+    With a ``scenario``, appointment types, their no-show rates and durations, and providers (and
+    their duration overrides) come from it, and the appointments are booked into the providers'
+    sessions as a practice fills its templates (:mod:`.synthetic_sessions`): back to back at the
+    types' scheduled lengths, the type mix of its weekly demand, same-day holds taken on the day;
+    a week books ``n / weeks`` visits but no more than a full week, and more rows make the history
+    span more weeks (``history_span``). The frame then also has each visit's booked ``end_at``.
+    Without a scenario, a small family practice books anywhere from 08:00 to 16:20 on weekdays.
     ``cancellations`` adds late and advance cancellations (the public layout has neither).
     The frame carries raw synthetic identifiers, like a real export would, plus ``true_prob``.
     """
@@ -125,26 +131,36 @@ def generate_history(
     weight = rng.gamma(0.9, 1.0, n_pat)
     pat = rng.choice(n_pat, n, p=weight / weight.sum())
 
-    # when: open days, weekday volumes, lead times
-    days = [start + dt.timedelta(days=d) for d in range(weeks * 7)]
-    days = [d for d in days if WEEKDAYS[d.weekday()] in days_open]
-    vol = np.array(
-        [
-            {"mon": 1.15, "tue": 1.1, "wed": 1.05, "thu": 1.0, "fri": 0.9}.get(WEEKDAYS[d.weekday()], 0.35)
-            for d in days
-        ]
-    )
-    day_idx = rng.choice(len(days), n, p=vol / vol.sum())
-    appt_date = np.array(days, dtype="datetime64[D]")[day_idx]
-    weekday = np.array([WEEKDAYS[d.weekday()] for d in days])[day_idx]
-    same_day = rng.random(n) < 0.3
-    lead = np.where(same_day, 0, np.minimum(np.round(rng.lognormal(np.log(9), 1.0, n)), 120)).astype(int)
+    if scenario is None:
+        # when: open days, weekday volumes, lead times
+        days = [start + dt.timedelta(days=d) for d in range(weeks * 7)]
+        days = [d for d in days if WEEKDAYS[d.weekday()] in days_open]
+        vol = np.array(
+            [
+                {"mon": 1.15, "tue": 1.1, "wed": 1.05, "thu": 1.0, "fri": 0.9}.get(
+                    WEEKDAYS[d.weekday()], 0.35
+                )
+                for d in days
+            ]
+        )
+        day_idx = rng.choice(len(days), n, p=vol / vol.sum())
+        appt_date = np.array(days, dtype="datetime64[D]")[day_idx]
+        same_day = rng.random(n) < 0.3
+        lead = np.where(same_day, 0, np.minimum(np.round(rng.lognormal(np.log(9), 1.0, n)), 120)).astype(int)
 
-    # what, with whom, at what time
-    type_idx = rng.integers(0, len(types), n)
-    prov_idx = np.array([rng.choice(sees[t]) for t in type_idx]) if n else np.zeros(0, int)
-    slot = rng.integers(0, 26, n)  # 08:00 … 16:20 in 20-minute steps
-    start_min = 8 * 60 + 20 * slot
+        # what, with whom, at what time
+        type_idx = rng.integers(0, len(types), n)
+        prov_idx = np.array([rng.choice(sees[t]) for t in type_idx]) if n else np.zeros(0, int)
+        slot = rng.integers(0, 26, n)  # 08:00 … 16:20 in 20-minute steps
+        start_min = 8 * 60 + 20 * slot
+        cancelled = np.zeros(n, bool)  # drawn with the outcome below
+    else:
+        # the practice's sessions, filled as its templates are (synthetic_sessions)
+        span = history_span(n, weeks, scenario, cancellations)
+        booked = book_sessions(rng, n, scenario, [t.id for t in types], start, span, cancellations)
+        appt_date, start_min, type_idx = booked.date, booked.start_min, booked.type_idx
+        prov_idx, lead, cancelled = booked.prov_idx, booked.lead, booked.cancelled
+    weekday = np.array(WEEKDAYS)[(appt_date.astype("datetime64[D]").view("int64") - 4) % 7]
     hour = start_min // 60
     reminder = (lead >= 2) & (rng.random(n) < 0.65)
 
@@ -180,7 +196,7 @@ def generate_history(
         prior[i] = count
         prob[i] = 1 / (1 + np.exp(-(eta[i] + PRIOR_NO_SHOW_EFFECT * min(count, 3))))
         known[i] = 1 / (1 + np.exp(-(eta[i] - z[p] + PRIOR_NO_SHOW_EFFECT * min(count, 3))))
-        no_show[i] = u[i] < prob[i]
+        no_show[i] = u[i] < prob[i] and not cancelled[i]  # a cancelled booking never comes due
         pending += int(no_show[i])
 
     status = np.where(no_show, "no_show", "attended").astype(object)
@@ -188,11 +204,17 @@ def generate_history(
         c = rng.random(n)
         late = np.array([t.late_cancel for t in types])[type_idx]
         status[~no_show & (c < late)] = "late_cancel"
-        status[~no_show & (c >= late) & (c < late + 0.06)] = "cancelled"
+        if scenario is None:
+            status[~no_show & (c >= late) & (c < late + 0.06)] = "cancelled"
+        else:  # cancelled in advance when booked (book_sessions), its slot rebooked
+            status[cancelled] = "cancelled"
 
     # booking time: a working-hours clock time, before the start on a same-day booking
+    # (never after the start: a session may begin before 07:15)
     sched_min = np.where(
-        lead == 0, np.maximum(7 * 60, start_min - rng.integers(15, 240, n)), rng.integers(7 * 60, 18 * 60, n)
+        lead == 0,
+        np.maximum(np.minimum(7 * 60, start_min - 15), start_min - rng.integers(15, 240, n)),
+        rng.integers(7 * 60, 18 * 60, n),
     )
     frame = pd.DataFrame(
         {
@@ -222,9 +244,29 @@ def generate_history(
             "known_prob": known,
         }
     )
+    if scenario is not None:  # the booked end: what history draft reads each type's length from
+        length = np.array([t.scheduled_min for t in types])[type_idx]
+        frame["end_at"] = frame["start_at"] + pd.to_timedelta(length, unit="m")
     punctuality = scenario.arrivals.punctuality if scenario is not None else DEFAULT_PUNCTUALITY
     _add_timestamps(frame, rng, types, durations, type_idx, prov_idx, punctuality)
     return frame.sort_values(["appt_date", "start_at", "appointment_id"]).reset_index(drop=True)
+
+
+def history_span(n: int, weeks: int, scenario: Scenario | None, cancellations: bool = True) -> int:
+    """Weeks a history of ``n`` rows spans: ``weeks``, or with a scenario more when ``n`` rows would
+    book more than a full week of its sessions in each (``full_week``): the rows are kept and the
+    history runs longer, as a practice needs longer to book that many visits."""
+    if scenario is None:
+        return weeks
+    return history_weeks(n, weeks, scenario, [t.id for t in _practice(scenario)[0]], cancellations)
+
+
+def full_week(scenario: Scenario) -> tuple[float, str]:
+    """Visits a week of ``scenario`` books at most in a synthetic history, and why that many."""
+    mix = weekly_mix(scenario, [t.id for t in _practice(scenario)[0]])
+    if mix.demand is not None and mix.demand <= mix.full_week:
+        return mix.full_week, "its weekly demand"
+    return mix.full_week, f"{FULL_FILL:.0%} of its sessions' slots"
 
 
 def _unique_ids(rng, n: int, lo: int, hi: int) -> np.ndarray:
@@ -354,18 +396,27 @@ def to_noshow_kaggle(history: pd.DataFrame) -> pd.DataFrame:
 
 
 def to_generic(history: pd.DataFrame) -> pd.DataFrame:
-    """clinicflow's own field names (imports without a mapping file), timestamps to the second."""
-    out = history[list(GENERIC_COLUMNS)].copy()
+    """clinicflow's own field names (imports without a mapping file), timestamps to the second.
+
+    A history drawn from a scenario also has each visit's booked end (``end_at``, after
+    ``start_at``): the booked length is what ``history draft`` reads a type's scheduled length from.
+    """
+    columns = list(GENERIC_COLUMNS)
+    if "end_at" in history.columns:
+        columns.insert(columns.index("start_at") + 1, "end_at")
+    out = history[columns].copy()
     for c in (
         "scheduled_at",
         "start_at",
+        "end_at",
         "checkin_at",
         "roomed_at",
         "provider_start_at",
         "provider_end_at",
         "checkout_at",
     ):
-        out[c] = pd.to_datetime(out[c]).dt.strftime("%Y-%m-%dT%H:%M:%S").fillna("")
+        if c in out.columns:
+            out[c] = pd.to_datetime(out[c]).dt.strftime("%Y-%m-%dT%H:%M:%S").fillna("")
     out["reminder"] = np.where(out["reminder"], "yes", "no")
     return out
 

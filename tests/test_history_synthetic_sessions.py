@@ -1,0 +1,237 @@
+"""A synthetic history drawn from a scenario is that practice's own booking history: visits back to
+back inside the providers' sessions, the weekly demand's mix, same-day holds taken on the day, and
+``history draft`` gives the scenario back from it (the round trip)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from clinicflow import load_scenario
+from clinicflow.data.starter import GAP_SHARE, MIN_TYPE_SHARE, MIN_WEEK_SHARE, draft_scenario
+from clinicflow.data.store import import_history
+from clinicflow.data.synthetic import generate_history, history_span, to_generic, write_history
+from clinicflow.data.synthetic_sessions import ADVANCE_CANCEL, weekly_mix
+from clinicflow.domain.clock import WEEKDAYS
+from conftest import FAMILY, run_main
+from history_helpers import _key_in_tmp  # noqa: F401
+
+#: The README's chain: 20,000 rows at the family practice, the default 26 weeks asked for.
+ROWS, WEEKS, SEED = 20_000, 26, 1
+
+
+def _minutes(ts: pd.Series) -> np.ndarray:
+    t = pd.to_datetime(ts)
+    return (t.dt.hour * 60 + t.dt.minute).to_numpy()
+
+
+def _frame(history: pd.DataFrame) -> pd.DataFrame:
+    h = history.copy()
+    h["weekday"] = [WEEKDAYS[d.weekday()] for d in pd.to_datetime(h["appt_date"])]
+    h["s"], h["e"] = _minutes(h["start_at"]), _minutes(h["end_at"])
+    return h
+
+
+@pytest.fixture(scope="module")
+def family():
+    return load_scenario(FAMILY)
+
+
+@pytest.fixture(scope="module")
+def history(family):
+    return generate_history(ROWS, seed=SEED, weeks=WEEKS, scenario=family)
+
+
+def test_no_two_visits_of_a_provider_overlap_and_all_lie_in_their_sessions(family, history):
+    h = _frame(history)
+    kept = h[h["status"] != "cancelled"].sort_values(["provider", "appt_date", "s"])
+    # back to back at most: each visit ends no later than the provider's next one that day starts
+    nxt = kept.groupby(["provider", "appt_date"])["s"].shift(-1)
+    assert (kept["e"] <= nxt.fillna(24 * 60)).all()
+    assert not kept.duplicated(["provider", "appt_date", "s"]).any()
+    lengths = {t.id: t.scheduled_min for t in family.appointment_types}
+    assert ((h["e"] - h["s"]) == h["appointment_type"].map(lengths)).all()  # the scheduled lengths
+    for p in family.providers:
+        mine = h[h["provider"] == p.id]
+        assert set(mine["weekday"]) == set(p.sessions)  # on the days they work, and no other
+        inside = np.zeros(len(mine), bool)
+        for wd, sessions in p.sessions.items():
+            day = (mine["weekday"] == wd).to_numpy()
+            for sess in sessions:
+                ok = day & (mine["s"] >= sess.start).to_numpy() & (mine["e"] <= sess.end).to_numpy()
+                for b in sess.breaks:  # nothing booked across a break
+                    ok &= ((mine["e"] <= b.start) | (mine["s"] >= b.end)).to_numpy()
+                inside |= ok
+        assert inside.all(), p.id
+        assert set(mine["appointment_type"]) <= set(p.appointment_types)
+    # a type kept to allowed windows lies inside one
+    for t in family.appointment_types:
+        if t.allowed_windows:
+            mine = h[h["appointment_type"] == t.id]
+            fits = np.zeros(len(mine), bool)
+            for w in t.allowed_windows:
+                fits |= ((mine["s"] >= w.start) & (mine["e"] <= w.end)).to_numpy()
+            assert fits.all(), t.id
+    # an advance cancellation sits on a kept visit's slot (rebooked), and was booked before it
+    cancelled = h[h["status"] == "cancelled"]
+    on = cancelled.merge(
+        kept[["provider", "appt_date", "s", "appointment_type", "lead_days"]],
+        on=["provider", "appt_date", "s", "appointment_type"],
+        suffixes=("", "_kept"),
+        validate="many_to_one",
+    )
+    assert len(on) == len(cancelled) > 0
+    assert (on["lead_days"] > on["lead_days_kept"]).all()
+
+
+def test_templates_run_from_the_session_start_to_its_end(family, history):
+    """The filled template: a session's first slot starts when it starts and its last ends when it
+    ends (a type that would leave minutes no slot fills is drawn only when none other fits), each
+    booked as often as any slot that is not a hold (here about 74%: 328 of 445 a week). The draft
+    needs them booked on more than ``GAP_SHARE`` (10%) of the days to land on the session's own
+    times; asked here: more than four times that."""
+    h = _frame(history[history["status"] != "cancelled"])
+    for p in family.providers:
+        for wd, sessions in p.sessions.items():
+            days = h[(h["provider"] == p.id) & (h["weekday"] == wd)]
+            for sess in sessions:
+                mine = days[(days["s"] >= sess.start) & (days["s"] < sess.end)]
+                by_day = mine.groupby("appt_date")
+                assert (by_day["s"].min() == sess.start).mean() > 4 * GAP_SHARE, (p.id, wd, sess.start)
+                assert (by_day["e"].max() == sess.end).mean() > 4 * GAP_SHARE, (p.id, wd, sess.end)
+
+
+def test_a_week_books_at_most_its_demand_and_more_rows_span_more_weeks(family, history):
+    mix = weekly_mix(family, [t.id for t in family.appointment_types])
+    demand = sum(d.weekly for d in family.demand)
+    assert mix.demand == demand == 430 and mix.full_week == demand  # the demand fits the sessions
+    # expected kept rows over a full week, rounded up: 20,000 x 0.94 / 430 = 43.7 -> 44 weeks
+    span = math.ceil(ROWS * (1 - ADVANCE_CANCEL) / demand)
+    assert history_span(ROWS, WEEKS, family) == span == 44
+    assert history_span(5000, WEEKS, family) == WEEKS  # 181 a week: the weeks asked for
+    assert history_span(ROWS, WEEKS, None) == WEEKS  # without a scenario nothing changes
+    days = pd.to_datetime(history["appt_date"])
+    assert days.min() == pd.Timestamp(2025, 1, 6) and (days.max() - days.min()).days == 7 * span - 3
+    kept = (history["status"] != "cancelled").sum()
+    # no week over its demand; ceil() leaves at most one week's worth short; 4 sd of the binomial
+    # number of advance cancellations either way
+    sd = math.sqrt(ROWS * ADVANCE_CANCEL * (1 - ADVANCE_CANCEL))
+    assert demand * (span - 1) - 4 * sd <= kept <= demand * span + 4 * sd
+    # a quieter history: rows / weeks a week, the holds' share of it kept
+    quiet = generate_history(3000, seed=2, weeks=12, scenario=family)
+    qd = pd.to_datetime(quiet["appt_date"])
+    assert (qd.max() - qd.min()).days == 7 * 12 - 3
+    same_day = (quiet["lead_days"] == 0)[quiet["status"] != "cancelled"].mean()
+    holds = sum(s.holds for p in family.providers for ss in p.sessions.values() for s in ss)
+    assert same_day == pytest.approx(holds / demand, abs=0.03)  # 102 / 430 = 0.237
+
+
+def test_same_seed_same_history_and_the_path_without_a_scenario_has_no_booked_end(family):
+    a = generate_history(1500, seed=9, weeks=4, scenario=family)
+    b = generate_history(1500, seed=9, weeks=4, scenario=family)
+    pd.testing.assert_frame_equal(a, b)
+    assert not a.equals(generate_history(1500, seed=10, weeks=4, scenario=family))
+    assert "end_at" in to_generic(a).columns
+    assert "end_at" not in to_generic(generate_history(500, seed=9, weeks=4)).columns
+
+
+def test_synthesize_says_when_the_rows_span_more_weeks(tmp_path):
+    out = tmp_path / "h.csv"
+    r = run_main("history", "synthesize", out, "--rows", "9000", "--scenario", FAMILY, "--weeks", "4")
+    assert r.code == 0, r.stderr
+    text = " ".join(r.stdout.split())  # the console wraps long lines
+    assert text.startswith("wrote 9,000 synthetic appointments (generic layout) to")
+    # 9,000 x 0.94 / 430 = 19.7 -> 20 weeks
+    assert "the history spans 20 weeks, not 4 (--weeks)" in text
+    assert "books at most 430 visits a week (its weekly demand)" in text
+    # with the requests' week, the longer history still ends the day before it
+    r = run_main(
+        "history", "synthesize", tmp_path / "h2.csv", "--rows", "9000", "--scenario", FAMILY,
+        "--weeks", "4", "--requests-out", tmp_path / "r.csv", "--week", "2026-11-30",
+    )  # fmt: skip
+    assert r.code == 0, r.stdout
+    days = pd.to_datetime(pd.read_csv(tmp_path / "h2.csv")["start_at"]).dt.date
+    assert days.max() < dt.date(2026, 11, 30) and days.min() >= dt.date(2026, 11, 30) - dt.timedelta(weeks=20)
+    r = run_main("history", "synthesize", tmp_path / "h3.csv", "--rows", "2000", "--scenario", FAMILY)
+    assert r.code == 0 and "spans" not in r.stdout  # 72 a week: the 26 weeks asked for
+
+
+@pytest.fixture(scope="module")
+def drafted(family, history, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("roundtrip")
+    write_history(to_generic(history), tmp / "history.csv")
+    import_history(tmp / "history.csv", tmp / "h.duckdb", key_file=tmp / "key")
+    con = duckdb.connect(str(tmp / "h.duckdb"))
+    try:
+        draft = draft_scenario(con, name="Maple Street (drafted)", timezone="America/Chicago")
+    finally:
+        con.close()
+    return draft.scenario
+
+
+def test_the_draft_gives_back_the_sessions_days_types_and_holds(family, history, drafted):
+    """The round trip: ``history draft`` on the synthetic history recovers each provider's working
+    weekdays, session times, holds and types exactly.
+
+    Why exactly, and not within 15 minutes: the draft takes a session's start as the 10th
+    percentile of the day's first start and its end as the 90th percentile of its last end, splits
+    where fewer than ``GAP_SHARE`` (10%) of the days have a 5-minute bin booked, and rounds to the
+    quarter hour. The scenario's times are quarter hours, and each template starts at its session's
+    start and ends at its end, so a boundary comes out exact as long as its first (last) slot is
+    booked on more than 10% of the days: it is on more than 40% of them
+    (``test_templates_run_from_the_session_start_to_its_end``; about 74% on average, and with 44
+    days per weekday a binomial share of 74% falls to 10% with probability below 1e-20). A drift
+    by one rounding step (15 minutes) is what a generator booking off its sessions would show
+    (the 08:00-16:20 generator drafted 08:00-17:00 for everyone), and it fails here.
+
+    Holds: the draft's holds are the mean of same-day visits per session, rounded; a full week
+    (this history: 427 of 430 visits a week) books every hold on the day with probability
+    kept / (430 x 44) > 0.98, so the mean is within 0.03 x holds (at most 3) of the holds: rounds
+    back to them. Weekdays: every session day is worked every week (share 1 > ``MIN_WEEK_SHARE``);
+    types: the smallest share of a type in a provider's visits is far above ``MIN_TYPE_SHARE``."""
+    assert MIN_WEEK_SHARE < 1 and GAP_SHARE == 0.1
+    assert {p.id for p in drafted.providers} == {p.id for p in family.providers}
+    kept = history[history["status"] != "cancelled"]
+    for p in family.providers:
+        q = drafted.provider_by_id[p.id]
+        assert list(q.sessions) == [wd for wd in WEEKDAYS if wd in p.sessions], p.id
+        for wd, sessions in p.sessions.items():
+            want = [(s.start, s.end, s.holds) for s in sorted(sessions, key=lambda s: s.start)]
+            got = [(s.start, s.end, s.holds) for s in q.sessions[wd]]
+            assert got == want, (p.id, wd)
+        assert sorted(q.appointment_types) == sorted(p.appointment_types), p.id
+        shares = kept[kept["provider"] == p.id]["appointment_type"].value_counts(normalize=True)
+        assert shares.min() > 2 * MIN_TYPE_SHARE, p.id
+
+
+def test_the_draft_gives_back_the_lengths_and_the_weekly_demand(family, history, drafted):
+    """Booked lengths are the scheduled lengths (every booked end is start + scheduled_min, so the
+    median is exact). Weekly demand: the kept visits are split over the types as a multinomial
+    draw with the demand's shares pi_t = weekly_t / 430, so the draft's count of type t over its
+    weeks w (first to last visit day, 43.7 weeks) is binomial(n, pi_t) / w: within 4 of its sd
+    sqrt(n pi_t (1 - pi_t)) / w (plus the draft's rounding to 0.1) of n pi_t / w, and n / w is
+    the week's volume, 430 here within the same binomial error."""
+    types = {t.id: t for t in drafted.appointment_types}
+    for t in family.appointment_types:
+        assert types[t.id].scheduled_min == t.scheduled_min, t.id
+    kept = history[history["status"] != "cancelled"]
+    n = len(kept)
+    days = pd.to_datetime(kept["appt_date"])
+    w = ((days.max() - days.min()).days + 1) / 7
+    demand = {d.type: d.weekly for d in family.demand}
+    total = sum(demand.values())
+    got = {d.type: d.weekly for d in drafted.demand}
+    assert set(got) == set(demand)
+    for tid, weekly in demand.items():
+        pi = weekly / total
+        sd = math.sqrt(n * pi * (1 - pi)) / w
+        assert abs(got[tid] - n * pi / w) <= 4 * sd + 0.05, (tid, got[tid], n * pi / w, sd)
+        # against the scenario's own weekly demand: the same, plus the volume's departure from 430
+        assert abs(got[tid] - weekly) <= 4 * sd + 0.05 + weekly * abs(n / w / total - 1), tid
+    # n / w is the full week the rows were booked at: ceil() and the calendar move it by < 1%
+    assert n / w == pytest.approx(total, rel=0.01)
