@@ -183,6 +183,30 @@ def test_plan_without_week_plans_the_clinics_next_monday(tmp_path, monkeypatch):
     assert seen["monday"] == dt.date(2026, 11, 30)
 
 
+def test_synthetic_requests_without_week_are_for_the_clinics_next_monday(tmp_path, monkeypatch):
+    from clinicflow.cli import history as history_cli
+
+    # the machine's date would say another week: only the clinic's (Denver) date is asked
+    monkeypatch.setattr(
+        history_cli,
+        "clinic_next_monday",
+        lambda zone: dt.date(2027, 3, 1) if str(zone) == "America/Denver" else None,
+    )
+    scenario = tmp_path / "tiny.yaml"
+    scenario.write_text(yaml.safe_dump(tiny_data()))
+    req = tmp_path / "req.csv"
+    r = run_main(
+        "history", "synthesize", tmp_path / "h.csv", "--rows", "300", "--scenario", scenario,
+        "--requests-out", req, "--requests", "20",
+    )  # fmt: skip
+    assert r.code == 0, r.stderr
+    assert "week of 2027-03-01" in r.stdout
+    reqs = pd.read_csv(req)
+    assert reqs["earliest_date"].min() >= "2027-02-22"  # a week before the week at most
+    history = pd.read_csv(tmp_path / "h.csv")
+    assert history["start_at"].max() < "2027-03-01"  # the history ends before the requests' week
+
+
 def test_atomic_output_dir_removes_the_files_it_owns_that_this_run_did_not_write(tmp_path):
     out = tmp_path / "out"
     with atomic_output_dir(out, owned=("ics/*.ics", "unbooked.csv")) as tmp:

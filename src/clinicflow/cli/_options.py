@@ -11,7 +11,7 @@ import contextlib
 import datetime as dt
 from collections.abc import Iterator
 
-from ..domain.clock import clinic_next_monday, next_monday, parse_date
+from ..domain.clock import clinic_next_monday, parse_date
 from ..errors import InputError
 
 
@@ -26,10 +26,9 @@ def named_as_options(*names: str) -> Iterator[None]:
         raise
 
 
-def week_monday(value: str | None, option: str = "--week") -> dt.date:
-    """The Monday a ``--week`` option names, or next Monday when it is not given."""
-    if value is None:
-        return next_monday(dt.date.today())
+def week_monday(value: str, option: str = "--week") -> dt.date:
+    """The Monday a ``--week`` option names (without one, callers take the clinic's next Monday,
+    ``clinic_next_monday``: the machine's date can be another day than the clinic's)."""
     try:
         d = parse_date(value)
     except ValueError as e:

@@ -37,7 +37,7 @@ from ..errors import InputError
 from ..exports.common import atomic_write, atomic_write_files, check_output_file
 from ..scenario_file import load_scenario
 from ._console import stdout_console
-from ._options import week_monday
+from ._options import clinic_next_monday, week_monday
 
 history_app = typer.Typer(
     name="history",
@@ -316,7 +316,7 @@ def synthesize_cmd(
         "patient_id column (pseudonymize before use); needs --scenario.",
     ),
     week: str | None = typer.Option(
-        None, "--week", help="Monday of the requests' week (default: next Monday); with --requests-out."
+        None, "--week", help="Monday of the requests' week (default: next Monday in the clinic's timezone); with --requests-out."
     ),
     n_requests: int | None = typer.Option(
         None, "--requests", min=1, max=100_000, help="Number of requests (default 250); with --requests-out."
@@ -360,7 +360,8 @@ def synthesize_cmd(
             )
         if requests_out.suffix.lower() != ".csv":
             raise InputError(requests_out, None, "expected a .csv file name")
-        monday = week_monday(week)
+        # next Monday by the clinic's own date, as plan's default week: not the machine's
+        monday = week_monday(week) if week is not None else clinic_next_monday(s.clinic.tz)
         if first is None:  # the practice's recent past: a patient's last visit is weeks ago, not years
             first = monday - dt.timedelta(weeks=span)
         elif first + dt.timedelta(weeks=span) > monday:
