@@ -241,6 +241,39 @@ def test_schedule_page_plans_and_books_the_family_week():
     assert len(at.get("download_button")) == 5
 
 
+def test_schedule_page_books_later_requests_into_an_uploaded_week(family, tmp_path):
+    import datetime as dt
+
+    from clinicflow.domain.requests import read_requests_csv
+    from clinicflow.domain.schedule import read_schedule_csv, write_schedule_csv
+    from clinicflow.policies import evenly_spaced_schedule
+    from clinicflow.week_booking import book_week
+
+    f = tmp_path / "week.csv"
+    write_schedule_csv(booked_week(evenly_spaced_schedule(family, dt.date(2026, 11, 30)), 200), f)
+    later = ROOT / "scenarios" / "family-practice-requests-later.csv"
+    at = _run("schedule.py", pl_week=dt.date(2026, 11, 30), pl_reps=5)
+    at.file_uploader(key="bk_schedule").set_value(("week.csv", f.read_bytes(), "text/csv")).run()
+    at.file_uploader(key="bk_requests").set_value(("later.csv", later.read_bytes(), "text/csv")).run()
+    at.button(key="bk_go").click()
+    at.run(timeout=300)
+    assert not at.exception, [e.value for e in at.exception]
+    expected = book_week(
+        family, read_schedule_csv(f, family), read_requests_csv(later, family), replications=5
+    )
+    metrics = {m.label: m for m in at.metric}
+    assert metrics["Requests booked"].value == f"{expected.booking.booked}/60"
+    assert metrics["Booked in the week"].value == str(200 + expected.booking.booked)
+    unbooked = at.dataframe[0].value
+    assert unbooked["reason"].tolist() == expected.booking.unbooked["reason"].tolist()
+    assert {b.label for b in at.get("download_button")} >= {
+        "booked schedule.csv",
+        "booked fhir-bundle.json",
+        "booked sessions.csv",
+    }
+    assert "Plans the week" in at.info[0].value  # the plan itself still waits for its button
+
+
 def test_noshow_page_scores_next_weeks_booked_appointments(family):
     import datetime as dt
 

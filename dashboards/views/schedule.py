@@ -19,7 +19,9 @@ from _shared import pick_scenario, read_upload
 from clinicflow import InfeasibleError, InputError
 from clinicflow.domain.clock import clinic_next_monday
 from clinicflow.domain.requests import read_requests_csv
+from clinicflow.domain.schedule import read_schedule_csv
 from clinicflow.viz.schedule import week_figure
+from clinicflow.week_booking import book_week, write_booked_outputs
 from clinicflow.week_plan import plan_and_book, sessions_frame, write_outputs
 
 path, scenario = pick_scenario()
@@ -99,6 +101,40 @@ def run(scenario_path: str, mtime: float, week: dt.date, req_name, req_bytes: by
     }
     return outcome.schedule, unbooked, summary, files, info, sessions_frame(outcome)
 
+
+with st.expander("Book more requests into a week already made (its slots and booked patients kept)"):
+    st.caption(
+        "The week's schedule.csv (as planned here, or the practice's week from the EHR in that table) and "
+        "the requests that came since: they take the open slots by urgency, own provider and time of day; "
+        "nothing of the week moves (clinicflow book)."
+    )
+    bk_sched = st.file_uploader("The week's schedule (CSV)", type=["csv"], key="bk_schedule")
+    bk_reqs = st.file_uploader("New requests (CSV)", type=["csv"], key="bk_requests")
+    if bk_sched is not None and bk_reqs is not None and st.button("Book them", key="bk_go"):
+        try:
+            week_rows = read_upload(
+                bk_sched.name, bk_sched.getvalue(), lambda f: read_schedule_csv(f, scenario)
+            )
+            new_reqs = read_upload(bk_reqs.name, bk_reqs.getvalue(), lambda f: read_requests_csv(f, scenario))
+            booked = book_week(scenario, week_rows, new_reqs, file=bk_sched.name, replications=reps)
+        except (InputError, InfeasibleError) as err:
+            st.error(str(err))
+        else:
+            before, after = booked.open_rows(), booked.open_rows(booked.schedule)
+            b = st.columns(3)
+            b[0].metric("Requests booked", f"{booked.booking.booked}/{booked.booking.requests}")
+            b[1].metric("Booked in the week", after["booked"], delta=after["booked"] - before["booked"])
+            b[2].metric("Open slots left", after["template"], help=f"{after['hold']} same-day holds")
+            st.dataframe(booked.booking.unbooked, hide_index=True, width="stretch")
+            out = Path(tempfile.mkdtemp(prefix="clinicflow-book-"))
+            write_booked_outputs(booked, out, str(path), bk_sched.name)
+            d = st.columns(3)
+            for col, name, mime in (
+                (d[0], "schedule.csv", "text/csv"),
+                (d[1], "fhir-bundle.json", "application/fhir+json"),
+                (d[2], "sessions.csv", "text/csv"),
+            ):
+                col.download_button(f"booked {name}", (out / name).read_bytes(), name, mime, key=f"bk_{name}")
 
 go = st.button("Plan the week", type="primary", key="pl_go")
 if not (go or st.session_state.get("pl_done")):
