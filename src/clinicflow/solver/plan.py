@@ -12,6 +12,7 @@ solve status and expected cost, and the timed blocks the baselines re-time.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -29,7 +30,7 @@ from .holds import day_walk_ins
 from .refine import refine_block
 from .rooms import assign_rooms
 from .shared import Ledger, commit
-from .template import TemplateResult, solve_template
+from .template import ESCALATE, TemplateResult, solve_template
 from .timing import BlockTiming, Slot, block_samples, block_slots, rule_hints, time_block
 from .week import DAY_NAMES, Block, ProviderSession, provider_sessions
 
@@ -45,6 +46,15 @@ MIN_BLOCK_BUDGET = 0.05
 #: The most of the time limit (deterministic seconds) the template may take when its first 1% finds
 #: no template: big practices (4x the family practice) need several seconds (solve_template)
 TEMPLATE_CEILING = 0.15
+#: The most provider-sessions a template is found for in its first budget (1% of the time limit):
+#: twice the family practice's 54. Each doubling past it starts the template's escalation one step
+#: further up (``template_budget``).
+TEMPLATE_SESSIONS = 108
+#: Weeks of up to this many timing blocks (twice the family week's 55) refine each block on all its
+#: search and validation days; bigger weeks on proportionally fewer (``refine_days``).
+REFINE_BLOCKS = 110
+MIN_SEARCH_DAYS = 50
+MIN_VALIDATION_DAYS = 75
 #: The cores the time limit is budgeted for (the issue's 2). Fixed, not ``workers``: the budgets are
 #: deterministic, so a seed gives the same plan with 1 worker or 2, only slower.
 BUDGET_CORES = 2
@@ -141,6 +151,34 @@ def block_budget(time_limit: float, blocks: int) -> float:
     n = max(1, blocks)
     floor = max(MIN_BLOCK_BUDGET, min(0.2, MIN_TIMING_TOTAL / n))
     return max(floor, TIMING_SHARE * time_limit * BUDGET_CORES / n)
+
+
+def template_budget(time_limit: float, sessions: int) -> float:
+    """The template's first deterministic budget: 1% of the time limit (0.3 to 2 s), times
+    ``ESCALATE`` for each doubling of the week's provider-sessions past ``TEMPLATE_SESSIONS``, up to
+    ``TEMPLATE_CEILING`` of the limit. A first solve that finds nothing is solved again at ``ESCALATE``
+    times the budget (``solve_template``), so a big week used to pay for the solves that were bound to
+    fail: at 4x the family practice (216 sessions) 0.6 s found nothing and 2.4 s a template; at 8x
+    (432) 0.6 s and 2.4 s found nothing and 9 s a template — 28 CPU s of 73 spent on the failures.
+    The same budgets are reached, one solve each, so the same templates come out."""
+    base = max(0.3, min(2.0, 0.01 * time_limit))
+    steps = max(0, math.ceil(math.log2(max(1, sessions) / TEMPLATE_SESSIONS) - 1e-9))
+    return min(base * ESCALATE**steps, max(base, TEMPLATE_CEILING * time_limit))
+
+
+def refine_days(time_limit: float, blocks: int, search_days: int, validation_days: int) -> tuple[int, int]:
+    """The local search's days and the validation days per block (refine.py): all of them up to
+    ``REFINE_BLOCKS`` blocks (more with a time limit above 60 s), then in inverse proportion to the
+    blocks, never under ``MIN_SEARCH_DAYS`` and ``MIN_VALIDATION_DAYS`` (nor above what was asked).
+    The refinement has no time budget of its own — it is a descent to a local optimum on fixed
+    sampled days, deterministic — and its work grows with blocks × days: at 8x the family practice
+    it took 43 CPU s. The days a block keeps are drawn from its own keyed stream, so a seed still
+    gives the same plan."""
+    r = min(1.0, REFINE_BLOCKS * max(1.0, time_limit / 60.0) / max(1, blocks))
+    return (
+        max(min(search_days, MIN_SEARCH_DAYS), round(search_days * r)),
+        max(min(validation_days, MIN_VALIDATION_DAYS), round(validation_days * r)),
+    )
 
 
 def later_slots(ps: ProviderSession, block: Block, counts: dict) -> bool:
@@ -242,7 +280,7 @@ def plan_week(
         tmpl = solve_template(
             scenario,
             sessions,
-            time_limit=max(0.3, min(2.0, 0.01 * time_limit)),
+            time_limit=template_budget(time_limit, len(sessions)),
             max_time_limit=TEMPLATE_CEILING * time_limit,
             seed=seed,
             workers=workers,
@@ -327,7 +365,8 @@ def plan_week(
             (ps.key, b.start): block_slots(scenario, ps, b, tmpl.counts.get(ps.key, {}), grid)
             for ps, b in todo
         }
-        days_of = {OPTIMIZE_STREAM: samples, SEARCH_STREAM: search_days, VALIDATE_STREAM: validation_days}
+        search_k, validate_k = refine_days(time_limit, len(todo), search_days, validation_days)
+        days_of = {OPTIMIZE_STREAM: samples, SEARCH_STREAM: search_k, VALIDATE_STREAM: validate_k}
         walk_ins: dict = {stream: {} for stream in days_of}
         unheld: dict = {stream: {} for stream in days_of}
         for date, items in by_day.items():
@@ -554,5 +593,7 @@ __all__ = [
     "next_monday",
     "plan_week",
     "reference_starts",
+    "refine_days",
+    "template_budget",
     "walk_in_rng",
 ]
