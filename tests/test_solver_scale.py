@@ -150,14 +150,14 @@ def test_template_budget_starts_where_a_week_of_its_size_finds_a_template():
             assert any(template_budget(limit, sessions) == pytest.approx(b) for b in reached)
 
 
-def test_refine_days_shrink_in_proportion_past_110_blocks():
-    from clinicflow.solver.plan import refine_days
+def test_sampled_days_shrink_in_proportion_past_110_blocks():
+    from clinicflow.solver.plan import week_days
 
-    assert refine_days(60, 55, 200, 300) == (200, 300)  # the family week
-    assert refine_days(20, 55, 200, 300) == (200, 300)
-    assert refine_days(60, 110, 200, 300) == (200, 300)
-    assert refine_days(60, 220, 200, 300) == (100, 150)  # 4x
-    assert refine_days(60, 440, 200, 300) == (50, 75)  # 8x: the floors
-    assert refine_days(60, 2000, 200, 300) == (50, 75)
-    assert refine_days(120, 220, 200, 300) == (200, 300)  # a longer limit buys the days back
-    assert refine_days(60, 440, 20, 30) == (20, 30)  # never more than asked
+    assert week_days(60, 55, 40, 200, 300) == (40, 200, 300)  # the family week
+    assert week_days(20, 55, 40, 200, 300) == (40, 200, 300)
+    assert week_days(60, 110, 40, 200, 300) == (40, 200, 300)  # twice it
+    assert week_days(60, 150, 40, 200, 300) == (29, 171, 257)
+    assert week_days(60, 220, 40, 200, 300) == (20, 141, 212)  # 4x
+    assert week_days(60, 440, 40, 200, 300) == (20, 100, 150)  # 8x: the floors
+    assert week_days(120, 220, 40, 200, 300) == (40, 200, 300)  # a longer limit buys the days back
+    assert week_days(60, 440, 10, 20, 30) == (10, 20, 30)  # never more than asked

@@ -51,7 +51,7 @@ class WeekOutcome:
             "week": r.monday.isoformat(),
             "optimizer": {
                 "seed": self.settings["seed"],
-                "sampled_days": self.settings["samples"],
+                "sampled_days": r.samples,  # fewer than asked on a big week (plan.week_days)
                 "grid_min": r.grid,
                 "time_limit_s": self.settings["time_limit"],
                 "wall_time_s": round(r.wall_time, 2),
