@@ -198,7 +198,7 @@ def test_big_week_rules_keep_a_seed_to_one_plan(tiny, monkeypatch):
     import clinicflow.solver.plan as plan_module
     from clinicflow.solver import rooms
 
-    monkeypatch.setattr(plan_module, "REFINE_BLOCKS", 1)
+    monkeypatch.setattr(plan_module, "BIG_WEEK_BLOCKS", 1)
     monkeypatch.setattr(plan_module, "MIN_SAMPLES", 5)
     monkeypatch.setattr(plan_module, "MIN_SEARCH_DAYS", 10)
     monkeypatch.setattr(plan_module, "MIN_VALIDATION_DAYS", 10)

@@ -111,6 +111,11 @@ def test_block_budgets_hold_the_time_limit_past_90_blocks_and_keep_the_family_we
     for blocks in (230, 470, 2000):
         assert blocks * block_budget(60, blocks) <= max(18.0, blocks * MIN_BLOCK_BUDGET) + 1e-9
     assert block_budget(60, 2000) == pytest.approx(MIN_BLOCK_BUDGET)
+    # twice the family week keeps its share; past it the totals shrink by sqrt(110 / blocks)
+    assert block_budget(60, 110) == pytest.approx(18 / 110)
+    assert block_budget(60, 220) == pytest.approx(18 * 0.5**0.5 / 220)
+    assert block_budget(60, 440) == pytest.approx(18 * 0.5 / 440)
+    assert block_budget(120, 440) == pytest.approx(36 * 0.5 / 440)
 
 
 def test_a_day_past_the_pair_limit_gets_the_greedy_rooms_without_cp_sat(family, monkeypatch):

@@ -39,10 +39,10 @@ SEARCH_STREAM = "saa-search"  # the days the local search under the clinic's ser
 VALIDATE_STREAM = "saa-validate"  # the days the published timing is chosen on
 TIMING_SHARE = 0.15  # of the time limit per CP-SAT timing solve of a block, times BUDGET_CORES / blocks
 #: A short time limit does not starve a block: each timing solve gets at least 0.2 deterministic s,
-#: or an equal share of ``MIN_TIMING_TOTAL`` when the week has more than 90 blocks, never below
-#: ``MIN_BLOCK_BUDGET`` (``block_budget``).
+#: or an equal share of ``MIN_TIMING_TOTAL`` when the week has more than 90 blocks (less past
+#: ``BIG_WEEK_BLOCKS``), never below ``MIN_BLOCK_BUDGET`` (``block_budget``).
 MIN_TIMING_TOTAL = 18.0
-MIN_BLOCK_BUDGET = 0.05
+MIN_BLOCK_BUDGET = 0.02
 #: The most of the time limit (deterministic seconds) the template may take when its first 1% finds
 #: no template: big practices (4x the family practice) need several seconds (solve_template)
 TEMPLATE_CEILING = 0.15
@@ -52,7 +52,7 @@ TEMPLATE_CEILING = 0.15
 TEMPLATE_SESSIONS = 108
 #: Weeks of up to this many timing blocks (twice the family week's 55) time and refine each block on
 #: all its sampled days; bigger weeks on proportionally fewer (``week_days``), down to these floors.
-REFINE_BLOCKS = 110
+BIG_WEEK_BLOCKS = 110
 MIN_SAMPLES = 20
 MIN_SEARCH_DAYS = 100
 MIN_VALIDATION_DAYS = 150
@@ -145,13 +145,21 @@ def block_budget(time_limit: float, blocks: int) -> float:
     on ``BUDGET_CORES`` cores shared by the week's blocks, and at least 0.2 s — but a floor of 0.2 a
     block held the time limit only up to 90 blocks (0.15 × 60 s × 2 / 0.2); at 4× the family practice
     (230 blocks) the timing alone took three times the limit. Past 90 blocks the floor is an equal
-    share of ``MIN_TIMING_TOTAL`` (never under ``MIN_BLOCK_BUDGET``): at 4× with a 60 s limit the
-    timing stage took 136 s instead of 182 s, fewer models were proven optimal (100 of 216 sessions
-    against 176) and the published times cost the same on validation days (31,738 against 31,749)
-    and in the simulator (33,310 ± 360 against 33,284). The family week (55 blocks) is unchanged."""
+    share of ``MIN_TIMING_TOTAL``: at 4× with a 60 s limit the timing stage took 136 s instead of
+    182 s, fewer models were proven optimal (100 of 216 sessions against 176) and the published times
+    cost the same on validation days (31,738 against 31,749) and in the simulator (33,310 ± 360
+    against 33,284). The family week (55 blocks) is unchanged.
+
+    Past ``BIG_WEEK_BLOCKS`` (110, twice the family week) both totals shrink by the square root of
+    110 / blocks (0.058 s a block at 4×, 0.0205 at 8× with a 60 s limit, against 0.082 and 0.05),
+    never under ``MIN_BLOCK_BUDGET``: a solve also costs about 0.1 CPU s outside its budget (presolve,
+    LP set-up), so an equal share of a fixed total still grew with the blocks, and the refinement
+    re-times every block under the clinic's rule after it (4×, 20 sampled days: 0.11 CPU s a block
+    at 0.02 deterministic s, 0.18 at 0.05)."""
     n = max(1, blocks)
-    floor = max(MIN_BLOCK_BUDGET, min(0.2, MIN_TIMING_TOTAL / n))
-    return max(floor, TIMING_SHARE * time_limit * BUDGET_CORES / n)
+    scale = math.sqrt(min(1.0, BIG_WEEK_BLOCKS / n))
+    floor = max(MIN_BLOCK_BUDGET, min(0.2, scale * MIN_TIMING_TOTAL / n))
+    return max(floor, scale * TIMING_SHARE * time_limit * BUDGET_CORES / n)
 
 
 def template_budget(time_limit: float, sessions: int) -> float:
@@ -171,7 +179,7 @@ def week_days(
     time_limit: float, blocks: int, samples: int, search_days: int, validation_days: int
 ) -> tuple[int, int, int]:
     """The sampled days per block of the CP-SAT timing model, of the local search and of the
-    validation (refine.py): all of them up to ``REFINE_BLOCKS`` blocks (more with a time limit above
+    validation (refine.py): all of them up to ``BIG_WEEK_BLOCKS`` blocks (more with a time limit above
     60 s); past it the CP-SAT days shrink in inverse proportion to the blocks and the refinement's in
     inverse proportion to their square root, never under ``MIN_SAMPLES``, ``MIN_SEARCH_DAYS`` and
     ``MIN_VALIDATION_DAYS`` (nor above what was asked). 4x the family practice: 20, 141 and 212
@@ -185,7 +193,7 @@ def week_days(
     refinement's days cost more — at 8x, a quarter of them (50 and 75) made the simulated week 2.3%
     dearer (66,291 against 64,787) and half 1.8% — hence the square root. Each block draws its days
     from its own keyed stream, so a seed still gives the same plan."""
-    r = min(1.0, REFINE_BLOCKS * max(1.0, time_limit / 60.0) / max(1, blocks))
+    r = min(1.0, BIG_WEEK_BLOCKS * max(1.0, time_limit / 60.0) / max(1, blocks))
 
     def scaled(k: int, share: float, floor: int) -> int:
         return max(min(k, floor), round(k * share))
