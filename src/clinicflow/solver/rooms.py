@@ -16,9 +16,10 @@ per regular visit in a procedure room) from 316 at one unit a day without it to 
 unit. The rooms do not change any simulated KPI: the simulated clinic gives out free rooms itself.
 
 Past ``CPSAT_MAX_PAIRS`` (in-person slots × rooms in a day) the greedy assignment is published without
-a CP-SAT solve. On the family week (at most 1,400 pairs a day) CP-SAT improves the greedy start on 2
-days of 5 (95 → 63, 65 → 61); from twice its size on it never did (4×: 14,000–21,500 pairs, 5 days of
-5 equal) and spent 2.5–3.8 CPU s a day building and searching the model (24 CPU s a week at 8×).
+a CP-SAT solve. CP-SAT improves the greedy start on 2 days of 5 on the family week (at most 1,400 pairs
+a day: 95 → 63, 65 → 61) and at twice its size (3,900–5,500 pairs: 197 → 189, 119 → 110), so those
+keep it; at 4× (14,000–21,500 pairs) it improved no day of 5 and spent 2.5–3.8 CPU s a day building
+and searching the model (24 CPU s a week at 8×).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from ..errors import InfeasibleError
 from . import cpsat
 
 #: in-person slots × rooms in a day above which CP-SAT is not tried (the greedy rooms stand)
-CPSAT_MAX_PAIRS = 3000
+CPSAT_MAX_PAIRS = 8000
 
 
 def assign_rooms(
