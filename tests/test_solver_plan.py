@@ -8,6 +8,7 @@ import datetime as dt
 import os
 import pickle
 import time
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -188,6 +189,32 @@ def test_same_seed_same_plan_whatever_the_number_of_workers(tiny, monkeypatch):
     assert a.schedule[cols].equals(b.schedule[cols])
     assert a.schedule[cols].equals(c.schedule[cols])
     assert [x.status for x in a.sessions] == [x.status for x in c.sessions]
+
+
+def test_big_week_rules_keep_a_seed_to_one_plan(tiny, monkeypatch):
+    # the rules that bind only on big weeks (fewer sampled days per block, greedy rooms without
+    # CP-SAT, the template's escalation started higher) forced on the tiny week: still a plan per
+    # seed, with one worker or two
+    import clinicflow.solver.plan as plan_module
+    from clinicflow.solver import rooms
+
+    monkeypatch.setattr(plan_module, "BIG_WEEK_BLOCKS", 1)
+    monkeypatch.setattr(plan_module, "MIN_SAMPLES", 5)
+    monkeypatch.setattr(plan_module, "MIN_SEARCH_DAYS", 10)
+    monkeypatch.setattr(plan_module, "MIN_VALIDATION_DAYS", 10)
+    monkeypatch.setattr(plan_module, "TEMPLATE_SESSIONS", 1)
+    monkeypatch.setattr(rooms, "CPSAT_MAX_PAIRS", 0)
+
+    def no_cp_sat(*a, **k):
+        raise AssertionError("the rooms' CP-SAT ran")
+
+    monkeypatch.setattr(rooms, "cpsat", SimpleNamespace(CpModel=no_cp_sat, solve=no_cp_sat))
+    a = plan_week(tiny, MONDAY, time_limit=10, samples=10, seed=1, workers=2)
+    c = plan_week(tiny, MONDAY, time_limit=10, samples=10, seed=1, workers=1)
+    assert a.samples == c.samples and a.samples < 10  # the days were cut
+    cols = ["date", "provider", "start_min", "appointment_type", "kind", "room", "overbooked"]
+    assert a.schedule[cols].equals(c.schedule[cols])
+    assert [x.expected_cost for x in a.sessions] == [x.expected_cost for x in c.sessions]
 
 
 def test_next_monday():

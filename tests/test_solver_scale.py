@@ -84,6 +84,7 @@ def test_room_use_flags_are_built_in_one_pass_over_the_slots(family, monkeypatch
     day = _big_day(24, 20)
     _CountingList.iterations = 0
     counted = _CountingList(day)
+    monkeypatch.setattr(rooms, "CPSAT_MAX_PAIRS", 10**9)  # build the model, whatever its size
     monkeypatch.setattr(rooms.cpsat, "solve", lambda *a, **k: cpsat.SolveResult("unknown", None, None))
     out = rooms.assign_rooms(sc, counted, label="big day")
     assert _CountingList.iterations <= 5
@@ -110,3 +111,58 @@ def test_block_budgets_hold_the_time_limit_past_90_blocks_and_keep_the_family_we
     for blocks in (230, 470, 2000):
         assert blocks * block_budget(60, blocks) <= max(18.0, blocks * MIN_BLOCK_BUDGET) + 1e-9
     assert block_budget(60, 2000) == pytest.approx(MIN_BLOCK_BUDGET)
+    # twice the family week keeps its share; past it the totals shrink by sqrt(110 / blocks)
+    assert block_budget(60, 110) == pytest.approx(18 / 110)
+    assert block_budget(60, 220) == pytest.approx(18 * 0.5**0.5 / 220)
+    assert block_budget(60, 440) == pytest.approx(18 * 0.5 / 440)
+    assert block_budget(120, 440) == pytest.approx(36 * 0.5 / 440)
+
+
+def test_a_day_past_the_pair_limit_gets_the_greedy_rooms_without_cp_sat(family, monkeypatch):
+    ids = [f"E{i:02d}" for i in range(54)] + [f"P{i}" for i in range(6)]
+    sc = family.model_copy(update={"rooms": Rooms(ids=ids, procedure_rooms=ids[54:])})
+    day = _big_day(24, 20)  # 480 slots x 60 rooms
+    assert len(day) * len(ids) > rooms.CPSAT_MAX_PAIRS
+
+    def no_solve(*a, **k):
+        raise AssertionError("CP-SAT was called")
+
+    monkeypatch.setattr(rooms.cpsat, "solve", no_solve)
+    assert rooms.assign_rooms(sc, day, label="big day") == rooms._greedy(day, ids, set(ids[54:]))
+    # a family-sized day (120 slots x 12 rooms) still goes to CP-SAT
+    small = [f"E{i:02d}" for i in range(10)] + ["P1", "P2"]
+    sc = family.model_copy(update={"rooms": Rooms(ids=small, procedure_rooms=["P1", "P2"])})
+    with pytest.raises(AssertionError, match="CP-SAT was called"):
+        rooms.assign_rooms(sc, _big_day(5, 24), label="Monday")
+
+
+def test_template_budget_starts_where_a_week_of_its_size_finds_a_template():
+    from clinicflow.solver.plan import TEMPLATE_CEILING, template_budget
+
+    # the family week and twice it: 1% of the limit, as before
+    assert template_budget(60, 54) == pytest.approx(0.6)
+    assert template_budget(60, 108) == pytest.approx(0.6)
+    assert template_budget(20, 54) == pytest.approx(0.3)
+    # 4x (216 sessions) starts at the 2.4 s that found its template, 8x (432) at the 9 s ceiling
+    assert template_budget(60, 216) == pytest.approx(2.4)
+    assert template_budget(60, 432) == pytest.approx(9.0)
+    assert template_budget(600, 432) == pytest.approx(32.0)
+    # always one of the budgets the escalation from 1% would have reached: the same templates
+    for limit in (5, 20, 60, 300):
+        base = max(0.3, min(2.0, 0.01 * limit))
+        reached = [base, *escalated_budgets(base, TEMPLATE_CEILING * limit)]
+        for sessions in (1, 54, 109, 216, 300, 432, 2000):
+            assert any(template_budget(limit, sessions) == pytest.approx(b) for b in reached)
+
+
+def test_sampled_days_shrink_in_proportion_past_110_blocks():
+    from clinicflow.solver.plan import week_days
+
+    assert week_days(60, 55, 40, 200, 300) == (40, 200, 300)  # the family week
+    assert week_days(20, 55, 40, 200, 300) == (40, 200, 300)
+    assert week_days(60, 110, 40, 200, 300) == (40, 200, 300)  # twice it
+    assert week_days(60, 150, 40, 200, 300) == (29, 171, 257)
+    assert week_days(60, 220, 40, 200, 300) == (20, 141, 212)  # 4x
+    assert week_days(60, 440, 40, 200, 300) == (20, 100, 150)  # 8x: the floors
+    assert week_days(120, 220, 40, 200, 300) == (40, 200, 300)  # a longer limit buys the days back
+    assert week_days(60, 440, 10, 20, 30) == (10, 20, 30)  # never more than asked

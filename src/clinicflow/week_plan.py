@@ -25,6 +25,12 @@ from .solver.plan import PlanResult, plan_week
 from .solver.week import provider_sessions
 from .spreadsheet import safe_frame
 
+#: Weeks with more schedule rows than this (the family week has 532, twice it about 1,060) simulate
+#: kpis.json's replications in two processes: 10 s on one core at 8x the family practice. The
+#: numbers are the replications' own either way, but summed in another order their last digits
+#: (1e-13) move, so the weeks up to twice the family practice keep one process and their kpis.json.
+PARALLEL_KPI_ROWS = 1200
+
 
 @dataclass
 class WeekOutcome:
@@ -45,7 +51,7 @@ class WeekOutcome:
             "week": r.monday.isoformat(),
             "optimizer": {
                 "seed": self.settings["seed"],
-                "sampled_days": self.settings["samples"],
+                "sampled_days": r.samples,  # fewer than asked on a big week (plan.week_days)
                 "grid_min": r.grid,
                 "time_limit_s": self.settings["time_limit"],
                 "wall_time_s": round(r.wall_time, 2),
@@ -107,7 +113,9 @@ def plan_and_book(
             progress("booking", 1, 1)
     if progress:
         progress("evaluating", 0, 1)
-    kpis = plan_kpis(result, replications=replications, evaluator=evaluator)
+    # two processes on a big week: the same replications, in the last digits' summation order only
+    workers = 2 if len(result.schedule) > PARALLEL_KPI_ROWS else 1
+    kpis = plan_kpis(result, replications=replications, evaluator=evaluator, workers=workers)
     if progress:
         progress("evaluating", 1, 1)
     settings = {"seed": seed, "samples": samples, "time_limit": time_limit}

@@ -12,6 +12,7 @@ solve status and expected cost, and the timed blocks the baselines re-time.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -29,7 +30,7 @@ from .holds import day_walk_ins
 from .refine import refine_block
 from .rooms import assign_rooms
 from .shared import Ledger, commit
-from .template import TemplateResult, solve_template
+from .template import ESCALATE, TemplateResult, solve_template
 from .timing import BlockTiming, Slot, block_samples, block_slots, rule_hints, time_block
 from .week import DAY_NAMES, Block, ProviderSession, provider_sessions
 
@@ -38,13 +39,23 @@ SEARCH_STREAM = "saa-search"  # the days the local search under the clinic's ser
 VALIDATE_STREAM = "saa-validate"  # the days the published timing is chosen on
 TIMING_SHARE = 0.15  # of the time limit per CP-SAT timing solve of a block, times BUDGET_CORES / blocks
 #: A short time limit does not starve a block: each timing solve gets at least 0.2 deterministic s,
-#: or an equal share of ``MIN_TIMING_TOTAL`` when the week has more than 90 blocks, never below
-#: ``MIN_BLOCK_BUDGET`` (``block_budget``).
+#: or an equal share of ``MIN_TIMING_TOTAL`` when the week has more than 90 blocks (less past
+#: ``BIG_WEEK_BLOCKS``), never below ``MIN_BLOCK_BUDGET`` (``block_budget``).
 MIN_TIMING_TOTAL = 18.0
-MIN_BLOCK_BUDGET = 0.05
+MIN_BLOCK_BUDGET = 0.02
 #: The most of the time limit (deterministic seconds) the template may take when its first 1% finds
 #: no template: big practices (4x the family practice) need several seconds (solve_template)
 TEMPLATE_CEILING = 0.15
+#: The most provider-sessions a template is found for in its first budget (1% of the time limit):
+#: twice the family practice's 54. Each doubling past it starts the template's escalation one step
+#: further up (``template_budget``).
+TEMPLATE_SESSIONS = 108
+#: Weeks of up to this many timing blocks (twice the family week's 55) time and refine each block on
+#: all its sampled days; bigger weeks on proportionally fewer (``week_days``), down to these floors.
+BIG_WEEK_BLOCKS = 110
+MIN_SAMPLES = 20
+MIN_SEARCH_DAYS = 100
+MIN_VALIDATION_DAYS = 150
 #: The cores the time limit is budgeted for (the issue's 2). Fixed, not ``workers``: the budgets are
 #: deterministic, so a seed gives the same plan with 1 worker or 2, only slower.
 BUDGET_CORES = 2
@@ -134,13 +145,64 @@ def block_budget(time_limit: float, blocks: int) -> float:
     on ``BUDGET_CORES`` cores shared by the week's blocks, and at least 0.2 s — but a floor of 0.2 a
     block held the time limit only up to 90 blocks (0.15 × 60 s × 2 / 0.2); at 4× the family practice
     (230 blocks) the timing alone took three times the limit. Past 90 blocks the floor is an equal
-    share of ``MIN_TIMING_TOTAL`` (never under ``MIN_BLOCK_BUDGET``): at 4× with a 60 s limit the
-    timing stage took 136 s instead of 182 s, fewer models were proven optimal (100 of 216 sessions
-    against 176) and the published times cost the same on validation days (31,738 against 31,749)
-    and in the simulator (33,310 ± 360 against 33,284). The family week (55 blocks) is unchanged."""
+    share of ``MIN_TIMING_TOTAL``: at 4× with a 60 s limit the timing stage took 136 s instead of
+    182 s, fewer models were proven optimal (100 of 216 sessions against 176) and the published times
+    cost the same on validation days (31,738 against 31,749) and in the simulator (33,310 ± 360
+    against 33,284). The family week (55 blocks) is unchanged.
+
+    Past ``BIG_WEEK_BLOCKS`` (110, twice the family week) both totals shrink by the square root of
+    110 / blocks (0.058 s a block at 4×, 0.0205 at 8× with a 60 s limit, against 0.082 and 0.05),
+    never under ``MIN_BLOCK_BUDGET``: a solve also costs about 0.1 CPU s outside its budget (presolve,
+    LP set-up), so an equal share of a fixed total still grew with the blocks, and the refinement
+    re-times every block under the clinic's rule after it (4×, 20 sampled days: 0.11 CPU s a block
+    at 0.02 deterministic s, 0.18 at 0.05)."""
     n = max(1, blocks)
-    floor = max(MIN_BLOCK_BUDGET, min(0.2, MIN_TIMING_TOTAL / n))
-    return max(floor, TIMING_SHARE * time_limit * BUDGET_CORES / n)
+    scale = math.sqrt(min(1.0, BIG_WEEK_BLOCKS / n))
+    floor = max(MIN_BLOCK_BUDGET, min(0.2, scale * MIN_TIMING_TOTAL / n))
+    return max(floor, scale * TIMING_SHARE * time_limit * BUDGET_CORES / n)
+
+
+def template_budget(time_limit: float, sessions: int) -> float:
+    """The template's first deterministic budget: 1% of the time limit (0.3 to 2 s), times
+    ``ESCALATE`` for each doubling of the week's provider-sessions past ``TEMPLATE_SESSIONS``, up to
+    ``TEMPLATE_CEILING`` of the limit. A first solve that finds nothing is solved again at ``ESCALATE``
+    times the budget (``solve_template``), so a big week used to pay for the solves that were bound to
+    fail: at 4x the family practice (216 sessions) 0.6 s found nothing and 2.4 s a template; at 8x
+    (432) 0.6 s and 2.4 s found nothing and 9 s a template — 28 CPU s of 73 spent on the failures.
+    The same budgets are reached, one solve each, so the same templates come out."""
+    base = max(0.3, min(2.0, 0.01 * time_limit))
+    steps = max(0, math.ceil(math.log2(max(1, sessions) / TEMPLATE_SESSIONS) - 1e-9))
+    return min(base * ESCALATE**steps, max(base, TEMPLATE_CEILING * time_limit))
+
+
+def week_days(
+    time_limit: float, blocks: int, samples: int, search_days: int, validation_days: int
+) -> tuple[int, int, int]:
+    """The sampled days per block of the CP-SAT timing model, of the local search and of the
+    validation (refine.py): all of them up to ``BIG_WEEK_BLOCKS`` blocks (more with a time limit above
+    60 s); past it the CP-SAT days shrink in inverse proportion to the blocks and the refinement's in
+    inverse proportion to their square root, never under ``MIN_SAMPLES``, ``MIN_SEARCH_DAYS`` and
+    ``MIN_VALIDATION_DAYS`` (nor above what was asked). 4x the family practice: 20, 141 and 212
+    days instead of 40, 200 and 300; 8x: 20, 100 and 150.
+
+    Why: a timing solve costs about 0.12 CPU s outside its deterministic budget (presolve, LP
+    set-up), growing with its sampled days, whatever the budget (4x: 0.13 CPU s a block at 0.005
+    deterministic s, 0.30 at 0.05), and the refinement has no time budget of its own (a
+    deterministic descent on fixed days) while its work grows with blocks × days (43 CPU s at 8x).
+    The CP-SAT days cost little: the refinement re-times every block under the clinic's rule. The
+    refinement's days cost more — at 8x, a quarter of them (50 and 75) made the simulated week 2.3%
+    dearer (66,291 against 64,787) and half 1.8% — hence the square root. Each block draws its days
+    from its own keyed stream, so a seed still gives the same plan."""
+    r = min(1.0, BIG_WEEK_BLOCKS * max(1.0, time_limit / 60.0) / max(1, blocks))
+
+    def scaled(k: int, share: float, floor: int) -> int:
+        return max(min(k, floor), round(k * share))
+
+    return (
+        scaled(samples, r, MIN_SAMPLES),
+        scaled(search_days, math.sqrt(r), MIN_SEARCH_DAYS),
+        scaled(validation_days, math.sqrt(r), MIN_VALIDATION_DAYS),
+    )
 
 
 def later_slots(ps: ProviderSession, block: Block, counts: dict) -> bool:
@@ -235,6 +297,8 @@ def plan_week(
         )
     diagnose.check_week(scenario, sessions)
 
+    used_samples = [samples]  # the CP-SAT model's sampled days per block (week_days)
+
     def timed_week(share: tuple[float, float]):
         """The template at these shares of the shared resources, and its timed blocks."""
         if progress:
@@ -242,7 +306,7 @@ def plan_week(
         tmpl = solve_template(
             scenario,
             sessions,
-            time_limit=max(0.3, min(2.0, 0.01 * time_limit)),
+            time_limit=template_budget(time_limit, len(sessions)),
             max_time_limit=TEMPLATE_CEILING * time_limit,
             seed=seed,
             workers=workers,
@@ -327,7 +391,14 @@ def plan_week(
             (ps.key, b.start): block_slots(scenario, ps, b, tmpl.counts.get(ps.key, {}), grid)
             for ps, b in todo
         }
-        days_of = {OPTIMIZE_STREAM: samples, SEARCH_STREAM: search_days, VALIDATE_STREAM: validation_days}
+        days_of = dict(
+            zip(
+                (OPTIMIZE_STREAM, SEARCH_STREAM, VALIDATE_STREAM),
+                week_days(time_limit, len(todo), samples, search_days, validation_days),
+                strict=True,
+            )
+        )
+        used_samples[0] = days_of[OPTIMIZE_STREAM]
         walk_ins: dict = {stream: {} for stream in days_of}
         unheld: dict = {stream: {} for stream in days_of}
         for date, items in by_day.items():
@@ -435,7 +506,7 @@ def plan_week(
         scenario=scenario,
         monday=monday,
         seed=seed,
-        samples=samples,
+        samples=used_samples[0],
         grid=grid,
         template=tmpl,
         blocks=blocks,
@@ -554,5 +625,7 @@ __all__ = [
     "next_monday",
     "plan_week",
     "reference_starts",
+    "template_budget",
     "walk_in_rng",
+    "week_days",
 ]
