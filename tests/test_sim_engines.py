@@ -251,7 +251,7 @@ def test_open_minutes_against_brute_force():
     gq = rng.integers(0, 6, 50)
     qa = rng.uniform(0, 900, 50)
     qb = qa + rng.uniform(0, 200, 50)
-    got = _open_minutes(gv, va, vb, gq, qa, qb)
+    got = _open_minutes(gv, va, vb, gq, qa, qb, 2)  # labels as 3 replications of 2 groups
     want = [
         np.clip(np.minimum(vb, b) - np.maximum(va, a), 0, None)[gv == g].sum()
         for g, a, b in zip(gq, qa, qb, strict=True)

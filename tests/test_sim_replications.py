@@ -14,12 +14,17 @@ from simcases import fixed_clinic, schedule
 
 
 def test_same_seed_same_results_for_one_or_two_workers(family):
-    one = simulate(family, replications=6, seed=42, workers=1)
-    two = simulate(family, replications=6, seed=42, workers=2)
-    pd.testing.assert_frame_equal(one.per_replication, two.per_replication)
-    pd.testing.assert_frame_equal(one.provider_replications, two.provider_replications)
-    pd.testing.assert_frame_equal(one.timeseries, two.timeseries)
-    other = simulate(family, replications=6, seed=43, workers=1)
+    # bit for bit (check_exact: pandas' default allows 1e-5): 20 replications run in chunks of 3 on
+    # one worker and of 2 on two, so a KPI that depended on its chunk's other replications
+    # (a running sum over the chunk did, by ~1e-13) fails here
+    one = simulate(family, replications=20, seed=42, workers=1, days=["mon", "tue"])
+    two = simulate(family, replications=20, seed=42, workers=2, days=["mon", "tue"])
+    pd.testing.assert_frame_equal(one.per_replication, two.per_replication, check_exact=True)
+    pd.testing.assert_frame_equal(one.provider_replications, two.provider_replications, check_exact=True)
+    pd.testing.assert_frame_equal(one.day_replications, two.day_replications, check_exact=True)
+    pd.testing.assert_frame_equal(one.timeseries, two.timeseries, check_exact=True)
+    np.testing.assert_array_equal(one.session_replications, two.session_replications)
+    other = simulate(family, replications=20, seed=43, workers=1, days=["mon", "tue"])
     assert not np.allclose(one.per_replication["mean_wait_min"], other.per_replication["mean_wait_min"])
 
 

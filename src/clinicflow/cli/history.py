@@ -316,7 +316,9 @@ def synthesize_cmd(
         "patient_id column (pseudonymize before use); needs --scenario.",
     ),
     week: str | None = typer.Option(
-        None, "--week", help="Monday of the requests' week (default: next Monday in the clinic's timezone); with --requests-out."
+        None,
+        "--week",
+        help="Monday of the requests' week (default: next Monday in the clinic's timezone); with --requests-out.",
     ),
     n_requests: int | None = typer.Option(
         None, "--requests", min=1, max=100_000, help="Number of requests (default 250); with --requests-out."

@@ -39,28 +39,42 @@ def _sum_by(labels: np.ndarray, values: np.ndarray | None, groups: int) -> np.nd
     return np.bincount(labels, weights=values, minlength=groups)[:groups]
 
 
-def _grouped_sum_min(gx: np.ndarray, x: np.ndarray, gq: np.ndarray, q: np.ndarray) -> np.ndarray:
-    """For each query (group ``gq[j]``, time ``q[j]``): ``Σ min(q[j], x[i])`` over ``i`` with ``gx[i] == gq[j]``."""
+def _grouped_sum_min(gx: np.ndarray, x: np.ndarray, gq: np.ndarray, q: np.ndarray, per: int) -> np.ndarray:
+    """For each query (group ``gq[j]``, time ``q[j]``): ``Σ min(q[j], x[i])`` over ``i`` with ``gx[i] == gq[j]``.
+
+    Group labels are ``replication × per + group``. The prefix sums restart at every replication:
+    one running sum over the whole chunk gave a replication's sums rounding that depended on the
+    replications before it in its chunk, so one worker and two (other chunks) differed by ~1e-13;
+    now a replication's KPIs are the same bits in any chunk."""
     if not len(q):
         return np.zeros(0)
     if not len(x):
         return np.zeros(len(q))
     order = np.lexsort((x, gx))
     xs, gs = x[order], gx[order]
-    prefix = np.concatenate([[0.0], np.cumsum(xs)])
+    reps = gs // per
+    cut = np.flatnonzero(np.diff(reps)) + 1
+    inclusive = np.empty(len(xs))
+    for a, b in zip(np.concatenate([[0], cut]), np.concatenate([cut, [len(xs)]]), strict=True):
+        inclusive[a:b] = np.cumsum(xs[a:b])
     keys = gs * _SPAN + xs  # sorted: groups apart, times in order within a group
     k = np.searchsorted(keys, gq * _SPAN + q, side="left")  # first x >= q in q's group (or after it)
     lo = np.searchsorted(gs, gq, side="left")
     hi = np.searchsorted(gs, gq, side="right")
-    return prefix[k] - prefix[lo] + q * (hi - k)
+    start = np.searchsorted(reps, gq // per, side="left")  # where the query's replication begins
+
+    def before(i: np.ndarray) -> np.ndarray:  # Σ x of the replication's sorted values before index i
+        return np.where(i > start, inclusive[np.maximum(i - 1, 0)], 0.0)
+
+    return before(k) - before(lo) + q * (hi - k)
 
 
-def _open_minutes(gv, va, vb, gq, qa, qb) -> np.ndarray:
+def _open_minutes(gv, va, vb, gq, qa, qb, per: int) -> np.ndarray:
     """Minutes of the intervals ``[va, vb)`` of group g inside each query ``[qa, qb]`` of group g."""
     vb = np.maximum(va, vb)
     g2 = np.concatenate([gq, gq])
     t = np.concatenate([qa, qb])
-    cum = _grouped_sum_min(gv, vb, g2, t) - _grouped_sum_min(gv, va, g2, t)
+    cum = _grouped_sum_min(gv, vb, g2, t, per) - _grouped_sum_min(gv, va, g2, t, per)
     n = len(qa)
     return cum[n:] - cum[:n]
 
@@ -147,9 +161,10 @@ class Batch:
         gw = pd_key(self.w_rep, np.tile(st.w_prov.astype(int), nr), np.tile(st.w_day.astype(int), nr))
         gs = pd_key(self.s_rep, np.tile(st.s_prov, nr), np.tile(st.s_day, nr))
         va = start[v]
-        self.busy_work = _open_minutes(gv, va, v_end, gw, w_a, w_b)
-        self.busy_to_last = _open_minutes(gv, va, v_end, gw, w_a, w_h)
-        self.busy_over = _open_minutes(gv, va, v_end, gs, s_end, o_b)
+        per = self.n_prov * nd  # (provider, day) labels per replication
+        self.busy_work = _open_minutes(gv, va, v_end, gw, w_a, w_b, per)
+        self.busy_to_last = _open_minutes(gv, va, v_end, gw, w_a, w_h, per)
+        self.busy_over = _open_minutes(gv, va, v_end, gs, s_end, o_b, per)
 
         # Clinic resources: busy minutes of each record (room, MA, desk).
         self.clinic_busy = []
@@ -326,6 +341,6 @@ class Batch:
         gq = np.repeat(np.arange(nr * nd), nb + 1)
         out = np.zeros((nr, nd, nb, 2))
         for k, (g, a, b) in enumerate((self.wait_room, self.rooms_busy)):
-            area = _grouped_sum_min(g, np.maximum(a, b), gq, q) - _grouped_sum_min(g, a, gq, q)
+            area = _grouped_sum_min(g, np.maximum(a, b), gq, q, nd) - _grouped_sum_min(g, a, gq, q, nd)
             out[..., k] = np.diff(area.reshape(nr, nd, nb + 1), axis=2) / BIN_MIN
         return out
