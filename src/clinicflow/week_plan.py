@@ -27,8 +27,8 @@ from .spreadsheet import safe_frame
 
 #: Weeks with more schedule rows than this (the family week has 532, twice it about 1,060) simulate
 #: kpis.json's replications in two processes: 10 s on one core at 8x the family practice. The
-#: numbers are the replications' own either way, but summed in another order their last digits
-#: (1e-13) move, so the weeks up to twice the family practice keep one process and their kpis.json.
+#: numbers are the same bits on one process or two (``sim.kpi_batch`` sums each replication on its
+#: own), so this decides speed only; a small week's evaluation takes seconds on one.
 PARALLEL_KPI_ROWS = 1200
 
 
@@ -113,7 +113,7 @@ def plan_and_book(
             progress("booking", 1, 1)
     if progress:
         progress("evaluating", 0, 1)
-    # two processes on a big week: the same replications, in the last digits' summation order only
+    # two processes on a big week: the same numbers, sooner
     workers = 2 if len(result.schedule) > PARALLEL_KPI_ROWS else 1
     kpis = plan_kpis(result, replications=replications, evaluator=evaluator, workers=workers)
     if progress:
