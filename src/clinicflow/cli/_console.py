@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Iterator
+
 from rich.console import Console
 
 
@@ -127,3 +130,28 @@ def print_booking(console, scenario, schedule, booking, requests) -> None:
             f"{ea['expected_to_come']:,.1f} of {ea['booked_patients']} booked patients expected to come "
             f"({ea['expected_to_come_at_type_rates']:,.1f} at the appointment types' rates)"
         )
+
+
+@contextlib.contextmanager
+def stage_bar(console, labels: dict[str, str] = PLAN_STAGES) -> Iterator[Callable[[str, int, int], None]]:
+    """A bar per pipeline stage (template, timing, booking, evaluating) on a terminal, nothing when
+    piped; yields the ``progress(stage, done, total)`` callback ``plan`` and ``book`` pass down."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    ) as bar:
+        tasks: dict = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(labels[stage], total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        yield progress

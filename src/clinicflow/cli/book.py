@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ..domain.requests import read_requests_csv
@@ -15,7 +14,7 @@ from ..evaluation import mean_ci
 from ..exports.common import check_output_dir
 from ..scenario_file import load_scenario
 from ..week_booking import book_week, write_booked_outputs
-from ._console import PLAN_STAGES, print_booking, print_late_sessions, stdout_console
+from ._console import PLAN_STAGES, print_booking, print_late_sessions, stage_bar, stdout_console
 
 STAGES = PLAN_STAGES | {"evaluating": "simulating the booked week"}
 
@@ -57,22 +56,7 @@ def book(
     sc = load_scenario(scenario)
     week = read_schedule_csv(schedule, sc)
     reqs = read_requests_csv(requests, sc)
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-        disable=not console.is_terminal,
-    ) as bar:
-        tasks: dict = {}
-
-        def progress(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(STAGES[stage], total=total)
-            bar.update(tasks[stage], completed=done, total=total)
-
+    with stage_bar(console, STAGES) as progress:
         booked = book_week(
             sc,
             week,

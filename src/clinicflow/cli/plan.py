@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ..domain.requests import read_requests_csv
@@ -13,7 +12,7 @@ from ..errors import InputError
 from ..exports.common import check_output_dir
 from ..scenario_file import load_scenario, require_clinic_sessions
 from ..week_plan import plan_and_book, write_outputs
-from ._console import PLAN_STAGES, print_booking, print_late_sessions, stdout_console
+from ._console import print_booking, print_late_sessions, stage_bar, stdout_console
 from ._options import clinic_next_monday, week_monday
 
 
@@ -52,22 +51,7 @@ def plan(
         monday = clinic_next_monday(sc.clinic.tz)
     reqs = read_requests_csv(requests, sc) if requests is not None else None
 
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-        disable=not console.is_terminal,
-    ) as bar:
-        tasks: dict = {}
-
-        def progress(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(PLAN_STAGES[stage], total=total)
-            bar.update(tasks[stage], completed=done, total=total)
-
+    with stage_bar(console) as progress:
         outcome = plan_and_book(
             sc,
             monday,
