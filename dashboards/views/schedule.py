@@ -20,6 +20,7 @@ from clinicflow import InfeasibleError, InputError
 from clinicflow.domain.clock import clinic_next_monday
 from clinicflow.domain.requests import read_requests_csv
 from clinicflow.domain.schedule import read_schedule_csv
+from clinicflow.sim.result import late_first
 from clinicflow.viz.schedule import week_figure
 from clinicflow.week_booking import book_week, write_booked_outputs
 from clinicflow.week_plan import plan_and_book, sessions_frame, write_outputs
@@ -181,9 +182,7 @@ if "sim_late_share" in sessions:
         "Per provider-session, the share of simulated weeks whose last visit ends more than 15 minutes "
         "after the session (95% interval), and when it ends; the solver's status beside it (sessions.csv)."
     )
-    late = sessions.sort_values(
-        ["sim_late_share", "sim_provider_overtime_min"], ascending=False, kind="stable"
-    )
+    late = late_first(sessions, prefix="sim_")
     st.dataframe(
         pd.DataFrame(
             {

@@ -55,8 +55,12 @@ class BookedWeek:
         f = self.before if frame is None else frame
         return {k: int((f["kind"] == k).sum()) for k in ("template", "hold", "booked")}
 
+    def summary(self) -> dict[str, dict]:
+        """``KPIS`` of the simulated booked week: mean and 95% interval (kpis.json, the terminal)."""
+        return {k: mean_ci(self.sim.per_replication[k].to_numpy()) for k in KPIS}
+
     def kpis_payload(self, scenario_file: str, schedule_file: str) -> dict:
-        summ = {k: mean_ci(self.sim.per_replication[k].to_numpy()) for k in KPIS}
+        summ = self.summary()
         return {
             "scenario": scenario_file,
             "schedule": schedule_file,

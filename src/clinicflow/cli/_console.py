@@ -91,11 +91,11 @@ def print_late_sessions(console, table, where: str, indent: str = "  ") -> None:
     import datetime as dt
 
     from ..domain.clock import WEEKDAYS
-    from ..sim.result import LATE_AFTER_MIN
+    from ..sim.result import LATE_AFTER_MIN, late_first
 
     if table is None or not len(table):
         return
-    worst = table.sort_values(["late_share", "provider_overtime_min"], ascending=False, kind="stable")
+    worst = late_first(table)
     console.print(
         f"{indent}sessions most often ending >{LATE_AFTER_MIN:.0f} min late (share of replications, "
         f"95% CI; {where}):",

@@ -10,10 +10,9 @@ from rich.table import Table
 from ..domain.requests import read_requests_csv
 from ..domain.schedule import read_schedule_csv
 from ..errors import InputError
-from ..evaluation import mean_ci
 from ..exports.common import check_output_dir
 from ..scenario_file import load_scenario
-from ..week_booking import book_week, write_booked_outputs
+from ..week_booking import KPIS, book_week, write_booked_outputs
 from ._console import PLAN_STAGES, print_booking, print_late_sessions, stage_bar, stdout_console
 
 STAGES = PLAN_STAGES | {"evaluating": "simulating the booked week"}
@@ -75,19 +74,13 @@ def book(
         f"after: {after['booked']} booked, {after['template']} open slots, {after['hold']} same-day holds"
     )
     print_booking(console, sc, booked.schedule, booked.booking, reqs)
-    per = booked.sim.per_replication
+    summ = booked.summary()
     t = Table(box=None, header_style="bold", pad_edge=False)
     for col in ("booked week", "cost", "wait min", "idle min", "overtime min", "patients seen"):
         t.add_column(col, justify="left" if col == "booked week" else "right")
     cells = []
-    for k, fmt in (
-        ("cost", "{:,.0f}"),
-        ("total_wait_min", "{:,.0f}"),
-        ("provider_idle_min", "{:,.0f}"),
-        ("provider_overtime_min", "{:,.0f}"),
-        ("patients_seen", "{:,.1f}"),
-    ):
-        m = mean_ci(per[k].to_numpy())
+    for k in KPIS:  # cost, wait, idle, overtime, patients seen
+        m, fmt = summ[k], "{:,.1f}" if k == "patients_seen" else "{:,.0f}"
         cells.append(f"{fmt.format(m['mean'])} ± {fmt.format(m['ci_high'] - m['mean'])}")
     t.add_row("simulated", *cells)
     console.print(

@@ -19,6 +19,13 @@ from .stats import summarize, summarize_groups
 LATE_AFTER_MIN = 15.0
 
 
+def late_first(table: pd.DataFrame, prefix: str = "") -> pd.DataFrame:
+    """Provider-sessions most often late first (then most overtime): the order the terminal and the
+    dashboard name them in. ``prefix``: ``"sim_"`` for the plan's sessions.csv columns."""
+    keys = [f"{prefix}late_share", f"{prefix}provider_overtime_min"]
+    return table.sort_values(keys, ascending=False, kind="stable")
+
+
 @dataclass
 class SimulationResult:
     """Per-replication KPIs (overall, per provider, per day), the time series, and optionally events.
