@@ -11,7 +11,17 @@ from collections import defaultdict
 from conftest import ROOT
 
 SRC = ROOT / "src" / "clinicflow"
-ABOVE = {"whatif", "cli", "evaluation", "week_plan", "week_booking", "surgery_week"}
+ABOVE = {
+    "whatif",
+    "cli",
+    "evaluation",
+    "week_plan",
+    "week_booking",
+    "surgery_week",
+    "replay",
+    "backtest",
+    "synthetic_flow",
+}
 FORBIDDEN = {
     "domain": {"solver", "sim", "data", "exports", "viz", "policies"} | ABOVE,
     "solver": {"sim", "data", "exports", "viz"} | ABOVE,
