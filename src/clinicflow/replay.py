@@ -103,7 +103,7 @@ def history_schedule(history: pd.DataFrame, scenario: Scenario) -> Replay:
     atype = history["appointment_type"].astype("string").fillna("").to_numpy(dtype=object)
 
     alive = np.ones(n, dtype=bool)
-    alive = skip(~np.isin(status, KEPT), "cancelled", alive)
+    alive = skip(~np.isin(status, KEPT), "cancelled (in advance or late)", alive)
     alive = skip(start.isna().to_numpy(), "no time of day", alive)
     provs = scenario.provider_by_id
     types = scenario.type_by_id

@@ -57,6 +57,7 @@ def simulate(
     progress: bool = False,
     keep_events: bool = False,
     engine: str = "lean",
+    keep_patients: bool = False,
 ) -> SimulationResult:
     """Simulate the schedule's days ``replications`` times and summarize.
 
@@ -65,7 +66,8 @@ def simulate(
     ``days`` keeps only some weekdays ("mon", …) or dates; a date absent from a given schedule is
     simulated with walk-ins only. Replication ``r`` uses
     ``replication_sequence(seed, r)``: identical results for any ``workers`` or ``cluster`` (a Dask
-    address, cluster or client). ``keep_events`` keeps the per-patient records and the event log.
+    address, cluster or client). ``keep_events`` keeps the per-patient records and the event log; ``keep_patients`` the records
+    alone (the event log's timestamps cost more than the simulation: the back-test needs only times).
     ``engine`` picks the event loop: ``"lean"`` (default) or ``"simpy"`` (the reference); both give
     identical results (``sim/engine.py``).
     """
@@ -75,6 +77,7 @@ def simulate(
         raise InputError(None, "workers", f"expected at least 1, got {workers}")
     if engine not in ENGINES:
         raise InputError(None, "engine", f"expected one of {', '.join(ENGINES)}, got {engine!r}")
+    keep_records = keep_events or keep_patients
     frame = _as_schedule(scenario, schedule, days)
     dates = select_days(frame, scenario, days)
     plan = build_plan(scenario, frame, dates)
@@ -106,9 +109,9 @@ def simulate(
             bar.advance(task, k)
 
     if cluster is not None:
-        it = run_dask(plan, seed, replications, cluster, keep_events, tick, engine)
+        it = run_dask(plan, seed, replications, cluster, keep_records, tick, engine)
     else:
-        it = run_local(plan, seed, replications, workers, keep_events, tick, engine)
+        it = run_local(plan, seed, replications, workers, keep_records, tick, engine)
     if bar is not None:
         # Start the bar only after the worker pool is forked (the bar runs a refresh thread).
         first = next(it)
@@ -126,10 +129,11 @@ def simulate(
     ts = timeseries_frame([x.timeseries for x in results], dates, scenario.clinic.opens, BIN_MIN)
     assert ts["minute"].nunique() == n_bins(plan)
     events = patients = None
-    if keep_events:
+    if keep_records:
         patients = pd.concat(
             [patients_frame(x.records, plan, x.replication) for x in results], ignore_index=True
         )
+    if keep_events:
         events = event_log(patients, scenario.clinic.timezone, plan.rooms)
     return SimulationResult(
         scenario_name=scenario.clinic.name,
