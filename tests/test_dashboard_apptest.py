@@ -11,6 +11,7 @@ import pytest
 import yaml
 from streamlit.testing.v1 import AppTest
 
+from clinicflow.backtest import KPIS
 from conftest import ROOT
 from tests_helpers import booked_week, tiny_data
 
@@ -194,6 +195,34 @@ def test_noshow_page_drafts_a_scenario_from_its_history():
     assert "- front desk: 2 (not given)" in assumed and "- medical assistants: 6 (not given)" in assumed
     assert "rooms.count" not in assumed
     assert at.get("download_button")[-1].proto.label == "drafted-scenario.yaml"
+
+
+def test_noshow_page_back_tests_the_simulator_on_its_history():
+    """The back-test box replays the page's history through the simulator (as ``history backtest``):
+    one row per figure with a verdict, the band figure, the by-provider table and the days' CSV."""
+    at = _run("noshow.py", ns_rows=5_000)
+    at.number_input(key="ns_bt_weeks").set_value(2)
+    at.select_slider(key="ns_bt_reps").set_value(40)
+    at.button(key="ns_bt_go").click().run()
+    assert not at.exception and not at.error
+    header = next(m.value for m in at.markdown if "recorded days" in m.value)
+    assert header.startswith("**10 recorded days**") and "40 replications each" in header
+    table = next(d.value for d in at.dataframe if "verdict" in d.value.columns)
+    assert list(table["figure"]) == list(KPIS.values())
+    assert set(table["verdict"]) <= {
+        "consistent",
+        "simulated too low",
+        "simulated too high",
+        "days vary more than simulated",
+        "days vary less than simulated",
+    }
+    visit = table.set_index("figure").loc[KPIS["mean_visit_min"]]
+    assert 10 < visit["recorded"] < 30 and 10 < visit["simulated"] < 30
+    fig = at.get("plotly_chart")[-1]
+    assert "Recorded vs simulated" in fig.proto.spec
+    byp = at.dataframe[-1].value
+    assert {"dr_okafor", "pa_brooks"} <= set(byp["provider"])
+    assert at.get("download_button")[-1].proto.label == "backtest-days.csv"
 
 
 def test_surgery_page_books_the_example_week():

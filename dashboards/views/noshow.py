@@ -215,6 +215,105 @@ with st.expander("Draft a scenario from this history (a practice without a scena
                 key="ns_draft_dl",
             )
 
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def backtest(db: str, version: str, scenario_path: str, mtime: float, weeks: int, reps: int, seed: int):
+    from clinicflow.backtest import pick_days, run_backtest
+    from clinicflow.data.store import load_appointments
+
+    con = open_store(db)
+    try:
+        history = load_appointments(con)
+    finally:
+        con.close()
+    days = pick_days(history, scenario, weeks)
+    return run_backtest(history, scenario, days, replications=reps, seed=seed, workers=2, source=db)
+
+
+with st.expander("Does the simulator reproduce this history? (back-test)"):
+    st.caption(
+        "Replays the last recorded weeks through the simulator with this page's scenario — the visits as "
+        "booked, who came as recorded — and sets each day's recorded wait, visit length and session end "
+        "against the simulated spread, as `clinicflow history backtest`. Use the scenario calibrated from "
+        "this history."
+    )
+    if not scenario.has_clinic_sessions:
+        st.info(f"{path.name} has no clinic sessions to replay.")
+    else:
+        c = st.columns(3)
+        bt_weeks = c[0].number_input("Weeks", 1, 104, 8, key="ns_bt_weeks")
+        bt_reps = c[1].select_slider("Replications", [40, 100, 200], 100, key="ns_bt_reps")
+        bt_seed = c[2].number_input("Seed", 0, 2**31 - 1, 0, key="ns_bt_seed")
+        if st.button("Run the back-test", key="ns_bt_go"):
+            st.session_state["ns_bt_args"] = (int(bt_weeks), int(bt_reps), int(bt_seed))
+        args = st.session_state.get("ns_bt_args")
+        if args is not None:
+            try:
+                with st.spinner("Replaying the recorded days…"):
+                    bt = backtest(db, version, str(path), path.stat().st_mtime, *args)
+            except InputError as err:
+                st.error(str(err))
+            else:
+                from clinicflow.backtest import KPIS, PROVIDER_KPIS
+                from clinicflow.viz.backtest import band_figure
+
+                st.markdown(
+                    f"**{bt.n_days} recorded days** ({bt.first} to {bt.last}), {bt.visits:,} visits, "
+                    f"{bt.replications} replications each"
+                    + (
+                        f"; left out: {', '.join(f'{n:,} {w}' for w, n in bt.skipped.items())}"
+                        if bt.skipped
+                        else ""
+                    )
+                )
+                table = bt.summary.assign(
+                    figure=bt.summary["kpi"].map(KPIS),
+                    **{
+                        "in 90% band": [
+                            f"{r.in_band}/{r.days} ({r.expected_share:.0%} exp.)"
+                            for r in bt.summary.itertuples()
+                        ]
+                    },
+                )[
+                    [
+                        "figure",
+                        "recorded",
+                        "simulated",
+                        "difference",
+                        "difference_low",
+                        "difference_high",
+                        "in 90% band",
+                        "verdict",
+                    ]
+                ]
+                st.dataframe(table.round(2), hide_index=True, width="stretch")
+                kpi = st.selectbox("Figure", list(KPIS), format_func=KPIS.get, key="ns_bt_kpi")
+                st.plotly_chart(band_figure(bt.days, kpi, KPIS[kpi]), width="stretch")
+                st.caption("Recorded − simulated by provider (mean over the provider's days, 95% CI)")
+                byp = bt.by_provider.assign(figure=bt.by_provider["kpi"].map(KPIS))
+                st.dataframe(
+                    byp[byp["kpi"].isin(PROVIDER_KPIS)][
+                        [
+                            "provider",
+                            "figure",
+                            "recorded",
+                            "simulated",
+                            "difference",
+                            "difference_low",
+                            "difference_high",
+                        ]
+                    ].round(2),
+                    hide_index=True,
+                    width="stretch",
+                )
+                st.download_button(
+                    "backtest-days.csv",
+                    bt.days.round(3).to_csv(index=False).encode(),
+                    "backtest-days.csv",
+                    "text/csv",
+                    key="ns_bt_dl",
+                )
+
 if "error" in evaluation:
     st.stop()
 
