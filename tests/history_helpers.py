@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from clinicflow.data.synthetic import generate_history, to_generic, to_noshow_kaggle, write_history
+from clinicflow.synthetic_flow import generate_flow_history
 
 
 def kaggle_file(path: Path, rows: int = 3000, seed: int = 3, weeks: int = 12) -> tuple[Path, pd.DataFrame]:
@@ -21,7 +22,9 @@ def kaggle_file(path: Path, rows: int = 3000, seed: int = 3, weeks: int = 12) ->
 def generic_file(
     path: Path, rows: int = 3000, seed: int = 4, weeks: int = 12, scenario=None
 ) -> tuple[Path, pd.DataFrame]:
-    frame = to_generic(generate_history(rows, seed=seed, weeks=weeks, scenario=scenario))
+    """A synthetic file in the generic layout; with a scenario its clinic times are simulated, as
+    ``history synthesize --scenario`` makes them (``synthetic_flow``)."""
+    frame = to_generic(generate_flow_history(rows, seed=seed, weeks=weeks, scenario=scenario)[0])
     write_history(frame, path)
     return path, frame
 

@@ -68,7 +68,12 @@ def test_duration_fits_match_the_scenario_that_generated_them(family_store):
             truth = family.visit_duration(p.id, t.id)
             se = truth.sd / math.sqrt(f.n)
             assert abs(f.best.mean - truth.mean) < 5 * se + 0.05, (t.id, p.id)
-            assert f.best.sd == pytest.approx(truth.sd, rel=0.2), (t.id, p.id)
+            # the sample sd's standard error, sd * sqrt((kurtosis - 1) / 4n), kurtosis from the truth's
+            # quantiles: a cell of ~100 procedures has a wide one (1 min of 9 for a lognormal)
+            x = truth.quantile((np.arange(20000) + 0.5) / 20000)
+            kurt = float(np.mean((x - x.mean()) ** 4) / x.var() ** 2)
+            se_sd = truth.sd * math.sqrt((kurt - 1) / (4 * f.n))
+            assert abs(f.best.sd - truth.sd) < max(4 * se_sd, 0.2 * truth.sd), (t.id, p.id)
     # Medicare wellness visits are gamma in the scenario, and gamma wins on the pooled data
     assert fits[("medicare_awv", None)].best.family == "gamma"
 
@@ -141,28 +146,52 @@ def test_schedule_scores_rank_patients_by_history(family_store):
     assert np.isnan(p[2])  # a template slot keeps "use the type's probability"
 
 
-def _clipped_normal_moments(mean: float, sd: float, lo: float, hi: float) -> tuple[float, float]:
-    """Mean and sd of clip(X, lo, hi) for X ~ N(mean, sd), by quadrature (the generator clips)."""
-    from scipy import integrate, stats
+def _arrival_moments(mean: float, sd: float, cutoff: float, floor: np.ndarray) -> tuple[float, float]:
+    """Mean and sd of the simulator's arrival minus appointment time of the patients it lets in:
+    ``max(X, floor_i)`` given ``X <= cutoff``, X ~ N(mean, sd) — nobody gets in before the doors open
+    (``floor_i`` = opening minus the row's appointment time) and a patient later than the cutoff is
+    turned away — averaged over the rows (a mixture: the sd includes the spread of the means)."""
+    from scipy import stats
 
-    x = stats.norm(mean, sd)
-    m1 = lo * x.cdf(lo) + hi * x.sf(hi) + integrate.quad(lambda t: t * x.pdf(t), lo, hi)[0]
-    m2 = lo**2 * x.cdf(lo) + hi**2 * x.sf(hi) + integrate.quad(lambda t: t * t * x.pdf(t), lo, hi)[0]
-    return m1, math.sqrt(m2 - m1 * m1)
+    z = stats.norm
+    a, b = (floor - mean) / sd, (cutoff - mean) / sd
+    kept = z.cdf(b)
+    mid = z.cdf(b) - z.cdf(a)
+    # E[X 1{floor < X <= cutoff}] and E[X^2 1{...}] of the normal, closed forms
+    e1 = mean * mid + sd * (z.pdf(a) - z.pdf(b))
+    e2 = (mean**2 + sd**2) * mid + sd * ((floor + mean) * z.pdf(a) - (cutoff + mean) * z.pdf(b))
+    m1 = ((floor * z.cdf(a) + e1) / kept).mean()
+    m2 = ((floor**2 * z.cdf(a) + e2) / kept).mean()
+    return float(m1), math.sqrt(m2 - m1 * m1)
+
+
+#: Minutes the desk's queue adds to a check-in (check-in start minus arrival) on the store's history,
+#: at most: 0.13 on average there (the simulator's records of seed 41's days, 9% of patients queue at
+#: all); the fit reads patients that much later than they arrive (docs/history.md, "Calibrate").
+DESK_QUEUE_MAX = 0.3
 
 
 def test_punctuality_is_fitted_from_check_in_times(family_store, tmp_path):
-    """Check-in minus appointment time recovers the scenario's punctuality (the generator draws it
-    from there, clipped): mean within 4 standard errors, sd within 4 of its own."""
-    from clinicflow.data.synthetic import CHECKIN_CLIP
-
+    """Check-in minus appointment time recovers the scenario's punctuality as the simulator lets
+    patients in (the clinic times are simulated, synthetic_flow.py): a normal arrival, never before
+    the doors open, turned away when later than ``late_cutoff_min`` (those rows are no-shows), then
+    the desk's queue: mean within 4 standard errors plus the queue, sd within 4 of its own."""
     family, con, _, _ = family_store
     x = checkin_minutes(con)
     n = len(x)
     assert n > 8000  # attended visits of 12,000 appointments
     truth = family.arrivals.punctuality
-    mean, sd = _clipped_normal_moments(truth.mean, truth.sd, *CHECKIN_CLIP)
-    assert abs(x.mean() - mean) < 4 * sd / math.sqrt(n)
+    starts = con.execute(
+        """SELECT hour(start_at) * 60 + minute(start_at) FROM appointments
+           WHERE status = 'attended' AND checkin_at IS NOT NULL"""
+    ).fetchnumpy()
+    appt = np.asarray(next(iter(starts.values())), dtype=float)
+    floor = family.clinic.opens - appt
+    mean, sd = _arrival_moments(truth.mean, truth.sd, family.arrivals.late_cutoff_min, floor)
+    # the truncation moves the fit: -8.8 / 11.2 where the scenario says -8 / 12
+    assert mean == pytest.approx(-8.78, abs=0.02) and sd == pytest.approx(11.18, abs=0.02)
+    se = sd / math.sqrt(n)
+    assert -4 * se < x.mean() - mean < 4 * se + DESK_QUEUE_MAX
     assert abs(x.std(ddof=1) - sd) < 4 * sd / math.sqrt(2 * n)
     cal = calibrate_scenario(family, con)
     [change] = [c for c in cal.changes if c["field"] == "arrivals.punctuality"]
@@ -187,7 +216,8 @@ def test_punctuality_leaves_out_wild_check_ins_and_keeps_a_thin_history(family_s
     cal = calibrate_scenario(family, w)
     [change] = [c for c in cal.changes if c["field"] == "arrivals.punctuality"]
     assert change["n"] == len(checkin_minutes(con)) - 5
-    assert abs(change["new"]["mean"] - (-8)) < 0.5  # five days' worth of minutes would have moved it by ~1
+    x = checkin_minutes(con)  # five days' worth of minutes would have moved the mean by ~0.8
+    assert abs(change["new"]["mean"] - x.mean()) < 0.1
     assert (
         "arrivals.punctuality: 5 check-in times more than 180 min from the appointment left out (recording errors)"
         in cal.kept

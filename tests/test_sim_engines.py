@@ -21,7 +21,7 @@ from clinicflow.sim import simulate
 from clinicflow.sim.engine import LeanEngine, SimPyEngine, make_engine
 from clinicflow.sim.kpi_batch import Batch, _open_minutes, _p90_by
 from clinicflow.sim.plan import build_plan, select_days
-from clinicflow.sim.replications import _simulate_records, run_replication
+from clinicflow.sim.replications import replication_records, run_replication
 
 WEEK = dt.date(2026, 11, 30)
 
@@ -209,7 +209,7 @@ def test_batched_kpis_and_series_equal_the_one_replication_forms(seed):
         s = load_scenario("scenarios/family-practice.yaml")
     frame = evenly_spaced_schedule(s, WEEK)
     plan = build_plan(s, frame, select_days(frame, s, None))
-    recs = [_simulate_records(plan, seed, r, "lean") for r in range(4)]
+    recs = [replication_records(plan, seed, r, "lean") for r in range(4)]
     batch = Batch(recs, plan)
     overall, per_prov, per_day, series = (
         batch.kpis(),

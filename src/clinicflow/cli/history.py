@@ -380,6 +380,11 @@ def synthesize_cmd(
     history = generate_history(
         rows, seed=seed, start=first, weeks=weeks, scenario=s, cancellations=layout != "noshow-kaggle"
     )
+    flow = None
+    if s is not None:  # the clinic times of the booked days, simulated (synthetic_flow.py)
+        from ..synthetic_flow import simulate_clinic_times
+
+        history, flow = simulate_clinic_times(history, s, seed)
     frame = to_noshow_kaggle(history) if layout == "noshow-kaggle" else to_generic(history)
     files = {out: lambda p: write_history(frame, p)}
     if requests_out is not None:
@@ -394,6 +399,19 @@ def synthesize_cmd(
         console.print(
             f"the history spans {span} weeks, not {weeks} (--weeks): {escape(s.clinic.name)} books at "
             f"most {most:,.0f} visits a week ({why})"
+        )
+    if flow is not None:
+        late = (
+            f", {flow.turned_away:,} more than {flow.late_cutoff_min:g} min late rebooked"
+            if flow.late_cutoff_min is not None
+            else ""
+        )
+        unseen = f", {flow.unseen:,} unseen at close" if flow.unseen else ""
+        console.print(
+            f"clinic times simulated over {flow.days:,} days: {flow.seen:,} visits seen{late}{unseen} "
+            "(recorded as no-shows)"
+            if flow.rebooked
+            else f"clinic times simulated over {flow.days:,} days: {flow.seen:,} visits seen"
         )
     if requests_out is not None:
         console.print(

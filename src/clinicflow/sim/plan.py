@@ -200,22 +200,33 @@ def build_plan(scenario: Scenario, schedule: pd.DataFrame, dates: list[dt.date])
     tmap = s.type_by_id
 
     sched = schedule[schedule["date"].isin(set(dates))]
+    # The rows as plain arrays, grouped by date once: filtering the frame per date and provider was
+    # quadratic in a long schedule (a synthetic history's thousands of days); rows keep their order.
+    s_prov = sched["provider"].astype(object).to_numpy()
+    s_start = sched["start_min"].to_numpy()
+    s_end = sched["end_min"].to_numpy()
+    s_kind = sched["kind"].tolist()
+    s_type = sched["appointment_type"].tolist()
+    s_ns = sched["no_show_prob"].tolist()
+    by_date: dict[dt.date, list[int]] = {}
+    for i, d in enumerate(sched["date"].tolist()):
+        by_date.setdefault(d, []).append(i)
     sessions: list[SessionPlan] = []
     days: list[DayPlan] = []
     cols: dict[str, list] = {k: [] for k in ("day", "prov", "type", "appt", "sid", "ns", "lc")}
     keys: list[tuple] = []
     for di, date in enumerate(dates):
         wd = weekday_of(date)
-        rows = sched[sched["date"] == date]
+        rows = np.array(by_date.get(date, []), dtype=int)
         by_prov: dict[int, tuple[SessionPlan, ...]] = {}
         for pi, prov in enumerate(s.providers):
             spans = [
                 (x.start, x.end, tuple((b.start, b.end) for b in x.breaks)) for x in prov.sessions.get(wd, [])
             ]
-            mine = rows[rows["provider"] == prov.id]
+            mine = rows[s_prov[rows] == prov.id]
             if len(mine):
                 # Rows outside every session (a planner's extra slot) get a session of their own span.
-                lo, hi = int(mine["start_min"].min()), int(mine["end_min"].max())
+                lo, hi = int(s_start[mine].min()), int(s_end[mine].max())
                 if not spans:
                     spans = [(lo, hi, ())]
             if not spans:
@@ -238,22 +249,23 @@ def build_plan(scenario: Scenario, schedule: pd.DataFrame, dates: list[dt.date])
         first = len(cols["day"])
         holds = []
         seen_keys: dict[tuple, int] = {}
-        for r in rows.itertuples(index=False):
-            pi = prov_ix[r.provider]
-            sid = session_of(pi, int(r.start_min))
-            if r.kind == "hold":
-                holds.append(HoldPlan(pi, int(r.start_min), int(r.end_min), sid))
+        for i in rows.tolist():
+            provider, start = s_prov[i], int(s_start[i])
+            pi = prov_ix[provider]
+            sid = session_of(pi, start)
+            if s_kind[i] == "hold":
+                holds.append(HoldPlan(pi, start, int(s_end[i]), sid))
                 continue
-            base = (date.isoformat(), r.provider, int(r.start_min))
+            base = (date.isoformat(), provider, start)
             k = seen_keys.get(base, 0)
             seen_keys[base] = k + 1
             keys.append((*base, k))
-            t = tmap[r.appointment_type]
-            ns = float(r.no_show_prob) if not pd.isna(r.no_show_prob) else t.no_show
+            t = tmap[s_type[i]]
+            ns = float(s_ns[i]) if not pd.isna(s_ns[i]) else t.no_show
             cols["day"].append(di)
             cols["prov"].append(pi)
-            cols["type"].append(type_ix[r.appointment_type])
-            cols["appt"].append(float(r.start_min))
+            cols["type"].append(type_ix[s_type[i]])
+            cols["appt"].append(float(start))
             cols["sid"].append(sid)
             cols["ns"].append(ns)
             cols["lc"].append(min(t.late_cancel, 1.0 - ns))

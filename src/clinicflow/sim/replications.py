@@ -39,8 +39,9 @@ class ReplicationResult:
     by_session: np.ndarray | None = None
 
 
-def _simulate_records(plan: Plan, seed: int, r: int, engine: str) -> np.ndarray:
-    """Every day of the plan once with replication ``r``'s streams: the records of all its patients."""
+def replication_records(plan: Plan, seed: int, r: int, engine: str = "lean") -> np.ndarray:
+    """Every day of the plan once with replication ``r``'s streams: the records of all its patients
+    (``records.FIELDS``), without the KPIs (the synthetic history's clinic times read only these)."""
     streams = KeyedStreams(replication_sequence(seed, r))
     draws = Draws(plan, streams)
     parts, first = [], 0
@@ -56,7 +57,7 @@ def run_replications(
 ) -> list[ReplicationResult]:
     """Simulate replications ``reps`` (on either engine: the records are identical), then compute
     their KPIs and time series together (``kpi_batch``)."""
-    recs = [_simulate_records(plan, seed, r, engine) for r in reps]
+    recs = [replication_records(plan, seed, r, engine) for r in reps]
     batch = Batch(recs, plan)
     overall = batch.kpis()
     per_provider = batch.kpis("provider")
