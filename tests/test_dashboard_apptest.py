@@ -209,13 +209,9 @@ def test_noshow_page_back_tests_the_simulator_on_its_history():
     assert header.startswith("**10 recorded days**") and "40 replications each" in header
     table = next(d.value for d in at.dataframe if "verdict" in d.value.columns)
     assert list(table["figure"]) == list(KPIS.values())
-    assert set(table["verdict"]) <= {
-        "consistent",
-        "simulated too low",
-        "simulated too high",
-        "days vary more than simulated",
-        "days vary less than simulated",
-    }
+    # the demo history's clinic times were simulated by this very scenario (synthetic_flow), so every
+    # figure is consistent: a right model is called wrong in about 5% of back-tests, not on this one
+    assert set(table["verdict"]) == {"consistent"}
     visit = table.set_index("figure").loc[KPIS["mean_visit_min"]]
     assert 10 < visit["recorded"] < 30 and 10 < visit["simulated"] < 30
     fig = at.get("plotly_chart")[-1]

@@ -25,6 +25,7 @@ from clinicflow.data import (
 from clinicflow.data.synthetic import to_generic, write_history
 from clinicflow.domain.requests import read_requests_csv, requests_frame
 from clinicflow.spreadsheet import safe_frame
+from clinicflow.synthetic_flow import generate_flow_history
 from clinicflow.viz.noshow import TITLES, calibration_figure, segment_figure
 
 path, scenario = pick_scenario(clinic=False)
@@ -39,7 +40,11 @@ source = st.sidebar.radio(
 def demo_store(scenario_path: str, mtime: float, rows: int) -> str:
     """A synthetic history of this practice, imported like a real export (no real patient data)."""
     d = Path(tempfile.mkdtemp(prefix="clinicflow-demo-"))
-    write_history(to_generic(generate_history(rows, seed=1, scenario=scenario)), d / "history.csv")
+    if scenario.has_clinic_sessions:  # clinic times simulated, as `history synthesize --scenario`
+        frame, _ = generate_flow_history(rows, seed=1, scenario=scenario)
+    else:
+        frame = generate_history(rows, seed=1, scenario=scenario)
+    write_history(to_generic(frame), d / "history.csv")
     import_history(d / "history.csv", db=d / "demo.duckdb", key_file=d / "demo.key")
     return str(d / "demo.duckdb")
 

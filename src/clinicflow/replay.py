@@ -11,7 +11,9 @@ patient comes for sure (``no_show_prob`` 0) or never (1). That isolates what the
 punctuality, the desk, rooming, visit lengths, the queue for the provider — from the no-show model,
 which ``history report`` judges on its own (ROC AUC, calibration). Walk-ins and late cancellations
 are switched off in the replay's scenario because the history already holds them: a same-day visit
-is a row booked on the day, and a late cancellation is a row whose patient did not come.
+is a row booked on the day, and a late cancellation is a row whose patient did not come. The late
+cutoff is switched off too: a patient recorded as seen was seen, however late (one a practice turned
+away is in its history as a no-show or a cancellation, and is not replayed).
 
 It stands on ``domain`` only, so that ``data`` (which writes the rows) and ``sim`` (which runs them)
 stay independent of each other.
@@ -30,6 +32,20 @@ from .domain.scenario import Scenario
 #: History outcomes a replay keeps: the patient was on the books on the day and came or not. A late
 #: cancellation is replayed as nothing (the slot stood empty), an advance cancellation was rebooked.
 KEPT = ("attended", "no_show")
+
+#: The simulated instant each history timestamp records, the first of the list the patient has (the
+#: simulator's record fields, ``sim/records.py``): an EHR's check-in is when the desk starts checking
+#: the patient in, after any queue (a telehealth patient's, who skips the desk, the arrival); roomed is
+#: when the MA takes the patient in (the room's instant for a type without rooming); checkout its end
+#: (the exit for a type without one). Written once: the synthetic history records the simulation this
+#: way and the back-test reads its replications this way, so both sides measure the same instants.
+RECORDED_AS = {
+    "checkin_at": ("check_in_start", "arrival"),
+    "roomed_at": ("rooming_start", "roomed"),
+    "provider_start_at": ("provider_start",),
+    "provider_end_at": ("provider_end",),
+    "checkout_at": ("checkout_end", "exit"),
+}
 
 #: The normalized schedule frame's columns (``domain.schedule.validate_schedule``).
 _COLUMNS = [
@@ -66,10 +82,11 @@ class Replay:
 
 def replay_scenario(scenario: Scenario) -> Scenario:
     """The scenario a replay runs: no walk-ins and no late cancellations, since the history's rows
-    already are the day's same-day visits and say who cancelled late."""
+    already are the day's same-day visits and say who cancelled late; and nobody turned away for
+    coming late, since the history says who was seen."""
     types = [t.model_copy(update={"late_cancel": 0.0}) for t in scenario.appointment_types]
     arrivals = scenario.arrivals.model_copy(
-        update={"walk_ins_per_hour": 0.0, "walk_ins_by_hour": {}, "walk_in_mix": {}}
+        update={"walk_ins_per_hour": 0.0, "walk_ins_by_hour": {}, "walk_in_mix": {}, "late_cutoff_min": None}
     )
     return scenario.model_copy(update={"appointment_types": types, "arrivals": arrivals})
 

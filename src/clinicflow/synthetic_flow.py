@@ -17,11 +17,12 @@ row takes its timestamps from its simulated patient:
 * ``checkout_at``: the end of checkout (the patient's exit for a type without one);
 * ``true_duration``: the simulated visit, provider end minus start (minutes).
 
-A patient the simulator does not see is recorded the way a practice records one: a patient later
-than the scenario's ``arrivals.late_cutoff_min`` is turned away and rebooked — the usual late
-policy counts that as a **no-show** — and a patient still waiting at the simulator's hard stop (the
-close plus 4 hours) left without being seen, also a no-show. Their rows keep no timestamps, so every
-attended row is a visit that happened, with its times in order. ``FlowSummary`` counts both.
+Every attended row is seen: the replay turns nobody away for coming late (a patient recorded as
+seen was seen), so the history's no-show rates, punctuality and durations are the scenario's and
+``calibrate`` recovers them. A patient still waiting at the simulator's hard stop (the close plus 4
+hours) would leave unseen and be recorded as a no-show; ``FlowSummary`` counts them (none on the
+family practice). Their rows keep no timestamps, so every attended row is a visit that happened,
+with its times in order.
 
 The simulator runs all the days in one replication (days are independent: each patient draws from
 its own keyed stream, ``sim/patient.py``) with a seed derived from the history's seed through the
@@ -42,14 +43,14 @@ import pandas as pd
 
 from .data.synthetic import generate_history
 from .domain.scenario import Scenario
-from .replay import history_schedule, replay_scenario
+from .replay import RECORDED_AS, history_schedule, replay_scenario
 from .sim import records as R
 from .sim.plan import build_plan
 from .sim.replications import replication_records
 from .streams import keyed_sequence
 
 #: The history's clinic-time columns, in the order a visit passes them.
-TIMESTAMPS = ("checkin_at", "roomed_at", "provider_start_at", "provider_end_at", "checkout_at")
+TIMESTAMPS = tuple(RECORDED_AS)
 
 
 @dataclass(frozen=True)
@@ -57,21 +58,14 @@ class FlowSummary:
     """What simulating a synthetic history's days did.
 
     ``seed`` is the simulator's seed (``simulation_seed``); ``days`` the days simulated; ``seen``
-    the attended rows that got simulated clinic times; ``turned_away`` the attended rows whose
-    patient came later than ``late_cutoff_min`` and ``unseen`` those still waiting at the hard
-    stop: both are no-shows in the history now.
+    the attended rows that got simulated clinic times; ``unseen`` those still waiting at the hard
+    stop, no-shows in the history now.
     """
 
     seed: int
     days: int
     seen: int
-    turned_away: int
     unseen: int
-    late_cutoff_min: int | None
-
-    @property
-    def rebooked(self) -> int:
-        return self.turned_away + self.unseen
 
 
 def simulation_seed(seed: int) -> int:
@@ -109,7 +103,7 @@ def simulate_clinic_times(
     n = len(out)
     times = {name: np.full(n, np.nan) for name in TIMESTAMPS}
     duration = np.full(n, np.nan)
-    turned = unseen = 0
+    unseen = 0
     if len(schedule):
         plan = build_plan(replay_scenario(scenario), schedule, dates)
         rec = replication_records(plan, sim_seed, 0)
@@ -127,25 +121,20 @@ def simulate_clinic_times(
             raise AssertionError("the replay did not keep the history's attendance")
         seen = came & (outcome == R.SEEN)
         lost = came & ~seen
-        turned = int((lost & (outcome == R.TURNED_AWAY)).sum())
-        unseen = int((lost & (outcome == R.UNSEEN)).sum())
+        if (outcome[lost] != R.UNSEEN).any():
+            raise AssertionError("the replay turned a patient away")
+        unseen = int(lost.sum())
         status[src[lost]] = "no_show"
 
-        def pick(first: int, *rest: int) -> np.ndarray:
-            x = rec[:, first].copy()
-            for col in rest:
-                x = np.where(np.isnan(x), rec[:, col], x)
+        def pick(fields: tuple[str, ...]) -> np.ndarray:
+            x = rec[:, R.FIELDS.index(fields[0])].copy()
+            for name in fields[1:]:
+                x = np.where(np.isnan(x), rec[:, R.FIELDS.index(name)], x)
             return x
 
         at = src[seen]
-        for name, value in (
-            ("checkin_at", pick(R.CHECK_IN_START, R.ARRIVAL)),
-            ("roomed_at", pick(R.ROOMING_START, R.ROOMED)),
-            ("provider_start_at", rec[:, R.PROVIDER_START]),
-            ("provider_end_at", rec[:, R.PROVIDER_END]),
-            ("checkout_at", pick(R.CHECKOUT_END, R.EXIT)),
-        ):
-            times[name][at] = value[seen]
+        for name, fields in RECORDED_AS.items():
+            times[name][at] = pick(fields)[seen]
         duration[at] = (rec[:, R.PROVIDER_END] - rec[:, R.PROVIDER_START])[seen]
     day = pd.to_datetime(out["start_at"]).to_numpy().astype("datetime64[D]").astype("datetime64[s]")
     for name, minutes in times.items():
@@ -159,9 +148,7 @@ def simulate_clinic_times(
         seed=sim_seed,
         days=len(dates),
         seen=int(np.isfinite(duration).sum()),
-        turned_away=turned,
         unseen=unseen,
-        late_cutoff_min=scenario.arrivals.late_cutoff_min,
     )
     return out, summary
 

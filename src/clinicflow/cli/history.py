@@ -401,18 +401,10 @@ def synthesize_cmd(
             f"most {most:,.0f} visits a week ({why})"
         )
     if flow is not None:
-        late = (
-            f", {flow.turned_away:,} more than {flow.late_cutoff_min:g} min late rebooked"
-            if flow.late_cutoff_min is not None
-            else ""
+        unseen = (
+            f", {flow.unseen:,} still waiting at the hard stop (recorded as no-shows)" if flow.unseen else ""
         )
-        unseen = f", {flow.unseen:,} unseen at close" if flow.unseen else ""
-        console.print(
-            f"clinic times simulated over {flow.days:,} days: {flow.seen:,} visits seen{late}{unseen} "
-            "(recorded as no-shows)"
-            if flow.rebooked
-            else f"clinic times simulated over {flow.days:,} days: {flow.seen:,} visits seen"
-        )
+        console.print(f"clinic times simulated over {flow.days:,} days: {flow.seen:,} visits seen{unseen}")
     if requests_out is not None:
         console.print(
             f"wrote {len(reqs):,} synthetic pending requests (week of {monday.isoformat()}, raw "
