@@ -11,6 +11,8 @@ import contextlib
 import datetime as dt
 from collections.abc import Iterator
 
+import typer
+
 from ..domain.clock import clinic_next_monday, parse_date
 from ..errors import InputError
 
@@ -38,4 +40,33 @@ def week_monday(value: str, option: str = "--week") -> dt.date:
     return d
 
 
-__all__ = ["clinic_next_monday", "named_as_options", "week_monday"]
+def day_option(value: str | None, option: str) -> dt.date | None:
+    """The date a date option names, or None when not given; a bad one is the option's one line."""
+    if value is None:
+        return None
+    try:
+        return parse_date(value)
+    except ValueError as e:
+        raise InputError(None, option, str(e)) from None
+
+
+#: The history window of the commands that fit from the store (``data.store.open_store``).
+SINCE_OPTION = typer.Option(
+    None, "--since", help="Use only the appointments on or after this date (YYYY-MM-DD)."
+)
+UNTIL_OPTION = typer.Option(
+    None,
+    "--until",
+    help="Use only the appointments on or before this date (YYYY-MM-DD): fit on the weeks before "
+    "those `history backtest --from` replays, to test out of sample.",
+)
+
+
+__all__ = [
+    "SINCE_OPTION",
+    "UNTIL_OPTION",
+    "clinic_next_monday",
+    "day_option",
+    "named_as_options",
+    "week_monday",
+]

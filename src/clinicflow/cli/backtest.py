@@ -13,25 +13,16 @@ from rich.table import Table
 
 from ..backtest import KPIS, PROVIDER_KPIS, pick_days, run_backtest
 from ..data.store import load_appointments, open_store, store_path
-from ..domain.clock import parse_date
 from ..errors import InputError
 from ..exports.common import atomic_write, check_output_file
 from ..scenario_file import load_scenario
 from ._console import stdout_console
+from ._options import day_option
 from .history import DB_OPTION, history_app
 
 
 def register(app: typer.Typer) -> None:
     history_app.command("backtest")(backtest_cmd)
-
-
-def _date(value: str | None, option: str):
-    if value is None:
-        return None
-    try:
-        return parse_date(value)
-    except ValueError as e:
-        raise InputError(None, option, str(e)) from None
 
 
 def _ci(row) -> str:
@@ -86,7 +77,7 @@ def backtest_cmd(
     it against its own timestamps before trusting them. Calibrate on earlier weeks and back-test on
     later ones (--from/--to) for an out-of-sample test."""
     scenario = load_scenario(scenario_file)
-    d_first, d_last = _date(first, "--from"), _date(last, "--to")
+    d_first, d_last = day_option(first, "--from"), day_option(last, "--to")
     if d_first and d_last and d_last < d_first:
         raise InputError(None, "--to", f"expected a day on or after --from {d_first.isoformat()}")
     if out is not None:

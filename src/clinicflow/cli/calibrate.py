@@ -18,6 +18,7 @@ from ..exports.common import atomic_write_files, check_output_file
 from ..scenario_file import dump_scenario, load_scenario
 from ..spreadsheet import safe_frame
 from ._console import stdout_console
+from ._options import SINCE_OPTION, UNTIL_OPTION, day_option
 
 
 def register(app: typer.Typer) -> None:
@@ -42,6 +43,8 @@ def calibrate(
     ),
     min_n: int = typer.Option(MIN_VISITS, "--min-n", min=5, help="Fewest observations to replace a value."),
     as_json: bool = typer.Option(False, "--json", help="Print the changes (and model evaluation) as JSON."),
+    since: str | None = SINCE_OPTION,
+    until: str | None = UNTIL_OPTION,
 ) -> None:
     """Fit no-show and late-cancel probabilities per type and duration distributions per type and
     provider from the history store; write them into a scenario that validates.
@@ -74,7 +77,9 @@ def calibrate(
             check_output_file(path)  # before the fits, not after them
     base = load_scenario(scenario)
     reqs = read_requests_csv(requests, base) if requests is not None else None  # before the fits
-    con = open_store(db)
+    d_since, d_until = day_option(since, "--since"), day_option(until, "--until")
+    since, until = (d.isoformat() if d else None for d in (d_since, d_until))
+    con = open_store(db, d_since, d_until)
     try:
         result = calibrate_scenario(base, con, min_n=min_n)
         scored = scored_requests = evaluation = None
@@ -120,7 +125,11 @@ def calibrate(
         typer.echo(json.dumps(payload, indent=2, default=str))
         return
     console = stdout_console()
-    console.print(f"[bold green]wrote[/] {out}: {len(result.changes)} values fitted from {db}")
+    window = " and ".join(f"{w} {d}" for w, d in (("since", since), ("until", until)) if d)
+    console.print(
+        f"[bold green]wrote[/] {out}: {len(result.changes)} values fitted from {db}"
+        + (f" (appointments {window})" if window else "")
+    )
     for c in result.changes:
         new = c["new"]
         shown = f"{new['dist']} mean {new['mean']} sd {new['sd']}" if isinstance(new, dict) else f"{new}"

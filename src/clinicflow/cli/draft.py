@@ -12,6 +12,7 @@ from ..data.durations import MIN_VISITS
 from ..data.store import DEFAULT_DB, open_store
 from ..exports.common import atomic_write, check_output_file
 from ._console import stdout_console
+from ._options import SINCE_OPTION, UNTIL_OPTION, day_option
 from .history import history_app
 
 
@@ -42,6 +43,8 @@ def draft_cmd(
     as_json: bool = typer.Option(
         False, "--json", help="Print what was inferred, fitted and assumed as JSON."
     ),
+    since: str | None = SINCE_OPTION,
+    until: str | None = UNTIL_OPTION,
 ) -> None:
     """Draft a scenario from the history store: providers, their weekly sessions and same-day holds,
     visit types with their booked lengths and weekly demand, then no-show and late-cancel rates,
@@ -54,7 +57,7 @@ def draft_cmd(
 
     check_timezone(timezone)
     check_output_file(out)  # before the fits, not after them
-    con = open_store(db)
+    con = open_store(db, day_option(since, "--since"), day_option(until, "--until"))
     try:
         draft = draft_scenario(
             con,

@@ -37,7 +37,7 @@ from ..errors import InputError
 from ..exports.common import atomic_write, atomic_write_files, check_output_file
 from ..scenario_file import load_scenario
 from ._console import stdout_console
-from ._options import clinic_next_monday, week_monday
+from ._options import SINCE_OPTION, UNTIL_OPTION, clinic_next_monday, day_option, week_monday
 
 history_app = typer.Typer(
     name="history",
@@ -244,10 +244,12 @@ def report_cmd(
         True, "--model/--no-model", help="Also fit and evaluate the no-show model and durations."
     ),
     min_n: int = typer.Option(MIN_VISITS, "--min-n", min=5, help="Fewest visits for a duration fit."),
+    since: str | None = SINCE_OPTION,
+    until: str | None = UNTIL_OPTION,
 ) -> None:
     """Volume, no-show and late-cancel rates overall and by weekday, hour, lead time, age, type,
     provider, reminder and prior no-shows; with the no-show model's evaluation and duration fits."""
-    con = open_store(db)
+    con = open_store(db, day_option(since, "--since"), day_option(until, "--until"))
     try:
         report = history_report(con)
         if model:
@@ -268,9 +270,11 @@ def fit_cmd(
     db: Path = DB_OPTION,
     as_json: bool = typer.Option(False, "--json", help="Print the evaluation and fits as JSON."),
     min_n: int = typer.Option(MIN_VISITS, "--min-n", min=5, help="Fewest visits for a duration fit."),
+    since: str | None = SINCE_OPTION,
+    until: str | None = UNTIL_OPTION,
 ) -> None:
     """Fit the no-show model (time-based holdout, calibrated) and the visit-duration distributions."""
-    con = open_store(db)
+    con = open_store(db, day_option(since, "--since"), day_option(until, "--until"))
     try:
         result = _model_and_durations(con, min_n)
     finally:

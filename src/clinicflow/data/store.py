@@ -391,8 +391,15 @@ def store_path(con: duckdb.DuckDBPyConnection) -> str | None:
     return row[0] if row and row[0] else None
 
 
-def open_store(db: str | Path) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to an existing store with at least one appointment."""
+def open_store(
+    db: str | Path, since: dt.date | None = None, until: dt.date | None = None
+) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to an existing store with at least one appointment.
+
+    ``since`` / ``until`` (inclusive) narrow it to the appointments of those dates: every query of
+    every model reads ``appointments`` and sees only them, so a scenario calibrated ``until`` the day
+    before the weeks ``history backtest`` replays is tested out of sample, and a practice that changed
+    its hours fits its present. The store file is not touched (a temporary view over it, read-only)."""
     con = connect(db, read_only=True)
     tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
     if "appointments" not in tables:
@@ -401,4 +408,23 @@ def open_store(db: str | Path) -> duckdb.DuckDBPyConnection:
     if _one(con, "SELECT count(*) FROM appointments")[0] == 0:
         con.close()
         raise InputError(db, None, "the history store holds no appointments yet")
-    return con
+    if since is None and until is None:
+        return con
+    if since is not None and until is not None and until < since:
+        con.close()
+        raise InputError(None, "--until", f"expected a day on or after --since {since.isoformat()}")
+    path = _one(con, "SELECT path FROM duckdb_databases() WHERE database_name = current_database()")[0]
+    con.close()
+    window = duckdb.connect(":memory:")
+    quoted = str(path).replace("'", "''")
+    window.execute(f"ATTACH '{quoted}' AS store (READ_ONLY)")
+    window.execute("USE store")  # errors keep naming the store file (store_path)
+    where = " AND ".join(
+        f"appt_date {op} DATE '{day.isoformat()}'" for op, day in ((">=", since), ("<=", until)) if day
+    )
+    window.execute(f"CREATE TEMP VIEW appointments AS SELECT * FROM store.main.appointments WHERE {where}")
+    if _one(window, "SELECT count(*) FROM appointments")[0] == 0:
+        window.close()
+        span = " to ".join(d.isoformat() if d else "…" for d in (since, until))
+        raise InputError(db, None, f"the history store holds no appointments from {span}")
+    return window
