@@ -272,6 +272,8 @@ def test_cli_back_test_bad_input(model_store, tmp_path):
     line = one_line(run_main("history", "backtest", fam, "--db", db, "--from", "14/09/2026"))
     assert "--from" in line and "expected a date like" in line
     assert one_line(run_main("history", "backtest", fam, "--db", db, "-n", "5"))
+    line = one_line(run_main("history", "backtest", fam, "--db", db, "--arrivals", "sampled"))
+    assert "--arrivals" in line and "expected one of drawn, recorded" in line
     # A history without clinic times (the public no-show layout): says what is missing.
     csv, _ = kaggle_file(tmp_path / "k.csv", rows=400)
     kdb = tmp_path / "k.duckdb"
@@ -360,3 +362,69 @@ def test_a_store_window_fits_on_earlier_weeks_and_back_tests_later_ones(model_st
         )
     )
     assert "--until" in line and "expected a date like" in line
+
+
+def test_a_recorded_arrival_replaces_the_punctuality_draw_and_nothing_else(family):
+    """``ARRIVAL_COLUMN`` in a schedule frame: those patients arrive when recorded (never before the
+    doors), the others as drawn, and every other draw is the same (common random numbers)."""
+    from clinicflow.domain.schedule import ARRIVAL_COLUMN
+    from clinicflow.sim import simulate
+
+    sched = evenly_spaced_schedule(family, MONDAY)
+    sched = sched[sched["date"] == MONDAY].reset_index(drop=True)
+    sched = sched[sched["kind"] != "hold"].reset_index(drop=True)
+    sched["no_show_prob"] = 0.0
+    arrival = np.full(len(sched), np.nan)
+    arrival[::3] = sched["start_min"].to_numpy(dtype=float)[::3] + 7.0
+    arrival[0] = family.clinic.opens - 30.0  # before the doors open: waits outside
+    replay = family.model_copy(
+        update={"arrivals": family.arrivals.model_copy(update={"walk_ins_per_hour": 0.0})}
+    )
+    drawn = simulate(replay, sched, days=[MONDAY], replications=2, seed=4, keep_patients=True).patients
+    fixed = simulate(
+        replay,
+        sched.assign(**{ARRIVAL_COLUMN: arrival}),
+        days=[MONDAY],
+        replications=2,
+        seed=4,
+        keep_patients=True,
+    ).patients
+    drawn, fixed = (x[~x["walk_in"]].sort_values(["replication", "patient"]) for x in (drawn, fixed))
+    a = fixed["arrival"].to_numpy().reshape(2, -1)
+    want = np.maximum(arrival, family.clinic.opens)
+    given = ~np.isnan(arrival)
+    came = ~np.isnan(a[:, given])
+    assert came.mean() > 0.9
+    assert np.array_equal(a[:, given][came], np.broadcast_to(want[given], (2, given.sum()))[came])
+    # (late cancellations never arrive: NaN on both sides)
+    assert np.array_equal(a[:, ~given], drawn["arrival"].to_numpy().reshape(2, -1)[:, ~given], equal_nan=True)
+    # the visits' lengths are the same draws (patients seen in both runs: a late draw the fixed
+    # arrival replaced may have been turned away)
+    v = (fixed["provider_end"] - fixed["provider_start"]).to_numpy()
+    w = (drawn["provider_end"] - drawn["provider_start"]).to_numpy()
+    both = ~np.isnan(v) & ~np.isnan(w)
+    assert both.mean() > 0.9 and np.allclose(v[both], w[both])
+
+
+def test_recorded_arrivals_test_the_rest_of_the_model_more_sharply(family):
+    """On days the model made, replaying the recorded check-ins is consistent too, and the waits'
+    bias interval is narrower than with drawn arrivals (punctuality's noise is gone)."""
+    hist = recorded_history(family, weeks=4, seed=31)
+    days = sorted(set(pd.to_datetime(hist["start_at"]).dt.date))
+    runs = {
+        how: run_backtest(hist, family, days, replications=40, seed=3, workers=2, arrivals=how)
+        for how in ("drawn", "recorded")
+    }
+    for bt in runs.values():
+        assert set(bt.summary["verdict"]) == {"consistent"}, bt.summary
+    width = {
+        how: bt.summary.set_index("kpi")
+        .loc["mean_wait_min", ["difference_low", "difference_high"]]
+        .diff()
+        .iloc[-1]
+        for how, bt in runs.items()
+    }
+    assert width["recorded"] < 0.8 * width["drawn"]
+    assert runs["recorded"].to_json_dict()["arrivals"] == "recorded"
+    with pytest.raises(Exception, match="arrivals"):
+        run_backtest(hist, family, days, replications=40, arrivals="sampled")

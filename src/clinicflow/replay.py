@@ -28,6 +28,7 @@ import pandas as pd
 
 from .domain.clock import format_hhmm, weekday_of
 from .domain.scenario import Scenario
+from .domain.schedule import ARRIVAL_COLUMN
 
 #: History outcomes a replay keeps: the patient was on the books on the day and came or not. A late
 #: cancellation is replayed as nothing (the slot stood empty), an advance cancellation was rebooked.
@@ -91,7 +92,7 @@ def replay_scenario(scenario: Scenario) -> Scenario:
     return scenario.model_copy(update={"appointment_types": types, "arrivals": arrivals})
 
 
-def history_schedule(history: pd.DataFrame, scenario: Scenario) -> Replay:
+def history_schedule(history: pd.DataFrame, scenario: Scenario, arrivals: bool = False) -> Replay:
     """Turn history rows into the schedule of their days, conditional on attendance.
 
     ``history`` has the store's columns ``start_at`` (the clinic's wall-clock time), ``end_at``
@@ -99,6 +100,11 @@ def history_schedule(history: pd.DataFrame, scenario: Scenario) -> Replay:
     and ``status``. Rows that cannot be replayed are counted in ``skipped``, never guessed: a status
     other than attended / no-show, no time of day, a provider or type the scenario does not know (or
     a type the provider does not see), a day the clinic is closed, a visit past midnight.
+
+    ``arrivals``: replay each visit's recorded check-in (``checkin_at``) as its arrival, in the
+    frame's ``ARRIVAL_COLUMN``, instead of drawing it from the scenario's punctuality (a visit with
+    none is drawn). The check-in comes after any queue at the desk, so the replayed patient meets
+    that queue a second time: a bias of the desk's mean queue (0.13 minutes at the family practice).
     """
     n = len(history)
     skipped: dict[str, int] = {}
@@ -172,6 +178,14 @@ def history_schedule(history: pd.DataFrame, scenario: Scenario) -> Replay:
         },
         columns=_COLUMNS,
     )
+    if arrivals:
+        checkin = pd.to_datetime(history["checkin_at"], errors="coerce") if "checkin_at" in history else None
+        if checkin is None:
+            frame[ARRIVAL_COLUMN] = np.nan
+        else:
+            c = checkin.iloc[idx].reset_index(drop=True)
+            midnight = pd.to_datetime(pd.Series(dates).astype(str))
+            frame[ARRIVAL_COLUMN] = ((c - midnight).dt.total_seconds() / 60.0).to_numpy(dtype=float)
     frame["source"] = idx
     frame = frame.sort_values(["date", "provider", "start_min"], kind="stable").reset_index(drop=True)
     rows = frame.pop("source").to_numpy()

@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from ..backtest import KPIS, PROVIDER_KPIS, pick_days, run_backtest
+from ..backtest import ARRIVALS, KPIS, PROVIDER_KPIS, pick_days, run_backtest
 from ..data.store import load_appointments, open_store, store_path
 from ..errors import InputError
 from ..exports.common import atomic_write, check_output_file
@@ -64,6 +64,12 @@ def backtest_cmd(
     workers: int | None = typer.Option(
         None, "--workers", min=1, max=128, help="Local worker processes (default: all cores, at most 8)."
     ),
+    arrivals: str = typer.Option(
+        "drawn",
+        "--arrivals",
+        help="drawn: from the scenario's punctuality (tests the whole model); recorded: each visit's "
+        "recorded check-in replayed as its arrival (tests the desk, rooming, visits and queues, more sharply).",
+    ),
     out: Path | None = typer.Option(
         None, "--out", help="Write each day's recorded figure, simulated mean, 90% band and PIT to this CSV."
     ),
@@ -76,6 +82,8 @@ def backtest_cmd(
     Everything the what-ifs and plans report comes from the simulator; this is how a practice checks
     it against its own timestamps before trusting them. Calibrate on earlier weeks and back-test on
     later ones (--from/--to) for an out-of-sample test."""
+    if arrivals not in ARRIVALS:
+        raise InputError(None, "--arrivals", f"expected one of {', '.join(ARRIVALS)}, got {arrivals!r}")
     scenario = load_scenario(scenario_file)
     d_first, d_last = day_option(first, "--from"), day_option(last, "--to")
     if d_first and d_last and d_last < d_first:
@@ -100,6 +108,7 @@ def backtest_cmd(
         workers=workers,
         progress=not as_json,
         source=source,
+        arrivals=arrivals,
     )
     if out is not None:
         frame = result.days.copy()
@@ -112,7 +121,9 @@ def backtest_cmd(
     skipped = "; ".join(f"{n:,} {why}" for why, n in result.skipped.items())
     console.print(
         f"Replayed {result.n_days} recorded days, {result.first.isoformat()} to {result.last.isoformat()}: "
-        f"{result.visits:,} visits as booked and attended, {result.replications} replications each"
+        f"{result.visits:,} visits as booked and attended"
+        + (", arriving as recorded" if result.arrivals == "recorded" else "")
+        + f", {result.replications} replications each"
     )
     if skipped:
         console.print(f"left out: {escape(skipped)}")

@@ -36,6 +36,10 @@ COLUMNS = [
 OPTIONAL = ["overbooked"]
 REQUIRED = ["date", "provider", "start", "appointment_type"]
 KINDS = ("template", "booked", "hold")
+#: Optional column of a normalized schedule frame, never of a schedule file: a replayed visit's
+#: recorded arrival in minutes since midnight (``replay.history_schedule(..., arrivals=True)``), which
+#: the simulator uses instead of a punctuality draw; NaN draws as usual.
+ARRIVAL_COLUMN = "arrival_min"
 #: A patient reference: a pseudonym (``p_…`` from ``history pseudonymize``, a requests file's or a case
 #: file's reference), letters, digits, ``_ . -``, starting with a letter or digit. Names (spaces) and
 #: spreadsheet formulas are refused, and the value is never quoted: it may be a real identifier.

@@ -65,6 +65,7 @@ class Draws:
             return
         # Nobody gets in before the doors open.
         early = plan.p_appt + s.arrivals.punctuality.quantile(u[:, U_PUNCTUALITY])
+        early = np.where(np.isnan(plan.p_arrival), early, plan.p_arrival)  # a replay's recorded arrival
         self.arrival = np.maximum(early, float(s.clinic.opens))
         show = u[:, U_SHOW]
         self.outcome = np.where(

@@ -17,6 +17,7 @@ import pandas as pd
 
 from ..domain.clock import FIRST_DATE, LAST_DATE, WEEKDAYS, weekday_of
 from ..domain.scenario import Scenario
+from ..domain.schedule import ARRIVAL_COLUMN
 from ..errors import InputError
 from ..streams import key_words as stream_key
 
@@ -103,6 +104,9 @@ class Plan:
     p_no_show: np.ndarray
     p_cancel: np.ndarray
     p_keys: list[tuple]
+    #: A replay's recorded arrival of each patient (minutes since midnight; NaN: drawn from the
+    #: scenario's punctuality). From the schedule frame's optional ``ARRIVAL_COLUMN``.
+    p_arrival: np.ndarray
     #: Key words of each patient's keyed stream (``key_words``).
     p_key_words: list[tuple[int, ...]]
     # Per type (by index).
@@ -208,12 +212,17 @@ def build_plan(scenario: Scenario, schedule: pd.DataFrame, dates: list[dt.date])
     s_kind = sched["kind"].tolist()
     s_type = sched["appointment_type"].tolist()
     s_ns = sched["no_show_prob"].tolist()
+    s_arr = (
+        sched[ARRIVAL_COLUMN].to_numpy(dtype=float)
+        if ARRIVAL_COLUMN in sched
+        else np.full(len(sched), np.nan)
+    )
     by_date: dict[dt.date, list[int]] = {}
     for i, d in enumerate(sched["date"].tolist()):
         by_date.setdefault(d, []).append(i)
     sessions: list[SessionPlan] = []
     days: list[DayPlan] = []
-    cols: dict[str, list] = {k: [] for k in ("day", "prov", "type", "appt", "sid", "ns", "lc")}
+    cols: dict[str, list] = {k: [] for k in ("day", "prov", "type", "appt", "sid", "ns", "lc", "arr")}
     keys: list[tuple] = []
     for di, date in enumerate(dates):
         wd = weekday_of(date)
@@ -269,6 +278,7 @@ def build_plan(scenario: Scenario, schedule: pd.DataFrame, dates: list[dt.date])
             cols["sid"].append(sid)
             cols["ns"].append(ns)
             cols["lc"].append(min(t.late_cancel, 1.0 - ns))
+            cols["arr"].append(s_arr[i])
         windows = []
         opens, closes = s.clinic.opens, s.clinic.closes
         for hour in range(opens // 60, (closes + 59) // 60):
@@ -316,6 +326,7 @@ def build_plan(scenario: Scenario, schedule: pd.DataFrame, dates: list[dt.date])
         p_no_show=np.array(cols["ns"], dtype=float),
         p_cancel=np.array(cols["lc"], dtype=float),
         p_keys=keys,
+        p_arrival=np.array(cols["arr"], dtype=float),
         p_key_words=key_words(keys),
         t_in_person=np.array([t.needs_room for t in at]),
         t_needs_ma=np.array([t.needs_ma for t in at]),
