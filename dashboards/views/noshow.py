@@ -222,7 +222,9 @@ with st.expander("Draft a scenario from this history (a practice without a scena
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def backtest(db: str, version: str, scenario_path: str, mtime: float, weeks: int, reps: int, seed: int):
+def backtest(
+    db: str, version: str, scenario_path: str, mtime: float, weeks: int, reps: int, seed: int, arrivals: str
+):
     from clinicflow.backtest import pick_days, run_backtest
     from clinicflow.data.store import load_appointments
 
@@ -232,7 +234,9 @@ def backtest(db: str, version: str, scenario_path: str, mtime: float, weeks: int
     finally:
         con.close()
     days = pick_days(history, scenario, weeks)
-    return run_backtest(history, scenario, days, replications=reps, seed=seed, workers=2, source=db)
+    return run_backtest(
+        history, scenario, days, replications=reps, seed=seed, workers=2, source=db, arrivals=arrivals
+    )
 
 
 with st.expander("Does the simulator reproduce this history? (back-test)"):
@@ -245,12 +249,19 @@ with st.expander("Does the simulator reproduce this history? (back-test)"):
     if not scenario.has_clinic_sessions:
         st.info(f"{path.name} has no clinic sessions to replay.")
     else:
-        c = st.columns(3)
+        c = st.columns(4)
         bt_weeks = c[0].number_input("Weeks", 1, 104, 8, key="ns_bt_weeks")
         bt_reps = c[1].select_slider("Replications", [40, 100, 200], 100, key="ns_bt_reps")
         bt_seed = c[2].number_input("Seed", 0, 2**31 - 1, 0, key="ns_bt_seed")
+        bt_arr = c[3].radio(
+            "Arrivals",
+            ["drawn", "recorded"],
+            key="ns_bt_arrivals",
+            help="drawn: from the scenario's punctuality (tests the whole model); recorded: each visit's "
+            "recorded check-in replayed (tests the desk, rooming, visits and queues, more sharply)",
+        )
         if st.button("Run the back-test", key="ns_bt_go"):
-            st.session_state["ns_bt_args"] = (int(bt_weeks), int(bt_reps), int(bt_seed))
+            st.session_state["ns_bt_args"] = (int(bt_weeks), int(bt_reps), int(bt_seed), bt_arr)
         args = st.session_state.get("ns_bt_args")
         if args is not None:
             try:
