@@ -428,3 +428,33 @@ def test_recorded_arrivals_test_the_rest_of_the_model_more_sharply(family):
     assert runs["recorded"].to_json_dict()["arrivals"] == "recorded"
     with pytest.raises(Exception, match="arrivals"):
         run_backtest(hist, family, days, replications=40, arrivals="sampled")
+
+
+def test_sessions_are_the_simulators_even_on_a_day_off(family):
+    """A visit's session is the simulator's: the one its start falls in, else the latest begun, else
+    the first; a provider with no session that day (Dr. Chen on a Friday) has one spanning the day's
+    visits, so their last visit's end is measured against the last visit's booked end."""
+    from clinicflow.backtest import _session_index
+    from clinicflow.sim.plan import build_plan
+
+    fri = MONDAY + dt.timedelta(days=4)
+    rows = pd.DataFrame(
+        {
+            "date": [MONDAY] * 4 + [fri] * 2,
+            "weekday": ["mon"] * 4 + ["fri"] * 2,
+            "provider": ["dr_okafor"] * 4 + ["dr_chen"] * 2,
+            "start_min": [470, 540, 765, 800, 600, 660],  # before the day, morning, lunch, afternoon
+            "end_min": [490, 560, 785, 820, 620, 690],
+        }
+    )
+    session, session_day, session_end = _session_index(rows, family)
+    assert list(session) == [0, 0, 0, 1, 2, 2]  # the lunch-time visit belongs to the morning
+    assert list(session_day) == [0, 0, 1]
+    assert list(session_end) == [720.0, 1020.0, 690.0]
+    # the same grouping as the simulator's plan
+    sched = rows.assign(
+        appointment_type="follow_up", kind="booked", patient_ref=None, room=None, no_show_prob=0.0
+    )
+    plan = build_plan(family, sched, [MONDAY, fri])
+    sim_ends = [plan.sessions[sid].end for sid in plan.p_session]
+    assert sim_ends == [session_end[k] for k in session]

@@ -159,8 +159,10 @@ def _session_index(schedule: pd.DataFrame, scenario: Scenario) -> tuple[np.ndarr
     days: list[int] = []
     day_ix = {d: i for i, d in enumerate(sorted(set(schedule["date"])))}
     provs = scenario.provider_by_id
+    # a provider with no session that weekday gets one spanning their rows, as the simulator does
+    span_of = schedule.groupby(["date", "provider"]).agg(lo=("start_min", "min"), hi=("end_min", "max"))
     out = np.empty(len(schedule), dtype=int)
-    for i, (date, wd, prov, start, end) in enumerate(
+    for i, (date, wd, prov, start, _end) in enumerate(
         zip(
             schedule["date"],
             schedule["weekday"],
@@ -172,7 +174,8 @@ def _session_index(schedule: pd.DataFrame, scenario: Scenario) -> tuple[np.ndarr
     ):
         spans = sorted((s.start, s.end) for s in provs[prov].sessions.get(wd, []))
         if not spans:
-            spans = [(int(start), int(end))]
+            lo, hi = span_of.loc[(date, prov)]
+            spans = [(int(lo), int(hi))]
         pick = next((sp for sp in spans if sp[0] <= start < sp[1]), None)
         if pick is None:
             before = [sp for sp in spans if sp[0] <= start]
