@@ -272,6 +272,10 @@ def test_cli_back_test_bad_input(model_store, tmp_path):
     line = one_line(run_main("history", "backtest", fam, "--db", db, "--from", "14/09/2026"))
     assert "--from" in line and "expected a date like" in line
     assert one_line(run_main("history", "backtest", fam, "--db", db, "-n", "5"))
+    # another practice's scenario: nothing of this history can be replayed on it, and it says why
+    line = one_line(run_main("history", "backtest", "scenarios/orthopedic-practice.yaml", "--db", db))
+    assert "h.duckdb" in line and "none of the chosen days' visits can be replayed" in line
+    assert "provider not in the scenario" in line
     line = one_line(run_main("history", "backtest", fam, "--db", db, "--arrivals", "sampled"))
     assert "--arrivals" in line and "expected one of drawn, recorded" in line
     # A history without clinic times (the public no-show layout): says what is missing.
