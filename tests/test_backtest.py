@@ -200,7 +200,7 @@ def model_store(family, tmp_path_factory):
 def test_cli_back_test_of_the_models_own_days(model_store):
     tmp, db = model_store
     out = tmp / "days.csv"
-    r = run_main(
+    quick = (
         "history",
         "backtest",
         "scenarios/family-practice.yaml",
@@ -212,6 +212,9 @@ def test_cli_back_test_of_the_models_own_days(model_store):
         "2",
         "--workers",
         "1",
+    )
+    r = run_main(
+        *quick,
         "--out",
         out,
     )
@@ -236,17 +239,7 @@ def test_cli_back_test_of_the_models_own_days(model_store):
     assert (days["band_low"] <= days["band_high"]).all()
     # JSON: the same figures; --weeks 1 keeps the last recorded week only.
     j = run_main(
-        "history",
-        "backtest",
-        "scenarios/family-practice.yaml",
-        "--db",
-        db,
-        "-n",
-        "40",
-        "--seed",
-        "2",
-        "--workers",
-        "1",
+        *quick,
         "--weeks",
         "1",
         "--json",

@@ -221,6 +221,10 @@ with st.expander("Draft a scenario from this history (a practice without a scena
             )
 
 
+#: The back-test tables' columns of figures: means and the bias with its interval.
+FIGURES = ["recorded", "simulated", "difference", "difference_low", "difference_high"]
+
+
 @st.cache_data(show_spinner=False, max_entries=4)
 def backtest(
     db: str, version: str, scenario_path: str, mtime: float, weeks: int, reps: int, seed: int, arrivals: str
@@ -290,35 +294,14 @@ with st.expander("Does the simulator reproduce this history? (back-test)"):
                             for r in bt.summary.itertuples()
                         ]
                     },
-                )[
-                    [
-                        "figure",
-                        "recorded",
-                        "simulated",
-                        "difference",
-                        "difference_low",
-                        "difference_high",
-                        "in 90% band",
-                        "verdict",
-                    ]
-                ]
+                )[["figure", *FIGURES, "in 90% band", "verdict"]]
                 st.dataframe(table.round(2), hide_index=True, width="stretch")
                 kpi = st.selectbox("Figure", list(KPIS), format_func=KPIS.get, key="ns_bt_kpi")
                 st.plotly_chart(band_figure(bt.days, kpi, KPIS[kpi]), width="stretch")
                 st.caption("Recorded − simulated by provider (mean over the provider's days, 95% CI)")
                 byp = bt.by_provider.assign(figure=bt.by_provider["kpi"].map(KPIS))
                 st.dataframe(
-                    byp[byp["kpi"].isin(PROVIDER_KPIS)][
-                        [
-                            "provider",
-                            "figure",
-                            "recorded",
-                            "simulated",
-                            "difference",
-                            "difference_low",
-                            "difference_high",
-                        ]
-                    ].round(2),
+                    byp[byp["kpi"].isin(PROVIDER_KPIS)][["provider", "figure", *FIGURES]].round(2),
                     hide_index=True,
                     width="stretch",
                 )

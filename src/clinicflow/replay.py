@@ -28,7 +28,7 @@ import pandas as pd
 
 from .domain.clock import format_hhmm, weekday_of
 from .domain.scenario import Scenario
-from .domain.schedule import ARRIVAL_COLUMN
+from .domain.schedule import ARRIVAL_COLUMN, NORMALIZED_COLUMNS
 
 #: History outcomes a replay keeps: the patient was on the books on the day and came or not. A late
 #: cancellation is replayed as nothing (the slot stood empty), an advance cancellation was rebooked.
@@ -47,23 +47,6 @@ RECORDED_AS = {
     "provider_end_at": ("provider_end",),
     "checkout_at": ("checkout_end", "exit"),
 }
-
-#: The normalized schedule frame's columns (``domain.schedule.validate_schedule``).
-_COLUMNS = [
-    "date",
-    "weekday",
-    "provider",
-    "start",
-    "end",
-    "start_min",
-    "end_min",
-    "appointment_type",
-    "kind",
-    "patient_ref",
-    "room",
-    "no_show_prob",
-    "overbooked",
-]
 
 
 @dataclass(frozen=True)
@@ -176,7 +159,7 @@ def history_schedule(history: pd.DataFrame, scenario: Scenario, arrivals: bool =
             "no_show_prob": np.where(status[idx] == "attended", 0.0, 1.0),
             "overbooked": False,
         },
-        columns=_COLUMNS,
+        columns=NORMALIZED_COLUMNS,
     )
     if arrivals:
         checkin = pd.to_datetime(history["checkin_at"], errors="coerce") if "checkin_at" in history else None

@@ -35,6 +35,23 @@ COLUMNS = [
 #: patient of a double-booked start (planned on purpose because of no-show rates).
 OPTIONAL = ["overbooked"]
 REQUIRED = ["date", "provider", "start", "appointment_type"]
+#: Columns of a normalized schedule frame (``validate_schedule``'s result), in order: the file's, with
+#: the date's weekday and the times as minutes since midnight.
+NORMALIZED_COLUMNS = [
+    "date",
+    "weekday",
+    "provider",
+    "start",
+    "end",
+    "start_min",
+    "end_min",
+    "appointment_type",
+    "kind",
+    "patient_ref",
+    "room",
+    "no_show_prob",
+    "overbooked",
+]
 KINDS = ("template", "booked", "hold")
 #: Optional column of a normalized schedule frame, never of a schedule file: a replayed visit's
 #: recorded arrival in minutes since midnight (``replay.history_schedule(..., arrivals=True)``), which
@@ -178,24 +195,7 @@ def validate_schedule(df: pd.DataFrame, scenario: Scenario, file: str | Path | N
                 "overbooked": bool(ob),
             }
         )
-    frame = pd.DataFrame(
-        out,
-        columns=[
-            "date",
-            "weekday",
-            "provider",
-            "start",
-            "end",
-            "start_min",
-            "end_min",
-            "appointment_type",
-            "kind",
-            "patient_ref",
-            "room",
-            "no_show_prob",
-            "overbooked",
-        ],
-    )
+    frame = pd.DataFrame(out, columns=NORMALIZED_COLUMNS)
     return frame.sort_values(["date", "provider", "start_min"], kind="stable").reset_index(drop=True)
 
 
