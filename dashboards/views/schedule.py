@@ -48,26 +48,35 @@ st.caption(
 )
 
 
+#: What each stage of plan and book is called on the progress bar.
+STAGES = {
+    "template": "template (CP-SAT)",
+    "timing": "slot timing per provider-session",
+    "booking": "booking requests",
+    "evaluating": "evaluating against the baselines",
+}
+
+
+def stage_bar(text: str):
+    """A progress bar and the ``progress(stage, done, total)`` callback that moves it (plan and book
+    report their stages through it; solver callbacks on their own threads are ignored)."""
+    bar = st.progress(0.0, text=text)
+    script_thread = threading.current_thread()
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if threading.current_thread() is not script_thread:
+            return
+        bar.progress(min(1.0, done / max(total, 1)), text=f"{STAGES.get(stage, stage)}: {done}/{total}")
+
+    return bar, progress
+
+
 @st.cache_data(show_spinner=False, max_entries=6)
 def run(scenario_path: str, mtime: float, week: dt.date, req_name, req_bytes: bytes, limit: int, reps: int):
     requests = None
     if req_name:
         requests = read_upload(req_name, req_bytes, lambda f: read_requests_csv(f, scenario))
-    bar = st.progress(0.0, text="planning…")
-    labels = {
-        "template": "template (CP-SAT)",
-        "timing": "slot timing per provider-session",
-        "booking": "booking requests",
-        "evaluating": "evaluating against the baselines",
-    }
-
-    script_thread = threading.current_thread()
-
-    def progress(stage: str, done: int, total: int) -> None:
-        if threading.current_thread() is not script_thread:  # solver callbacks run on their own threads
-            return
-        bar.progress(min(1.0, done / max(total, 1)), text=f"{labels.get(stage, stage)}: {done}/{total}")
-
+    bar, progress = stage_bar("planning…")
     outcome = plan_and_book(
         scenario, week, requests, time_limit=limit, seed=0, replications=reps, progress=progress
     )
@@ -112,15 +121,20 @@ with st.expander("Book more requests into a week already made (its slots and boo
     bk_sched = st.file_uploader("The week's schedule (CSV)", type=["csv"], key="bk_schedule")
     bk_reqs = st.file_uploader("New requests (CSV)", type=["csv"], key="bk_requests")
     if bk_sched is not None and bk_reqs is not None and st.button("Book them", key="bk_go"):
+        bar, progress = stage_bar("booking…")
         try:
             week_rows = read_upload(
                 bk_sched.name, bk_sched.getvalue(), lambda f: read_schedule_csv(f, scenario)
             )
             new_reqs = read_upload(bk_reqs.name, bk_reqs.getvalue(), lambda f: read_requests_csv(f, scenario))
-            booked = book_week(scenario, week_rows, new_reqs, file=bk_sched.name, replications=reps)
+            booked = book_week(
+                scenario, week_rows, new_reqs, file=bk_sched.name, replications=reps, progress=progress
+            )
         except (InputError, InfeasibleError) as err:
+            bar.empty()
             st.error(str(err))
         else:
+            bar.empty()
             before, after = booked.open_rows(), booked.open_rows(booked.schedule)
             b = st.columns(3)
             b[0].metric("Requests booked", f"{booked.booking.booked}/{booked.booking.requests}")
