@@ -6,6 +6,7 @@ import typing
 
 from pydantic import BaseModel
 
+from clinicflow.backtest import KPIS
 from clinicflow.domain import Scenario
 from conftest import ROOT
 
@@ -38,10 +39,22 @@ def test_every_field_is_documented():
     assert not missing, missing
 
 
-def test_the_readme_python_api_example_runs(monkeypatch):
+def test_the_readme_python_api_example_runs(monkeypatch, tmp_path):
     """The README's Python API block, run as written but for smaller budgets (time limit, sampled
-    days and replications), so a renamed function or argument fails here, not on a reader's machine."""
+    days and replications) and a small history store of its own, so a renamed function or argument
+    fails here, not on a reader's machine."""
     import re
+
+    from clinicflow import load_scenario
+    from clinicflow.data.store import import_history
+    from clinicflow.data.synthetic import to_generic, write_history
+    from clinicflow.synthetic_flow import generate_flow_history
+
+    frame, _ = generate_flow_history(
+        2000, seed=3, weeks=4, scenario=load_scenario(ROOT / "scenarios/family-practice.yaml")
+    )
+    write_history(to_generic(frame), tmp_path / "history.csv")
+    import_history(tmp_path / "history.csv", db=tmp_path / "h.duckdb", key_file=tmp_path / "key")
 
     readme = (ROOT / "README.md").read_text()
     section = readme[readme.index("## Python API") :]
@@ -50,6 +63,8 @@ def test_the_readme_python_api_example_runs(monkeypatch):
         "time_limit=60": "time_limit=1, samples=8, search_days=20, validation_days=20",
         "replications=100": "replications=3",
         "replications=30": "replications=3",
+        "replications=200": "replications=19",
+        '"clinicflow.duckdb"': repr(str(tmp_path / "h.duckdb")),
     }
     for old, new in smaller.items():
         assert old in code, old  # the block still reads as the README's numbers say
@@ -60,6 +75,7 @@ def test_the_readme_python_api_example_runs(monkeypatch):
     assert len(scope["plan"].schedule) > 300
     assert set(scope["cmp"].table()["arm"]) == {"base", "Text reminders (no-shows x 0.7)"}
     assert scope["cmp"].base.policy == "planned week"
+    assert list(scope["bt"].summary["kpi"]) == list(KPIS) and scope["bt"].arrivals == "recorded"
 
 
 def test_every_command_is_in_the_readme_tour_with_its_output():

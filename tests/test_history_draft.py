@@ -214,11 +214,34 @@ def test_sessions_of_one_weekday_split_at_the_gap_and_end_by_23_45():
         rows += [(d, 8 * 60 + 20 * k, 8 * 60 + 20 * (k + 1)) for k in range(12)]  # 08:00-12:00
         rows += [(d, 20 * 60 + 30 * k, 20 * 60 + 30 * (k + 1)) for k in range(8)]  # 20:00-24:00
     stray = [(0, 13 * 60, 13 * 60 + 20)]
-    expected = [(8 * 60, 12 * 60), (20 * 60, 23 * 60 + 45)]
+    expected = [(8 * 60, 12 * 60, []), (20 * 60, 23 * 60 + 45, [])]
     for extra in (stray, [*stray, (1, 13 * 60, 13 * 60 + 20), (2, 13 * 60, 13 * 60 + 20)]):
         days = pd.DataFrame(rows + extra, columns=["day", "start", "end"])
         assert _sessions(days) == expected
     # a morning that runs on past the lunch hour on most days has no gap to split at
     late = [(d, 12 * 60 + 20 * k, 12 * 60 + 20 * (k + 1)) for d in range(12) for k in range(6)]
     days = pd.DataFrame(rows + late, columns=["day", "start", "end"])
-    assert _sessions(days) == [(8 * 60, 14 * 60), (20 * 60, 23 * 60 + 45)]
+    assert _sessions(days) == [(8 * 60, 14 * 60, []), (20 * 60, 23 * 60 + 45, [])]
+
+
+def test_a_short_quiet_stretch_inside_a_session_is_a_break_and_a_free_slot_is_not():
+    """Twelve mornings 08:00-12:00 of 15-minute slots. 10:00-10:15 never booked (or once: 8%, under
+    ``GAP_SHARE``): a break. 09:00-09:15 free on nine days of twelve (booked on 25%): a slot, not a
+    break. 11:00-11:10 never booked: 10 minutes, under ``BREAK_MIN``. Nothing at the session's edges."""
+    from clinicflow.data.starter import BREAK_MIN, _sessions
+
+    assert BREAK_MIN == 15
+    rows = []
+    for d in range(12):
+        for k in range(16):
+            a = 8 * 60 + 15 * k
+            if a == 10 * 60 or (a == 9 * 60 and d >= 3):
+                continue
+            if a == 11 * 60:
+                rows.append((d, a + 10, a + 15))
+                continue
+            rows.append((d, a, a + 15))
+    once = [(0, 10 * 60, 10 * 60 + 15)]
+    for extra in ([], once):
+        days = pd.DataFrame(rows + extra, columns=["day", "start", "end"])
+        assert _sessions(days) == [(8 * 60, 12 * 60, [(10 * 60, 10 * 60 + 15)])]

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from clinicflow import load_scenario
-from clinicflow.data.starter import GAP_SHARE, MIN_TYPE_SHARE, MIN_WEEK_SHARE, draft_scenario
+from clinicflow.data.starter import BREAK_MIN, GAP_SHARE, MIN_TYPE_SHARE, MIN_WEEK_SHARE, draft_scenario
 from clinicflow.data.store import import_history
 from clinicflow.data.synthetic import generate_history, history_span, to_generic, write_history
 from clinicflow.data.synthetic_sessions import ADVANCE_CANCEL, weekly_mix
@@ -193,16 +193,23 @@ def test_the_draft_gives_back_the_sessions_days_types_and_holds(family, history,
     (this history: 427 of 430 visits a week) books every hold on the day with probability
     kept / (430 x 44) > 0.98, so the mean is within 0.03 x holds (at most 3) of the holds: rounds
     back to them. Weekdays: every session day is worked every week (share 1 > ``MIN_WEEK_SHARE``);
-    types: the smallest share of a type in a provider's visits is far above ``MIN_TYPE_SHARE``."""
-    assert MIN_WEEK_SHARE < 1 and GAP_SHARE == 0.1
+    types: the smallest share of a type in a provider's visits is far above ``MIN_TYPE_SHARE``.
+    Breaks: nothing is ever booked across one (the templates are laid out around it), so the PA's
+    Wednesday 15:30-15:45 is a quiet 15 minutes on every Wednesday, and every other quarter hour of a
+    session is booked on most days."""
+    assert MIN_WEEK_SHARE < 1 and GAP_SHARE == 0.1 and BREAK_MIN == 15
+    assert any(s.breaks for p in family.providers for x in p.sessions.values() for s in x)  # not vacuous
     assert {p.id for p in drafted.providers} == {p.id for p in family.providers}
     kept = history[history["status"] != "cancelled"]
     for p in family.providers:
         q = drafted.provider_by_id[p.id]
         assert list(q.sessions) == [wd for wd in WEEKDAYS if wd in p.sessions], p.id
         for wd, sessions in p.sessions.items():
-            want = [(s.start, s.end, s.holds) for s in sorted(sessions, key=lambda s: s.start)]
-            got = [(s.start, s.end, s.holds) for s in q.sessions[wd]]
+            want = [
+                (s.start, s.end, s.holds, [(b.start, b.end) for b in s.breaks])
+                for s in sorted(sessions, key=lambda s: s.start)
+            ]
+            got = [(s.start, s.end, s.holds, [(b.start, b.end) for b in s.breaks]) for s in q.sessions[wd]]
             assert got == want, (p.id, wd)
         assert sorted(q.appointment_types) == sorted(p.appointment_types), p.id
         shares = kept[kept["provider"] == p.id]["appointment_type"].value_counts(normalize=True)

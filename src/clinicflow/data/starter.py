@@ -8,7 +8,8 @@ appointment history already:
 - **sessions**: the weekdays a provider works in at least ``MIN_WEEK_SHARE`` of the weeks, from the
   10th percentile of their first appointment's start to the 90th percentile of their last
   appointment's end that weekday, split where fewer than ``GAP_SHARE`` of those days have anything
-  booked for 30 minutes or more (lunch); times to the nearest quarter hour;
+  booked for 30 minutes or more (lunch), with a break where as few have anything booked for 15 to 29
+  minutes inside a session; times to the nearest quarter hour;
 - **same-day holds**: per session, the mean number of visits booked on the day itself;
 - **visit types**: scheduled length (median of booked end minus start, to 5 minutes; without booked
   ends, the median visit rounded up), and **weekly demand** (booked visits over the weeks of the
@@ -43,6 +44,8 @@ from .store import store_path
 MIN_WEEK_SHARE = 0.3
 #: Inside a working day, a stretch of 30+ minutes booked on fewer than this share of the days is a gap.
 GAP_SHARE = 0.1
+#: A quiet stretch this long (minutes) but under 30, inside a session, is a break.
+BREAK_MIN = 15
 #: A type is on a provider's list when it is at least this share of their visits.
 MIN_TYPE_SHARE = 0.02
 #: Staffing and costs assumed when not given, with where they come from (family-practice.yaml cites
@@ -118,9 +121,11 @@ def _quarter(minute: float) -> int:
     return int(15 * round(minute / 15))
 
 
-def _sessions(days: pd.DataFrame) -> list[tuple[int, int]]:
+def _sessions(days: pd.DataFrame) -> list[tuple[int, int, list[tuple[int, int]]]]:
     """Sessions of one provider on one weekday from the days they worked it (``start``/``end`` in
-    minutes after midnight, ``day``)."""
+    minutes after midnight, ``day``), each with its breaks: a quiet stretch of 30 minutes or more
+    splits the day (lunch), one of 15 to 29 minutes inside a session is a break (a slot left free
+    is booked on most days; a break on almost none)."""
     first = days.groupby("day")["start"].min()
     last = days.groupby("day")["end"].max()
     lo = max(0, _quarter(np.quantile(first, 0.1)))
@@ -140,20 +145,25 @@ def _sessions(days: pd.DataFrame) -> list[tuple[int, int]]:
     busy = (np.cumsum(edges, axis=1)[:, :-1] > 0).sum(axis=0)
     share = busy / days["day"].nunique()
     quiet = share < GAP_SHARE
-    sessions, start, i = [], lo, 0
+    sessions, breaks, start, i = [], [], lo, 0
     while i < len(bins):
         if quiet[i]:
             j = i
             while j < len(bins) and quiet[j]:
                 j += 1
-            if (j - i) * _BIN >= 30 and i > 0 and j < len(bins):  # a gap inside the day
-                sessions.append((start, _quarter(bins[i])))
-                start = _quarter(bins[j])
+            inside = i > 0 and j < len(bins)
+            if inside and (j - i) * _BIN >= 30:  # a gap inside the day: the session ends
+                sessions.append((start, _quarter(bins[i]), breaks))
+                start, breaks = _quarter(bins[j]), []
+            elif inside and (j - i) * _BIN >= BREAK_MIN:
+                a, b = _quarter(bins[i]), _quarter(bins[j - 1] + _BIN)
+                if b - a >= BREAK_MIN:
+                    breaks.append((a, b))
             i = j
         else:
             i += 1
-    sessions.append((start, hi))
-    return [(s, e) for s, e in sessions if e - s >= 30]
+    sessions.append((start, hi, breaks))
+    return [(s, e, [(a, b) for a, b in brk if s < a and b < e]) for s, e, brk in sessions if e - s >= 30]
 
 
 def check_timezone(timezone: str) -> None:
@@ -250,10 +260,13 @@ def draft_scenario(
             if worked < MIN_WEEK_SHARE:
                 continue
             out = []
-            for s, e in _sessions(days):
+            for s, e, brk in _sessions(days):
                 inside = days[(days["start"] >= s) & (days["start"] < e)]
                 holds = round(same_day[inside.index].sum() / days["day"].nunique()) if has_booking_time else 0
-                out.append({"start": format_hhmm(s), "end": format_hhmm(e), "holds": holds})
+                session = {"start": format_hhmm(s), "end": format_hhmm(e), "holds": holds}
+                if brk:
+                    session["breaks"] = [{"start": format_hhmm(a), "end": format_hhmm(b)} for a, b in brk]
+                out.append(session)
                 busy_bins[WEEKDAYS.index(wd), s // _BIN : e // _BIN] += 1
             if out:
                 sessions[wd] = out
@@ -271,7 +284,12 @@ def draft_scenario(
             }
         )
         days_txt = ", ".join(
-            f"{wd} " + " & ".join(f"{x['start']}-{x['end']}" for x in sessions[wd])
+            f"{wd} "
+            + " & ".join(
+                f"{x['start']}-{x['end']}"
+                + "".join(f" (break {b['start']}-{b['end']})" for b in x.get("breaks", []))
+                for x in sessions[wd]
+            )
             for wd in WEEKDAYS
             if wd in sessions
         )
