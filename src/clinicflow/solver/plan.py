@@ -300,11 +300,11 @@ def plan_week(
     used_samples = [samples]  # the CP-SAT model's sampled days per block (week_days)
     # Past BIG_WEEK_BLOCKS the template is solved a day at a time (template_days), each day with the
     # first budget of a week its size; smaller weeks whole, as before.
-    by_day = sum(len(ps.blocks) for ps in sessions) > BIG_WEEK_BLOCKS
-    per_day: dict = {}
+    one_day_at_a_time = sum(len(ps.blocks) for ps in sessions) > BIG_WEEK_BLOCKS
+    per_date: dict = {}
     for ps in sessions:
-        per_day[ps.date] = per_day.get(ps.date, 0) + 1
-    first_budget = template_budget(time_limit, max(per_day.values()) if by_day else len(sessions))
+        per_date[ps.date] = per_date.get(ps.date, 0) + 1
+    first_budget = template_budget(time_limit, max(per_date.values()) if one_day_at_a_time else len(sessions))
 
     def timed_week(share: tuple[float, float]):
         """The template at these shares of the shared resources, and its timed blocks."""
@@ -320,7 +320,7 @@ def plan_week(
             grid=grid,
             overbooking=overbooking,
             share=share,
-            by_day=by_day,
+            by_day=one_day_at_a_time,
         )
         if tmpl.status not in ("optimal", "feasible"):
             if tmpl.status == "infeasible":
