@@ -166,3 +166,134 @@ def test_sampled_days_shrink_in_proportion_past_110_blocks():
     assert week_days(60, 440, 40, 200, 300) == (20, 100, 150)  # 8x: the floors
     assert week_days(120, 220, 40, 200, 300) == (40, 200, 300)  # a longer limit buys the days back
     assert week_days(60, 440, 10, 20, 30) == (10, 20, 30)  # never more than asked
+
+
+# -- the template a day at a time (template_days) ----------------------------------------------------
+
+
+def _copies(k: int):
+    """``benchmarks/scale.py``'s k× practice: the family practice with every provider k times, exam and
+    procedure rooms, front desk, MAs, walk-ins and weekly demand scaled by k."""
+    import yaml
+
+    from clinicflow.scenario_file import scenario_from_dict
+    from conftest import FAMILY
+
+    data = yaml.safe_load(FAMILY.read_text())
+    data["providers"] = [
+        {**p, "id": p["id"] if i == 1 else f"{p['id']}_{i}", "name": f"{p['name']} ({i})"}
+        for i in range(1, k + 1)
+        for p in data["providers"]
+    ]
+    n = data["rooms"]["count"]
+    proc = [int(r[1:]) for r in data["rooms"]["procedure_rooms"]]
+    data["rooms"]["count"] = n * k
+    data["rooms"]["procedure_rooms"] = [f"R{j * n + r:02d}" for j in range(k) for r in proc]
+    staff = data["staff"]
+    staff["front_desk"]["count"] *= k
+    staff["medical_assistants"]["count"] *= k
+    for over in staff.get("by_day", {}).values():
+        for role in over:
+            over[role] *= k
+    arr = data["arrivals"]
+    arr["walk_ins_per_hour"] *= k
+    arr["walk_ins_by_hour"] = {h: r * k for h, r in arr["walk_ins_by_hour"].items()}
+    for d in data["demand"]:
+        d["weekly"] *= k
+    return scenario_from_dict(data)
+
+
+def _solved_whole_with(scenario, values, grid=5) -> cpsat.SolveResult:
+    """The week's whole template model with every count fixed to ``values``: feasible exactly when
+    the counts keep every rule of the week, its objective the week's."""
+    m, variables, _r, _e = template.build_template(scenario, provider_sessions(scenario, MON), grid=grid)
+    for key, var in variables.items():
+        m.add(var == values.get(key, 0))
+    return cpsat.solve(m, {}, time_limit=60, workers=1)
+
+
+def test_a_big_week_solved_by_day_keeps_every_rule_of_the_whole_week_and_meets_demand(family):
+    from clinicflow.solver import template_days
+
+    big = _copies(4)
+    sessions = provider_sessions(big, MON)
+    a = solve_template(big, sessions, time_limit=0.6, max_time_limit=9.0, workers=2, by_day=True)
+    assert a.status == "feasible" and a.bound <= a.objective
+    assert all(c["planned"] >= round(c["weekly"]) for c in a.coverage), a.coverage
+    values = {
+        (("h", key, j) if t == template.HOLD else ("n", key, j, t)): v
+        for key, segs in a.counts.items()
+        for j, seg in segs.items()
+        for t, v in seg.items()
+    }
+    whole = _solved_whole_with(big, values)
+    assert whole.status == "optimal"  # a feasible point of the week's model: every rule holds
+    assert whole.objective == a.objective == template_days.week_objective(big, sessions, values)
+    # one worker or two, the same template
+    b = solve_template(big, sessions, time_limit=0.6, max_time_limit=9.0, workers=1, by_day=True)
+    assert b.counts == a.counts
+
+
+def test_week_objective_is_the_whole_models_objective(family):
+    from clinicflow.solver import template_days
+
+    sessions = provider_sessions(family, MON)
+    res = template._solve(family, sessions, 5, 0.6, 0, overbook=False)
+    assert res.has_solution
+    assert template_days.week_objective(family, sessions, res.values) == res.objective
+    # one slot moved off its row's target changes it
+    key = next(k for k, v in res.values.items() if k[0] == "n" and v > 0)
+    assert template_days.week_objective(family, sessions, {**res.values, key: res.values[key] - 1}) != (
+        res.objective
+    )
+
+
+def test_the_days_targets_add_up_to_the_masters_rows(family):
+    from clinicflow.solver import template_days
+
+    big = _copies(2)
+    sessions = provider_sessions(big, MON)
+    status, bound, x = template_days.solve_master(big, sessions)
+    assert status == "optimal" and bound > 0
+    split = template_days.split_days(big, sessions, x)
+    per_day = template_days.day_targets(big, sessions, split)
+    for i, row in enumerate(template.week_targets(big, sessions)):
+        total = round(sum(v for (key, t), v in x.items() if t == row.type and key[1] in row.providers))
+        assert sum(day[i].want for day in per_day.values()) == total
+        assert total >= row.want  # the master meets demand: the days only have to meet their share
+        for day in per_day.values():
+            assert day[i].want == sum(day[i].shares.values())
+
+
+def test_a_day_without_a_template_sends_the_week_to_the_whole_solve(family, monkeypatch):
+    from clinicflow.solver import template_days
+
+    calls: list = []
+    real = template._solve
+    monkeypatch.setattr(
+        template_days, "solve_by_day", lambda *a, **k: cpsat.SolveResult("unknown", None, None)
+    )
+    monkeypatch.setattr(template, "_solve", lambda *a, **k: calls.append(a[3]) or real(*a, **k))
+    res = solve_template(family, provider_sessions(family, MON), time_limit=0.5, workers=1, by_day=True)
+    assert res.status in ("optimal", "feasible") and calls == [0.5]
+
+
+@pytest.mark.parametrize(("k", "by_day"), [(1, False), (2, False), (4, True)])
+def test_the_template_is_solved_by_day_only_past_big_week_blocks(family, monkeypatch, k, by_day):
+    import clinicflow.solver.plan as plan_module
+
+    seen: dict = {}
+
+    class Stop(Exception):
+        pass
+
+    def spy(scenario, sessions, **kw):
+        seen.update(kw, blocks=sum(len(ps.blocks) for ps in sessions))
+        raise Stop
+
+    monkeypatch.setattr(plan_module, "solve_template", spy)
+    with pytest.raises(Stop):
+        plan_module.plan_week(_copies(k), MON, time_limit=60)
+    assert seen["by_day"] is by_day and (seen["blocks"] > plan_module.BIG_WEEK_BLOCKS) is by_day
+    # a day's first budget is a week of the day's size: 0.6 s at 4x (48 sessions a day), not 2.4
+    assert seen["time_limit"] == pytest.approx(0.6)

@@ -298,6 +298,13 @@ def plan_week(
     diagnose.check_week(scenario, sessions)
 
     used_samples = [samples]  # the CP-SAT model's sampled days per block (week_days)
+    # Past BIG_WEEK_BLOCKS the template is solved a day at a time (template_days), each day with the
+    # first budget of a week its size; smaller weeks whole, as before.
+    one_day_at_a_time = sum(len(ps.blocks) for ps in sessions) > BIG_WEEK_BLOCKS
+    per_date: dict = {}
+    for ps in sessions:
+        per_date[ps.date] = per_date.get(ps.date, 0) + 1
+    first_budget = template_budget(time_limit, max(per_date.values()) if one_day_at_a_time else len(sessions))
 
     def timed_week(share: tuple[float, float]):
         """The template at these shares of the shared resources, and its timed blocks."""
@@ -306,13 +313,14 @@ def plan_week(
         tmpl = solve_template(
             scenario,
             sessions,
-            time_limit=template_budget(time_limit, len(sessions)),
+            time_limit=first_budget,
             max_time_limit=TEMPLATE_CEILING * time_limit,
             seed=seed,
             workers=workers,
             grid=grid,
             overbooking=overbooking,
             share=share,
+            by_day=one_day_at_a_time,
         )
         if tmpl.status not in ("optimal", "feasible"):
             if tmpl.status == "infeasible":

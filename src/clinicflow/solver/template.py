@@ -181,6 +181,41 @@ def _short(scenario: Scenario, values: dict) -> bool:
     return False
 
 
+@dataclass(frozen=True)
+class Target:
+    """One demand row as the objective prices it: ``want`` slots of ``type`` over ``providers``
+    (shortfall at ``weight`` times ``SHORTFALL``, excess at ``EXCESS``), and each provider's
+    ``shares`` of them (``SHARE`` per slot off)."""
+
+    type: str
+    providers: tuple[str, ...]
+    want: int
+    weight: float
+    shares: dict
+
+
+def week_targets(scenario: Scenario, sessions: list[ProviderSession]) -> list[Target]:
+    """The week's demand rows, each provider's share in proportion to its session minutes."""
+    cap = {p.id: sum(ps.minutes for ps in sessions if ps.provider == p.id) for p in scenario.providers}
+    out = []
+    for d, provs in demand_rows(scenario):
+        total_cap = sum(cap[p] for p in provs) or 1
+        shares = {p: round(d.weekly * cap[p] / total_cap) for p in provs}
+        out.append(Target(d.type, tuple(provs), round(d.weekly), d.weight, shares))
+    return out
+
+
+def even_load(scenario: Scenario, sessions: list[ProviderSession]) -> float:
+    """The share of its minutes each session would hold if the week's wanted minutes (demand and
+    holds) were spread evenly: the balance term's target."""
+    types = scenario.type_by_id
+    total_min = sum(ps.minutes for ps in sessions) or 1
+    wanted_min = sum(d.weekly * types[d.type].scheduled_min for d in scenario.demand) + sum(
+        ps.holds * types[hold_type(scenario, ps.provider)].scheduled_min for ps in sessions
+    )
+    return min(1.0, wanted_min / total_min)
+
+
 def per_session_bounds(scenario: Scenario, provider_id: str, type_id: str) -> tuple[int | None, int | None]:
     """min/max slots of a type per session for a provider (the tightest demand rows that apply)."""
     lo, hi = None, None
@@ -202,9 +237,14 @@ def build_template(
     grid: int = 5,
     overbook: bool = False,
     share: tuple[float, float] = DEFAULT_SHARE,
+    targets: list[Target] | None = None,
+    rho: float | None = None,
 ) -> tuple[cpsat.CpModel, dict, dict, dict]:
     """The template model: returns (model, count variables, assumption literal -> Rule, demand exprs).
-    ``share``: the shares of exam-room and of procedure-room and MA minutes it may plan."""
+    ``share``: the shares of exam-room and of procedure-room and MA minutes it may plan.
+    ``targets`` (default ``week_targets``) are the demand rows the objective prices and ``rho`` the
+    even load of a session (default: the week's wanted minutes over its session minutes); a day of
+    a decomposed week gets its share of both (``solve_template_by_day``)."""
     m = cpsat.CpModel()
     types = scenario.type_by_id
     n: dict = {}
@@ -312,28 +352,21 @@ def build_template(
     # -- objective ------------------------------------------------------------------------------
     terms = []
     demand_exprs = {}
-    cap = {p.id: sum(ps.minutes for ps in sessions if ps.provider == p.id) for p in scenario.providers}
-    for i, (d, provs) in enumerate(demand_rows(scenario)):
-        expr = sum(v for (key, _j, t), v in n.items() if t == d.type and key[1] in provs)
+    for i, tg in enumerate(week_targets(scenario, sessions) if targets is None else targets):
+        expr = sum(v for (key, _j, t), v in n.items() if t == tg.type and key[1] in tg.providers)
         demand_exprs[i] = expr
-        want = round(d.weekly)
-        short = m.new_int_var(0, max(want, 0), f"short[{i}]")
+        short = m.new_int_var(0, max(tg.want, 0), f"short[{i}]")
         excess = m.new_int_var(0, 10_000, f"excess[{i}]")
-        m.add(expr - want == excess - short)
-        terms.append(round(SHORTFALL * d.weight) * short + EXCESS * excess)
-        total_cap = sum(cap[p] for p in provs) or 1
-        for p in provs:
-            share = round(d.weekly * cap[p] / total_cap)
-            pe = sum(v for (key, _j, t), v in n.items() if t == d.type and key[1] == p)
+        m.add(expr - tg.want == excess - short)
+        terms.append(round(SHORTFALL * tg.weight) * short + EXCESS * excess)
+        for p, share in tg.shares.items():
+            pe = sum(v for (key, _j, t), v in n.items() if t == tg.type and key[1] == p)
             # |slots - share| is at most the share itself when the provider gets no slot of the type
             dev = m.new_int_var(0, max(10_000, share), f"share_dev[{i},{p}]")
             m.add_abs_equality(dev, pe - share)
             terms.append(SHARE * dev)
-    total_min = sum(ps.minutes for ps in sessions) or 1
-    wanted_min = sum(d.weekly * types[d.type].scheduled_min for d in scenario.demand) + sum(
-        ps.holds * types[hold_type(scenario, ps.provider)].scheduled_min for ps in sessions
-    )
-    rho = min(1.0, wanted_min / total_min)
+    if rho is None:
+        rho = even_load(scenario, sessions)
     for ps in sessions:
         dev = m.new_int_var(0, ps.minutes, f"balance[{ps.key}]")
         m.add_abs_equality(dev, load_by_session[ps.key] - round(rho * ps.minutes))
@@ -369,6 +402,7 @@ def solve_template(
     overbooking: bool | None = None,
     share: tuple[float, float] = DEFAULT_SHARE,
     max_time_limit: float | None = None,
+    by_day: bool = False,
 ) -> TemplateResult:
     """Solve the template model. On infeasibility, re-solve with rule assumptions to find a core.
 
@@ -380,12 +414,51 @@ def solve_template(
     seconds), it is solved again with ``ESCALATE`` times the budget, up to this ceiling. A practice
     several times the family practice's size (216 provider-sessions and more) finds no template in
     the 0.6 s a 60 s plan gives it, and was refused outright; a solve that found a template the first
-    time is kept as it was, so a seed plans the same week as before."""
-    res = _solve(scenario, sessions, grid, time_limit, seed, overbook=False, share=share)
-    for budget in escalated_budgets(time_limit, max_time_limit):
-        if res.status != "unknown":
-            break
-        res = _solve(scenario, sessions, grid, budget, seed, overbook=False, share=share)
+    time is kept as it was, so a seed plans the same week as before.
+
+    ``by_day``: split the demand over (provider, day) in a master linear program, then solve each
+    day's template on its own (``template_days.solve_by_day``; ``time_limit`` is then each day's first
+    budget); when a day finds no template even at the ceiling, or is infeasible, the week is solved
+    whole as without it."""
+    if by_day:
+        from .template_days import solve_by_day  # it builds on this module
+
+        def solve(budget: float, overbook: bool) -> cpsat.SolveResult:
+            return solve_by_day(
+                scenario,
+                sessions,
+                time_limit=budget,
+                max_time_limit=max_time_limit,
+                seed=seed,
+                workers=workers,
+                grid=grid,
+                overbook=overbook,
+                share=share,
+            )
+
+        res = solve(time_limit, False)
+        if not res.has_solution:  # a day without a template: the whole week explains why
+            return solve_template(
+                scenario,
+                sessions,
+                time_limit=time_limit,
+                seed=seed,
+                workers=workers,
+                grid=grid,
+                overbooking=overbooking,
+                share=share,
+                max_time_limit=max_time_limit,
+            )
+    else:
+
+        def solve(budget: float, overbook: bool) -> cpsat.SolveResult:
+            return _solve(scenario, sessions, grid, budget, seed, overbook=overbook, share=share)
+
+        res = solve(time_limit, False)
+        for budget in escalated_budgets(time_limit, max_time_limit):
+            if res.status != "unknown":
+                break
+            res = solve(budget, False)
     if not res.has_solution:
         core: tuple = ()
         if res.status == "infeasible":
@@ -395,7 +468,7 @@ def solve_template(
         return TemplateResult(res.status, None, None, res.wall_time, {}, [], core)
     if overbooking is not False and (overbooking or _short(scenario, res.values)):
         # Demand exceeds what the sessions hold end to end: allow overbooking and keep it if better.
-        ob = _solve(scenario, sessions, grid, time_limit, seed, overbook=True, share=share)
+        ob = solve(time_limit, True)
         if ob.has_solution and ob.objective < res.objective:
             ob = cpsat.SolveResult(ob.status, ob.objective, ob.bound, ob.values, ob.wall_time + res.wall_time)
             res = ob
