@@ -172,35 +172,18 @@ def test_sampled_days_shrink_in_proportion_past_110_blocks():
 
 
 def _copies(k: int):
-    """``benchmarks/scale.py``'s k× practice: the family practice with every provider k times, exam and
-    procedure rooms, front desk, MAs, walk-ins and weekly demand scaled by k."""
-    import yaml
+    """``benchmarks/scale.py``'s k× practice (the one its figures are for): the family practice with
+    every provider k times, exam and procedure rooms, front desk, MAs, walk-ins and weekly demand
+    scaled by k."""
+    import importlib.util
 
     from clinicflow.scenario_file import scenario_from_dict
-    from conftest import FAMILY
+    from conftest import ROOT
 
-    data = yaml.safe_load(FAMILY.read_text())
-    data["providers"] = [
-        {**p, "id": p["id"] if i == 1 else f"{p['id']}_{i}", "name": f"{p['name']} ({i})"}
-        for i in range(1, k + 1)
-        for p in data["providers"]
-    ]
-    n = data["rooms"]["count"]
-    proc = [int(r[1:]) for r in data["rooms"]["procedure_rooms"]]
-    data["rooms"]["count"] = n * k
-    data["rooms"]["procedure_rooms"] = [f"R{j * n + r:02d}" for j in range(k) for r in proc]
-    staff = data["staff"]
-    staff["front_desk"]["count"] *= k
-    staff["medical_assistants"]["count"] *= k
-    for over in staff.get("by_day", {}).values():
-        for role in over:
-            over[role] *= k
-    arr = data["arrivals"]
-    arr["walk_ins_per_hour"] *= k
-    arr["walk_ins_by_hour"] = {h: r * k for h, r in arr["walk_ins_by_hour"].items()}
-    for d in data["demand"]:
-        d["weekly"] *= k
-    return scenario_from_dict(data)
+    spec = importlib.util.spec_from_file_location("scale_benchmark", ROOT / "benchmarks" / "scale.py")
+    scale = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(scale)
+    return scenario_from_dict(scale.scaled_practice(k))
 
 
 def _solved_whole_with(scenario, values, grid=5) -> cpsat.SolveResult:

@@ -141,21 +141,28 @@ def _shared_capacity(
                     show = 1.0 - min(1.0, t.no_show + t.late_cancel)
                     rooming = round(10 * show * t.rooming_min.mean) if t.needs_ma else 0
                     items.append((seg.start, seg.end, room, room if t.procedure else 0, rooming, var))
-        bounds = sorted({x for it in items for x in it[:2]})
-        for a_i, t1 in enumerate(bounds):
-            for t2 in bounds[a_i + 1 :]:
-                inside = [it for it in items if t1 <= it[0] and it[1] <= t2]
-                if not inside:
-                    continue
-                span = t2 - t1
-                for k, cap in (
-                    (2, int(share[0] * scenario.rooms.n * (span + turnover))),
-                    (3, int(share[1] * n_proc * (span + turnover))),
-                    (4, int(10 * share[1] * (ma_cum[t2] - ma_cum[t1]))),  # MA-minutes on duty, tenths
-                ):
-                    terms = [(it[k], it[5]) for it in inside if it[k]]
-                    if terms and sum(c * _upper(v) for c, v in terms) > cap:
-                        m.add(sum(c * v for c, v in terms) <= cap)
+        for k, cap, inside in capacity_windows(items, scenario, share, n_proc, turnover, ma_cum):
+            terms = [(it[k], it[5]) for it in inside if it[k]]
+            if terms and sum(c * _upper(v) for c, v in terms) > cap:
+                m.add(sum(c * v for c, v in terms) <= cap)
+
+
+def capacity_windows(items: list[tuple], scenario: Scenario, share, n_proc: int, turnover: int, ma_cum):
+    """The day's shared-capacity rows: for every window between two item bounds, each resource
+    (``k`` = 2 exam rooms, 3 procedure rooms, 4 MA-minutes on duty in tenths), its capacity at the
+    ``share`` and the items that lie inside. ``items`` are ``(start, end, room, procedure room,
+    rooming tenths, variable or None)``; the whole-week model and the by-day master (template_days)
+    both add their rows from here, so the two relax the same constraints."""
+    bounds = sorted({x for it in items for x in it[:2]})
+    for a_i, t1 in enumerate(bounds):
+        for t2 in bounds[a_i + 1 :]:
+            inside = [it for it in items if t1 <= it[0] and it[1] <= t2]
+            if not inside:
+                continue
+            span = t2 - t1
+            yield 2, int(share[0] * scenario.rooms.n * (span + turnover)), inside
+            yield 3, int(share[1] * n_proc * (span + turnover)), inside
+            yield 4, int(10 * share[1] * (ma_cum[t2] - ma_cum[t1])), inside
 
 
 def _solve(scenario, sessions, grid, time_limit, seed, *, overbook, share=DEFAULT_SHARE):

@@ -41,6 +41,7 @@ from .template import (
     SHORTFALL,
     Target,
     build_template,
+    capacity_windows,
     escalated_budgets,
     even_load,
     footprints,
@@ -195,22 +196,11 @@ def _master_shared_capacity(lp: _LP, scenario, sessions, x, grid, share) -> None
                 items.append((ps.start, ps.end, *_item_minutes(scenario, t, grid), x[(ps.key, t)]))
             ht = hold_type(scenario, ps.provider)
             items.append((ps.start, ps.end, *(ps.holds * c for c in _item_minutes(scenario, ht, grid)), None))
-        bounds = sorted({b for it in items for b in it[:2]})
-        for a_i, t1 in enumerate(bounds):
-            for t2 in bounds[a_i + 1 :]:
-                inside = [it for it in items if t1 <= it[0] and it[1] <= t2]
-                if not inside:
-                    continue
-                span = t2 - t1
-                for k, cap in (
-                    (2, int(share[0] * scenario.rooms.n * (span + turnover))),
-                    (3, int(share[1] * n_proc * (span + turnover))),
-                    (4, int(10 * share[1] * (ma_cum[t2] - ma_cum[t1]))),
-                ):
-                    fixed = sum(it[k] for it in inside if it[5] is None)
-                    terms = [(it[k], it[5]) for it in inside if it[k] and it[5] is not None]
-                    if terms and fixed + sum(c * v.ub() for c, v in terms) > cap:
-                        lp.add(sum(c * v for c, v in terms) <= cap - fixed)
+        for k, cap, inside in capacity_windows(items, scenario, share, n_proc, turnover, ma_cum):
+            fixed = sum(it[k] for it in inside if it[5] is None)
+            terms = [(it[k], it[5]) for it in inside if it[k] and it[5] is not None]
+            if terms and fixed + sum(c * v.ub() for c, v in terms) > cap:
+                lp.add(sum(c * v for c, v in terms) <= cap - fixed)
 
 
 def _largest_remainder(parts: dict, total: int) -> dict:
