@@ -119,13 +119,8 @@ def _shared_capacity(
     ``plan_week`` lowers the shares when a day then cannot be timed. (Necessary conditions; the timing model
     then places slots minute by minute.)"""
     types = scenario.type_by_id
-    turnover = math.ceil(scenario.rooms.turnover_min.mean - 1e-9)
-    n_proc = len(scenario.rooms.procedure_rooms)
-    by_date: dict = {}
-    for ps in sessions:
-        by_date.setdefault(ps.date, []).append(ps)
-    for day in by_date.values():
-        ma_cum = np.concatenate([[0], np.cumsum(ma_by_minute(scenario, day[0].weekday), dtype=np.int64)])
+    turnover, n_proc = room_turnover_and_procedure_rooms(scenario)
+    for day, ma_cum in days_with_ma(scenario, sessions):
         # (segment start, segment end, room min, procedure min, expected rooming tenths) per count var
         items = []
         for ps in day:
@@ -145,6 +140,20 @@ def _shared_capacity(
             terms = [(it[k], it[5]) for it in inside if it[k]]
             if terms and sum(c * _upper(v) for c, v in terms) > cap:
                 m.add(sum(c * v for c, v in terms) <= cap)
+
+
+def room_turnover_and_procedure_rooms(scenario: Scenario) -> tuple[int, int]:
+    """A room's mean turnover rounded up to whole minutes, and the number of procedure rooms."""
+    return math.ceil(scenario.rooms.turnover_min.mean - 1e-9), len(scenario.rooms.procedure_rooms)
+
+
+def days_with_ma(scenario: Scenario, sessions: list[ProviderSession]):
+    """Each day's provider-sessions with the cumulative MA-minutes on duty by minute of that day."""
+    by_date: dict = {}
+    for ps in sessions:
+        by_date.setdefault(ps.date, []).append(ps)
+    for day in by_date.values():
+        yield day, np.concatenate([[0], np.cumsum(ma_by_minute(scenario, day[0].weekday), dtype=np.int64)])
 
 
 def capacity_windows(items: list[tuple], scenario: Scenario, share, n_proc: int, turnover: int, ma_cum):

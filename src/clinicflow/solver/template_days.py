@@ -27,8 +27,6 @@ import math
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-import numpy as np
-
 from ..domain.scenario import Scenario
 from . import cpsat
 from .template import (
@@ -42,13 +40,15 @@ from .template import (
     Target,
     build_template,
     capacity_windows,
+    days_with_ma,
     escalated_budgets,
     even_load,
     footprints,
     per_session_bounds,
+    room_turnover_and_procedure_rooms,
     week_targets,
 )
-from .week import ProviderSession, hold_type, ma_by_minute, type_allowed_in
+from .week import ProviderSession, hold_type, type_allowed_in
 
 #: the master's price of a slot off a provider's capacity share (the template's ``SHARE`` is 10)
 MASTER_SHARE_PRICE = 10
@@ -183,13 +183,8 @@ def _master_shared_capacity(lp: _LP, scenario, sessions, x, grid, share) -> None
     session boundaries, the slots of the sessions inside it (holds included) need no more exam-room,
     procedure-room and rooming minutes than it offers. Each row is the sum of the template's rows
     over the same stretch, so the master keeps every template of the week."""
-    turnover = math.ceil(scenario.rooms.turnover_min.mean - 1e-9)
-    n_proc = len(scenario.rooms.procedure_rooms)
-    by_date: dict = {}
-    for ps in sessions:
-        by_date.setdefault(ps.date, []).append(ps)
-    for day in by_date.values():
-        ma_cum = np.concatenate([[0], np.cumsum(ma_by_minute(scenario, day[0].weekday), dtype=np.int64)])
+    turnover, n_proc = room_turnover_and_procedure_rooms(scenario)
+    for day, ma_cum in days_with_ma(scenario, sessions):
         items = []  # (start, end, room, procedure, rooming tenths, var or None for holds)
         for ps in day:
             for t in scenario.provider_by_id[ps.provider].appointment_types:
