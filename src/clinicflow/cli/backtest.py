@@ -80,8 +80,8 @@ def backtest_cmd(
     simulated spread: the bias with a 95% CI, and how many days fall inside their 90% band.
 
     Everything the what-ifs and plans report comes from the simulator; this is how a practice checks
-    it against its own timestamps before trusting them. Calibrate on earlier weeks and back-test on
-    later ones (--from/--to) for an out-of-sample test."""
+    it against its own timestamps before trusting them. For a test out of sample, calibrate on the
+    earlier weeks (calibrate --until DATE) and replay the later ones (--from the next day)."""
     if arrivals not in ARRIVALS:
         raise InputError(None, "--arrivals", f"expected one of {', '.join(ARRIVALS)}, got {arrivals!r}")
     scenario = load_scenario(scenario_file)
