@@ -39,7 +39,7 @@ import pandas as pd
 from .domain.clock import weekday_of
 from .domain.scenario import Scenario
 from .errors import InputError
-from .replay import RECORDED_AS, Replay, history_schedule, replay_scenario
+from .replay import RECORDED_AS, Replay, history_schedule, minutes_of_day, replay_scenario
 from .sim import simulate
 from .stats import mean_ci, wilson
 
@@ -142,13 +142,6 @@ def pick_days(
         cutoff = dates[-1] - dt.timedelta(weeks=weeks)
         dates = [d for d in dates if d > cutoff]
     return dates
-
-
-def _minutes(values: pd.Series, dates: np.ndarray) -> np.ndarray:
-    """Timestamps as minutes since midnight of each row's day (NaN where not recorded)."""
-    ts = pd.to_datetime(values, errors="coerce")
-    midnight = pd.to_datetime(pd.Series(dates).astype(str))
-    return ((ts.reset_index(drop=True) - midnight).dt.total_seconds() / 60.0).to_numpy(dtype=float)
 
 
 def _session_index(schedule: pd.DataFrame, scenario: Scenario) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -281,7 +274,7 @@ def compare_days(observed: dict[str, np.ndarray], simulated: dict[str, np.ndarra
     for kpi, label in KPIS.items():
         obs = observed[kpi][0]
         sim = simulated[kpi]
-        inside, strictly, diffs = [], [], []
+        inside, strictly, diffs, recorded, means = [], [], [], [], []
         expected = math.nan
         for d, date in enumerate(dates):
             o = obs[d]
@@ -295,6 +288,8 @@ def compare_days(observed: dict[str, np.ndarray], simulated: dict[str, np.ndarra
             inside.append(hit)
             strictly.append(lo < o < hi)
             diffs.append(o - float(x.mean()))
+            recorded.append(float(o))
+            means.append(float(x.mean()))
             day_rows.append(
                 {
                     "date": date,
@@ -316,15 +311,13 @@ def compare_days(observed: dict[str, np.ndarray], simulated: dict[str, np.ndarra
         _, s_lo, _ = wilson(int(sum(strictly)), n, level) if n else (math.nan, math.nan, math.nan)
         diff = mean_ci(diffs)
         strict = mean_ci(diffs, level)
-        rec = [r["recorded"] for r in day_rows if r["kpi"] == kpi]
-        sim_means = [r["simulated"] for r in day_rows if r["kpi"] == kpi]
         rows.append(
             {
                 "kpi": kpi,
                 "label": label,
                 "days": n,
-                "recorded": float(np.mean(rec)) if rec else math.nan,
-                "simulated": float(np.mean(sim_means)) if sim_means else math.nan,
+                "recorded": float(np.mean(recorded)) if recorded else math.nan,
+                "simulated": float(np.mean(means)) if means else math.nan,
                 "difference": diff.mean,
                 "difference_low": diff.low,
                 "difference_high": diff.high,
@@ -345,7 +338,9 @@ def _arrays(
     sched = replay.schedule
     rows = history.iloc[replay.rows].reset_index(drop=True)
     dates = sched["date"].to_numpy()
-    observed = {k: _minutes(rows[col], dates)[None, :] if col in rows else None for k, col in _TIMES.items()}
+    observed = {
+        k: minutes_of_day(rows[col], dates)[None, :] if col in rows else None for k, col in _TIMES.items()
+    }
     observed = {k: v if v is not None else np.full((1, len(sched)), np.nan) for k, v in observed.items()}
     types = scenario.type_by_id
     layout = {

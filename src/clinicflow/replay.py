@@ -64,6 +64,15 @@ class Replay:
     skipped: dict[str, int] = field(default_factory=dict)
 
 
+def minutes_of_day(values: pd.Series, dates) -> np.ndarray:
+    """History timestamps (the clinic's wall clock) as minutes since midnight of each row's ``dates``
+    entry, NaN where not recorded: how a replay and the back-test put recorded instants on the
+    simulator's clock."""
+    ts = pd.to_datetime(values, errors="coerce").reset_index(drop=True)
+    midnight = pd.to_datetime(pd.Series(dates).astype(str))
+    return ((ts - midnight).dt.total_seconds() / 60.0).to_numpy(dtype=float)
+
+
 def replay_scenario(scenario: Scenario) -> Scenario:
     """The scenario a replay runs: no walk-ins and no late cancellations, since the history's rows
     already are the day's same-day visits and say who cancelled late; and nobody turned away for
@@ -166,9 +175,7 @@ def history_schedule(history: pd.DataFrame, scenario: Scenario, arrivals: bool =
         if checkin is None:
             frame[ARRIVAL_COLUMN] = np.nan
         else:
-            c = checkin.iloc[idx].reset_index(drop=True)
-            midnight = pd.to_datetime(pd.Series(dates).astype(str))
-            frame[ARRIVAL_COLUMN] = ((c - midnight).dt.total_seconds() / 60.0).to_numpy(dtype=float)
+            frame[ARRIVAL_COLUMN] = minutes_of_day(checkin.iloc[idx], dates)
     frame["source"] = idx
     frame = frame.sort_values(["date", "provider", "start_min"], kind="stable").reset_index(drop=True)
     rows = frame.pop("source").to_numpy()
