@@ -102,6 +102,22 @@ def _mas_at(scenario, weekday: str, minute: int) -> int:
     return scenario.staff.mas_on(weekday)
 
 
+def _away(scenario, prov: str, date, start: int, end: int) -> str | None:
+    """Why ``prov`` does not work ``start``-``end`` on ``date`` (closed clinic, time off, a dated OR
+    block), else None: read from the scenario's fields here, not from ``Scenario.sessions_on``."""
+    date = pd.Timestamp(date).date()
+    if date in scenario.clinic.closed_dates:
+        return "clinic closed that date"
+    for t in scenario.provider_by_id[prov].time_off:
+        last = t.until or t.date
+        if t.date <= date <= last and (t.start is None or (t.start < end and start < t.end)):
+            return "time off"
+    for b in scenario.surgery.blocks if scenario.surgery else []:
+        if b.surgeon == prov and b.date == date and b.start < end and start < b.end:
+            return "in the OR"
+    return None
+
+
 def check_schedule(scenario, schedule: pd.DataFrame, *, template: pd.DataFrame | None = None) -> list[str]:
     """Violations of the hard constraints in ``schedule`` (``template``: the pre-booking schedule,
     used for the hold and per-session count rules; defaults to ``schedule``)."""
@@ -134,6 +150,8 @@ def check_schedule(scenario, schedule: pd.DataFrame, *, template: pd.DataFrame |
         _k, sess = session_of(row)
         if sess is None:
             out.append(f"{where}: slot outside the provider's sessions")
+        elif (away := _away(scenario, row.provider, row.date, sess.start, sess.end)) is not None:
+            out.append(f"{where}: slot in a session not worked that date ({away})")
         else:
             for b in sess.breaks:
                 if row.start_min < b.end and b.start < row.end_min:
@@ -220,6 +238,8 @@ def check_schedule(scenario, schedule: pd.DataFrame, *, template: pd.DataFrame |
     for (date, prov), g in template.groupby(["date", "provider"]):
         wd = g["weekday"].iloc[0]
         for k, sess in enumerate(sorted(provs[prov].sessions.get(wd, []), key=lambda s: s.start)):
+            if _away(scenario, prov, date, sess.start, sess.end) is not None:
+                continue  # a cancelled session keeps no holds
             seen_sessions.add((date, prov, k))
             inside = g[(g["start_min"] >= sess.start) & (g["end_min"] <= sess.end)]
             holds = int((inside["kind"] == "hold").sum())

@@ -50,6 +50,10 @@ def test_practice_page_family():
     assert metrics["Demand load"] == "79%"
     df = at.dataframe[0].value
     assert set(df["provider"]) >= {"dr_okafor", "pa_brooks"}
+    assert at.caption[1].value == (
+        "closed 2026-12-24, 2026-12-25, 2027-01-01 · dr_lindqvist time off 2026-12-21 to 2026-12-23 (leave) · "
+        "np_haddad time off 2026-12-22 13:00-17:00 (CME course)"
+    )
     # no plotly on the first page: three Vega-Lite charts, with titles, axis titles and their data
     assert not at.get("plotly_chart")
     (sessions_spec, sessions), (capacity_spec, capacity), (staff_spec, staff) = _vega_charts(at)
@@ -862,6 +866,29 @@ def test_schedule_page_says_why_demand_is_short(tmp_path, monkeypatch):
     assert [w.value for w in at.warning] == [
         "Short of demand, and why:\n- long 0/3: its allowed windows (06:00-07:00) fall outside every session "
         "of doc (appointment_types[long].allowed_windows)"
+    ]
+
+
+def test_schedule_page_lists_the_sessions_not_worked(tmp_path, monkeypatch):
+    """A week with a closed date and an afternoon off: the page lists them, as ``plan`` prints them."""
+    import datetime as dt
+
+    data = tiny_data()
+    data["clinic"]["closed_dates"] = ["2026-12-01"]
+    data["providers"][0]["time_off"] = [
+        {"date": "2026-11-30", "start": "11:00", "end": "12:00", "reason": "CME"}
+    ]
+    data["providers"][0]["sessions"]["mon"].append({"start": "13:00", "end": "16:00"})
+    path = tmp_path / "tiny-off.yaml"
+    path.write_text(yaml.safe_dump(data))
+    monkeypatch.setenv("CLINICFLOW_SCENARIOS", json.dumps([str(path)]))
+    at = _run("schedule.py", pl_week=dt.date(2026, 11, 30), pl_limit=5, pl_reps=5)
+    at.button(key="pl_go").click()
+    at.run(timeout=300)
+    assert not at.exception, [e.value for e in at.exception]
+    assert [i.value for i in at.info] == [
+        "Not worked this week:\n- doc Mon 2026-11-30 08:00-12:00: time off 11:00-12:00 (CME)\n"
+        "- Tue 2026-12-01: the clinic is closed (1 session)"
     ]
 
 

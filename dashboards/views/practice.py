@@ -31,6 +31,11 @@ c[4].metric("Demand load", f"{sm.load:.0%}", help="weekly demand at scheduled le
 
 st.subheader("Providers")
 st.dataframe(sm.by_provider, hide_index=True, width="stretch")
+if sm.closed_dates or sm.time_off:
+    # the dated exceptions to the weekly pattern, which the plan of those weeks leaves out
+    st.caption(
+        " · ".join(([f"closed {', '.join(sm.closed_dates)}"] if sm.closed_dates else []) + list(sm.time_off))
+    )
 left, right = st.columns(2)
 for col, chart in ((left, week_sessions_chart(scenario)), (right, capacity_demand_chart(scenario))):
     col.vega_lite_chart(chart.data, chart.spec, width="stretch")

@@ -108,6 +108,7 @@ def run(scenario_path: str, mtime: float, week: dt.date, req_name, req_bytes: by
         "requests": outcome.booking.requests if outcome.booking else 0,
         "attendance": outcome.booking_payload() if outcome.booking else None,
         "shortfall": r.shortfall,
+        "not_worked": outcome.not_worked,
     }
     return outcome.schedule, unbooked, summary, files, info, sessions_frame(outcome)
 
@@ -179,6 +180,8 @@ c[2].metric(
     f"({att['expected_to_come_at_type_rates']:,.1f} at the appointment types' rates)",
 )
 c[3].metric("Solve time", f"{info['seconds']:.0f} s")
+if info["not_worked"]:
+    st.info("Not worked this week:\n" + "\n".join(f"- {line}" for line in info["not_worked"]))
 if info["shortfall"]:
     st.warning("Short of demand, and why:\n" + "\n".join(f"- {line}" for line in info["shortfall"]))
 if info["requests"] and not info["booked"]:

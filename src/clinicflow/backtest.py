@@ -155,17 +155,16 @@ def _session_index(schedule: pd.DataFrame, scenario: Scenario) -> tuple[np.ndarr
     # a provider with no session that weekday gets one spanning their rows, as the simulator does
     span_of = schedule.groupby(["date", "provider"]).agg(lo=("start_min", "min"), hi=("end_min", "max"))
     out = np.empty(len(schedule), dtype=int)
-    for i, (date, wd, prov, start, _end) in enumerate(
+    for i, (date, prov, start, _end) in enumerate(
         zip(
             schedule["date"],
-            schedule["weekday"],
             schedule["provider"],
             schedule["start_min"],
             schedule["end_min"],
             strict=True,
         )
     ):
-        spans = sorted((s.start, s.end) for s in provs[prov].sessions.get(wd, []))
+        spans = [(s.start, s.end) for s in scenario.sessions_on(provs[prov], date)]
         if not spans:
             lo, hi = span_of.loc[(date, prov)]
             spans = [(int(lo), int(hi))]

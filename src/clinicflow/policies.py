@@ -136,7 +136,7 @@ def evenly_spaced_schedule(scenario: Scenario, week_start: dt.date) -> pd.DataFr
         if day not in scenario.clinic.days_open:
             continue
         for prov in scenario.providers:
-            for session in sorted(prov.sessions.get(day, []), key=lambda s: s.start):
+            for session in scenario.sessions_on(prov, date):
                 mix, counts = tallies[prov.id]
                 for start, end, tid, kind in _session_slots(scenario, prov.id, session, mix, counts):
                     rows.append(

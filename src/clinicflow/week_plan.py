@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .domain.clock import format_hhmm
 from .domain.scenario import Scenario
 from .domain.schedule import write_schedule_csv
 from .evaluation import plan_kpis
@@ -22,7 +23,7 @@ from .exports.schedule_excel import write_schedule_xlsx
 from .solver.booking import apply_booking, book_requests, expected_attendance
 from .solver.diagnose import explain_empty_week
 from .solver.plan import PlanResult, plan_week
-from .solver.week import provider_sessions
+from .solver.week import describe_cancellations, provider_sessions, week_cancellations
 from .spreadsheet import safe_frame
 
 #: Weeks with more schedule rows than this (the family week has 532, twice it about 1,060) simulate
@@ -44,6 +45,11 @@ class WeekOutcome:
     kpis: object
     settings: dict
 
+    @property
+    def not_worked(self) -> list[str]:
+        """The week's sessions not worked (closed dates, time off, dated OR blocks), in words."""
+        return describe_cancellations(week_cancellations(self.scenario, self.result.monday))
+
     def kpis_payload(self, scenario_file: str) -> dict:
         r = self.result
         return {
@@ -62,6 +68,16 @@ class WeekOutcome:
                 "shortfall": r.shortfall,
                 "provider_sessions": len(r.sessions),
                 "proven_optimal": r.proven_optimal,
+                "not_worked": [
+                    {
+                        "provider": c.provider,
+                        "date": c.date.isoformat(),
+                        "start": format_hhmm(c.session.start),
+                        "end": format_hhmm(c.session.end),
+                        "why": c.why,
+                    }
+                    for c in week_cancellations(self.scenario, r.monday)
+                ],
             },
             **self.kpis.as_dict(),
             **({"booking": self.booking_payload()} if self.booking is not None else {}),

@@ -66,14 +66,14 @@ def plan(
 
     write_outputs(outcome, out, str(scenario))
     result, schedule, booking, kpis = outcome.result, outcome.schedule, outcome.booking, outcome.kpis
-    _summary(console, result, schedule, booking, reqs, kpis)
+    _summary(console, result, schedule, booking, reqs, kpis, outcome.not_worked)
     console.print(
         f"wrote {out}/: schedule.csv, schedule.xlsx, ics/, fhir-bundle.json, sessions.csv, kpis.json"
         + (", unbooked.csv" if booking is not None else "")
     )
 
 
-def _summary(console, result, schedule, booking, reqs, kpis) -> None:
+def _summary(console, result, schedule, booking, reqs, kpis, not_worked: list[str]) -> None:
     sc = result.scenario
     tmpl = result.template
     met = all(c["planned"] >= round(c["weekly"]) for c in tmpl.coverage)
@@ -86,6 +86,10 @@ def _summary(console, result, schedule, booking, reqs, kpis) -> None:
         f"  template {tmpl.status}{gap}; {len(result.sessions)} provider-sessions timed in "
         f"{result.wall_time:.1f} s, {result.proven_optimal} proven optimal"
     )
+    if not_worked:
+        console.print("  not worked this week:")
+        for line in not_worked:
+            console.print(f"    - {line}", markup=False)
     cov = [f"{c['type']} {c['planned']}/{c['weekly']:g}" for c in tmpl.coverage]
     console.print("  slots planned / weekly demand:")
     for i in range(0, len(cov), 4):

@@ -74,7 +74,10 @@ def validate(
         console.print(t)
         console.print(
             f"  open {', '.join(sm.days_open)} {format_hhmm(s.clinic.opens)}-{format_hhmm(s.clinic.closes)}"
+            + (f"; closed {', '.join(sm.closed_dates)}" if sm.closed_dates else "")
         )
+        if sm.time_off:
+            console.print(f"  {'; '.join(sm.time_off)}", markup=False)
 
 
 def _is_variant(path: Path) -> bool:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import pandas as pd
 
-from .clock import format_hhmm
+from .clock import format_hhmm, weekday_of
 from .scenario import Scenario
 
 
@@ -36,6 +37,10 @@ class PracticeSummary:
     by_provider: pd.DataFrame
     #: Where staffing differs from the counts above, in words: "wed 3 MAs", "mon, wed 13:00-17:00 5 MAs".
     staffing_exceptions: tuple[str, ...] = ()
+    #: Dated exceptions to the weekly pattern: the clinic's closed dates (ISO) and each provider's
+    #: time off in words ("pa_brooks time off 2026-12-04 (conference)").
+    closed_dates: tuple[str, ...] = ()
+    time_off: tuple[str, ...] = ()
 
     @property
     def load(self) -> float:
@@ -47,6 +52,8 @@ class PracticeSummary:
         d = {k: v for k, v in self.__dict__.items() if k != "by_provider"}
         d["days_open"] = list(self.days_open)
         d["staffing_exceptions"] = list(self.staffing_exceptions)
+        d["closed_dates"] = list(self.closed_dates)
+        d["time_off"] = list(self.time_off)
         d["load"] = round(self.load, 4)
         d["by_provider"] = self.by_provider.to_dict(orient="records")
         return d
@@ -87,6 +94,8 @@ def summarize(s: Scenario) -> PracticeSummary:
         or_blocks=len(s.surgery.blocks) if s.surgery else 0,
         by_provider=by_provider,
         staffing_exceptions=_staffing_exceptions(s),
+        closed_dates=tuple(d.isoformat() for d in s.clinic.closed_dates),
+        time_off=tuple(f"{p.id} {t.label(dated=True)}" for p in s.providers for t in p.time_off),
     )
 
 
@@ -108,26 +117,34 @@ def _staffing_exceptions(s: Scenario) -> tuple[str, ...]:
     return tuple(out)
 
 
-def weekly_staff_cost(s: Scenario) -> dict[str, float]:
+def weekly_staff_cost(s: Scenario, week: dt.date | None = None) -> dict[str, float]:
     """Weekly staff cost by role, in the scenario's currency.
 
     Support staff are paid for the clinic's opening hours on each open day (with the per-day
     counts, and shifts for part of a day); providers for their session hours. Overtime is not included here: it is a simulated
-    quantity and is priced by the simulator's KPIs.
+    quantity and is priced by the simulator's KPIs. With ``week`` (any date in it) the cost is that
+    week's: closed dates pay nobody, and sessions cancelled by time off or a dated OR block pay no
+    provider, as the simulated week of that date has them.
     """
     c = s.clinic
+    if week is None:
+        days: list[tuple[str, dt.date | None]] = [(d, None) for d in c.days_open]
+    else:
+        monday = week - dt.timedelta(days=week.weekday())
+        dates = (monday + dt.timedelta(days=i) for i in range(7))
+        days = [(weekday_of(d), d) for d in dates if weekday_of(d) in c.days_open and d not in c.closed_dates]
 
     def hours(role) -> float:
-        return sum(s.staff.staffed_minutes(role, d, c.opens, c.closes) for d in c.days_open) / 60
+        return sum(s.staff.staffed_minutes(role, d, c.opens, c.closes) for d, _ in days) / 60
+
+    def sessions(p):
+        if week is None:
+            return [x for ss in p.sessions.values() for x in ss]
+        return [x for wd, d in days if wd in p.sessions for x in s.sessions_on(p, d)]
 
     desk = hours("front_desk") * s.staff.front_desk.hourly_cost
     mas = hours("medical_assistants") * s.staff.medical_assistants.hourly_cost
-    providers = sum(
-        (sess.end - sess.start) / 60 * p.hourly_cost
-        for p in s.providers
-        for ss in p.sessions.values()
-        for sess in ss
-    )
+    providers = sum((sess.end - sess.start) / 60 * p.hourly_cost for p in s.providers for sess in sessions(p))
     return {
         "front_desk": round(desk, 2),
         "medical_assistants": round(mas, 2),

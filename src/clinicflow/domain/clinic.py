@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
@@ -29,6 +30,9 @@ class Clinic(Frozen):
     days_open: list[Weekday] = Field(min_length=1)
     opens: ClockTime = Field(default="07:30")
     closes: ClockTime = Field(default="18:00")
+    closed_dates: list[dt.date] = Field(
+        default_factory=list, description="holidays and other dates the whole clinic is shut"
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -41,6 +45,11 @@ class Clinic(Frozen):
         if len(set(value)) != len(value):
             raise ValueError("expected each weekday at most once")
         return sorted(value, key=WEEKDAYS.index)
+
+    @field_validator("closed_dates")
+    @classmethod
+    def _sorted_dates(cls, value: list[dt.date]) -> list[dt.date]:
+        return sorted(set(value))
 
     @model_validator(mode="after")
     def _hours_ordered(self):

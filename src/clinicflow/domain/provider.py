@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 from typing import Literal
 
@@ -59,6 +60,55 @@ class Session(Frozen):
         return self.end - self.start - sum(b.end - b.start for b in self.breaks)
 
 
+class TimeOff(Frozen):
+    """Leave, a conference, an afternoon off: dated absences, so next week's plan and its simulation
+    drop the sessions the provider will not work instead of someone editing the weekly pattern (and
+    forgetting to put it back).
+
+    ``date`` alone is one whole day; ``until`` makes it a range (inclusive); ``start``/``end`` limit
+    it to part of each of those days. A clinic session that overlaps the time off is cancelled whole:
+    a session half worked is a different session, which the weekly pattern should say.
+    """
+
+    date: dt.date
+    until: dt.date | None = None
+    start: ClockTime | None = None
+    end: ClockTime | None = None
+    reason: str | None = Field(default=None, max_length=200)
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.until is not None and self.until < self.date:
+            raise FieldProblem(("until",), f"expected 'until' on or after 'date' ({self.date.isoformat()})")
+        if (self.start is None) != (self.end is None):
+            raise FieldProblem(
+                ("end" if self.end is None else "start",), "expected both 'start' and 'end', or neither"
+            )
+        if self.start is not None and self.end <= self.start:
+            raise FieldProblem(("end",), f"expected 'end' after 'start' ({format_hhmm(self.start)})")
+        return self
+
+    @property
+    def last(self) -> dt.date:
+        return self.until or self.date
+
+    def covers(self, date: dt.date, start: int, end: int) -> bool:
+        """Whether this absence overlaps the clinic time ``start``-``end`` (minutes) on ``date``."""
+        if not self.date <= date <= self.last:
+            return False
+        return self.start is None or (self.start < end and start < self.end)
+
+    def label(self, dated: bool = False) -> str:
+        """``time off 14:00-18:00 (conference)``; a range names its dates, and ``dated`` one day's."""
+        days = ""
+        if self.until is not None:
+            days = f" {self.date.isoformat()} to {self.until.isoformat()}"
+        elif dated:
+            days = f" {self.date.isoformat()}"
+        hours = "" if self.start is None else f" {format_hhmm(self.start)}-{format_hhmm(self.end)}"
+        return f"time off{days}{hours}" + (f" ({self.reason})" if self.reason else "")
+
+
 class Provider(Frozen):
     """A clinician who sees patients (and, for surgeons, may hold OR blocks).
 
@@ -73,6 +123,7 @@ class Provider(Frozen):
     appointment_types: list[Identifier] = Field(min_length=1)
     rooms_at_once: int = Field(default=2, ge=1, le=6)
     or_days: list[Weekday] = Field(default_factory=list)
+    time_off: list[TimeOff] = Field(default_factory=list, description="dated absences (leave, part days)")
     hourly_cost: NonNegative = 0.0
     visit_durations: dict[Identifier, DistributionSpec] = Field(
         default_factory=dict, description="per-type duration overrides for this provider"

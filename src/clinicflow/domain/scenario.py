@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import NamedTuple
+
 from pydantic import Field, model_validator
 
 from .appointment import AppointmentType
 from .arrivals import Arrivals
 from .base import Frozen
 from .clinic import Clinic
-from .clock import format_hhmm
+from .clock import WEEKDAYS, format_hhmm
 from .costs import Costs
 from .demand import Demand
-from .provider import Provider
+from .provider import Provider, Session
 from .rooms import Rooms
 from .staff import Staff
 from .surgery import Surgery
@@ -24,6 +27,19 @@ class CrossReferenceProblem(ValueError):
         super().__init__(message)
         self.path = path
         self.message = message
+
+
+#: Why every session of a closed date is cancelled (``Scenario.cancelled_on``).
+CLOSED = "the clinic is closed"
+
+
+class Cancelled(NamedTuple):
+    """A weekly session that does not happen on one date, and why (for the plan's summary)."""
+
+    provider: str
+    date: dt.date
+    session: Session
+    why: str
 
 
 class Scenario(Frozen):
@@ -79,6 +95,53 @@ class Scenario(Frozen):
 
     def no_show_probability(self, type_id: str) -> float:
         return self.type_by_id[type_id].no_show
+
+    # -- dated availability ----------------------------------------------------------------------
+    def sessions_on(self, provider: str | Provider, date: dt.date) -> list[Session]:
+        """The provider's clinic sessions on ``date``, by start time: the weekday's pattern less
+        clinic closures, time off and the surgeon's dated OR blocks. The planner, the baselines and
+        the simulator all ask here, so a cancelled session has no slots, no idle time and no
+        overtime anywhere."""
+        p = self.provider_by_id[provider] if isinstance(provider, str) else provider
+        weekly = sorted(p.sessions.get(WEEKDAYS[date.weekday()], []), key=lambda x: x.start)
+        if not weekly:
+            return []
+        gone = {id(c.session) for c in self._cancelled(p, date, weekly)}
+        return [x for x in weekly if id(x) not in gone]
+
+    def cancelled_on(self, date: dt.date) -> list[Cancelled]:
+        """Every weekly session that does not happen on ``date``, with the reason in plain words."""
+        out: list[Cancelled] = []
+        for p in self.providers:
+            weekly = sorted(p.sessions.get(WEEKDAYS[date.weekday()], []), key=lambda x: x.start)
+            out.extend(self._cancelled(p, date, weekly))
+        return out
+
+    def _cancelled(self, p: Provider, date: dt.date, weekly: list[Session]) -> list[Cancelled]:
+        if not weekly:
+            return []
+        if date in self.clinic.closed_dates:
+            return [Cancelled(p.id, date, x, CLOSED) for x in weekly]
+        blocks = [
+            b for b in (self.surgery.blocks if self.surgery else []) if b.date == date and b.surgeon == p.id
+        ]
+        out = []
+        for x in weekly:
+            off = next((t for t in p.time_off if t.covers(date, x.start, x.end)), None)
+            if off is not None:
+                out.append(Cancelled(p.id, date, x, off.label()))
+                continue
+            b = next((b for b in blocks if b.start < x.end and x.start < b.end), None)
+            if b is not None:
+                out.append(
+                    Cancelled(
+                        p.id,
+                        date,
+                        x,
+                        f"in the OR ({b.facility} {b.room} {format_hhmm(b.start)}-{format_hhmm(b.end)})",
+                    )
+                )
+        return out
 
 
 def _dupes(ids: list[str]) -> str | None:
@@ -163,6 +226,20 @@ def cross_reference_problems(s: Scenario):
                         yield CrossReferenceProblem(
                             ("providers", i, "or_days", j),
                             f"{p.id} has no OR block on {d} in surgery.blocks",
+                        )
+        if s.surgery is not None:
+            # A weekly OR block and a weekly clinic session at once put the surgeon in two places
+            # every week; a dated block instead cancels that day's session (Scenario.sessions_on).
+            for bi, b in enumerate(s.surgery.blocks):
+                if b.surgeon != p.id or b.day is None:
+                    continue
+                for k, sess in enumerate(p.sessions.get(b.day, [])):
+                    if b.start < sess.end and sess.start < b.end:
+                        yield CrossReferenceProblem(
+                            ("providers", i, "sessions", b.day, k),
+                            f"{p.id}'s clinic session {format_hhmm(sess.start)}-{format_hhmm(sess.end)} on "
+                            f"{b.day} overlaps their OR block {format_hhmm(b.start)}-{format_hhmm(b.end)} "
+                            f"at {b.facility} {b.room} (surgery.blocks[{bi}]); expected them in one place",
                         )
 
     has_sessions = s.has_clinic_sessions

@@ -78,7 +78,9 @@ def week_room_days(scenario: Scenario, week: dt.date) -> list[RoomDay]:
     """The OR blocks of the week (Monday..Sunday) containing ``week``, sorted by date and room.
 
     A dated block replaces the weekly blocks of its room on that date (a swap or a release
-    written for one week), so a practice can override one week without editing the template.
+    written for one week), so a practice can override one week without editing the template. A
+    block whose surgeon has time off then is released to open time, as hospitals release unused
+    block time, rather than left holding a room nobody will operate in.
     """
     sg = scenario.surgery
     if sg is None:
@@ -87,15 +89,23 @@ def week_room_days(scenario: Scenario, week: dt.date) -> list[RoomDay]:
     monday = week_start_of(week)
     days = [monday + dt.timedelta(days=k) for k in range(7)]
     dated_rooms = {(b.date, b.facility, b.room) for b in sg.blocks if b.date is not None}
+    away = {p.id: p.time_off for p in scenario.providers if p.time_off}
+
+    def owner(b, d: dt.date) -> str | None:
+        off = away.get(b.surgeon, ())
+        return None if any(t.covers(d, b.start, b.end) for t in off) else b.surgeon
+
     out = []
     for b in sg.blocks:
         if b.date is not None:
             if monday <= b.date <= days[-1]:
-                out.append(RoomDay(b.date, b.facility, b.room, b.start, b.end, b.surgeon, kinds[b.facility]))
+                out.append(
+                    RoomDay(b.date, b.facility, b.room, b.start, b.end, owner(b, b.date), kinds[b.facility])
+                )
             continue
         for d in days:
             if weekday_of(d) == b.day and (d, b.facility, b.room) not in dated_rooms:
-                out.append(RoomDay(d, b.facility, b.room, b.start, b.end, b.surgeon, kinds[b.facility]))
+                out.append(RoomDay(d, b.facility, b.room, b.start, b.end, owner(b, d), kinds[b.facility]))
     return sorted(out)
 
 

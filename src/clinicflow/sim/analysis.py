@@ -79,8 +79,7 @@ def provider_day_utilization(patients: pd.DataFrame, scenario) -> pd.DataFrame:
     busy = p.groupby(["provider", "date"])["busy"].sum() / n_reps
     rows = []
     for (prov, date), b in busy.items():
-        wd = pd.Timestamp(date).day_name()[:3].lower()
-        minutes = sum(s.minutes for s in scenario.provider_by_id[prov].sessions.get(wd, []))
+        minutes = sum(s.minutes for s in scenario.sessions_on(prov, pd.Timestamp(date).date()))
         rows.append({"provider": prov, "date": date, "utilization": b / minutes if minutes else np.nan})
     return pd.DataFrame(rows)
 

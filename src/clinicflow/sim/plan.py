@@ -180,7 +180,8 @@ def select_days(schedule: pd.DataFrame, scenario: Scenario, days) -> list[dt.dat
         chosen = dates
     else:
         chosen = {d for d in present | dates if not weekdays or weekday_of(d) in weekdays}
-    chosen = {d for d in chosen if weekday_of(d) in scenario.clinic.days_open or d in present}
+    c = scenario.clinic
+    chosen = {d for d in chosen if (weekday_of(d) in c.days_open and d not in c.closed_dates) or d in present}
     if not chosen and not present and not dates:
         raise InputError(
             None, "schedule", "no slot to simulate (the schedule is empty: no provider session?)"
@@ -230,7 +231,7 @@ def build_plan(scenario: Scenario, schedule: pd.DataFrame, dates: list[dt.date])
         by_prov: dict[int, tuple[SessionPlan, ...]] = {}
         for pi, prov in enumerate(s.providers):
             spans = [
-                (x.start, x.end, tuple((b.start, b.end) for b in x.breaks)) for x in prov.sessions.get(wd, [])
+                (x.start, x.end, tuple((b.start, b.end) for b in x.breaks)) for x in s.sessions_on(prov, date)
             ]
             mine = rows[s_prov[rows] == prov.id]
             if len(mine):

@@ -32,7 +32,14 @@ from .rooms import assign_rooms
 from .shared import Ledger, commit
 from .template import ESCALATE, TemplateResult, solve_template
 from .timing import BlockTiming, Slot, block_samples, block_slots, rule_hints, time_block
-from .week import DAY_NAMES, Block, ProviderSession, provider_sessions
+from .week import (
+    DAY_NAMES,
+    Block,
+    ProviderSession,
+    describe_cancellations,
+    provider_sessions,
+    week_cancellations,
+)
 
 OPTIMIZE_STREAM = "saa-optimize"
 SEARCH_STREAM = "saa-search"  # the days the local search under the clinic's service rule fits
@@ -291,9 +298,10 @@ def plan_week(
     t0 = time.perf_counter()
     sessions = provider_sessions(scenario, monday)
     if not sessions:
+        gone = describe_cancellations(week_cancellations(scenario, monday))
         raise InfeasibleError(
             f"no provider has a session in the week of {monday.isoformat()}",
-            ["every provider's sessions fall on days the clinic is closed"],
+            gone or ["every provider's sessions fall on days the clinic is closed"],
         )
     diagnose.check_week(scenario, sessions)
 

@@ -87,6 +87,11 @@ def candidates(
     rds = [r for r in room_days if r.owner in (None, c.surgeon)]
     if not rds:
         return [], f"no block of {c.surgeon} and no open OR time this week"
+    surgeon = scenario.provider_by_id.get(c.surgeon)
+    off = surgeon.time_off if surgeon is not None else []
+    rds = [r for r in rds if not any(t.covers(r.date, r.start, r.end) for t in off)]
+    if not rds:
+        return [], f"{c.surgeon} has time off whenever their block or open OR time is this week"
 
     when = []
     if first > monday or last < sunday:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..domain.clock import WEEKDAYS, format_hhmm
-from ..domain.scenario import Scenario
+from ..domain.scenario import CLOSED, Cancelled, Scenario
 
 DAY_NAMES = {
     "mon": "Monday",
@@ -81,8 +81,54 @@ class ProviderSession:
 
 
 def week_dates(monday: dt.date, scenario: Scenario) -> list[dt.date]:
-    """The open dates of the week starting ``monday``."""
-    return [monday + dt.timedelta(days=i) for i, wd in enumerate(WEEKDAYS) if wd in scenario.clinic.days_open]
+    """The open dates of the week starting ``monday`` (less the clinic's closed dates)."""
+    c = scenario.clinic
+    dates = (monday + dt.timedelta(days=i) for i, wd in enumerate(WEEKDAYS) if wd in c.days_open)
+    return [d for d in dates if d not in c.closed_dates]
+
+
+def week_cancellations(scenario: Scenario, monday: dt.date) -> list[Cancelled]:
+    """The weekly sessions not worked in the week starting ``monday`` (closures, time off, dated OR
+    blocks), each with its reason, for the coordinator's summary and kpis.json."""
+    days = (monday + dt.timedelta(days=i) for i, wd in enumerate(WEEKDAYS) if wd in scenario.clinic.days_open)
+    return [c for d in days for c in scenario.cancelled_on(d)]
+
+
+def describe_cancellations(cancelled: list[Cancelled]) -> list[str]:
+    """The week's sessions not worked, in as few lines as a coordinator reads them: a closed date is
+    one line for the whole clinic, one absence one line per provider (its dates, and the sessions'
+    hours when it is a single day).
+
+    ``Thu 2026-12-24: the clinic is closed (12 sessions)``;
+    ``dr_lindqvist Mon 2026-12-21 to Wed 2026-12-23 (5 sessions): time off … (leave)``;
+    ``np_haddad Tue 2026-12-22 13:00-17:00: time off 13:00-17:00 (CME course)``.
+    """
+
+    def day(d: dt.date) -> str:
+        return f"{DAY_NAMES[WEEKDAYS[d.weekday()]][:3]} {d.isoformat()}"
+
+    grouped: dict[tuple, list[Cancelled]] = {}
+    for c in cancelled:
+        whole_clinic = c.why == CLOSED
+        key = (c.date, "", c.why) if whole_clinic else (None, c.provider, c.why)
+        grouped.setdefault(key, []).append(c)
+    lines = []
+    for (date, prov, why), cs in grouped.items():
+        first = min(c.date for c in cs)
+        if date is not None:
+            lines.append((first, f"{day(date)}: {why} ({_sessions(len(cs))})"))
+            continue
+        dates = sorted({c.date for c in cs})
+        if len(dates) == 1:
+            spans = ", ".join(f"{format_hhmm(c.session.start)}-{format_hhmm(c.session.end)}" for c in cs)
+            lines.append((first, f"{prov} {day(first)} {spans}: {why}"))
+        else:
+            lines.append((first, f"{prov} {day(dates[0])} to {day(dates[-1])} ({_sessions(len(cs))}): {why}"))
+    return [text for _, text in sorted(lines, key=lambda x: x[0])]
+
+
+def _sessions(n: int) -> str:
+    return f"{n} session" + ("" if n == 1 else "s")
 
 
 def window_bounds(scenario: Scenario, types: list[str]) -> set[int]:
@@ -110,7 +156,7 @@ def provider_sessions(scenario: Scenario, monday: dt.date) -> list[ProviderSessi
             cuts = window_bounds(scenario, p.appointment_types)
             if any(scenario.type_by_id[t].needs_ma for t in p.appointment_types):
                 cuts |= ma_bounds(scenario, wd)
-            for k, sess in enumerate(sorted(p.sessions.get(wd, []), key=lambda s: s.start)):
+            for k, sess in enumerate(scenario.sessions_on(p, date)):
                 blocks = []
                 t = sess.start
                 for b in [*sorted(sess.breaks, key=lambda b: b.start), None]:

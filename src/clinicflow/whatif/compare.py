@@ -19,6 +19,7 @@ import pandas as pd
 
 from ..domain import Scenario
 from ..domain.capacity import weekly_staff_cost
+from ..domain.clock import weekday_of
 from ..errors import InputError
 from ..sim import KPIS, REFERENCE_WEEK, SimulationResult, simulate
 from ..stats import mean_ci, welch_ci
@@ -205,18 +206,18 @@ def run_arm(
         policy,
         replanned,
         result,
-        _staff_cost(scenario, variant, schedule, notes),
+        _staff_cost(scenario, variant, schedule, notes, week),
         notes,
     )
 
 
 def _staff_cost(
-    scenario: Scenario, variant: Variant | None, schedule: pd.DataFrame, notes: list[str]
+    scenario: Scenario, variant: Variant | None, schedule: pd.DataFrame, notes: list[str], week: dt.date
 ) -> dict:
     """The week's staff cost, with targeted reminder calls priced at the front desk's hourly cost:
     the calls are desk time the practice spends on them, so they sit on the cost side beside the
     patients they bring."""
-    cost = weekly_staff_cost(scenario)
+    cost = weekly_staff_cost(scenario, week)
     t = variant.targeted_reminders if variant is not None else None
     if t is None or not t.minutes_each:
         return cost
@@ -234,7 +235,7 @@ def _keep_schedule(scenario: Scenario, schedule: pd.DataFrame, notes: list[str])
     keep = []
     for r in schedule.itertuples():
         p = scenario.provider_by_id.get(r.provider)
-        sessions = p.sessions.get(r.weekday, []) if p else []
+        sessions = scenario.sessions_on(p, r.date) if p else []
         keep.append(any(s.start <= r.start_min and r.end_min <= s.end for s in sessions))
     mask = np.array(keep, dtype=bool)
     dropped = int((~mask).sum())
@@ -243,11 +244,12 @@ def _keep_schedule(scenario: Scenario, schedule: pd.DataFrame, notes: list[str])
     kept = schedule[mask].reset_index(drop=True)
     # A kept week has the file's slots only: a session the variant adds gets no patient, so say so
     # rather than let staff cost rise with nothing else moving, unexplained.
+    on = {weekday_of(d): d for d in set(schedule["date"])}  # the week's date of each weekday
     empty = [
         f"{p.id} {day}"
         for p in scenario.providers
         for day, sessions in p.sessions.items()
-        for s in sessions
+        for s in (scenario.sessions_on(p, on[day]) if day in on else sessions)
         if not (
             (kept["provider"] == p.id)
             & (kept["weekday"] == day)

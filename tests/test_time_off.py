@@ -1,0 +1,249 @@
+"""Dated availability: the clinic's closed dates, providers' time off and surgeons' dated OR blocks
+cancel the weekly sessions they touch — in validation, the plan, its checker, the simulator, the
+what-if's kept schedule and the OR week."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+
+import numpy as np
+import pytest
+import yaml
+
+from clinicflow import scenario_from_dict
+from clinicflow.domain.surgery_schedule import week_room_days
+from clinicflow.policies import evenly_spaced_schedule
+from clinicflow.sim.plan import build_plan
+from clinicflow.solver.plan import plan_week
+from clinicflow.solver.surgery_eligibility import candidates, case_facts
+from clinicflow.solver.week import describe_cancellations, provider_sessions, week_cancellations
+from clinicflow.whatif.compare import compare
+from clinicflow.whatif.variants import Variant, apply_variant
+from conftest import ORTHO, TINY_YAML, one_line, run_main
+from schedule_checker import check_schedule
+from test_solver_plan import random_scenario
+from test_surgery_solver import _case
+
+MONDAY = dt.date(2026, 11, 30)
+TUESDAY = MONDAY + dt.timedelta(days=1)
+
+
+def _tiny(**changes) -> dict:
+    data = yaml.safe_load(TINY_YAML)
+    data["clinic"].update(changes.pop("clinic", {}))
+    data["providers"][0].update(changes)
+    return data
+
+
+def test_sessions_on_drops_closed_dates_time_off_and_part_days():
+    s = scenario_from_dict(
+        _tiny(
+            clinic={"closed_dates": [dt.date(2026, 12, 1)]},
+            time_off=[
+                {"date": dt.date(2026, 11, 30), "start": "11:30", "end": "13:00", "reason": "dentist"},
+                {"date": dt.date(2026, 12, 7), "start": "12:00", "end": "13:00"},  # after the session
+                {"date": dt.date(2026, 12, 14), "until": dt.date(2026, 12, 15), "reason": "leave"},
+            ],
+        ),
+        "tiny.yaml",
+    )
+    on = {d: [(x.start, x.end) for x in s.sessions_on("doc", d)] for d in (MONDAY, TUESDAY)}
+    assert on == {MONDAY: [], TUESDAY: []}  # 11:30-13:00 touches the 08:00-12:00 session: all of it goes
+    assert [(x.start, x.end) for x in s.sessions_on("doc", dt.date(2026, 12, 7))] == [(480, 720)]
+    assert [(x.start, x.end) for x in s.sessions_on("doc", dt.date(2026, 12, 8))] == [(780, 1020)]
+    assert s.sessions_on("doc", dt.date(2026, 12, 14)) == s.sessions_on("doc", dt.date(2026, 12, 15)) == []
+    assert describe_cancellations(week_cancellations(s, MONDAY)) == [
+        "doc Mon 2026-11-30 08:00-12:00: time off 11:30-13:00 (dentist)",
+        "Tue 2026-12-01: the clinic is closed (1 session)",
+    ]
+    assert describe_cancellations(week_cancellations(s, dt.date(2026, 12, 14))) == [
+        "doc Mon 2026-12-14 to Tue 2026-12-15 (2 sessions): time off 2026-12-14 to 2026-12-15 (leave)",
+    ]
+    assert provider_sessions(s, MONDAY) == []
+    assert [ps.date for ps in provider_sessions(s, dt.date(2026, 12, 7))] == [
+        dt.date(2026, 12, 7),
+        dt.date(2026, 12, 8),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("entry", "field", "expected"),
+    [
+        (
+            {"date": "2026-12-04", "until": "2026-12-01"},
+            "until",
+            "expected 'until' on or after 'date' (2026-12-04)",
+        ),
+        ({"date": "2026-12-04", "start": "13:00"}, "end", "expected both 'start' and 'end', or neither"),
+        (
+            {"date": "2026-12-04", "start": "15:00", "end": "13:00"},
+            "end",
+            "expected 'end' after 'start' (15:00)",
+        ),
+        ({"until": "2026-12-04"}, "date", "required field is missing"),
+    ],
+)
+def test_bad_time_off_is_one_line_naming_the_field(tmp_path, entry, field, expected):
+    data = _tiny(time_off=[entry])
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    line = one_line(run_main("validate", path))
+    assert line.startswith(f"error: {path}:") and line.endswith(
+        f"providers[0].time_off[0].{field}: {expected}"
+    )
+
+
+def test_validate_shows_dated_exceptions_and_they_round_trip(tmp_path):
+    from clinicflow import dump_scenario, load_scenario
+
+    data = _tiny(
+        clinic={"closed_dates": ["2026-12-25", "2026-12-24", "2026-12-25"]},
+        time_off=[{"date": "2026-12-04", "reason": "conference"}],
+    )
+    path = tmp_path / "t.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    res = run_main("validate", path)
+    assert res.code == 0, res.stderr
+    assert "open mon, tue 07:30-18:00; closed 2026-12-24, 2026-12-25" in res.stdout
+    assert "doc time off 2026-12-04 (conference)" in res.stdout
+    s = load_scenario(path)
+    again = tmp_path / "again.yaml"
+    again.write_text(dump_scenario(s))
+    assert load_scenario(again) == s
+
+
+def test_a_weekly_or_block_during_a_weekly_clinic_session_is_refused(tmp_path):
+    data = yaml.safe_load(ORTHO.read_text())
+    nakamura = data["providers"][0]
+    assert nakamura["id"] == "dr_nakamura" and "mon" in nakamura["or_days"]
+    nakamura["sessions"]["mon"] = [{"start": "16:00", "end": "17:00"}, {"start": "08:00", "end": "12:00"}]
+    path = tmp_path / "ortho.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    assert one_line(run_main("validate", path)).endswith(
+        "providers[0].sessions.mon[1]: dr_nakamura's clinic session 08:00-12:00 on mon overlaps their OR "
+        "block 07:30-15:30 at stluke OR3 (surgery.blocks[0]); expected them in one place"
+    )
+
+
+def test_a_dated_or_block_cancels_the_clinic_session_it_overlaps():
+    data = yaml.safe_load(ORTHO.read_text())
+    # dr_nakamura's Tuesday clinic is 08:00-12:00 and 13:00-17:00; a one-off morning case in OR3
+    data["surgery"]["blocks"].append(
+        {
+            "facility": "stluke",
+            "room": "OR3",
+            "date": "2026-12-01",
+            "start": "07:30",
+            "end": "12:00",
+            "surgeon": "dr_nakamura",
+        }
+    )
+    s = scenario_from_dict(data, "ortho.yaml")
+    assert [(x.start, x.end) for x in s.sessions_on("dr_nakamura", TUESDAY)] == [(780, 1020)]
+    assert describe_cancellations(s.cancelled_on(TUESDAY)) == [
+        "dr_nakamura Tue 2026-12-01 08:00-12:00: in the OR (stluke OR3 07:30-12:00)"
+    ]
+
+
+def test_time_off_releases_the_surgeons_blocks_and_keeps_their_cases_out():
+    data = yaml.safe_load(ORTHO.read_text())
+    osei = next(p for p in data["providers"] if p["id"] == "dr_osei")  # OR Tue (ASC1) and Fri (OR4)
+    osei["time_off"] = [{"date": "2026-12-01"}]
+    s = scenario_from_dict(data, "ortho.yaml")
+    days = {(r.date, r.room): r.owner for r in week_room_days(s, MONDAY)}
+    assert days[(TUESDAY, "ASC1")] is None  # released to open time
+    assert days[(dt.date(2026, 12, 4), "OR4")] == "dr_osei"
+    week = (MONDAY, MONDAY + dt.timedelta(days=6))
+    case = _case("c1", "dr_osei", "knee_scope")
+    rds, why = candidates(case_facts(case, s, week[1]), week_room_days(s, MONDAY), s, week)
+    assert why is None and rds and all(r.date != TUESDAY for r in rds)
+    osei["time_off"] = [{"date": "2026-11-30", "until": "2026-12-06"}]
+    s = scenario_from_dict(data, "ortho.yaml")
+    rds, why = candidates(case_facts(case, s, week[1]), week_room_days(s, MONDAY), s, week)
+    assert rds == [] and why == "dr_osei has time off whenever their block or open OR time is this week"
+
+
+def test_plan_leaves_cancelled_sessions_empty_and_the_checker_agrees(tmp_path):
+    data = _tiny(time_off=[{"date": "2026-11-30", "start": "08:00", "end": "09:00", "reason": "training"}])
+    s = scenario_from_dict(data, "tiny.yaml")
+    plan = plan_week(s, MONDAY, time_limit=5, samples=8, seed=0)
+    assert set(plan.schedule["date"]) == {TUESDAY}
+    assert check_schedule(s, plan.schedule) == []
+    # the checker's own reading of time off catches a slot put back on the cancelled morning
+    moved = plan.schedule.copy()
+    first = moved.index[0]
+    length = moved.loc[first, "end_min"] - moved.loc[first, "start_min"]
+    moved.loc[first, ["date", "weekday", "start_min", "end_min"]] = [MONDAY, "mon", 600, 600 + length]
+    assert any("session not worked that date (time off)" in v for v in check_schedule(s, moved))
+    # ... and the simulator gives the cancelled session no idle time, no overtime
+    p = build_plan(s, plan.schedule, [MONDAY, TUESDAY])
+    assert [(sp.day, sp.start, sp.end) for sp in p.sessions] == [(1, 780, 1020)]
+
+
+def test_plan_cli_lists_what_is_not_worked_and_kpis_json_keeps_it(tmp_path):
+    data = _tiny(clinic={"closed_dates": ["2026-12-01"]})
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    out = tmp_path / "plan"
+    res = run_main("plan", path, "--week", "2026-11-30", "--out", out, "--time-limit", "5", "--seed", "1")
+    assert res.code == 0, res.stderr
+    assert "not worked this week:\n    - Tue 2026-12-01: the clinic is closed (1 session)\n" in res.stdout
+    kpis = json.loads((out / "kpis.json").read_text())
+    assert kpis["optimizer"]["not_worked"] == [
+        {
+            "provider": "doc",
+            "date": "2026-12-01",
+            "start": "13:00",
+            "end": "17:00",
+            "why": "the clinic is closed",
+        }
+    ]
+    # a week the clinic is shut all through says so in plain words, not "infeasible"
+    data["clinic"]["closed_dates"] = ["2026-11-30", "2026-12-01"]
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    res = run_main("plan", path, "--week", "2026-11-30", "--out", tmp_path / "p2")
+    assert res.code == 2 and "Traceback" not in res.stderr
+    assert res.stderr.splitlines() == [
+        "error: no provider has a session in the week of 2026-11-30",
+        "  - Mon 2026-11-30: the clinic is closed (1 session)",
+        "  - Tue 2026-12-01: the clinic is closed (1 session)",
+    ]
+    assert not (tmp_path / "p2").exists()
+
+
+@pytest.mark.parametrize("seed", [0, 3, 5])
+def test_random_clinics_with_time_off_satisfy_every_hard_constraint(seed):
+    data = copy.deepcopy(random_scenario(seed))
+    rng = np.random.default_rng(100 + seed)
+    for p in data["providers"]:
+        day = MONDAY + dt.timedelta(days=int(rng.integers(0, 2)))
+        hour = int(rng.choice([8, 10, 12]))
+        p["time_off"] = [{"date": day.isoformat(), "start": f"{hour:02d}:00", "end": f"{hour + 1:02d}:00"}]
+    s = scenario_from_dict(data, f"random-{seed}.yaml")
+    plan = plan_week(s, MONDAY, time_limit=6, samples=8, seed=seed)
+    assert check_schedule(s, plan.schedule) == []
+    worked = {(r.provider, r.date) for r in plan.schedule.itertuples()}
+    for c in week_cancellations(s, MONDAY):
+        if not s.sessions_on(c.provider, c.date):
+            assert (c.provider, c.date) not in worked
+
+
+def test_a_kept_schedule_loses_the_slots_of_a_variants_closed_date(family):
+    week = evenly_spaced_schedule(family, MONDAY)
+    v = Variant(name="closed Friday", set={"clinic": {"closed_dates": ["2026-12-04"]}})
+    res = compare(family, [(v.name, v, apply_variant(family, v))], schedule=week, replications=4, seed=1)
+    notes = " ".join(res.arms[1].notes)
+    fridays = int((week["date"] == dt.date(2026, 12, 4)).sum())
+    assert fridays > 0 and f"{fridays} slots dropped: their provider no longer works then" in notes
+
+
+def test_the_family_practices_christmas_week_reads_in_four_lines(family):
+    assert describe_cancellations(week_cancellations(family, dt.date(2026, 12, 21))) == [
+        "dr_lindqvist Mon 2026-12-21 to Wed 2026-12-23 (5 sessions): time off 2026-12-21 to 2026-12-23 (leave)",
+        "np_haddad Tue 2026-12-22 13:00-17:00: time off 13:00-17:00 (CME course)",
+        "Thu 2026-12-24: the clinic is closed (11 sessions)",
+        "Fri 2026-12-25: the clinic is closed (9 sessions)",
+    ]
+    assert week_cancellations(family, MONDAY) == []  # the README's week is whole
