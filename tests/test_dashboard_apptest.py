@@ -313,6 +313,40 @@ def test_schedule_page_books_later_requests_into_an_uploaded_week(family, tmp_pa
     assert "Plans the week" in at.info[0].value  # the plan itself still waits for its button
 
 
+def test_schedule_page_rebooks_the_patients_of_a_provider_now_off(family, tmp_path, monkeypatch):
+    """The practice's week made before Dr. Okafor's sick day: the page says how many visits leave
+    the week and how many patients were rebooked, as ``book`` prints it."""
+    import datetime as dt
+
+    from clinicflow import load_scenario
+    from clinicflow.domain.requests import read_requests_csv
+    from clinicflow.domain.schedule import read_schedule_csv, write_schedule_csv
+    from clinicflow.policies import evenly_spaced_schedule
+    from clinicflow.week_booking import book_week
+
+    data = yaml.safe_load((ROOT / "scenarios" / "family-practice.yaml").read_text())
+    data["providers"][0]["time_off"] = [{"date": "2026-12-01", "reason": "sick"}]
+    sick = tmp_path / "family-sick.yaml"
+    sick.write_text(yaml.safe_dump(data, sort_keys=False))
+    monkeypatch.setenv("CLINICFLOW_SCENARIOS", json.dumps([str(sick)]))
+    f = tmp_path / "week.csv"
+    write_schedule_csv(booked_week(evenly_spaced_schedule(family, dt.date(2026, 11, 30)), 200), f)
+    later = ROOT / "scenarios" / "family-practice-requests-later.csv"
+    at = _run("schedule.py", pl_week=dt.date(2026, 11, 30), pl_reps=5)
+    at.file_uploader(key="bk_schedule").set_value(("week.csv", f.read_bytes(), "text/csv")).run()
+    at.file_uploader(key="bk_requests").set_value(("later.csv", later.read_bytes(), "text/csv")).run()
+    at.button(key="bk_go").click()
+    at.run(timeout=300)
+    assert not at.exception, [e.value for e in at.exception]
+    s = load_scenario(sick)
+    expected = book_week(s, read_schedule_csv(f, s), read_requests_csv(later, s), replications=5)
+    lines = expected.bump_lines()
+    assert len(expected.bumped) > 0 and "(time off (sick))" in lines[0]
+    assert [w.value for w in at.warning] == ["\n".join(f"- {line}" for line in lines)]
+    metrics = {m.label: m for m in at.metric}
+    assert metrics["Requests booked"].value == "{}/{}".format(*expected.requests_booked())
+
+
 def test_noshow_page_scores_next_weeks_booked_appointments(family):
     import datetime as dt
 

@@ -9,6 +9,7 @@ import datetime as dt
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 
@@ -247,3 +248,190 @@ def test_the_family_practices_christmas_week_reads_in_four_lines(family):
         "Fri 2026-12-25: the clinic is closed (9 sessions)",
     ]
     assert week_cancellations(family, MONDAY) == []  # the README's week is whole
+
+
+REQUEST_HEADER = (
+    "patient_ref,appointment_type,preferred_provider,earliest_date,latest_date,time_of_day,urgency\n"
+)
+
+
+@pytest.fixture(scope="module")
+def tiny_week(tmp_path_factory):
+    """The tiny clinic's week planned with eight routine requests booked, as a schedule file."""
+    root = tmp_path_factory.mktemp("booked-week")
+    (root / "tiny.yaml").write_text(TINY_YAML)
+    reqs = root / "reqs.csv"
+    reqs.write_text(
+        REQUEST_HEADER + "".join(f"P{i:03d},visit,doc,2026-11-30,2026-12-04,any,routine\n" for i in range(8))
+    )
+    res = run_main(
+        "plan",
+        root / "tiny.yaml",
+        "--week",
+        "2026-11-30",
+        "--requests",
+        reqs,
+        "--out",
+        root / "p",
+        "--time-limit",
+        "5",
+    )
+    assert res.code == 0, res.stderr
+    return root
+
+
+def _off(root, time_off) -> object:
+    data = yaml.safe_load(TINY_YAML)
+    data["providers"][0]["time_off"] = time_off
+    path = root / "tiny-off.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def test_book_rebooks_the_patients_of_a_session_not_worked_before_new_requests(tiny_week, tmp_path):
+    from clinicflow import load_scenario
+    from clinicflow.domain.schedule import read_schedule_csv
+
+    before = read_schedule_csv(tiny_week / "p" / "schedule.csv", load_scenario(tiny_week / "tiny.yaml"))
+    monday = before[(before["date"] == MONDAY) & (before["kind"] == "booked")]
+    tuesday_open = int(((before["date"] == TUESDAY) & (before["kind"] == "template")).sum())
+    assert len(monday) >= 1 and tuesday_open >= len(monday)
+    sick = _off(tmp_path, [{"date": "2026-11-30", "reason": "sick"}])
+    # more new routine requests than Tuesday has open slots: the rebooked patients still come first
+    reqs = tmp_path / "new.csv"
+    reqs.write_text(
+        REQUEST_HEADER
+        + "".join(f"Q{i:03d},visit,,2026-11-30,2026-12-04,any,routine\n" for i in range(tuesday_open))
+    )
+    res = run_main(
+        "book",
+        sick,
+        "--schedule",
+        tiny_week / "p" / "schedule.csv",
+        "--requests",
+        reqs,
+        "--out",
+        tmp_path / "b",
+    )
+    assert res.code == 0, res.stderr
+    n, dropped = len(monday), int((before["date"] == MONDAY).sum()) - len(monday)
+    assert (
+        f"{n} booked visit(s) and {dropped} open slot(s) fall in sessions not worked (time off (sick))"
+        in res.stdout
+    )
+    assert (
+        f"rebooked {n}/{n} of those patients ({n} with their own provider), new times in rebooked.csv"
+        in res.stdout
+    )
+    booked_new = tuesday_open - n
+    assert f"booked {booked_new}/{tuesday_open} requests" in res.stdout
+    for ref in monday["patient_ref"]:
+        assert ref not in res.stdout  # counts only on the terminal
+    s = load_scenario(sick)
+    after = read_schedule_csv(tmp_path / "b" / "schedule.csv", s)
+    assert not (after["date"] == MONDAY).any()
+    assert check_schedule(s, after) == []  # routine requests only: every hold is still a hold
+    assert set(monday["patient_ref"]) <= set(after["patient_ref"].dropna())
+    rebooked = pd.read_csv(tmp_path / "b" / "rebooked.csv", dtype=str)
+    assert sorted(rebooked["patient_ref"]) == sorted(monday["patient_ref"])
+    assert (
+        set(rebooked["why"]) == {"time off (sick)"}
+        and (rebooked["rebooked_to"].str[:10] == "2026-12-01").all()
+    )
+    kpis = json.loads((tmp_path / "b" / "kpis.json").read_text())
+    assert kpis["not_worked"] == {"booked_visits": n, "open_rows": dropped, "rebooked": n}
+    assert kpis["booking"]["rebooked"] == {"booked": n, "of": n}
+    assert kpis["booking"]["requests"] == tuesday_open
+
+
+def test_book_lists_the_patients_it_cannot_rebook_with_where_their_visit_was(tiny_week, tmp_path):
+    from clinicflow import load_scenario
+    from clinicflow.domain.requests import read_requests_csv
+    from clinicflow.domain.schedule import read_schedule_csv
+    from clinicflow.week_booking import book_week
+
+    # Tuesday afternoon off as well as Monday: a week with no session left says so in words
+    week_off = _off(tmp_path, [{"date": "2026-11-30", "until": "2026-12-01", "reason": "leave"}])
+    res = run_main(
+        "book",
+        week_off,
+        "--schedule",
+        tiny_week / "p" / "schedule.csv",
+        "--requests",
+        tiny_week / "reqs.csv",
+        "--out",
+        tmp_path / "none",
+    )
+    assert res.code == 2 and not (tmp_path / "none").exists()
+    assert res.stderr.splitlines()[0].startswith(
+        "error: no session of the week of 2026-11-30 is worked any more: its 8"
+    )
+    # Monday off, and Tuesday's open slots already taken by new urgent-free requests of its own day
+    s = load_scenario(_off(tmp_path, [{"date": "2026-11-30", "reason": "sick"}]))
+    week = read_schedule_csv(tiny_week / "p" / "schedule.csv", s)
+    full = week.copy()
+    tue_open = full.index[(full["date"] == TUESDAY) & (full["kind"] == "template")]
+    full.loc[tue_open, "kind"] = "booked"
+    full.loc[tue_open, "patient_ref"] = [f"T{i:03d}" for i in range(len(tue_open))]
+    reqs = tmp_path / "none.csv"
+    reqs.write_text(REQUEST_HEADER)
+    booked = book_week(s, full, read_requests_csv(reqs, s), replications=4)
+    monday = week[(week["date"] == MONDAY) & (week["kind"] == "booked")]
+    assert len(booked.bumped) == len(monday) and (booked.bumped["rebooked_to"] == "").all()
+    reasons = booked.booking.unbooked
+    assert (reasons["urgency"] == "rebook").all() and len(reasons) == len(monday)
+    first = monday.iloc[0]
+    assert (
+        reasons["reason"]
+        .iloc[0]
+        .startswith(f"visit doc Mon 2026-11-30 {first['start']} cancelled (time off (sick)); rebooking it: ")
+    )
+    assert (
+        booked.bump_lines()[1] == f"rebooked 0/{len(monday)} of those patients (0 with their own provider), "
+        f"{len(monday)} left, reasons in unbooked.csv"
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("doc", "expected PROVIDER:YYYY-MM-DD[..YYYY-MM-DD][:HH:MM-HH:MM], got 'doc'"),
+        ("dr_x:2026-11-30", "unknown provider 'dr_x' (expected one of: doc)"),
+        (
+            "doc:2026-12-02..2026-12-01",
+            "'doc:2026-12-02..2026-12-01': expected 'until' on or after 'date' (2026-12-02)",
+        ),
+        ("doc:2026-11-30:10:00-09:00", "'doc:2026-11-30:10:00-09:00': expected 'end' after 'start' (10:00)"),
+    ],
+)
+def test_a_bad_off_option_is_one_line(tiny_week, tmp_path, value, expected):
+    line = one_line(
+        run_main(
+            "book",
+            tiny_week / "tiny.yaml",
+            "--schedule",
+            tiny_week / "p" / "schedule.csv",
+            "--requests",
+            tiny_week / "reqs.csv",
+            "--out",
+            tmp_path / "b",
+            "--off",
+            value,
+        )
+    )
+    assert line == f"error: --off: {expected}"
+    assert not (tmp_path / "b").exists()
+
+
+def test_off_on_the_command_line_is_time_off_in_the_file(tiny_week, tmp_path):
+    """``book --off doc:2026-11-30:09:00-10:00`` books the same week as the same time off in the YAML."""
+    args = ("--schedule", tiny_week / "p" / "schedule.csv", "--requests", tiny_week / "reqs.csv")
+    a = run_main(
+        "book", tiny_week / "tiny.yaml", *args, "--out", tmp_path / "a", "--off", "doc:2026-11-30:09:00-10:00"
+    )
+    off = _off(tmp_path, [{"date": "2026-11-30", "start": "09:00", "end": "10:00"}])
+    b = run_main("book", off, *args, "--out", tmp_path / "b")
+    assert a.code == b.code == 0, a.stderr + b.stderr
+    assert (tmp_path / "a" / "schedule.csv").read_text() == (tmp_path / "b" / "schedule.csv").read_text()
+    assert "fall in sessions not worked (time off 09:00-10:00)" in a.stdout
+    assert not (pd.read_csv(tmp_path / "a" / "schedule.csv")["date"] == "2026-11-30").any()

@@ -138,9 +138,12 @@ with st.expander("Book more requests into a week already made (its slots and boo
             bar.empty()
             before, after = booked.open_rows(), booked.open_rows(booked.schedule)
             b = st.columns(3)
-            b[0].metric("Requests booked", f"{booked.booking.booked}/{booked.booking.requests}")
+            done, asked = booked.requests_booked()
+            b[0].metric("Requests booked", f"{done}/{asked}")
             b[1].metric("Booked in the week", after["booked"], delta=after["booked"] - before["booked"])
             b[2].metric("Open slots left", after["template"], help=f"{after['hold']} same-day holds")
+            if booked.bump_lines():
+                st.warning("\n".join(f"- {line}" for line in booked.bump_lines()))
             st.dataframe(booked.booking.unbooked, hide_index=True, width="stretch")
             out = Path(tempfile.mkdtemp(prefix="clinicflow-book-"))
             write_booked_outputs(booked, out, str(path), bk_sched.name)

@@ -13,6 +13,7 @@ sessions most likely to run late.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from dataclasses import dataclass
@@ -20,9 +21,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from .domain.clock import weekday_of
+from .domain.requests import NOON, Request
 from .domain.scenario import Scenario
-from .domain.schedule import write_schedule_csv
-from .errors import InputError
+from .domain.schedule import rows_not_worked, write_schedule_csv
+from .errors import InfeasibleError, InputError
 from .evaluation import HELDOUT_OFFSET, mean_ci
 from .exports.common import atomic_output_dir
 from .exports.fhir import write_fhir_bundle
@@ -31,6 +34,7 @@ from .exports.schedule_excel import write_schedule_xlsx
 from .sim import simulate
 from .sim.result import SimulationResult
 from .solver.booking import BookingResult, apply_booking, book_requests
+from .solver.week import describe_cancellations, week_cancellations
 from .spreadsheet import safe_frame
 from .week_plan import booking_payload
 
@@ -50,6 +54,36 @@ class BookedWeek:
     booking: BookingResult
     sim: SimulationResult
     seed: int
+    #: Booked visits of sessions not worked (closed date, time off, dated OR block) that the week
+    #: had when it was made: patient_ref, appointment_type, provider, date, start, why, rebooked_to.
+    bumped: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
+    #: Open rows (template slots, holds) of those sessions, taken out of the week.
+    dropped_open: int = 0
+
+    def requests_booked(self) -> tuple[int, int]:
+        """(booked, asked) of the requests file's rows, rebooked patients apart."""
+        by = self.booking.by_urgency(self.requests).values()
+        return sum(b for b, _ in by), sum(n for _, n in by)
+
+    def bump_lines(self) -> list[str]:
+        """The terminal's and the dashboard's words on the visits the practice cancelled (counts
+        only: patient references stay in the files)."""
+        if self.bumped.empty and not self.dropped_open:
+            return []
+        b = self.bumped
+        whys = "; ".join(sorted(set(b["why"]))) if len(b) else "sessions not worked"
+        lines = [
+            f"{len(b)} booked visit(s) and {self.dropped_open} open slot(s) fall in sessions not worked ({whys})"
+        ]
+        if len(b):
+            moved = b["rebooked_to"].astype(bool)
+            own = int((moved & (b["rebooked_provider"] == b["provider"])).sum())
+            left = int((~moved).sum())
+            lines.append(
+                f"rebooked {int(moved.sum())}/{len(b)} of those patients ({own} with their own provider), "
+                + (f"{left} left, reasons in unbooked.csv" if left else "new times in rebooked.csv")
+            )
+        return lines
 
     def open_rows(self, frame: pd.DataFrame | None = None) -> dict[str, int]:
         f = self.before if frame is None else frame
@@ -72,6 +106,11 @@ class BookedWeek:
             "replications": self.sim.replications,
             "kpis": {"booked_week": summ},
             "booking": booking_payload(self.scenario, self.schedule, self.requests, self.booking),
+            "not_worked": {
+                "booked_visits": len(self.bumped),
+                "open_rows": self.dropped_open,
+                "rebooked": int((self.bumped["rebooked_to"] != "").sum()) if len(self.bumped) else 0,
+            },
             "notes": (
                 "the schedule file's slots, times, rooms and booked patients are kept; the requests are "
                 "booked into its open template slots and (urgent ones) same-day holds; cost = wait_per_min × "
@@ -111,12 +150,58 @@ def book_week(
     progress=None,
 ) -> BookedWeek:
     """Book ``requests`` into the open rows of ``schedule`` (a validated schedule table of one week)
-    and simulate the booked week ``replications`` times."""
+    and simulate the booked week ``replications`` times.
+
+    Sessions the scenario now says are not worked (time off or a closure entered after the week was
+    made) leave the week; their booked patients are rebooked first (``Request.rebook``: before new
+    routine and soon requests, with their own provider where possible, in the same half of a day of
+    the week), and those who find no slot are in ``unbooked`` with where their visit was."""
     monday = schedule_week(schedule, file)
     if progress:
         progress("booking", 0, 1)
-    booking = book_requests(scenario, schedule, requests, time_limit=time_limit, seed=seed)
-    booked = apply_booking(scenario, schedule, requests, booking)
+    why = pd.Series(rows_not_worked(scenario, schedule), index=schedule.index)
+    gone = why.notna()
+    bumped = schedule[gone & (schedule["kind"] == "booked")]
+    kept = schedule[~gone].reset_index(drop=True)
+    if kept.empty:  # nothing left to book into or simulate: say why, in the plan's words
+        raise InfeasibleError(
+            f"no session of the week of {monday.isoformat()} is worked any more: its {len(bumped)} booked "
+            "visit(s) need another week",
+            describe_cancellations(week_cancellations(scenario, monday)),
+        )
+    rebook = [
+        Request(
+            r.patient_ref,
+            r.appointment_type,
+            r.provider,
+            monday,
+            monday + dt.timedelta(days=6),
+            "morning" if r.start_min < NOON else "afternoon",
+            "routine",
+            None if pd.isna(r.no_show_prob) else float(r.no_show_prob),
+            rebook=True,
+        )
+        for r in bumped.itertuples()
+    ]
+    every = [*requests, *rebook]
+    booking = book_requests(scenario, kept, every, time_limit=time_limit, seed=seed)
+    booked = apply_booking(scenario, kept, every, booking)
+    moved = [booking.assignments.get(len(requests) + k) for k in range(len(rebook))]
+    bumped_frame = pd.DataFrame(
+        {
+            "patient_ref": bumped["patient_ref"].to_numpy(),
+            "appointment_type": bumped["appointment_type"].to_numpy(),
+            "provider": bumped["provider"].to_numpy(),
+            "date": bumped["date"].to_numpy(),
+            "start": bumped["start"].to_numpy(),
+            "why": why[bumped.index].to_numpy(),
+            "rebooked_to": [
+                "" if m is None else f"{kept.at[m, 'date'].isoformat()} {kept.at[m, 'start']}" for m in moved
+            ],
+            "rebooked_provider": ["" if m is None else kept.at[m, "provider"] for m in moved],
+        }
+    )
+    booking = _where_bumped(booking, bumped_frame)
     if progress:
         progress("booking", 1, 1)
         progress("evaluating", 0, 1)
@@ -125,7 +210,26 @@ def book_week(
     )  # the plan's evaluation seeds
     if progress:
         progress("evaluating", 1, 1)
-    return BookedWeek(scenario, monday, schedule, booked, requests, booking, sim, seed)
+    dropped_open = int((gone & (schedule["kind"] != "booked")).sum())
+    return BookedWeek(
+        scenario, monday, schedule, booked, every, booking, sim, seed, bumped_frame, dropped_open
+    )
+
+
+def _where_bumped(booking: BookingResult, bumped: pd.DataFrame) -> BookingResult:
+    """unbooked.csv's reason for a rebooked patient left over starts with where the visit was."""
+    left = bumped[bumped["rebooked_to"] == ""]
+    if left.empty:
+        return booking
+    un = booking.unbooked.copy()
+    rows = un.index[un["urgency"] == "rebook"]  # in request order, as the bumped rows
+    un.loc[rows, "reason"] = [
+        f"visit {p} {weekday_of(d).capitalize()} {d.isoformat()} {s} cancelled ({w}); rebooking it: {r}"
+        for p, d, s, w, r in zip(
+            left["provider"], left["date"], left["start"], left["why"], un.loc[rows, "reason"], strict=True
+        )
+    ]
+    return dataclasses.replace(booking, unbooked=un)
 
 
 def write_booked_outputs(
@@ -143,5 +247,7 @@ def write_booked_outputs(
         safe_frame(week.sim.session_table()).to_csv(tmp / "sessions.csv", index=False)
         (tmp / "kpis.json").write_text(json.dumps(week.kpis_payload(scenario_file, schedule_file), indent=2))
         safe_frame(week.booking.unbooked).to_csv(tmp / "unbooked.csv", index=False)
+        if len(week.bumped):  # whom to call: each cancelled visit and its new time, if any
+            safe_frame(week.bumped).to_csv(tmp / "rebooked.csv", index=False)
         written = sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.is_file())
     return written

@@ -88,12 +88,22 @@ class WeekOutcome:
 
 
 def booking_payload(scenario: Scenario, schedule: pd.DataFrame, requests: list, booking) -> dict:
-    """The booking's outcome and the booked patients expected to come (kpis.json of plan and book)."""
+    """The booking's outcome and the booked patients expected to come (kpis.json of plan and book).
+
+    Counts are of the requests file's rows; patients rebooked from sessions not worked (``book``)
+    are counted apart, under ``rebooked``."""
+    by = booking.by_urgency(requests)
+    again = [i for i, r in enumerate(requests) if r.rebook]
     return {
         "status": booking.status,
-        "booked": booking.booked,
-        "requests": booking.requests,
-        "by_urgency": {u: {"booked": k, "of": n} for u, (k, n) in booking.by_urgency(requests).items()},
+        "booked": sum(k for k, _ in by.values()),
+        "requests": sum(n for _, n in by.values()),
+        "by_urgency": {u: {"booked": k, "of": n} for u, (k, n) in by.items()},
+        **(
+            {"rebooked": {"booked": sum(i in booking.assignments for i in again), "of": len(again)}}
+            if again
+            else {}
+        ),
         "scored_requests": sum(r.no_show_prob is not None for r in requests),
         **expected_attendance(scenario, schedule),
     }

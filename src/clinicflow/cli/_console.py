@@ -116,17 +116,18 @@ def print_booking(console, scenario, schedule, booking, requests) -> None:
     expected to come by their own no-show scores when the requests carried them."""
     from ..solver.booking import expected_attendance
 
-    by = booking.by_urgency(requests)
+    by = booking.by_urgency(requests)  # the requests file's rows: rebooked patients are told apart
+    booked, asked = sum(b for b, _ in by.values()), sum(n for _, n in by.values())
     console.print(
-        f"  booked {booking.booked}/{booking.requests} requests ({booking.status}): "
+        f"  booked {booked}/{asked} requests ({booking.status}): "
         + ", ".join(f"{u} {b}/{n}" for u, (b, n) in by.items())
-        + f"; {len(booking.unbooked)} unbooked, reasons in unbooked.csv"
+        + f"; {asked - booked} unbooked, reasons in unbooked.csv"
     )
-    scored = sum(r.no_show_prob is not None for r in requests)
+    scored = sum(r.no_show_prob is not None for r in requests if not r.rebook)
     if scored:
         ea = expected_attendance(scenario, schedule)
         console.print(
-            f"  patients' own no-show scores on {scored}/{len(requests)} requests: "
+            f"  patients' own no-show scores on {scored}/{asked} requests: "
             f"{ea['expected_to_come']:,.1f} of {ea['booked_patients']} booked patients expected to come "
             f"({ea['expected_to_come_at_type_rates']:,.1f} at the appointment types' rates)"
         )

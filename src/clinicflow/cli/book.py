@@ -14,6 +14,7 @@ from ..exports.common import check_output_dir
 from ..scenario_file import load_scenario
 from ..week_booking import KPIS, book_week, write_booked_outputs
 from ._console import PLAN_STAGES, print_booking, print_late_sessions, stage_bar, stdout_console
+from ._options import OFF_OPTION, with_off
 
 STAGES = PLAN_STAGES | {"evaluating": "simulating the booked week"}
 
@@ -38,6 +39,7 @@ def book(
     replications: int = typer.Option(
         30, "--replications", min=2, max=100_000, help="Simulated weeks for kpis.json and sessions.csv."
     ),
+    off: list[str] | None = OFF_OPTION,
 ) -> None:
     """Book more pending requests into a week whose schedule is already made, keeping every slot,
     time, room and booked patient of it.
@@ -47,12 +49,16 @@ def book(
     plan books them, and a patient already booked on a day gets no second visit that day. Writes
     the same files as plan (schedule.csv, schedule.xlsx, ics/, fhir-bundle.json, unbooked.csv,
     kpis.json) and sessions.csv with each provider-session in the simulator.
+
+    Sessions not worked any more (time off in the scenario or --off, a closed date) leave the week,
+    and their booked patients are rebooked first, with their own provider where possible; whom to
+    call with a new time is in rebooked.csv.
     """
     console = stdout_console()
     check_output_dir(out)
     if out.resolve() == schedule.resolve().parent:  # the booked week would replace its own input
         raise InputError(None, "--out", f"{out} holds the schedule file; expected another folder")
-    sc = load_scenario(scenario)
+    sc = with_off(load_scenario(scenario), off)
     week = read_schedule_csv(schedule, sc)
     reqs = read_requests_csv(requests, sc)
     with stage_bar(console, STAGES) as progress:
@@ -73,7 +79,9 @@ def book(
         f"  before: {before['booked']} booked, {before['template']} open slots, {before['hold']} same-day holds; "
         f"after: {after['booked']} booked, {after['template']} open slots, {after['hold']} same-day holds"
     )
-    print_booking(console, sc, booked.schedule, booked.booking, reqs)
+    for line in booked.bump_lines():
+        console.print(f"  {line}", markup=False)
+    print_booking(console, sc, booked.schedule, booked.booking, booked.requests)
     summ = booked.summary()
     t = Table(box=None, header_style="bold", pad_edge=False)
     for col in ("booked week", "cost", "wait min", "idle min", "overtime min", "patients seen"):
@@ -90,4 +98,5 @@ def book(
     print_late_sessions(console, booked.sim.session_table(), "all in sessions.csv")
     console.print(
         f"wrote {out}/: schedule.csv, schedule.xlsx, ics/, fhir-bundle.json, sessions.csv, kpis.json, unbooked.csv"
+        + (", rebooked.csv" if len(booked.bumped) else "")
     )

@@ -13,7 +13,7 @@ from ..exports.common import check_output_dir
 from ..scenario_file import load_scenario, require_clinic_sessions
 from ..week_plan import plan_and_book, write_outputs
 from ._console import print_booking, print_late_sessions, stage_bar, stdout_console
-from ._options import clinic_next_monday, week_monday
+from ._options import OFF_OPTION, clinic_next_monday, week_monday, with_off
 
 
 def register(app: typer.Typer) -> None:
@@ -34,6 +34,7 @@ def plan(
         30, "--replications", min=2, max=100_000, help="Evaluation replications for kpis.json."
     ),
     evaluator: str = typer.Option("auto", "--evaluator", help="kpis.json evaluator: auto, sim or saa."),
+    off: list[str] | None = OFF_OPTION,
 ) -> None:
     """Build next week's schedule: CP-SAT templates, slot timing under uncertainty, booking.
 
@@ -45,7 +46,7 @@ def plan(
         raise InputError("--evaluator", None, f"expected auto, sim or saa, got {evaluator!r}")
     monday = week_monday(week) if week is not None else None
     check_output_dir(out)  # before the solve, not after it
-    sc = load_scenario(scenario)
+    sc = with_off(load_scenario(scenario), off)
     require_clinic_sessions(sc, scenario)
     if monday is None:  # the clinic's next Monday, not the machine's
         monday = clinic_next_monday(sc.clinic.tz)

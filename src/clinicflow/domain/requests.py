@@ -58,6 +58,9 @@ class Request:
     time_of_day: str
     urgency: str
     no_show_prob: float | None = None  # the patient's own score; None: the type's probability
+    #: A patient whose booked visit the practice cancelled (time off, a closure) and now rebooks:
+    #: booked before new routine and soon requests, after urgent ones (``solver.booking.REBOOK``).
+    rebook: bool = False
 
 
 def _blank(v) -> bool:

@@ -14,7 +14,7 @@ from .clinic import Clinic
 from .clock import WEEKDAYS, format_hhmm
 from .costs import Costs
 from .demand import Demand
-from .provider import Provider, Session
+from .provider import Provider, Session, TimeOff
 from .rooms import Rooms
 from .staff import Staff
 from .surgery import Surgery
@@ -97,6 +97,18 @@ class Scenario(Frozen):
         return self.type_by_id[type_id].no_show
 
     # -- dated availability ----------------------------------------------------------------------
+    def with_time_off(self, extra: list[tuple[str, TimeOff]]) -> Scenario:
+        """This scenario with more time off (``plan --off``, ``book --off``: a provider calls in sick
+        after the file was written); the providers must exist."""
+        more: dict[str, list[TimeOff]] = {}
+        for pid, t in extra:
+            more.setdefault(pid, []).append(t)
+        providers = [
+            p.model_copy(update={"time_off": [*p.time_off, *more[p.id]]}) if p.id in more else p
+            for p in self.providers
+        ]
+        return self.model_copy(update={"providers": providers})
+
     def sessions_on(self, provider: str | Provider, date: dt.date) -> list[Session]:
         """The provider's clinic sessions on ``date``, by start time: the weekday's pattern less
         clinic closures, time off and the surgeon's dated OR blocks. The planner, the baselines and

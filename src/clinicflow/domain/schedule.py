@@ -221,3 +221,21 @@ def to_file_frame(schedule: pd.DataFrame) -> pd.DataFrame:
 
 def write_schedule_csv(schedule: pd.DataFrame, path: str | Path) -> None:
     safe_frame(to_file_frame(schedule)).to_csv(path, index=False)
+
+
+def rows_not_worked(scenario: Scenario, schedule: pd.DataFrame) -> list[str | None]:
+    """For each row of a normalized schedule, why its session is not worked that date (a closure,
+    time off, a dated OR block; ``Scenario.cancelled_on``), else None.
+
+    A week made before the absence was known still has the session's slots and booked patients;
+    ``book`` takes them out and rebooks the patients. Rows outside every weekly session (an EHR's
+    extra slot) are left to the week as they are."""
+    gone: dict[tuple, list] = {}
+    for date in sorted(set(schedule["date"])):
+        for c in scenario.cancelled_on(date):
+            gone.setdefault((c.provider, date), []).append(c)
+    out: list[str | None] = []
+    for prov, date, start in zip(schedule["provider"], schedule["date"], schedule["start_min"], strict=True):
+        hit = next((c for c in gone.get((prov, date), ()) if c.session.start <= start < c.session.end), None)
+        out.append(None if hit is None else hit.why)
+    return out

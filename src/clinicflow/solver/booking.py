@@ -21,6 +21,9 @@ from . import cpsat
 from .week import ceil_min
 
 URGENCY_WEIGHT = {"urgent": 1000, "soon": 400, "routine": 100}
+#: Added to a rebooked patient's weight (``Request.rebook``): the practice cancelled a visit it had
+#: promised, so that patient comes before new routine and soon requests, not before urgent ones.
+REBOOK = 500
 OWN_PROVIDER = 60
 TIME_OF_DAY = 15
 EARLY_PER_DAY = {"urgent": 30, "soon": 8, "routine": 0}
@@ -45,7 +48,7 @@ class BookingResult:
     def by_urgency(self, requests: list[Request]) -> dict:
         out = {}
         for u in ("urgent", "soon", "routine"):
-            idx = [i for i, r in enumerate(requests) if r.urgency == u]
+            idx = [i for i, r in enumerate(requests) if r.urgency == u and not r.rebook]
             out[u] = (sum(1 for i in idx if i in self.assignments), len(idx))
         return out
 
@@ -85,7 +88,7 @@ def hold_fits(scenario: Scenario, type_id: str, hold_type_id: str, start: int) -
 
 
 def _score(req: Request, row) -> int:
-    s = URGENCY_WEIGHT[req.urgency]
+    s = URGENCY_WEIGHT[req.urgency] + (REBOOK if req.rebook else 0)
     if req.preferred_provider is not None and row.provider == req.preferred_provider:
         s += OWN_PROVIDER
     if req.time_of_day == "any" or (req.time_of_day == "morning") == (row.start_min < NOON):
@@ -172,7 +175,7 @@ def book_requests(
             {
                 "patient_ref": req.patient_ref,
                 "appointment_type": req.appointment_type,
-                "urgency": req.urgency,
+                "urgency": "rebook" if req.rebook else req.urgency,
                 "reason": _reason(scenario, schedule, req, cand[i], taken, busy[i]),
             }
         )
