@@ -435,3 +435,29 @@ def test_off_on_the_command_line_is_time_off_in_the_file(tiny_week, tmp_path):
     assert (tmp_path / "a" / "schedule.csv").read_text() == (tmp_path / "b" / "schedule.csv").read_text()
     assert "fall in sessions not worked (time off 09:00-10:00)" in a.stdout
     assert not (pd.read_csv(tmp_path / "a" / "schedule.csv")["date"] == "2026-11-30").any()
+
+
+def test_surgery_off_releases_the_surgeons_block_to_open_time(tmp_path):
+    out = tmp_path / "or"
+    res = run_main(
+        "surgery",
+        ORTHO,
+        "--week",
+        "2026-11-30",
+        "--cases",
+        ORTHO.parent / "orthopedic-cases.csv",
+        "--out",
+        out,
+        "--off",
+        "dr_osei:2026-12-01",
+        "--replications",
+        "4",
+        "--time-limit",
+        "2",
+    )
+    assert res.code == 0, res.stderr
+    week = pd.read_csv(out / "surgery_schedule.csv", dtype=str)
+    tue = week[week["date"] == "2026-12-01"]
+    assert set(tue.loc[tue["room"] == "ASC1", "block_owner"]) == {"open"}  # others operate in it
+    assert not (tue["surgeon"] == "dr_osei").any()
+    assert (week["surgeon"] == "dr_osei").any()  # his Friday block is his

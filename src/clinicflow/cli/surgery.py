@@ -14,6 +14,7 @@ from ..errors import InputError
 from ..exports.common import check_output_dir
 from ..scenario_file import load_scenario
 from ._console import stdout_console
+from ._options import OFF_OPTION, with_off
 
 
 def register(app: typer.Typer) -> None:
@@ -44,6 +45,7 @@ def surgery(
         min=1.0,
         help="Solver budget in seconds: a work budget of about that long on 2 cores (same seed, same plan).",
     ),
+    off: list[str] | None = OFF_OPTION,
 ) -> None:
     """Book surgical cases into OR blocks under an overtime-risk limit, sequence each room-day,
     simulate the week and write surgery_schedule.csv/.xlsx, one .ics per surgeon, a FHIR Bundle,
@@ -53,7 +55,7 @@ def surgery(
     console = stdout_console()
     day = _week(week)
     check_output_dir(out)  # before the solve, not after it
-    sc = load_scenario(scenario)
+    sc = with_off(load_scenario(scenario), off)  # a surgeon off: their blocks released, cases kept out
     if sc.surgery is None:
         raise InputError(
             scenario, "surgery", "the scenario has no surgery section (facilities, blocks, case types)"
