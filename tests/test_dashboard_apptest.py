@@ -181,8 +181,9 @@ def test_noshow_page_on_synthetic_history():
 
 def test_noshow_page_drafts_a_scenario_from_its_history():
     """The No-show page drafts a scenario from the history it shows (as ``history draft``): what was
-    inferred, what was assumed (rooms given here, so not among them), and the YAML to download
-    (``Draft.to_yaml``, the CLI's file); a zone that is none is the CLI's one line."""
+    inferred (the types' windows too), what was assumed (rooms given here, so not among them), and
+    the YAML to download (``Draft.to_yaml``, the CLI's file); a zone that is none is the CLI's one
+    line."""
     at = _run("noshow.py", ns_rows=5_000)
     at.text_input(key="ns_draft_zone").set_value("Mars/Olympus")
     at.button(key="ns_draft_go").click().run()
@@ -195,6 +196,9 @@ def test_noshow_page_drafts_a_scenario_from_its_history():
     assert not at.exception and not at.error
     inferred = next(m.value for m in at.markdown if m.value.startswith("**Inferred from the history**"))
     assert "- dr_okafor: mon " in inferred and "- new_patient: " in inferred
+    # the family practice's windows, from its 5,000-row history as from the README's 20,000
+    assert "- new_patient: booked only 08:00-11:00 & 13:00-15:00 (" in inferred
+    assert "- procedure: booked only 08:00-12:00 & 13:00-16:30 (" in inferred
     assumed = at.warning[-1].value
     assert "- front desk: 2 (not given)" in assumed and "- medical assistants: 6 (not given)" in assumed
     assert "rooms.count" not in assumed

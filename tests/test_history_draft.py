@@ -15,6 +15,39 @@ MONDAY = dt.date(2026, 1, 5)
 WEEKS = 12
 
 
+def _booking(rng, index: int, provider, day, start_min, length, type_id, same_day_p) -> dict:
+    """One row of the generic layout: 5% cancelled in advance, 12% no-shows, the rest attended with
+    check-in and provider times; booked ``same_day_p`` of the time on the day, else days ahead."""
+    u = rng.random()
+    status = "cancelled" if u < 0.05 else "no_show" if u < 0.17 else "attended"
+    start = dt.datetime.combine(day, dt.time()) + dt.timedelta(minutes=start_min)
+    same = rng.random() < same_day_p
+    booked_at = start - (dt.timedelta(hours=2) if same else dt.timedelta(days=int(rng.integers(2, 30))))
+    row = {
+        "appointment_id": f"A{index:06d}",
+        "patient_id": f"{rng.integers(10**8, 10**9)}",
+        "provider": provider,
+        "appointment_type": type_id,
+        "scheduled_at": booked_at.isoformat(),
+        "start_at": start.isoformat(),
+        "end_at": (start + dt.timedelta(minutes=length)).isoformat(),
+        "status": status,
+        "checkin_at": "",
+        "provider_start_at": "",
+        "provider_end_at": "",
+    }
+    if status == "attended":
+        arrive = start + dt.timedelta(minutes=float(rng.normal(-6, 8)))
+        begin = start + dt.timedelta(minutes=float(rng.uniform(0, 6)))
+        seen = float(rng.lognormal(np.log(0.8 * length), 0.3))
+        row |= {
+            "checkin_at": arrive.isoformat(timespec="seconds"),
+            "provider_start_at": begin.isoformat(timespec="seconds"),
+            "provider_end_at": (begin + dt.timedelta(minutes=seen)).isoformat(timespec="seconds"),
+        }
+    return row
+
+
 def _history(seed: int = 4) -> pd.DataFrame:
     """dr_a: Monday and Wednesday 08:00-12:00 and 13:00-17:00, a 40-minute new patient first, then
     20-minute follow-ups, booked days ahead; np_b: Tuesday and Thursday 09:00-13:00, 15-minute sick
@@ -23,34 +56,7 @@ def _history(seed: int = 4) -> pd.DataFrame:
     rows = []
 
     def book(provider, day, start_min, length, type_id, same_day_p):
-        u = rng.random()
-        status = "cancelled" if u < 0.05 else "no_show" if u < 0.17 else "attended"
-        start = dt.datetime.combine(day, dt.time()) + dt.timedelta(minutes=start_min)
-        same = rng.random() < same_day_p
-        booked_at = start - (dt.timedelta(hours=2) if same else dt.timedelta(days=int(rng.integers(2, 30))))
-        row = {
-            "appointment_id": f"A{len(rows):06d}",
-            "patient_id": f"{rng.integers(10**8, 10**9)}",
-            "provider": provider,
-            "appointment_type": type_id,
-            "scheduled_at": booked_at.isoformat(),
-            "start_at": start.isoformat(),
-            "end_at": (start + dt.timedelta(minutes=length)).isoformat(),
-            "status": status,
-            "checkin_at": "",
-            "provider_start_at": "",
-            "provider_end_at": "",
-        }
-        if status == "attended":
-            arrive = start + dt.timedelta(minutes=float(rng.normal(-6, 8)))
-            begin = start + dt.timedelta(minutes=float(rng.uniform(0, 6)))
-            seen = float(rng.lognormal(np.log(0.8 * length), 0.3))
-            row |= {
-                "checkin_at": arrive.isoformat(timespec="seconds"),
-                "provider_start_at": begin.isoformat(timespec="seconds"),
-                "provider_end_at": (begin + dt.timedelta(minutes=seen)).isoformat(timespec="seconds"),
-            }
-        rows.append(row)
+        rows.append(_booking(rng, len(rows), provider, day, start_min, length, type_id, same_day_p))
 
     for w in range(WEEKS):
         week = MONDAY + dt.timedelta(weeks=w)
@@ -109,6 +115,9 @@ def test_draft_recovers_sessions_lengths_demand_holds_and_rates(store, tmp_path)
         "new_patient": 40,
         "sick_visit": 15,
     }
+    # a new patient first in every session, never later: its window is that first slot
+    assert [(w.start, w.end) for w in types["new_patient"].allowed_windows] == [(480, 525), (780, 825)]
+    assert types["sick_visit"].allowed_windows == []
 
     # weekly demand: booked visits (advance cancellations out) over the history's weeks, exactly
     kept = hist[hist["status"] != "cancelled"]
@@ -245,3 +254,182 @@ def test_a_short_quiet_stretch_inside_a_session_is_a_break_and_a_free_slot_is_no
     for extra in ([], once):
         days = pd.DataFrame(rows + extra, columns=["day", "start", "end"])
         assert _sessions(days) == [(8 * 60, 12 * 60, [(10 * 60, 10 * 60 + 15)])]
+
+
+#: The practice's rule in ``_windowed_history``: consults only 09:00-11:00 and 14:00-15:30.
+CONSULT_WINDOWS = [(9 * 60, 11 * 60), (14 * 60, 15 * 60 + 30)]
+
+
+def _windowed_history(weeks: int, weekdays=(0, 1, 2, 3, 4), strays=(), seed: int = 7) -> pd.DataFrame:
+    """dr_c (Monday, Wednesday, Friday) and dr_d (Tuesday, Thursday), 08:00-12:00 and 13:00-17:00,
+    each session laid out from its start slot after slot, as a booking system's template: a
+    30-minute consult drawn with probability 0.35 where the whole slot lies in ``CONSULT_WINDOWS``,
+    else a 15-minute visit or a 20-minute check, whichever fits before the session's end. ``strays``:
+    (week, weekday, start minute) of consults booked outside the windows as manual overrides (on
+    top of the template, kept on the books)."""
+    rng = np.random.default_rng(seed)
+    rows: list[dict] = []
+    for w in range(weeks):
+        for offset in weekdays:
+            day = MONDAY + dt.timedelta(weeks=w, days=offset)
+            provider = "dr_c" if offset in (0, 2, 4) else "dr_d"
+            for start, end in ((8 * 60, 12 * 60), (13 * 60, 17 * 60)):
+                t = start
+                while t + 15 <= end:
+                    fits = any(a <= t and t + 30 <= b for a, b in CONSULT_WINDOWS) and t + 30 <= end
+                    if fits and rng.random() < 0.35:
+                        type_id, length = "consult", 30
+                    elif t + 20 <= end and rng.random() < 0.5:
+                        type_id, length = "check", 20
+                    else:
+                        type_id, length = "visit", 15
+                    rows.append(_booking(rng, len(rows), provider, day, t, length, type_id, 0.2))
+                    t += length
+    for w, offset, start in strays:
+        day = MONDAY + dt.timedelta(weeks=w, days=offset)
+        provider = "dr_c" if offset in (0, 2, 4) else "dr_d"
+        row = _booking(rng, len(rows), provider, day, start, 30, "consult", 0.0)
+        rows.append(row | {"status": "no_show" if row["status"] == "cancelled" else row["status"]})
+    return pd.DataFrame(rows)
+
+
+def _draft(tmp_path, hist: pd.DataFrame, monkeypatch):
+    """Import ``hist`` and draft from it: the drafted scenario and the command's output."""
+    monkeypatch.setenv("CLINICFLOW_KEY_FILE", str(tmp_path / "key"))
+    hist.to_csv(tmp_path / "w.csv", index=False)
+    assert run_main("history", "import", tmp_path / "w.csv", "--db", tmp_path / "w.duckdb").code == 0
+    out = tmp_path / "w.yaml"
+    r = run_main(
+        "history", "draft", "--db", tmp_path / "w.duckdb", "--out", out, "--timezone", "America/Chicago"
+    )
+    assert r.code == 0, r.stderr
+    from clinicflow import load_scenario
+
+    return load_scenario(out), " ".join(r.stdout.split())  # the console wraps long lines
+
+
+def _windows(sc) -> dict[str, list[tuple[int, int]]]:
+    return {t.id: [(w.start, w.end) for w in t.allowed_windows] for t in sc.appointment_types}
+
+
+def test_a_type_kept_to_windows_gets_them_back_exactly_and_the_others_none(tmp_path, monkeypatch):
+    """24 weeks of templates: consults start from 09:00 to 10:30 and 14:00 to 15:00 and end by
+    11:00 and 15:30, the union of their spans widened to the quarter hour is the rule exactly; the
+    visits and checks that fill the rest of every session get no window. The draft validates and
+    plans (each window holds a consult slot in every session)."""
+    hist = _windowed_history(24)
+    sc, text = _draft(tmp_path, hist, monkeypatch)
+    assert _windows(sc) == {"check": [], "consult": CONSULT_WINDOWS, "visit": []}
+    n = ((hist["appointment_type"] == "consult") & (hist["status"] != "cancelled")).sum()
+    assert f"consult: booked only 09:00-11:00 & 14:00-15:30 ({n:,} of {n:,} visits, 0.0% outside;" in text
+    assert "no time-of-day window" not in text and "allowed_windows where" not in text
+    r = run_main(
+        "plan", tmp_path / "w.yaml", "--week", "2026-11-30", "--time-limit", "5", "--out", tmp_path / "p"
+    )
+    assert r.code == 0, r.stdout + r.stderr
+    plan = pd.read_csv(tmp_path / "p" / "schedule.csv")
+    consults = plan[plan["appointment_type"] == "consult"]
+    s = consults["start"].map(lambda x: int(x[:2]) * 60 + int(x[3:]))
+    assert len(consults) and all(any(a <= m and m + 30 <= b for a, b in CONSULT_WINDOWS) for m in s)
+
+
+def test_a_few_consults_booked_outside_leave_the_windows_and_are_counted(tmp_path, monkeypatch):
+    """Three consults booked outside the rule (11:00, 13:30, 15:40: an override each, where the
+    providers book other visits, each within 30 minutes of a window so it would widen it) are under
+    1% of the consults: the windows stand, exactly, and the line says how many lay outside."""
+    from clinicflow.data.windows import MAX_OUTSIDE_SHARE
+
+    hist = _windowed_history(24, strays=[(1, 0, 11 * 60), (3, 1, 13 * 60 + 30), (5, 2, 15 * 60 + 40)])
+    sc, text = _draft(tmp_path, hist, monkeypatch)
+    assert _windows(sc)["consult"] == CONSULT_WINDOWS
+    n = ((hist["appointment_type"] == "consult") & (hist["status"] != "cancelled")).sum()
+    assert MAX_OUTSIDE_SHARE * n >= 3  # the allowance holds them
+    assert (
+        f"consult: booked only 09:00-11:00 & 14:00-15:30 ({n - 3:,} of {n:,} visits, {3 / n:.1%} outside;"
+        in text
+    )
+
+
+def test_two_mondays_of_consults_are_too_few_for_a_window(tmp_path, monkeypatch):
+    """Two Mondays: a handful of consults, all inside the rule, but with about half of dr_c's
+    visits outside it they would all lie inside with a chance far above 1e-6 even if consults were
+    booked anywhere: no window, and the line says why."""
+    hist = _windowed_history(2, weekdays=(0,))
+    sc, text = _draft(tmp_path, hist, monkeypatch)
+    assert _windows(sc) == {"check": [], "consult": [], "visit": []}
+    n = ((hist["appointment_type"] == "consult") & (hist["status"] != "cancelled")).sum()
+    assert 0 < n < 10
+    assert "consult: no window drafted: booked 09:15-10:45 & 14:15-15:00 (" in text  # its visits' spans
+    assert f"({n} of {n} visits, 0.0% outside), which could be chance:" in text
+    assert "(a window needs under 1e-06)" in text
+
+
+def _mondays(days: int, strays: int = 0) -> pd.DataFrame:
+    """``days`` Mondays of provider a: a 30-minute consult at 08:00 and a 30-minute visit at 08:30,
+    a consult at 08:30 instead on ``strays`` of them (visits in minutes, as ``fit_type`` reads them)."""
+    rows = [("a", "c", "mon", 480, 510)] * days
+    rows += [("a", "c" if d < strays else "v", "mon", 510, 540) for d in range(days)]
+    return pd.DataFrame(rows, columns=["provider", "appointment_type", "weekday", "start", "end"])
+
+
+def test_a_window_is_claimed_once_its_chance_falls_under_1e_6():
+    """Half of a's visits from which a consult would fit its 08:00-12:00 session start where the
+    08:00-08:30 window forbids it (the 08:30 visits): p = 1/2, and n consults all at 08:00 would
+    come by chance with probability 0.5^n: 1.9e-6 for 19 (no window), 9.5e-7 for 20 (a window)."""
+    from clinicflow.data.windows import EVIDENCE, fit_type
+
+    segments = {("a", "mon"): [(480, 720)]}
+    for days, claimed in ((19, False), (20, True)):
+        fit = fit_type("c", _mondays(days), ["a"], segments, 30)
+        assert fit.share_elsewhere == 0.5 and fit.log10_chance == pytest.approx(days * np.log10(0.5))
+        assert (0.5**days < EVIDENCE) == claimed
+        assert fit.windows == ([(480, 510)] if claimed else []) and fit.candidate == [(480, 510)]
+        assert fit.line.startswith("c: booked only 08:00-08:30" if claimed else "c: no window drafted")
+
+
+def test_strays_up_to_1_percent_are_outside_and_more_make_the_window_cover_them():
+    """200 Mondays: 2 consults at 08:30 of 202 are strays (in a quarter hour where a books 200
+    visits and the consult's share predicts 101 consults) within the 1% allowance: the window stays
+    08:00-08:30, not 08:00-09:00, and says 2 lay outside; 3 are over it, the window spans them too,
+    08:00-09:00, and then it forbids nothing a books: no window, nothing said."""
+    from clinicflow.data.windows import MAX_OUTSIDE_SHARE, fit_type
+
+    segments = {("a", "mon"): [(480, 720)]}
+    fit = fit_type("c", _mondays(200, strays=2), ["a"], segments, 30)
+    assert 2 <= MAX_OUTSIDE_SHARE * 202 < 3
+    assert (fit.windows, fit.n, fit.outside) == ([(480, 510)], 202, 2)
+    assert "(200 of 202 visits, 1.0% outside;" in fit.line
+    fit = fit_type("c", _mondays(200, strays=3), ["a"], segments, 30)
+    assert (fit.windows, fit.candidate, fit.outside, fit.line) == ([], [(480, 540)], 0, None)
+
+
+def test_windows_are_the_spans_union_split_at_30_quiet_minutes_and_widened_to_quarter_hours():
+    """08:10-08:40 and 09:05-10:50 are 25 minutes apart (one window, 08:00-11:00); 13:00-13:20
+    starts 130 minutes later (a second, 13:00-13:30). A slot lies inside when all of it does."""
+    from clinicflow.data.windows import inside, union_windows
+
+    starts, ends = np.array([490, 545, 780, 600]), np.array([520, 650, 800, 630])
+    assert union_windows(starts, ends) == [(480, 660), (780, 810)]
+    assert union_windows(np.array([480, 535]), np.array([505, 560])) == [(480, 510), (525, 570)]
+    assert inside(
+        np.array([480, 640, 790]), np.array([520, 670, 810]), [(480, 660), (780, 810)]
+    ).tolist() == [
+        True,
+        False,
+        True,
+    ]
+
+
+def test_a_stray_standing_apart_is_dropped_even_where_few_visits_start():
+    """Two consults at 11:00, where a books nothing else: not thin (they are all a books in that
+    quarter hour), but a window of their own holding 2 of 202 consults, within the 1% allowance:
+    dropped, and counted outside."""
+    from clinicflow.data.windows import fit_type
+
+    visits = pd.concat(
+        [_mondays(200), pd.DataFrame([("a", "c", "mon", 660, 690)] * 2, columns=_mondays(0).columns)],
+        ignore_index=True,
+    )
+    fit = fit_type("c", visits, ["a"], {("a", "mon"): [(480, 720)]}, 30)
+    assert (fit.windows, fit.n, fit.outside) == ([(480, 510)], 202, 2)
+    assert fit.share_elsewhere == pytest.approx(202 / 402)

@@ -190,9 +190,9 @@ def draft(db: str, version: str, name: str, timezone: str, rooms, desk, mas):
 
 with st.expander("Draft a scenario from this history (a practice without a scenario file)"):
     st.caption(
-        "Providers, their weekly sessions and same-day holds, visit types with their booked lengths and "
-        "weekly demand, then the fitted rates and durations — as `clinicflow history draft`. What a history "
-        "cannot tell is left to you below or assumed, and listed."
+        "Providers, their weekly sessions and same-day holds, visit types with their booked lengths, "
+        "weekly demand and time-of-day windows, then the fitted rates and durations — as `clinicflow "
+        "history draft`. What a history cannot tell is left to you below or assumed, and listed."
     )
     c = st.columns(2)
     d_name = c[0].text_input("Practice name", "Our practice", key="ns_draft_name")

@@ -47,8 +47,8 @@ def draft_cmd(
     until: str | None = UNTIL_OPTION,
 ) -> None:
     """Draft a scenario from the history store: providers, their weekly sessions and same-day holds,
-    visit types with their booked lengths and weekly demand, then no-show and late-cancel rates,
-    durations and punctuality fitted as calibrate fits them.
+    visit types with their booked lengths, weekly demand and the time-of-day windows the history
+    shows, then no-show and late-cancel rates, durations and punctuality fitted as calibrate fits them.
 
     What a history cannot tell (rooms, staff, costs, rooming time) is taken from the options or
     assumed, and listed in the file's header and on the terminal: check it before planning.

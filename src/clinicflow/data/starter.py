@@ -14,12 +14,15 @@ appointment history already:
 - **visit types**: scheduled length (median of booked end minus start, to 5 minutes; without booked
   ends, the median visit rounded up), and **weekly demand** (booked visits over the weeks of the
   history, cancellations in advance left out: their slot went to someone else);
+- **time-of-day windows** (``allowed_windows``) where a type keeps to part of the day while the
+  providers who see it book other visits in the rest, and the evidence is strong (``windows.py``);
 - then ``calibrate_scenario`` fits no-show and late-cancel rates, duration distributions per type
   and provider, and punctuality, as it does for any scenario.
 
-What a history cannot tell (exam rooms, front desk and MAs, hourly costs, rooming time) is given on
-the command line or assumed, and every assumption is listed (``Draft.assumed``), so the practice
-knows what to check before trusting a plan made on the draft.
+What a history cannot tell (exam rooms, front desk and MAs, hourly costs, rooming time, which types
+are telehealth or procedures) is given on the command line or assumed, and every assumption is
+listed (``Draft.assumed``), so the practice knows what to check before trusting a plan made on the
+draft.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from ..scenario_file import dump_scenario, scenario_from_dict
 from .calibrate import Calibration, calibrate_scenario
 from .durations import MIN_VISITS
 from .store import store_path
+from .windows import Span, infer_windows
 
 #: A provider's weekday is a working day when they saw patients on at least this share of its weeks.
 MIN_WEEK_SHARE = 0.3
@@ -166,6 +170,36 @@ def _sessions(days: pd.DataFrame) -> list[tuple[int, int, list[tuple[int, int]]]
     return [(s, e, [(a, b) for a, b in brk if s < a and b < e]) for s, e, brk in sessions if e - s >= 30]
 
 
+def _segments(start: int, end: int, breaks: list[tuple[int, int]]) -> list[Span]:
+    """A session split at its breaks: the stretches a slot can lie in."""
+    out, t = [], start
+    for a, b in [*sorted(breaks), (end, end)]:
+        if a > t:
+            out.append((t, a))
+        t = b
+    return out
+
+
+def _draft_windows(
+    df: pd.DataFrame,
+    types: list[dict],
+    providers: list[dict],
+    segments: dict[tuple[str, str], list[Span]],
+    lengths: dict[str, int],
+) -> list[str]:
+    """Set each type's ``allowed_windows`` the history shows (``windows.py``); the lines to list
+    as inferred. After the providers: a window is judged against those who see the type."""
+    sees = {p["id"]: p["appointment_types"] for p in providers}
+    fits = infer_windows(
+        df[["provider", "appointment_type", "weekday", "start", "end"]], sees, segments, lengths
+    )
+    for t in types:
+        windows = fits[t["id"]].windows
+        if windows:
+            t["allowed_windows"] = [{"start": format_hhmm(a), "end": format_hhmm(b)} for a, b in windows]
+    return [fits[t["id"]].line for t in types if fits[t["id"]].line]
+
+
 def check_timezone(timezone: str) -> None:
     """The zone is told against ``--timezone`` before any fit (the draft would name the store)."""
     try:
@@ -240,8 +274,8 @@ def draft_scenario(
         inferred.append(f"{tid}: {length} min ({how}); {weekly:g} booked a week over {weeks:.1f} weeks")
     assumed.append("appointment_types[*].rooming_min: lognormal 6 ± 2 min (the history has no rooming work)")
     assumed.append(
-        "appointment_types[*]: in person, any patient, no procedure room, no time-of-day window "
-        "(set mode: telehealth, procedure: true, allowed_windows where a type has them)"
+        "appointment_types[*]: in person, any patient, no procedure room "
+        "(set mode: telehealth, procedure: true where a type has them)"
     )
     df["end"] = df["start"] + booked_len.fillna(df["appointment_type"].map(lengths))
     same_day = pd.to_datetime(df["scheduled_at"]).dt.date == df["day"]
@@ -251,6 +285,7 @@ def draft_scenario(
     weekday_weeks = pd.Series([WEEKDAYS[d.weekday()] for d in calendar]).value_counts()
     cost = ASSUMED["provider_cost"] if provider_cost is None else provider_cost
     providers, busy_bins = [], np.zeros((7, 24 * 60 // _BIN))
+    segments: dict[tuple[str, str], list[Span]] = {}
     for pid, g in df.groupby("provider"):
         mix = g["appointment_type"].value_counts(normalize=True)
         sees = sorted(t for t, share in mix.items() if share >= MIN_TYPE_SHARE)
@@ -267,6 +302,7 @@ def draft_scenario(
                 if brk:
                     session["breaks"] = [{"start": format_hhmm(a), "end": format_hhmm(b)} for a, b in brk]
                 out.append(session)
+                segments.setdefault((pid, wd), []).extend(_segments(s, e, brk))
                 busy_bins[WEEKDAYS.index(wd), s // _BIN : e // _BIN] += 1
             if out:
                 sessions[wd] = out
@@ -300,6 +336,7 @@ def draft_scenario(
             "provider",
             f"no provider worked any weekday in {MIN_WEEK_SHARE:.0%} of its weeks: no session to draft",
         )
+    inferred.extend(_draft_windows(df, types, providers, segments, lengths))
     if not has_booking_time:
         assumed.append("sessions[*].holds: 0 (the history has no booking times to tell same-day visits)")
     given = " (given)" if provider_cost is not None else ""
