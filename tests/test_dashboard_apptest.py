@@ -930,6 +930,21 @@ def test_schedule_page_lists_the_sessions_not_worked(tmp_path, monkeypatch):
     ]
 
 
+def test_schedule_page_takes_a_sick_day_typed_in_the_sidebar(tiny_yaml, monkeypatch):
+    """``dr:DATE`` in the sidebar is time off as ``--off`` gives it; a typo is one line, no plan."""
+    import datetime as dt
+
+    monkeypatch.setenv("CLINICFLOW_SCENARIOS", json.dumps([str(tiny_yaml)]))
+    at = _run("schedule.py", pl_week=dt.date(2026, 11, 30), pl_limit=5, pl_reps=5, pl_off="doc:2026-12-01")
+    at.button(key="pl_go").click()
+    at.run(timeout=300)
+    assert not at.exception, [e.value for e in at.exception]
+    assert [i.value for i in at.info] == ["Not worked this week:\n- doc Tue 2026-12-01 13:00-17:00: time off"]
+    bad = _run("schedule.py", pl_week=dt.date(2026, 11, 30), pl_off="dr_who:2026-12-01")
+    assert [e.value for e in bad.sidebar.error] == ["Away: unknown provider 'dr_who' (expected one of: doc)"]
+    assert not bad.button  # the page stopped before the plan button
+
+
 def test_whatif_page_plans_the_variants_week_with_a_progress_bar_then_compares(tiny_yaml, monkeypatch):
     """A template policy plans the variant's week first (half a minute on a practice's week): the page
     draws the planner's progress, removes the bar when done, and shows the comparison."""

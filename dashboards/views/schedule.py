@@ -19,6 +19,7 @@ from _shared import pick_scenario, read_upload
 from clinicflow import InfeasibleError, InputError
 from clinicflow.domain.clock import clinic_next_monday
 from clinicflow.domain.requests import read_requests_csv
+from clinicflow.domain.scenario import OFF_FORMAT, parse_time_off
 from clinicflow.domain.schedule import read_schedule_csv
 from clinicflow.sim.result import late_first
 from clinicflow.viz.schedule import week_figure
@@ -32,6 +33,18 @@ default_requests = path.with_name(path.stem + "-requests.csv")
 up = st.sidebar.file_uploader("Pending requests (CSV)", type=["csv"], key="pl_requests")
 limit = st.sidebar.slider("Solver time limit (s)", 5, 120, 30, 5, key="pl_limit")
 reps = st.sidebar.slider("Evaluation replications", 5, 100, 20, 5, key="pl_reps")
+off = st.sidebar.text_input(
+    "Away, not in the scenario file yet",
+    key="pl_off",
+    placeholder="dr_okafor:2026-12-01, np_haddad:2026-12-02:13:00-17:00",
+    help=f"Time off as {OFF_FORMAT}, comma-separated (as plan/book --off): the plan leaves those sessions "
+    "out, and booking into a week already made rebooks their patients.",
+)
+try:
+    scenario = scenario.with_time_off([parse_time_off(v, scenario) for v in off.split(",") if v.strip()])
+except ValueError as err:
+    st.sidebar.error(f"Away: {err}")
+    st.stop()
 if week.weekday() != 0:
     st.sidebar.warning("The week starts on Monday: using the Monday of that week.")
     week = week - dt.timedelta(days=week.weekday())
@@ -72,7 +85,18 @@ def stage_bar(text: str):
 
 
 @st.cache_data(show_spinner=False, max_entries=6)
-def run(scenario_path: str, mtime: float, week: dt.date, req_name, req_bytes: bytes, limit: int, reps: int):
+def run(
+    scenario_path: str,
+    mtime: float,
+    off: str,
+    week: dt.date,
+    req_name,
+    req_bytes: bytes,
+    limit: int,
+    reps: int,
+):
+    """The planned week (cached on the scenario file, the sidebar's time off ``off`` — already in
+    ``scenario`` — and the settings)."""
     requests = None
     if req_name:
         requests = read_upload(req_name, req_bytes, lambda f: read_requests_csv(f, scenario))
@@ -161,7 +185,7 @@ if not (go or st.session_state.get("pl_done")):
     st.stop()
 try:
     schedule, unbooked, summary, files, info, sessions = run(
-        str(path), path.stat().st_mtime, week, req_name, req_bytes, limit, reps
+        str(path), path.stat().st_mtime, off, week, req_name, req_bytes, limit, reps
     )
     st.session_state["pl_done"] = True
     st.session_state["planned_schedule"] = schedule  # scored by the No-show analytics page

@@ -9,21 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import re
 from collections.abc import Iterator
 
 import typer
 
 from ..domain.clock import clinic_next_monday, parse_date
-from ..domain.scenario import Scenario
+from ..domain.scenario import OFF_FORMAT, Scenario, parse_time_off
 from ..errors import InputError
 
-#: ``--off PROVIDER:DATE[..DATE][:HH:MM-HH:MM]``
-_OFF = re.compile(
-    r"^(?P<prov>[^:]+):(?P<d1>\d{4}-\d{2}-\d{2})(?:\.\.(?P<d2>\d{4}-\d{2}-\d{2}))?"
-    r"(?::(?P<t1>\d{1,2}:\d{2})-(?P<t2>\d{1,2}:\d{2}))?$"
-)
-OFF_FORMAT = "PROVIDER:YYYY-MM-DD[..YYYY-MM-DD][:HH:MM-HH:MM]"
 OFF_OPTION = typer.Option(
     None,
     "--off",
@@ -35,25 +28,10 @@ OFF_OPTION = typer.Option(
 def with_off(scenario: Scenario, values: list[str] | None) -> Scenario:
     """The scenario with the ``--off`` entries added to its providers' ``time_off``; a bad entry is
     the option's one line."""
-    from pydantic import ValidationError
-
-    from ..domain.provider import TimeOff
-
-    extra = []
-    for v in values or []:
-        m = _OFF.match(v.strip())
-        if m is None:
-            raise InputError(None, "--off", f"expected {OFF_FORMAT}, got {v!r}")
-        if m["prov"] not in scenario.provider_by_id:
-            known = ", ".join(p.id for p in scenario.providers)
-            raise InputError(None, "--off", f"unknown provider {m['prov']!r} (expected one of: {known})")
-        fields = {"date": m["d1"], "until": m["d2"], "start": m["t1"], "end": m["t2"]}
-        try:
-            extra.append((m["prov"], TimeOff.model_validate({k: x for k, x in fields.items() if x})))
-        except ValidationError as e:
-            err = e.errors()[0]
-            raise InputError(None, "--off", f"{v!r}: {err['msg'].removeprefix('Value error, ')}") from None
-    return scenario.with_time_off(extra) if extra else scenario
+    try:
+        return scenario.with_time_off([parse_time_off(v, scenario) for v in values or []])
+    except ValueError as e:
+        raise InputError(None, "--off", str(e)) from None
 
 
 @contextlib.contextmanager

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import NamedTuple
 
 from pydantic import Field, model_validator
@@ -31,6 +32,32 @@ class CrossReferenceProblem(ValueError):
 
 #: Why every session of a closed date is cancelled (``Scenario.cancelled_on``).
 CLOSED = "the clinic is closed"
+
+
+#: Time off typed in one go (``plan --off``, ``book --off``, the dashboard's sick-day box).
+OFF_FORMAT = "PROVIDER:YYYY-MM-DD[..YYYY-MM-DD][:HH:MM-HH:MM]"
+_OFF = re.compile(
+    r"^(?P<prov>[^:]+):(?P<d1>\d{4}-\d{2}-\d{2})(?:\.\.(?P<d2>\d{4}-\d{2}-\d{2}))?"
+    r"(?::(?P<t1>\d{1,2}:\d{2})-(?P<t2>\d{1,2}:\d{2}))?$"
+)
+
+
+def parse_time_off(text: str, scenario: Scenario) -> tuple[str, TimeOff]:
+    """``dr_okafor:2026-12-01`` → (``dr_okafor``, a whole day off); ValueError in words otherwise
+    (the format, an unknown provider, a date or hours out of order)."""
+    from pydantic import ValidationError
+
+    m = _OFF.match(text.strip())
+    if m is None:
+        raise ValueError(f"expected {OFF_FORMAT}, got {text!r}")
+    if m["prov"] not in scenario.provider_by_id:
+        known = ", ".join(p.id for p in scenario.providers)
+        raise ValueError(f"unknown provider {m['prov']!r} (expected one of: {known})")
+    fields = {"date": m["d1"], "until": m["d2"], "start": m["t1"], "end": m["t2"]}
+    try:
+        return m["prov"], TimeOff.model_validate({k: x for k, x in fields.items() if x})
+    except ValidationError as e:
+        raise ValueError(f"{text!r}: {e.errors()[0]['msg'].removeprefix('Value error, ')}") from None
 
 
 class Cancelled(NamedTuple):
