@@ -157,7 +157,8 @@ def check_schedule(scenario, schedule: pd.DataFrame, *, template: pd.DataFrame |
                 if row.start_min < b.end and b.start < row.end_min:
                     out.append(f"{where}: slot overlaps a break")
         if t.allowed_windows and not any(
-            w.start <= row.start_min and row.end_min <= w.end for w in t.allowed_windows
+            w.start <= row.start_min and row.end_min <= w.end and (not w.days or row.weekday in w.days)
+            for w in t.allowed_windows
         ):
             out.append(f"{where}: {row.appointment_type} outside its allowed windows")
         if t.needs_room:

@@ -44,14 +44,8 @@ def demand_mix(scenario: Scenario, provider_id: str) -> dict[str, float]:
     return {t: w for t, w in mix.items() if w > 0}
 
 
-def _fits_window(atype, start: int, end: int) -> bool:
-    if not atype.allowed_windows:
-        return True
-    return any(w.start <= start and end <= w.end for w in atype.allowed_windows)
-
-
 def _session_slots(
-    scenario: Scenario, provider_id: str, session, mix: dict[str, float], counts: dict[str, int]
+    scenario: Scenario, provider_id: str, session, mix: dict[str, float], counts: dict[str, int], weekday: str
 ) -> list[tuple]:
     """(start, end, type, kind) slots for one session.
 
@@ -88,7 +82,7 @@ def _session_slots(
             for tid, share in shares.items():
                 at = types[tid]
                 end = t + at.scheduled_min
-                if end > b or not _fits_window(at, t, end):
+                if end > b or not at.allowed_in(weekday, t, end):
                     continue
                 if tid in max_per and in_session[tid] >= max_per[tid]:
                     continue
@@ -138,7 +132,7 @@ def evenly_spaced_schedule(scenario: Scenario, week_start: dt.date) -> pd.DataFr
         for prov in scenario.providers:
             for session in scenario.sessions_on(prov, date):
                 mix, counts = tallies[prov.id]
-                for start, end, tid, kind in _session_slots(scenario, prov.id, session, mix, counts):
+                for start, end, tid, kind in _session_slots(scenario, prov.id, session, mix, counts, day):
                     rows.append(
                         {
                             "date": date.isoformat(),

@@ -77,16 +77,18 @@ def _lengths(scenario: Scenario, type_ids: list[str]) -> np.ndarray:
 
 
 def _start_ok(scenario: Scenario, type_ids: list[str]) -> np.ndarray:
-    """``ok[t, m]``: a slot of type ``t`` may start at minute ``m`` of the day (its allowed windows)."""
+    """``ok[d, t, m]``: on weekday ``d`` (Monday 0) a slot of type ``t`` may start at minute ``m``
+    of the day (its allowed windows, those of them that apply that day)."""
     lengths = _lengths(scenario, type_ids)
-    ok = np.ones((len(type_ids), 24 * 60 + 1), bool)
-    for k, tid in enumerate(type_ids):
-        windows = scenario.type_by_id[tid].allowed_windows
-        if windows:
-            ok[k] = False
-            for w in windows:
-                if w.end - lengths[k] >= w.start:
-                    ok[k, w.start : w.end - lengths[k] + 1] = True
+    ok = np.ones((len(WEEKDAYS), len(type_ids), 24 * 60 + 1), bool)
+    for d, wd in enumerate(WEEKDAYS):
+        for k, tid in enumerate(type_ids):
+            windows = scenario.type_by_id[tid].allowed_windows
+            if windows:
+                ok[d, k] = False
+                for w in windows:
+                    if w.on(wd) and w.end - lengths[k] >= w.start:
+                        ok[d, k, w.start : w.end - lengths[k] + 1] = True
     return ok
 
 
@@ -120,11 +122,11 @@ def weekly_mix(scenario: Scenario, type_ids: list[str]) -> WeeklyMix:
     minutes = np.zeros(len(providers))
     room = np.zeros((len(type_ids), len(providers)))  # minutes at which a slot of t may start
     for j, p in enumerate(providers):
-        for _wd, _k, a, z, _h in _segments(scenario, p):
+        for wd, _k, a, z, _h in _segments(scenario, p):
             minutes[j] += z - a
             for i, tid in enumerate(type_ids):
                 if tid in p.appointment_types and z - lengths[i] >= a:
-                    room[i, j] += ok[i, a : int(z - lengths[i]) + 1].sum()
+                    room[i, j] += ok[WEEKDAYS.index(wd), i, a : int(z - lengths[i]) + 1].sum()
     support = room > 0
     index = {t: i for i, t in enumerate(type_ids)}
     pid = {p.id: j for j, p in enumerate(providers)}
@@ -187,7 +189,7 @@ class Booked:
     cancelled: np.ndarray  # cancelled in advance (its slot went to a kept row)
 
 
-def _pack(rng, weight, lengths, ok, tile, seg_prov, seg_a, seg_z):
+def _pack(rng, weight, lengths, ok, tile, seg_prov, seg_day, seg_a, seg_z):
     """Lay slots from each segment's start to its end (vectorised over segments, one slot each per
     round): a slot's type is drawn by ``weight[provider]`` among the types that fit before the
     segment's end and start inside their allowed windows, and among those, the ones that leave a
@@ -199,7 +201,7 @@ def _pack(rng, weight, lengths, ok, tile, seg_prov, seg_a, seg_z):
     while len(active):
         c = cursor[active]
         left = seg_z[active][None, :] - c[None, :] - lengths[:, None]  # [type, segment]
-        fits = (left >= 0) & ok[:, np.minimum(c, 24 * 60)]
+        fits = (left >= 0) & ok[seg_day[active], :, np.minimum(c, 24 * 60)].T
         clean = fits & tile[seg_prov[active][None, :], np.maximum(left, 0)]
         fits = np.where(clean.any(axis=0)[None, :], clean, fits)
         w = weight[seg_prov[active]] * fits.T  # [segment, type]
@@ -246,6 +248,7 @@ def _templates(rng, scenario: Scenario, type_ids: list[str], mix: WeeklyMix, sta
     n_spec = len(session_keys)
     spec_prov = np.array([s[0] for s in specs])
     spec_off = np.array([s[1] for s in specs])
+    spec_day = np.array([WEEKDAYS.index(s[2][1]) for s in specs])  # for windows of some days only
     spec_sess = np.array([session_no[s[2]] for s in specs])
     spec_a = np.array([s[3] for s in specs])
     spec_z = np.array([s[4] for s in specs])
@@ -267,7 +270,9 @@ def _templates(rng, scenario: Scenario, type_ids: list[str], mix: WeeklyMix, sta
     weight = want.copy()
     pilot = np.tile(np.arange(len(specs)), _PILOT_WEEKS)
     for _ in range(_PILOT_ROUNDS):
-        seg, _s, t = _pack(rng, weight, lengths, ok, tile, spec_prov[pilot], spec_a[pilot], spec_z[pilot])
+        seg, _s, t = _pack(
+            rng, weight, lengths, ok, tile, spec_prov[pilot], spec_day[pilot], spec_a[pilot], spec_z[pilot]
+        )
         got = np.zeros((n_prov, len(type_ids)))
         np.add.at(got, (spec_prov[pilot][seg], t), 1)
         got /= np.maximum(got.sum(axis=1, keepdims=True), 1)
@@ -278,7 +283,9 @@ def _templates(rng, scenario: Scenario, type_ids: list[str], mix: WeeklyMix, sta
     seg_prov = spec_prov[g]
     seg_session = week * n_spec + spec_sess[g]  # session instance
     seg_date = np.datetime64(start, "D") + (7 * week + spec_off[g]).astype("timedelta64[D]")
-    seg, slot_start, slot_type = _pack(rng, weight, lengths, ok, tile, seg_prov, spec_a[g], spec_z[g])
+    seg, slot_start, slot_type = _pack(
+        rng, weight, lengths, ok, tile, seg_prov, spec_day[g], spec_a[g], spec_z[g]
+    )
     session = seg_session[seg]
     order = np.lexsort((slot_start, session))
     seg, session, slot_start, slot_type = seg[order], session[order], slot_start[order], slot_type[order]

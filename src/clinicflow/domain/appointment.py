@@ -7,21 +7,39 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from .base import Frozen, Identifier, Probability
-from .clock import ClockTime
+from .clock import WEEKDAYS, ClockTime, Weekday, format_hhmm
 from .distributions import DistributionSpec
 
 
 class TimeWindow(Frozen):
-    """A part of the day, e.g. new-patient slots only 08:00–11:00."""
+    """A part of the day, e.g. new-patient slots only 08:00–11:00; with ``days``, only on those
+    weekdays (procedures only Tuesday and Thursday afternoons: a template rule practices keep so a
+    procedure nurse or a device is there only then)."""
 
     start: ClockTime
     end: ClockTime
+    days: list[Weekday] = Field(default_factory=list, description="weekdays it applies on; empty = every day")
 
     @model_validator(mode="after")
     def _ordered(self):
         if self.end <= self.start:
             raise ValueError("expected 'end' after 'start'")
+        if len(set(self.days)) != len(self.days):
+            raise ValueError("expected each weekday at most once in 'days'")
         return self
+
+    def on(self, weekday: str) -> bool:
+        """Whether the window applies on ``weekday`` (``""``, a day not known: every window does)."""
+        return not self.days or not weekday or weekday in self.days
+
+    def admits(self, weekday: str, start: int, end: int) -> bool:
+        """Whether ``start``-``end`` on ``weekday`` lies wholly inside this window."""
+        return self.on(weekday) and self.start <= start and end <= self.end
+
+    def label(self) -> str:
+        """``08:00-11:00`` or ``13:00-17:00 tue, thu``."""
+        days = " " + ", ".join(sorted(self.days, key=WEEKDAYS.index)) if self.days else ""
+        return f"{format_hhmm(self.start)}-{format_hhmm(self.end)}{days}"
 
 
 class AppointmentType(Frozen):
@@ -60,6 +78,15 @@ class AppointmentType(Frozen):
         if self.mode == "telehealth" and self.procedure:
             raise ValueError("a telehealth type cannot be a procedure (it uses no room)")
         return self
+
+    def allowed_in(self, weekday: str, start: int, end: int) -> bool:
+        """Whether a slot ``start``-``end`` on ``weekday`` respects the type's windows (all of the
+        slot inside one window that applies that day; no windows: anywhere)."""
+        return not self.allowed_windows or any(w.admits(weekday, start, end) for w in self.allowed_windows)
+
+    def windows_label(self) -> str:
+        """The windows in words for messages: ``08:00-11:00, 13:00-15:00 tue, thu``."""
+        return ", ".join(w.label() for w in self.allowed_windows)
 
     @property
     def needs_room(self) -> bool:

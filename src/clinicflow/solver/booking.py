@@ -62,11 +62,13 @@ def _fits(scenario: Scenario, req: Request, row) -> bool:
     if row.kind == "template":
         return row.appointment_type == req.appointment_type
     if row.kind == "hold" and req.urgency == "urgent":
-        return hold_fits(scenario, req.appointment_type, row.appointment_type, int(row.start_min))
+        return hold_fits(
+            scenario, req.appointment_type, row.appointment_type, int(row.start_min), row.weekday
+        )
     return False
 
 
-def hold_fits(scenario: Scenario, type_id: str, hold_type_id: str, start: int) -> bool:
+def hold_fits(scenario: Scenario, type_id: str, hold_type_id: str, start: int, weekday: str) -> bool:
     """Whether a visit of ``type_id`` fits a hold reserved as ``hold_type_id`` at ``start``: no
     longer, no more room, MA or procedure-room time than the hold was timed with, and inside the
     type's allowed windows."""
@@ -81,10 +83,7 @@ def hold_fits(scenario: Scenario, type_id: str, hold_type_id: str, start: int) -
         not have.needs_ma or ceil_min(need.rooming_min.mean) > ceil_min(have.rooming_min.mean)
     ):
         return False
-    return not (
-        need.allowed_windows
-        and not any(w.start <= start and start + need.scheduled_min <= w.end for w in need.allowed_windows)
-    )
+    return need.allowed_in(weekday, start, start + need.scheduled_min)
 
 
 def _score(req: Request, row) -> int:

@@ -45,9 +45,7 @@ def week_problems(scenario: Scenario, sessions: list[ProviderSession]) -> list[s
                     if type_allowed_in(scenario, t, seg)
                 )
                 if room < lo:
-                    wins = ", ".join(
-                        f"{format_hhmm(w.start)}-{format_hhmm(w.end)}" for w in types[t].allowed_windows
-                    )
+                    wins = types[t].windows_label()
                     out.append(
                         f"{_when(ps)}: the demand rule min_per_session={lo} for {t} cannot be met — "
                         f"{t} is only allowed {wins or 'in the session'} and at most {room} "
@@ -60,9 +58,7 @@ def week_problems(scenario: Scenario, sessions: list[ProviderSession]) -> list[s
                 if type_allowed_in(scenario, ht, seg)
             )
             if room < ps.holds:
-                wins = ", ".join(
-                    f"{format_hhmm(w.start)}-{format_hhmm(w.end)}" for w in types[ht].allowed_windows
-                )
+                wins = types[ht].windows_label()
                 out.append(
                     f"{_when(ps)} keeps {ps.holds} same-day hold(s) reserved as {ht}, but {ht} is only "
                     f"allowed {wins} and at most {room} {types[ht].scheduled_min}-min slot(s) fit there"
@@ -127,7 +123,7 @@ def describe_rule(scenario: Scenario, rule: Rule) -> str:
     types = scenario.type_by_id
     if rule.kind == "window":
         t = types[rule.type_id]
-        wins = ", ".join(f"{format_hhmm(w.start)}-{format_hhmm(w.end)}" for w in t.allowed_windows)
+        wins = t.windows_label()
         return f"{rule.type_id} slots only in its allowed windows ({wins})"
     ps = rule.session
     if rule.kind == "holds":
@@ -242,7 +238,7 @@ def explain_shortfall(
             capped += n if hi is None else min(n, hi)
             open_sessions += n > 0
             caps.add(hi)
-        windows = ", ".join(f"{format_hhmm(w.start)}-{format_hhmm(w.end)}" for w in t.allowed_windows)
+        windows = t.windows_label()
         if fits == 0:
             out.append(
                 f"{head}: its allowed windows ({windows}) fall outside every session of "
@@ -289,7 +285,10 @@ def _procedure_room_slots(scenario: Scenario, sessions, type_id: str, grid: int,
     t = scenario.type_by_id[type_id]
     turnover = scenario.rooms.turnover_min.mean
     length = -(-(t.scheduled_min + turnover) // grid) * grid
-    spans = [(w.start, w.end) for w in t.allowed_windows] or [(c.opens, c.closes)]
-    per_day = sum(max(0, min(b, c.closes) - max(a, c.opens)) for a, b in spans)
-    days = len({ps.date for ps in sessions})
-    return int(len(scenario.rooms.procedure_rooms) * per_day * days * share // length)
+    minutes = 0
+    for weekday in (ps.weekday for ps in {ps.date: ps for ps in sessions}.values()):  # each date once
+        spans = [(w.start, w.end) for w in t.allowed_windows if w.on(weekday)]
+        if not t.allowed_windows:
+            spans = [(c.opens, c.closes)]
+        minutes += sum(max(0, min(b, c.closes) - max(a, c.opens)) for a, b in spans)
+    return int(len(scenario.rooms.procedure_rooms) * minutes * share // length)

@@ -105,7 +105,7 @@ def block_slots(
             dist = scenario.visit_duration(ps.provider, real)
             lo, hi = block.start, block.end - t.scheduled_min
             if t.allowed_windows:
-                w = next(w for w in t.allowed_windows if w.start <= seg.start and seg.end <= w.end)
+                w = next(w for w in t.allowed_windows if w.admits(seg.weekday, seg.start, seg.end))
                 lo, hi = max(lo, w.start), min(hi, w.end - t.scheduled_min)
             if t.needs_ma and on_duty[lo] == 0:
                 # not before the first MA of the block: the sampled days do not model a patient

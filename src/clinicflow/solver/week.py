@@ -34,6 +34,7 @@ DAY_NAMES = {
 class Segment:
     start: int
     end: int
+    weekday: str = ""  # for windows that apply on some days only ("": any day)
 
     @property
     def minutes(self) -> int:
@@ -164,7 +165,7 @@ def provider_sessions(scenario: Scenario, monday: dt.date) -> list[ProviderSessi
                     if b_end > t:
                         inner = sorted(c for c in cuts if t < c < b_end)
                         edges = [t, *inner, b_end]
-                        segs = tuple(Segment(a, z) for a, z in itertools.pairwise(edges))
+                        segs = tuple(Segment(a, z, wd) for a, z in itertools.pairwise(edges))
                         blocks.append(Block(t, b_end, segs))
                     if b is not None:
                         t = b.end
@@ -206,10 +207,7 @@ def hold_type(scenario: Scenario, provider_id: str) -> str:
 
 def type_allowed_in(scenario: Scenario, type_id: str, seg: Segment) -> bool:
     """Whether a slot of ``type_id`` may lie in ``seg`` under the type's allowed windows."""
-    t = scenario.type_by_id[type_id]
-    if not t.allowed_windows:
-        return True
-    return any(w.start <= seg.start and seg.end <= w.end for w in t.allowed_windows)
+    return scenario.type_by_id[type_id].allowed_in(seg.weekday, seg.start, seg.end)
 
 
 def ceil_min(x: float) -> int:
