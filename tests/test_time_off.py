@@ -461,3 +461,26 @@ def test_surgery_off_releases_the_surgeons_block_to_open_time(tmp_path):
     assert set(tue.loc[tue["room"] == "ASC1", "block_owner"]) == {"open"}  # others operate in it
     assert not (tue["surgeon"] == "dr_osei").any()
     assert (week["surgeon"] == "dr_osei").any()  # his Friday block is his
+
+
+def test_a_synthetic_history_has_no_visit_in_sessions_not_worked():
+    from clinicflow.data.synthetic import generate_history
+
+    data = _tiny(
+        clinic={"closed_dates": ["2025-01-14"]},  # a Tuesday
+        time_off=[
+            {"date": "2025-01-20", "until": "2025-01-21", "reason": "leave"},
+            {"date": "2025-02-03", "start": "11:00", "end": "12:00"},
+        ],
+    )
+    s = scenario_from_dict(data, "tiny.yaml")
+    h = generate_history(300, seed=2, start=dt.date(2025, 1, 6), weeks=6, scenario=s)
+    days = {pd.Timestamp(d).date() for d in h["appt_date"]}
+    for off in ("2025-01-14", "2025-01-20", "2025-01-21", "2025-02-03"):
+        assert dt.date.fromisoformat(off) not in days
+    assert {dt.date(2025, 1, 6), dt.date(2025, 1, 7), dt.date(2025, 2, 4)} <= days
+    # without the dated exceptions those days are booked
+    plain = generate_history(
+        300, seed=2, start=dt.date(2025, 1, 6), weeks=6, scenario=scenario_from_dict(_tiny(), "t.yaml")
+    )
+    assert {pd.Timestamp(d).date() for d in plain["appt_date"]} > days

@@ -277,9 +277,12 @@ def _templates(rng, scenario: Scenario, type_ids: list[str], mix: WeeklyMix, sta
         np.add.at(got, (spec_prov[pilot][seg], t), 1)
         got /= np.maximum(got.sum(axis=1, keepdims=True), 1)
         weight = np.where(given & (got > 0), weight * want / np.maximum(got, 1e-12), weight)
-    # segment instances: spec g in week w
+    # segment instances: spec g in week w, less the sessions not worked that date (closed dates,
+    # time off, a surgeon's dated OR block): a practice's export has no visit in them
     week = np.repeat(np.arange(weeks), len(specs))
     g = np.tile(np.arange(len(specs)), weeks)
+    worked = _worked(scenario, specs, start, week, g)
+    week, g = week[worked], g[worked]
     seg_prov = spec_prov[g]
     seg_session = week * n_spec + spec_sess[g]  # session instance
     seg_date = np.datetime64(start, "D") + (7 * week + spec_off[g]).astype("timedelta64[D]")
@@ -291,6 +294,27 @@ def _templates(rng, scenario: Scenario, type_ids: list[str], mix: WeeklyMix, sta
     seg, session, slot_start, slot_type = seg[order], session[order], slot_start[order], slot_type[order]
     holds = np.tile(holds_spec, weeks)
     return session, seg_date[seg], slot_start, slot_type, seg_prov[seg], holds
+
+
+def _worked(scenario: Scenario, specs: list, start: dt.date, week: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """Which segment instances (spec ``g`` in week ``week``) lie in a session worked that date
+    (``Scenario.sessions_on``); all of them when the scenario has no dated exception."""
+    dated = scenario.clinic.closed_dates or any(p.time_off for p in scenario.providers)
+    dated = dated or (scenario.surgery is not None and any(b.date for b in scenario.surgery.blocks))
+    ok = np.ones(len(g), bool)
+    if not dated:
+        return ok
+    cache: dict[tuple, bool] = {}
+    for i, (w, s) in enumerate(zip(week.tolist(), g.tolist(), strict=True)):
+        j, off, (_j, wd, k) = specs[s][0], specs[s][1], specs[s][2]
+        date = start + dt.timedelta(days=7 * w + off)
+        key = (j, date, k)
+        if key not in cache:
+            p = scenario.providers[j]
+            sess = sorted(p.sessions.get(wd, []), key=lambda x: x.start)[k]
+            cache[key] = any(x == sess for x in scenario.sessions_on(p, date))
+        ok[i] = cache[key]
+    return ok
 
 
 def _hold_slots(session: np.ndarray, holds: np.ndarray) -> np.ndarray:
