@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from clinicflow import scenario_from_dict
+from clinicflow.domain.requests import Request
 from clinicflow.domain.surgery_schedule import week_room_days
 from clinicflow.policies import evenly_spaced_schedule
 from clinicflow.sim.plan import build_plan
@@ -484,3 +485,38 @@ def test_a_synthetic_history_has_no_visit_in_sessions_not_worked():
         300, seed=2, start=dt.date(2025, 1, 6), weeks=6, scenario=scenario_from_dict(_tiny(), "t.yaml")
     )
     assert {pd.Timestamp(d).date() for d in plain["appt_date"]} > days
+
+
+def test_book_during_the_week_books_nobody_into_a_day_gone_by(family):
+    from clinicflow.week_booking import book_week
+
+    thursday = dt.date(2026, 12, 3)
+    s = family.with_time_off([("dr_okafor", parse_time_off_entry("2026-12-03"))])
+    week = evenly_spaced_schedule(family, MONDAY)
+    mine = week.index[(week["provider"] == "dr_okafor") & (week["kind"] == "template")]
+    week.loc[mine, "kind"] = "booked"  # her week fully booked; the others' slots open
+    week.loc[mine, "patient_ref"] = [f"P{i:04d}" for i in range(len(mine))]
+    req = Request("NEW1", "follow_up", None, MONDAY, MONDAY + dt.timedelta(days=4), "any", "routine")
+    late = book_week(s, week, [req], replications=3, today=thursday)
+    assert len(late.bumped) > 0
+    moved = late.bumped[late.bumped["rebooked_to"] != ""]
+    assert len(moved) > 0 and (moved["rebooked_to"].str[:10] >= "2026-12-03").all()
+
+    # the days before are as they were: no new booking on Monday to Wednesday
+    def earlier(frame):
+        return (
+            frame[(frame["date"] < thursday) & (frame["kind"] == "booked")]["patient_ref"]
+            .sort_values()
+            .tolist()
+        )
+
+    assert earlier(late.schedule) == earlier(week)
+    assert late.schedule.loc[late.schedule["patient_ref"] == "NEW1", "date"].min() >= thursday
+    anytime = book_week(s, week, [req], replications=3)
+    assert (anytime.bumped["rebooked_to"] != "").sum() >= len(moved)
+
+
+def parse_time_off_entry(date: str):
+    from clinicflow.domain.provider import TimeOff
+
+    return TimeOff(date=dt.date.fromisoformat(date))

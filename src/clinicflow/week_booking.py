@@ -148,9 +148,13 @@ def book_week(
     seed: int = 0,
     replications: int = 30,
     progress=None,
+    today: dt.date | None = None,
 ) -> BookedWeek:
     """Book ``requests`` into the open rows of ``schedule`` (a validated schedule table of one week)
     and simulate the booked week ``replications`` times.
+
+    With ``today`` (``book --today``: run during the week) the open rows of earlier days are not
+    offered to anyone: nobody is booked, or rebooked, into a day gone by.
 
     Sessions the scenario now says are not worked (time off or a closure entered after the week was
     made) leave the week; their booked patients are rebooked first (``Request.rebook``: before new
@@ -174,7 +178,7 @@ def book_week(
             r.patient_ref,
             r.appointment_type,
             r.provider,
-            monday,
+            max(monday, today) if today is not None else monday,
             monday + dt.timedelta(days=6),
             "morning" if r.start_min < NOON else "afternoon",
             "routine",
@@ -184,7 +188,8 @@ def book_week(
         for r in bumped.itertuples()
     ]
     every = [*requests, *rebook]
-    booking = book_requests(scenario, kept, every, time_limit=time_limit, seed=seed)
+    offered = kept if today is None else kept[(kept["kind"] == "booked") | (kept["date"] >= today)]
+    booking = book_requests(scenario, offered, every, time_limit=time_limit, seed=seed)
     booked = apply_booking(scenario, kept, every, booking)
     moved = [booking.assignments.get(len(requests) + k) for k in range(len(rebook))]
     bumped_frame = pd.DataFrame(

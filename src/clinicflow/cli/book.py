@@ -14,7 +14,7 @@ from ..exports.common import check_output_dir
 from ..scenario_file import load_scenario
 from ..week_booking import KPIS, book_week, write_booked_outputs
 from ._console import PLAN_STAGES, print_booking, print_late_sessions, stage_bar, stdout_console
-from ._options import OFF_OPTION, with_off
+from ._options import OFF_OPTION, day_option, with_off
 
 STAGES = PLAN_STAGES | {"evaluating": "simulating the booked week"}
 
@@ -40,6 +40,12 @@ def book(
         30, "--replications", min=2, max=100_000, help="Simulated weeks for kpis.json and sessions.csv."
     ),
     off: list[str] | None = OFF_OPTION,
+    today: str | None = typer.Option(
+        None,
+        "--today",
+        help="Run during the week: no request is booked, and no patient rebooked, into a day before this "
+        "date (YYYY-MM-DD).",
+    ),
 ) -> None:
     """Book more pending requests into a week whose schedule is already made, keeping every slot,
     time, room and booked patient of it.
@@ -71,6 +77,7 @@ def book(
             seed=seed,
             replications=replications,
             progress=progress,
+            today=day_option(today, "--today"),
         )
     write_booked_outputs(booked, out, str(scenario), str(schedule))
     before, after = booked.open_rows(), booked.open_rows(booked.schedule)
