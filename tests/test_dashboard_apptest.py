@@ -888,19 +888,26 @@ def test_surgery_page_books_the_week_of_a_day_that_is_not_a_monday():
     assert len(at.error) == 1 and not at.exception
 
 
-def test_schedule_page_says_why_demand_is_short(tmp_path, monkeypatch):
-    """A week planned short of demand: the page says which rows and why, as ``plan`` prints them."""
+def _plan_on_the_page(data: dict, tmp_path, monkeypatch, **state) -> AppTest:
+    """The Schedule page on the scenario ``data`` (written to a file), its week planned."""
     import datetime as dt
 
-    data = tiny_data()
-    data["appointment_types"][1]["allowed_windows"] = [{"start": "06:00", "end": "07:00"}]
-    path = tmp_path / "tiny-window.yaml"
+    path = tmp_path / "tiny-changed.yaml"
     path.write_text(yaml.safe_dump(data))
     monkeypatch.setenv("CLINICFLOW_SCENARIOS", json.dumps([str(path)]))
-    at = _run("schedule.py", pl_week=dt.date(2026, 11, 30), pl_limit=5, pl_reps=5)
+    at = _run("schedule.py", pl_week=dt.date(2026, 11, 30), pl_limit=5, pl_reps=5, **state)
     at.button(key="pl_go").click()
     at.run(timeout=300)
     assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_schedule_page_says_why_demand_is_short(tmp_path, monkeypatch):
+    """A week planned short of demand: the page says which rows and why, as ``plan`` prints them."""
+
+    data = tiny_data()
+    data["appointment_types"][1]["allowed_windows"] = [{"start": "06:00", "end": "07:00"}]
+    at = _plan_on_the_page(data, tmp_path, monkeypatch)
     assert [w.value for w in at.warning] == [
         "Short of demand, and why:\n- long 0/3: its allowed windows (06:00-07:00) fall outside every session "
         "of doc (appointment_types[long].allowed_windows)"
@@ -909,7 +916,6 @@ def test_schedule_page_says_why_demand_is_short(tmp_path, monkeypatch):
 
 def test_schedule_page_lists_the_sessions_not_worked(tmp_path, monkeypatch):
     """A week with a closed date and an afternoon off: the page lists them, as ``plan`` prints them."""
-    import datetime as dt
 
     data = tiny_data()
     data["clinic"]["closed_dates"] = ["2026-12-01"]
@@ -917,28 +923,18 @@ def test_schedule_page_lists_the_sessions_not_worked(tmp_path, monkeypatch):
         {"date": "2026-11-30", "start": "11:00", "end": "12:00", "reason": "CME"}
     ]
     data["providers"][0]["sessions"]["mon"].append({"start": "13:00", "end": "16:00"})
-    path = tmp_path / "tiny-off.yaml"
-    path.write_text(yaml.safe_dump(data))
-    monkeypatch.setenv("CLINICFLOW_SCENARIOS", json.dumps([str(path)]))
-    at = _run("schedule.py", pl_week=dt.date(2026, 11, 30), pl_limit=5, pl_reps=5)
-    at.button(key="pl_go").click()
-    at.run(timeout=300)
-    assert not at.exception, [e.value for e in at.exception]
+    at = _plan_on_the_page(data, tmp_path, monkeypatch)
     assert [i.value for i in at.info] == [
         "Not worked this week:\n- doc Mon 2026-11-30 08:00-12:00: time off 11:00-12:00 (CME)\n"
         "- Tue 2026-12-01: the clinic is closed (1 session)"
     ]
 
 
-def test_schedule_page_takes_a_sick_day_typed_in_the_sidebar(tiny_yaml, monkeypatch):
+def test_schedule_page_takes_a_sick_day_typed_in_the_sidebar(tmp_path, monkeypatch):
     """``dr:DATE`` in the sidebar is time off as ``--off`` gives it; a typo is one line, no plan."""
     import datetime as dt
 
-    monkeypatch.setenv("CLINICFLOW_SCENARIOS", json.dumps([str(tiny_yaml)]))
-    at = _run("schedule.py", pl_week=dt.date(2026, 11, 30), pl_limit=5, pl_reps=5, pl_off="doc:2026-12-01")
-    at.button(key="pl_go").click()
-    at.run(timeout=300)
-    assert not at.exception, [e.value for e in at.exception]
+    at = _plan_on_the_page(tiny_data(), tmp_path, monkeypatch, pl_off="doc:2026-12-01")
     assert [i.value for i in at.info] == ["Not worked this week:\n- doc Tue 2026-12-01 13:00-17:00: time off"]
     bad = _run("schedule.py", pl_week=dt.date(2026, 11, 30), pl_off="dr_who:2026-12-01")
     assert [e.value for e in bad.sidebar.error] == ["Away: unknown provider 'dr_who' (expected one of: doc)"]
