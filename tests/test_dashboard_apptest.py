@@ -284,13 +284,13 @@ def test_schedule_page_plans_and_books_the_family_week():
     assert len(at.get("download_button")) == 5
 
 
-def test_schedule_page_books_later_requests_into_an_uploaded_week(family, tmp_path):
+def _book_later_requests_on_the_page(family, tmp_path):
+    """The Schedule page's book box: the family week with 200 patients booked, uploaded with the 60
+    later requests, booked. Returns the week file, the requests file and the page."""
     import datetime as dt
 
-    from clinicflow.domain.requests import read_requests_csv
-    from clinicflow.domain.schedule import read_schedule_csv, write_schedule_csv
+    from clinicflow.domain.schedule import write_schedule_csv
     from clinicflow.policies import evenly_spaced_schedule
-    from clinicflow.week_booking import book_week
 
     f = tmp_path / "week.csv"
     write_schedule_csv(booked_week(evenly_spaced_schedule(family, dt.date(2026, 11, 30)), 200), f)
@@ -301,6 +301,16 @@ def test_schedule_page_books_later_requests_into_an_uploaded_week(family, tmp_pa
     at.button(key="bk_go").click()
     at.run(timeout=300)
     assert not at.exception, [e.value for e in at.exception]
+    return f, later, at
+
+
+def test_schedule_page_books_later_requests_into_an_uploaded_week(family, tmp_path):
+
+    from clinicflow.domain.requests import read_requests_csv
+    from clinicflow.domain.schedule import read_schedule_csv
+    from clinicflow.week_booking import book_week
+
+    f, later, at = _book_later_requests_on_the_page(family, tmp_path)
     expected = book_week(
         family, read_schedule_csv(f, family), read_requests_csv(later, family), replications=5
     )
@@ -320,12 +330,10 @@ def test_schedule_page_books_later_requests_into_an_uploaded_week(family, tmp_pa
 def test_schedule_page_rebooks_the_patients_of_a_provider_now_off(family, tmp_path, monkeypatch):
     """The practice's week made before Dr. Okafor's sick day: the page says how many visits leave
     the week and how many patients were rebooked, as ``book`` prints it."""
-    import datetime as dt
 
     from clinicflow import load_scenario
     from clinicflow.domain.requests import read_requests_csv
-    from clinicflow.domain.schedule import read_schedule_csv, write_schedule_csv
-    from clinicflow.policies import evenly_spaced_schedule
+    from clinicflow.domain.schedule import read_schedule_csv
     from clinicflow.week_booking import book_week
 
     data = yaml.safe_load((ROOT / "scenarios" / "family-practice.yaml").read_text())
@@ -333,15 +341,7 @@ def test_schedule_page_rebooks_the_patients_of_a_provider_now_off(family, tmp_pa
     sick = tmp_path / "family-sick.yaml"
     sick.write_text(yaml.safe_dump(data, sort_keys=False))
     monkeypatch.setenv("CLINICFLOW_SCENARIOS", json.dumps([str(sick)]))
-    f = tmp_path / "week.csv"
-    write_schedule_csv(booked_week(evenly_spaced_schedule(family, dt.date(2026, 11, 30)), 200), f)
-    later = ROOT / "scenarios" / "family-practice-requests-later.csv"
-    at = _run("schedule.py", pl_week=dt.date(2026, 11, 30), pl_reps=5)
-    at.file_uploader(key="bk_schedule").set_value(("week.csv", f.read_bytes(), "text/csv")).run()
-    at.file_uploader(key="bk_requests").set_value(("later.csv", later.read_bytes(), "text/csv")).run()
-    at.button(key="bk_go").click()
-    at.run(timeout=300)
-    assert not at.exception, [e.value for e in at.exception]
+    f, later, at = _book_later_requests_on_the_page(family, tmp_path)
     s = load_scenario(sick)
     expected = book_week(s, read_schedule_csv(f, s), read_requests_csv(later, s), replications=5)
     lines = expected.bump_lines()
