@@ -305,7 +305,6 @@ def _book_later_requests_on_the_page(family, tmp_path):
 
 
 def test_schedule_page_books_later_requests_into_an_uploaded_week(family, tmp_path):
-
     from clinicflow.domain.requests import read_requests_csv
     from clinicflow.domain.schedule import read_schedule_csv
     from clinicflow.week_booking import book_week
