@@ -284,9 +284,10 @@ def test_schedule_page_plans_and_books_the_family_week():
     assert len(at.get("download_button")) == 5
 
 
-def _book_later_requests_on_the_page(family, tmp_path):
+def _book_later_requests_on_the_page(family, tmp_path, today=None):
     """The Schedule page's book box: the family week with 200 patients booked, uploaded with the 60
-    later requests, booked. Returns the week file, the requests file and the page."""
+    later requests, booked (during the week when ``today`` is given). Returns the week file, the
+    requests file and the page."""
     import datetime as dt
 
     from clinicflow.domain.schedule import write_schedule_csv
@@ -298,6 +299,9 @@ def _book_later_requests_on_the_page(family, tmp_path):
     at = _run("schedule.py", pl_week=dt.date(2026, 11, 30), pl_reps=5)
     at.file_uploader(key="bk_schedule").set_value(("week.csv", f.read_bytes(), "text/csv")).run()
     at.file_uploader(key="bk_requests").set_value(("later.csv", later.read_bytes(), "text/csv")).run()
+    if today is not None:
+        at.checkbox(key="bk_during").check().run()
+        at.date_input(key="bk_today").set_value(today).run()
     at.button(key="bk_go").click()
     at.run(timeout=300)
     assert not at.exception, [e.value for e in at.exception]
@@ -324,6 +328,28 @@ def test_schedule_page_books_later_requests_into_an_uploaded_week(family, tmp_pa
         "booked sessions.csv",
     }
     assert "Plans the week" in at.info[0].value  # the plan itself still waits for its button
+
+
+def test_schedule_page_books_during_the_week_into_days_to_come_only(family, tmp_path):
+    import datetime as dt
+
+    from clinicflow.domain.requests import read_requests_csv
+    from clinicflow.domain.schedule import read_schedule_csv
+    from clinicflow.week_booking import book_week
+
+    thursday = dt.date(2026, 12, 3)
+    f, later, at = _book_later_requests_on_the_page(family, tmp_path, today=thursday)
+    week, reqs = read_schedule_csv(f, family), read_requests_csv(later, family)
+    expected = book_week(family, week, reqs, replications=5, today=thursday)
+    anytime = book_week(family, week, reqs, replications=5)
+    assert expected.booking.booked < anytime.booking.booked  # Monday to Wednesday's slots are gone
+    new = expected.schedule[
+        (expected.schedule["kind"] == "booked")
+        & ~expected.schedule["patient_ref"].isin(week["patient_ref"].dropna())
+    ]
+    assert (new["date"] >= thursday).all()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Requests booked"] == f"{expected.booking.booked}/60"
 
 
 def test_schedule_page_rebooks_the_patients_of_a_provider_now_off(family, tmp_path, monkeypatch):

@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _shared import pick_scenario, read_upload
 
 from clinicflow import InfeasibleError, InputError
-from clinicflow.domain.clock import clinic_next_monday
+from clinicflow.domain.clock import clinic_next_monday, clinic_today
 from clinicflow.domain.requests import read_requests_csv
 from clinicflow.domain.scenario import OFF_FORMAT, parse_time_off
 from clinicflow.domain.schedule import read_schedule_csv
@@ -145,6 +145,9 @@ with st.expander("Book more requests into a week already made (its slots and boo
     )
     bk_sched = st.file_uploader("The week's schedule (CSV)", type=["csv"], key="bk_schedule")
     bk_reqs = st.file_uploader("New requests (CSV)", type=["csv"], key="bk_requests")
+    today = None
+    if st.checkbox("Booking during the week: nobody into a day gone by", key="bk_during"):
+        today = st.date_input("Today", clinic_today(scenario.clinic.tz), key="bk_today")
     if bk_sched is not None and bk_reqs is not None and st.button("Book them", key="bk_go"):
         bar, progress = stage_bar("booking…")
         try:
@@ -153,7 +156,13 @@ with st.expander("Book more requests into a week already made (its slots and boo
             )
             new_reqs = read_upload(bk_reqs.name, bk_reqs.getvalue(), lambda f: read_requests_csv(f, scenario))
             booked = book_week(
-                scenario, week_rows, new_reqs, file=bk_sched.name, replications=reps, progress=progress
+                scenario,
+                week_rows,
+                new_reqs,
+                file=bk_sched.name,
+                replications=reps,
+                progress=progress,
+                today=today,
             )
         except (InputError, InfeasibleError) as err:
             bar.empty()

@@ -82,6 +82,12 @@ def next_monday(today: dt.date) -> dt.date:
     return today + dt.timedelta(days=7 - today.weekday())
 
 
+def clinic_today(zone: ZoneInfo, now: dt.datetime | None = None) -> dt.date:
+    """Today by the clinic's calendar (``now``, default this instant, taken in ``zone``)."""
+    now = dt.datetime.now(dt.UTC) if now is None else now
+    return now.astimezone(zone).date()
+
+
 def clinic_next_monday(zone: ZoneInfo, now: dt.datetime | None = None) -> dt.date:
     """Next Monday by the clinic's calendar: the default week of ``plan`` and the dashboard's pages.
 
@@ -89,5 +95,4 @@ def clinic_next_monday(zone: ZoneInfo, now: dt.datetime | None = None) -> dt.dat
     Honolulu is on Sunday evening, and planning "next Monday" from the server's date would skip the
     clinic's coming week. ``now`` (default: this instant) is taken in ``zone`` first.
     """
-    now = dt.datetime.now(dt.UTC) if now is None else now
-    return next_monday(now.astimezone(zone).date())
+    return next_monday(clinic_today(zone, now))
