@@ -262,35 +262,51 @@ CONSULT_WINDOWS = [(9 * 60, 11 * 60), (14 * 60, 15 * 60 + 30)]
 
 def _windowed_history(weeks: int, weekdays=(0, 1, 2, 3, 4), strays=(), seed: int = 7) -> pd.DataFrame:
     """dr_c (Monday, Wednesday, Friday) and dr_d (Tuesday, Thursday), 08:00-12:00 and 13:00-17:00,
-    each session laid out from its start slot after slot, as a booking system's template: a
-    30-minute consult drawn with probability 0.35 where the whole slot lies in ``CONSULT_WINDOWS``,
-    else a 15-minute visit or a 20-minute check, whichever fits before the session's end. ``strays``:
-    (week, weekday, start minute) of consults booked outside the windows as manual overrides (on
-    top of the template, kept on the books)."""
+    each session a template (``_lay_session``) with consults where the whole slot lies in
+    ``CONSULT_WINDOWS``. ``strays``: (week, weekday, start minute) of consults booked outside the
+    windows as manual overrides (``_add_strays``)."""
     rng = np.random.default_rng(seed)
     rows: list[dict] = []
     for w in range(weeks):
         for offset in weekdays:
             day = MONDAY + dt.timedelta(weeks=w, days=offset)
             provider = "dr_c" if offset in (0, 2, 4) else "dr_d"
-            for start, end in ((8 * 60, 12 * 60), (13 * 60, 17 * 60)):
-                t = start
-                while t + 15 <= end:
-                    fits = any(a <= t and t + 30 <= b for a, b in CONSULT_WINDOWS) and t + 30 <= end
-                    if fits and rng.random() < 0.35:
-                        type_id, length = "consult", 30
-                    elif t + 20 <= end and rng.random() < 0.5:
-                        type_id, length = "check", 20
-                    else:
-                        type_id, length = "visit", 15
-                    rows.append(_booking(rng, len(rows), provider, day, t, length, type_id, 0.2))
-                    t += length
+            for start, end in SESSIONS:
+                _lay_session(rng, rows, provider, day, start, end, CONSULT_WINDOWS)
+    _add_strays(rng, rows, strays)
+    return pd.DataFrame(rows)
+
+
+#: The sessions of ``_windowed_history`` and ``_weekday_history``.
+SESSIONS = ((8 * 60, 12 * 60), (13 * 60, 17 * 60))
+
+
+def _lay_session(rng, rows: list[dict], provider, day, start, end, windows, share: float = 0.35) -> None:
+    """One session laid out from its start slot after slot, as a booking system's template: a
+    30-minute consult drawn with probability ``share`` where the whole slot lies in ``windows``,
+    else a 15-minute visit or a 20-minute check, whichever fits before the session's end."""
+    t = start
+    while t + 15 <= end:
+        fits = any(a <= t and t + 30 <= b for a, b in windows) and t + 30 <= end
+        if fits and rng.random() < share:
+            type_id, length = "consult", 30
+        elif t + 20 <= end and rng.random() < 0.5:
+            type_id, length = "check", 20
+        else:
+            type_id, length = "visit", 15
+        rows.append(_booking(rng, len(rows), provider, day, t, length, type_id, 0.2))
+        t += length
+
+
+def _add_strays(rng, rows: list[dict], strays) -> None:
+    """Consults booked outside the practice's rule as manual overrides, on top of the template and
+    kept on the books: (week, weekday, start minute), with dr_c on Monday, Wednesday and Friday and
+    dr_d on Tuesday and Thursday."""
     for w, offset, start in strays:
         day = MONDAY + dt.timedelta(weeks=w, days=offset)
         provider = "dr_c" if offset in (0, 2, 4) else "dr_d"
         row = _booking(rng, len(rows), provider, day, start, 30, "consult", 0.0)
         rows.append(row | {"status": "no_show" if row["status"] == "cancelled" else row["status"]})
-    return pd.DataFrame(rows)
 
 
 def _draft(tmp_path, hist: pd.DataFrame, monkeypatch):
@@ -433,3 +449,171 @@ def test_a_stray_standing_apart_is_dropped_even_where_few_visits_start():
     fit = fit_type("c", visits, ["a"], {("a", "mon"): [(480, 720)]}, 30)
     assert (fit.windows, fit.n, fit.outside) == ([(480, 510)], 202, 2)
     assert fit.share_elsewhere == pytest.approx(202 / 402)
+
+
+def _weekday_history(
+    weeks: int, consult_on: dict, strays=(), share: float = 0.35, seed: int = 8
+) -> pd.DataFrame:
+    """dr_c and dr_d both work Monday to Friday, 08:00-12:00 and 13:00-17:00, each session a
+    template (``_lay_session``) with consults only on the weekdays of ``consult_on`` (weekday
+    offset: the windows a consult slot lies in that day), drawn with probability ``share``."""
+    rng = np.random.default_rng(seed)
+    rows: list[dict] = []
+    for w in range(weeks):
+        for offset in range(5):
+            day = MONDAY + dt.timedelta(weeks=w, days=offset)
+            for provider in ("dr_c", "dr_d"):
+                for start, end in SESSIONS:
+                    _lay_session(rng, rows, provider, day, start, end, consult_on.get(offset, []), share)
+    _add_strays(rng, rows, strays)
+    return pd.DataFrame(rows)
+
+
+def _days(sc) -> dict[str, list[tuple[int, int, list[str]]]]:
+    return {t.id: [(w.start, w.end, w.days) for w in t.allowed_windows] for t in sc.appointment_types}
+
+
+def _plan_starts(tmp_path, type_id: str) -> pd.DataFrame:
+    """Plan a week on the draft written by ``_draft``: the slots of ``type_id`` (weekday, start minute)."""
+    r = run_main(
+        "plan", tmp_path / "w.yaml", "--week", "2026-11-30", "--time-limit", "3", "--samples", "8",
+        "--replications", "5", "--out", tmp_path / "p",
+    )  # fmt: skip
+    assert r.code == 0, r.stdout + r.stderr
+    plan = pd.read_csv(tmp_path / "p" / "schedule.csv")
+    mine = plan[plan["appointment_type"] == type_id]
+    weekday = [
+        ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[d.weekday()] for d in pd.to_datetime(mine["date"])
+    ]
+    start = mine["start"].map(lambda x: int(x[:2]) * 60 + int(x[3:]))
+    return pd.DataFrame({"weekday": weekday, "start": start.to_numpy()})
+
+
+def test_a_type_booked_on_two_weekdays_gets_them_and_the_span_of_their_sessions(tmp_path, monkeypatch):
+    """Consults anywhere in Tuesday's and Thursday's sessions and never on the other days, while both
+    providers book visits and checks on all five: no time of day is left out (the consults' spans
+    cover every session), but three weekdays are, with 65% of the visits a consult would fit on
+    them (more than 3/5: without consults their slots are shorter, so more), so ``08:00-17:00``
+    (the span of the sessions) on ``tue, thu``: a window, not none; the draft validates."""
+    whole_day = [(8 * 60, 17 * 60)]
+    hist = _weekday_history(12, {1: whole_day, 3: whole_day})
+    sc, text = _draft(tmp_path, hist, monkeypatch)
+    assert _days(sc) == {"check": [], "consult": [(480, 1020, ["tue", "thu"])], "visit": []}
+    assert ((hist["appointment_type"] == "consult") & (hist["status"] != "cancelled")).sum() == 328
+    assert (
+        "consult: booked only 08:00-17:00 tue, thu (328 of 328 visits, 0.0% outside; its providers book "
+        "65% of the visits it would fit on mon, wed, fri: chance 3e-149 were it spread like them)"
+    ) in text
+    assert run_main("validate", tmp_path / "w.yaml").code == 0
+
+
+def test_strays_on_a_third_weekday_are_counted_outside_and_the_windows_get_the_days(tmp_path, monkeypatch):
+    """Consults in 09:00-11:00 and 14:00-15:30 on Tuesdays and Thursdays, and three booked on
+    Wednesdays as overrides (inside those hours, where both providers book other visits): under 1%
+    of the 388 consults, so Wednesday is still left out, the windows come back exactly with ``tue,
+    thu``, and the line counts the three outside."""
+    from clinicflow.data.windows import MAX_OUTSIDE_SHARE
+
+    strays = [(2, 2, 9 * 60), (5, 2, 14 * 60), (8, 2, 10 * 60)]
+    hist = _weekday_history(30, {1: CONSULT_WINDOWS, 3: CONSULT_WINDOWS}, strays=strays, share=0.5)
+    sc, text = _draft(tmp_path, hist, monkeypatch)
+    assert _days(sc)["consult"] == [(a, b, ["tue", "thu"]) for a, b in CONSULT_WINDOWS]
+    assert _days(sc)["check"] == _days(sc)["visit"] == []
+    n = ((hist["appointment_type"] == "consult") & (hist["status"] != "cancelled")).sum()
+    assert n == 388 and MAX_OUTSIDE_SHARE * n >= 3  # the allowance holds them
+    assert (
+        "consult: booked only 09:00-11:00 & 14:00-15:30 tue, thu (385 of 388 visits, 0.8% outside; its "
+        "providers book 66% of the visits it would fit on mon, wed, fri: chance 2e-176; 70% of the visits "
+        "it would fit on tue, thu outside 09:00-11:00 & 14:00-15:30: chance 4e-201 were it spread like them)"
+    ) in text
+
+
+def test_two_weeks_of_consults_are_too_few_to_leave_friday_out(tmp_path, monkeypatch):
+    """Consults Monday to Thursday, never on Friday, for two weeks: Friday holds 20% of the visits
+    a consult would fit, and 0.8^20 for the 20 consults is 0.011, far above 1e-6: no weekday is left
+    out (no window at all), and the line says it could be chance."""
+    whole_day = [(8 * 60, 17 * 60)]
+    hist = _weekday_history(2, dict.fromkeys(range(4), whole_day), share=0.05, seed=3)
+    sc, text = _draft(tmp_path, hist, monkeypatch)
+    assert _days(sc) == {"check": [], "consult": [], "visit": []}
+    assert ((hist["appointment_type"] == "consult") & (hist["status"] != "cancelled")).sum() == 20
+    assert (
+        "consult: no weekdays drafted: booked 0 times on fri (20 visits in all), which could be chance: its "
+        "providers book 20% of the visits it would fit on those days, and a type spread like them would keep "
+        "off them with chance 0.011 (weekdays need under 1e-06)"
+    ) in text
+    assert "consult: booked only" not in text and "consult: no window" not in text
+
+
+def test_windows_that_differ_by_weekday_are_drafted_each_on_its_days(tmp_path, monkeypatch):
+    """Consults Tuesday 09:00-11:00 and Thursday 14:00-15:30: over every day the windows are both
+    spans, Monday, Wednesday and Friday are left out inside them, and then on each kept day one of
+    the two windows holds none of the consults while the providers book plenty there: Tuesday keeps
+    to the morning one, Thursday to the afternoon one, and the plan follows."""
+    morning, afternoon = CONSULT_WINDOWS
+    hist = _weekday_history(16, {1: [morning], 3: [afternoon]}, share=0.8)
+    sc, text = _draft(tmp_path, hist, monkeypatch)
+    assert _days(sc)["consult"] == [(*morning, ["tue"]), (*afternoon, ["thu"])]
+    assert sc.type_by_id["consult"].windows_label() == "09:00-11:00 tue, 14:00-15:30 thu"
+    assert (
+        "consult: booked only 09:00-11:00 tue; 14:00-15:30 thu (144 of 144 visits, 0.0% outside; its providers "
+        "book 64% of the visits it would fit on mon, wed, fri: chance 2e-64; 68% of the visits it would fit on "
+        "tue, thu outside 09:00-11:00 & 14:00-15:30: chance 2e-71; 50% of the visits it would fit on tue in "
+        "14:00-15:30: chance 4e-26; 68% of the visits it would fit on thu in 09:00-11:00: chance 3e-30 were it "
+        "spread like them)"
+    ) in text
+    planned = _plan_starts(tmp_path, "consult")
+    assert len(planned)
+    for wd, (a, b) in (("tue", morning), ("thu", afternoon)):
+        mine = planned[planned["weekday"] == wd]["start"]
+        assert ((mine >= a) & (mine + 30 <= b)).all(), wd
+    assert set(planned["weekday"]) <= {"tue", "thu"}
+
+
+def _two_days(days: int, mine: str, other: str) -> pd.DataFrame:
+    """``days`` weeks of provider a: a 30-minute consult at 08:00 on ``mine``, a 30-minute visit at
+    08:00 on ``other`` (visits in minutes, as ``fit_windows`` reads them)."""
+    rows = [("a", "c", mine, 480, 510)] * days + [("a", "v", other, 480, 510)] * days
+    return pd.DataFrame(rows, columns=["provider", "appointment_type", "weekday", "start", "end"])
+
+
+def test_a_weekday_is_left_out_once_its_chance_falls_under_1e_6():
+    """a works 08:00-08:30 on Monday and Tuesday; consults every Monday, visits every Tuesday: half
+    the positions a consult would fit are Tuesdays, and n consults all on Mondays would come by
+    chance with probability 0.5^n: 1.9e-6 for 19 (no weekday left out, said), 9.5e-7 for 20
+    (``08:00-08:30 mon``: the session's span on the kept day, since no time of day is left out)."""
+    from clinicflow.data.windows import fit_windows
+
+    segments = {("a", "mon"): [(480, 510)], ("a", "tue"): [(480, 510)]}
+    fit = fit_windows("c", _two_days(19, "mon", "tue"), ["a"], segments, 30)
+    assert fit.entries == []
+    assert fit.lines == [
+        "c: no weekdays drafted: booked 0 times on tue (19 visits in all), which could be chance: its "
+        "providers book 50% of the visits it would fit on those days, and a type spread like them would "
+        "keep off them with chance 2e-06 (weekdays need under 1e-06)"
+    ]
+    fit = fit_windows("c", _two_days(20, "mon", "tue"), ["a"], segments, 30)
+    assert fit.entries == [((480, 510), ("mon",))]
+    assert fit.lines == [
+        "c: booked only 08:00-08:30 mon (20 of 20 visits, 0.0% outside; its providers book 50% of the "
+        "visits it would fit on tue: chance 1e-06 were it spread like them)"
+    ]
+
+
+def test_a_weekday_whose_sessions_lie_outside_the_windows_is_not_left_out():
+    """a works Monday 08:00-09:00 and Tuesday 13:00-14:00; consults at 08:00 on Mondays only. The
+    08:00-08:30 window is drafted first (a quarter of the positions a consult fits lie in it); on
+    Tuesday a books nothing the window admits, so leaving Tuesday out would forbid nothing more and
+    is not claimed: the window applies every day, as the practice's rule ("consults 08:00-08:30")
+    would say it. Weekdays judged before the windows would have drafted ``mon``."""
+    from clinicflow.data.windows import fit_windows
+
+    rows = [("a", "c", "mon", 480, 510), ("a", "v", "mon", 510, 540)] * 20
+    rows += [("a", "v", "tue", 780, 810), ("a", "v", "tue", 810, 840)] * 20
+    visits = pd.DataFrame(rows, columns=["provider", "appointment_type", "weekday", "start", "end"])
+    segments = {("a", "mon"): [(480, 540)], ("a", "tue"): [(780, 840)]}
+    fit = fit_windows("c", visits, ["a"], segments, 30)
+    assert fit.entries == [((480, 510), ())]
+    assert fit.lines[0].startswith(
+        "c: booked only 08:00-08:30 (20 of 20 visits, 0.0% outside; its providers book 75%"
+    )

@@ -11,6 +11,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from clinicflow import load_scenario
 from clinicflow.data.starter import BREAK_MIN, GAP_SHARE, MIN_TYPE_SHARE, MIN_WEEK_SHARE, draft_scenario
@@ -281,3 +282,115 @@ def test_the_draft_gives_back_the_types_time_windows_and_no_other(family, histor
         "visits, 0.0% outside; its providers book 15% of the visits it would fit outside them: chance "
         "2e-59 were it spread like them)"
     )
+
+
+#: Procedures only Tuesday and Thursday afternoons: the family practice with this one window.
+PROCEDURE_DAYS = [{"start": "13:00", "end": "16:30", "days": ["tue", "thu"]}]
+
+
+@pytest.fixture(scope="module")
+def family_tue_thu(tmp_path_factory):
+    """The family scenario, procedures kept to Tuesday and Thursday afternoons (the bundled file
+    left as it is), written out so ``clinicflow validate`` reads it as a practice would."""
+    data = yaml.safe_load(FAMILY.read_text())
+    (procedure,) = [t for t in data["appointment_types"] if t["id"] == "procedure"]
+    procedure["allowed_windows"] = PROCEDURE_DAYS
+    path = tmp_path_factory.mktemp("tue-thu") / "family-tue-thu.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+@pytest.fixture(scope="module")
+def tue_thu_history(family_tue_thu):
+    return generate_history(ROWS, seed=SEED, weeks=WEEKS, scenario=load_scenario(family_tue_thu))
+
+
+@pytest.fixture(scope="module")
+def tue_thu_draft(tue_thu_history, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("roundtrip-days")
+    write_history(to_generic(tue_thu_history), tmp / "history.csv")
+    import_history(tmp / "history.csv", tmp / "h.duckdb", key_file=tmp / "key")
+    con = duckdb.connect(str(tmp / "h.duckdb"))
+    try:
+        return draft_scenario(con, name="Maple Street (drafted)", timezone="America/Chicago")
+    finally:
+        con.close()
+
+
+def test_procedures_on_tuesday_and_thursday_afternoons_are_a_scenario_the_providers_can_keep(
+    family_tue_thu, tue_thu_history
+):
+    """The scenario validates, each of the two days has providers who see procedures working in
+    the afternoon (Okafor, Ramirez and Brooks on Tuesday; Okafor, Lindqvist and Brooks on
+    Thursday), and the synthetic history books procedures then only."""
+    assert run_main("validate", family_tue_thu).code == 0
+    sc = load_scenario(family_tue_thu)
+    for wd in ("tue", "thu"):
+        afternoon = [
+            p.id
+            for p in sc.providers
+            if "procedure" in p.appointment_types
+            and any(s.start <= 14 * 60 and s.end >= 16 * 60 + 30 for s in p.sessions.get(wd, []))
+        ]
+        assert len(afternoon) == 3, (wd, afternoon)
+    h = _frame(tue_thu_history[tue_thu_history["status"] != "cancelled"])
+    procedures = h[h["appointment_type"] == "procedure"]
+    assert set(procedures["weekday"]) == {"tue", "thu"}
+    assert procedures["s"].min() == 13 * 60 and procedures["e"].max() == 16 * 60 + 30
+
+
+def test_the_draft_gives_back_procedures_on_tuesday_and_thursday_afternoons(
+    family_tue_thu, tue_thu_history, tue_thu_draft
+):
+    """Procedures come back as ``13:00-16:30`` on ``tue, thu`` exactly; new patients as before (every
+    day, no ``days``); the five others with no window.
+
+    Why: the time-of-day windows are drafted first over every day (13:00-16:30, the procedures'
+    spans, as in ``test_the_draft_gives_back_the_types_time_windows_and_no_other``); then, inside
+    them, the weekdays: the providers who see procedures book 64% of the visits a procedure would
+    fit in 13:00-16:30 on Monday, Wednesday and Friday, and not one of 870 procedures falls there:
+    chance 0.36^870, under 1e-300. The time window is then drafted again from Tuesdays and
+    Thursdays alone (66% of the providers' visits there lie outside it, the mornings and the last
+    half hour: under 1e-300 too), and on each of those days it is the only window, so nothing is
+    left to choose by day. New patients are booked every weekday at close to their share of the
+    providers' visits, so no weekday is thin: no ``days``."""
+    drafted = tue_thu_draft.scenario
+    family = load_scenario(family_tue_thu)
+    for t in family.appointment_types:
+        got = [(w.start, w.end, w.days) for w in drafted.type_by_id[t.id].allowed_windows]
+        assert got == [(w.start, w.end, w.days) for w in t.allowed_windows], t.id
+    assert drafted.type_by_id["procedure"].windows_label() == "13:00-16:30 tue, thu"
+    assert drafted.type_by_id["new_patient"].windows_label() == "08:00-11:00, 13:00-15:00"
+    said = {x.split(":")[0]: x for x in tue_thu_draft.inferred if "booked only" in x or "no window" in x}
+    assert set(said) == {"new_patient", "procedure"}
+    assert not [x for x in tue_thu_draft.inferred if "no weekdays" in x]
+    n = tue_thu_history[tue_thu_history["status"] != "cancelled"]["appointment_type"].value_counts()
+    assert n["procedure"] == 870
+    assert said["procedure"] == (
+        "procedure: booked only 13:00-16:30 tue, thu (870 of 870 visits, 0.0% outside; its providers "
+        "book 64% of the visits it would fit on mon, wed, fri: chance under 1e-300; 66% of the visits it "
+        "would fit on tue, thu outside 13:00-16:30: chance under 1e-300 were it spread like them)"
+    )
+    assert said["new_patient"].startswith(
+        f"new_patient: booked only 08:00-11:00 & 13:00-15:00 ({n['new_patient']:,} of {n['new_patient']:,} "
+        "visits, 0.0% outside; its providers book 47% of the visits it would fit outside them:"
+    )
+
+
+def test_the_drafted_weekdays_plan(tue_thu_draft, tmp_path):
+    """The drafted scenario validates and ``plan`` keeps procedures to Tuesday and Thursday
+    afternoons (every window it drafts admits a procedure in a session of a provider who sees
+    them, on its days)."""
+    from clinicflow.scenario_file import dump_scenario
+
+    path = tmp_path / "drafted.yaml"
+    path.write_text(dump_scenario(tue_thu_draft.scenario))
+    assert run_main("validate", path).code == 0
+    r = run_main("plan", path, "--week", "2026-11-30", "--time-limit", "5", "--out", tmp_path / "p")
+    assert r.code == 0, r.stdout + r.stderr
+    plan = pd.read_csv(tmp_path / "p" / "schedule.csv")
+    procedures = plan[plan["appointment_type"] == "procedure"]
+    days = {WEEKDAYS[d.weekday()] for d in pd.to_datetime(procedures["date"])}
+    assert len(procedures) and days <= {"tue", "thu"}
+    s = procedures["start"].map(lambda x: int(x[:2]) * 60 + int(x[3:]))
+    assert s.min() >= 13 * 60 and (s + 30).max() <= 16 * 60 + 30

@@ -14,8 +14,9 @@ appointment history already:
 - **visit types**: scheduled length (median of booked end minus start, to 5 minutes; without booked
   ends, the median visit rounded up), and **weekly demand** (booked visits over the weeks of the
   history, cancellations in advance left out: their slot went to someone else);
-- **time-of-day windows** (``allowed_windows``) where a type keeps to part of the day while the
-  providers who see it book other visits in the rest, and the evidence is strong (``windows.py``);
+- **time-of-day windows** (``allowed_windows``) where a type keeps to part of the day, or to some
+  weekdays (a window's ``days``), while the providers who see it book other visits in the rest, and
+  the evidence is strong (``windows.py``);
 - then ``calibrate_scenario`` fits no-show and late-cancel rates, duration distributions per type
   and provider, and punctuality, as it does for any scenario.
 
@@ -194,10 +195,13 @@ def _draft_windows(
         df[["provider", "appointment_type", "weekday", "start", "end"]], sees, segments, lengths
     )
     for t in types:
-        windows = fits[t["id"]].windows
-        if windows:
-            t["allowed_windows"] = [{"start": format_hhmm(a), "end": format_hhmm(b)} for a, b in windows]
-    return [fits[t["id"]].line for t in types if fits[t["id"]].line]
+        entries = fits[t["id"]].entries
+        if entries:
+            t["allowed_windows"] = [
+                {"start": format_hhmm(a), "end": format_hhmm(b), **({"days": list(days)} if days else {})}
+                for (a, b), days in entries
+            ]
+    return [line for t in types for line in fits[t["id"]].lines]
 
 
 def check_timezone(timezone: str) -> None:
