@@ -520,3 +520,48 @@ def parse_time_off_entry(date: str):
     from clinicflow.domain.provider import TimeOff
 
     return TimeOff(date=dt.date.fromisoformat(date))
+
+
+def test_calendars_and_the_printed_week_say_which_sessions_are_not_worked(tmp_path):
+    import icalendar
+    from openpyxl import load_workbook
+
+    from clinicflow.exports.fhir import fhir_bundle
+    from clinicflow.exports.ical import write_ics
+    from clinicflow.exports.schedule_excel import write_schedule_xlsx
+
+    data = _tiny(
+        clinic={"closed_dates": ["2026-12-01"]},
+        time_off=[{"date": "2026-11-30", "start": "13:30", "end": "14:00", "reason": "CME"}],
+    )
+    data["providers"][0]["sessions"]["mon"].append({"start": "13:00", "end": "16:00"})
+    s = scenario_from_dict(data, "tiny.yaml")
+    week = evenly_spaced_schedule(s, MONDAY)
+    assert set(week["date"]) == {MONDAY} and week["end_min"].max() <= 720  # the morning only
+    [path] = write_ics(week, s, tmp_path / "ics")
+    events = [e for e in icalendar.Calendar.from_ical(path.read_bytes()).walk("VEVENT")]
+    off = [e for e in events if "not_worked" in str(e.get("categories").to_ical())]
+    assert sorted(
+        (str(e["summary"]), e.decoded("dtstart").strftime("%m-%d %H:%M"), str(e["transp"])) for e in off
+    ) == [
+        ("Not worked: the clinic is closed", "12-01 13:00", "TRANSPARENT"),
+        ("Not worked: time off 13:30-14:00 (CME)", "11-30 13:00", "TRANSPARENT"),
+    ]
+    assert len(events) - len(off) == len(week)
+    bundle = fhir_bundle(week, s)
+    unavailable = [
+        (e["resource"]["start"], e["resource"]["comment"])
+        for e in bundle["entry"]
+        if e["resource"].get("status") == "busy-unavailable"
+    ]
+    assert unavailable == [
+        ("2026-11-30T13:00:00-07:00", "not worked: time off 13:30-14:00 (CME)"),
+        ("2026-12-01T13:00:00-07:00", "not worked: the clinic is closed"),
+    ]
+    write_schedule_xlsx(week, s, tmp_path / "week.xlsx")
+    ws = load_workbook(tmp_path / "week.xlsx")["doc"]
+    assert [c.value for c in ws[2]] == [
+        "Time",
+        "Mon 2026-11-30\nnot worked 13:00-16:00: time off 13:30-14:00 (CME)",
+        "Tue 2026-12-01\nnot worked 13:00-17:00: the clinic is closed",
+    ]

@@ -30,6 +30,7 @@ __all__ = [
     "safe_cell",
     "safe_frame",
     "slot_keys",
+    "week_not_worked",
 ]
 
 
@@ -111,6 +112,22 @@ def slot_keys(schedule: pd.DataFrame) -> pd.Series:
         + "|"
         + rank.astype(str)
     )
+
+
+def week_not_worked(schedule: pd.DataFrame, scenario) -> dict[str, list]:
+    """The ``Cancelled`` sessions (closed dates, time off, dated OR blocks) of the week(s) the
+    schedule covers, by provider: the calendars and the printed week show them, so an empty day
+    reads as an absence, not as a gap in the export."""
+    out: dict[str, list] = {}
+    if schedule.empty:
+        return out
+    first, last = min(schedule["date"]), max(schedule["date"])
+    d = first - dt.timedelta(days=first.weekday())
+    while d <= last + dt.timedelta(days=6 - last.weekday()):
+        for c in scenario.cancelled_on(d):
+            out.setdefault(c.provider, []).append(c)
+        d += dt.timedelta(days=1)
+    return out
 
 
 def _nearest_existing(path: Path) -> Path:

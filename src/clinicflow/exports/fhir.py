@@ -1,5 +1,6 @@
 """The schedule as a FHIR R4 Bundle: a Schedule per provider, a Slot per slot, and an Appointment
-for each booked slot. Built as plain dicts and validated with ``fhir.resources`` (its ``R4B``
+for each booked slot; a session not worked that week (time off, a holiday) is a ``busy-unavailable``
+Slot saying why, so the EHR books nobody into it. Built as plain dicts and validated with ``fhir.resources`` (its ``R4B``
 models: R4B shares R4's Schedule, Slot, Appointment and Bundle structure), so what is written is
 exactly what validated.
 """
@@ -15,7 +16,7 @@ import pandas as pd
 from fhir.resources.R4B.bundle import Bundle
 
 from ..domain.scenario import Scenario
-from .common import fhir_datetime, local_datetime, logical_reference, slot_keys
+from .common import fhir_datetime, local_datetime, logical_reference, slot_keys, week_not_worked
 
 _NS = uuid.UUID("6f1c8f1e-3c1a-4a57-9d39-2f3f0b1c5a10")
 SYSTEM = "https://clinicflow.dev/fhir/appointment-type"
@@ -38,9 +39,10 @@ def fhir_bundle(schedule: pd.DataFrame, scenario: Scenario, bundle_id: str | Non
     else:
         lo, hi = min(schedule["date"]), max(schedule["date"])
         monday = lo - dt.timedelta(days=lo.weekday())  # the week's name, whichever day has the first slot
+    away = week_not_worked(schedule, scenario)
     for p in scenario.providers:
         mine = schedule[schedule["provider"] == p.id]
-        if mine.empty:
+        if mine.empty and p.id not in away:
             continue
         sid = _id("schedule", p.id, lo)
         entries.append(
@@ -113,6 +115,18 @@ def fhir_bundle(schedule: pd.DataFrame, scenario: Scenario, bundle_id: str | Non
                         },
                     }
                 )
+        for c in away.get(p.id, []):
+            slot_id = _id("slot", p.id, c.date, c.session.start, "not-worked")
+            slot = {
+                "resourceType": "Slot",
+                "id": slot_id,
+                "schedule": {"reference": f"urn:uuid:{sid}"},
+                "status": "busy-unavailable",
+                "start": fhir_datetime(local_datetime(c.date, c.session.start, tz)),
+                "end": fhir_datetime(local_datetime(c.date, c.session.end, tz)),
+                "comment": f"not worked: {c.why}",
+            }
+            entries.append({"fullUrl": f"urn:uuid:{slot_id}", "resource": slot})
     if bundle_id is None:
         bundle_id = f"week-{monday.isoformat()}" if monday is not None else "week"
     data = {"resourceType": "Bundle", "id": bundle_id, "type": "collection", "entry": entries}

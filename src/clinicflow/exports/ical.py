@@ -10,8 +10,9 @@ from pathlib import Path
 import icalendar
 import pandas as pd
 
+from ..domain.clock import format_hhmm
 from ..domain.scenario import Scenario
-from .common import export_stamp, local_datetime, slot_keys
+from .common import export_stamp, local_datetime, slot_keys, week_not_worked
 
 
 def add_clinic_timezone(
@@ -32,7 +33,9 @@ def _uid(key: str, domain: str = "clinicflow") -> str:
     return f"{hashlib.sha1(key.encode()).hexdigest()[:20]}@{domain}"
 
 
-def provider_calendar(schedule: pd.DataFrame, scenario: Scenario, provider_id: str) -> icalendar.Calendar:
+def provider_calendar(
+    schedule: pd.DataFrame, scenario: Scenario, provider_id: str, not_worked: list | None = None
+) -> icalendar.Calendar:
     types = scenario.type_by_id
     prov = scenario.provider_by_id[provider_id]
     cal = icalendar.Calendar()
@@ -57,19 +60,32 @@ def provider_calendar(schedule: pd.DataFrame, scenario: Scenario, provider_id: s
         ev.add("categories", [row.kind])
         ev.add("transp", "OPAQUE")
         cal.add_component(ev)
+    for c in not_worked or []:  # the sessions not worked, as free time that says why
+        ev = icalendar.Event()
+        span = f"{format_hhmm(c.session.start)}-{format_hhmm(c.session.end)}"
+        ev.add("uid", _uid(f"{provider_id}|{c.date.isoformat()}|{span}|not-worked"))
+        ev.add("dtstamp", stamp)
+        ev.add("dtstart", local_datetime(c.date, c.session.start, scenario.clinic.timezone))
+        ev.add("dtend", local_datetime(c.date, c.session.end, scenario.clinic.timezone))
+        ev.add("summary", f"Not worked: {c.why}")
+        ev.add("categories", ["not_worked"])
+        ev.add("transp", "TRANSPARENT")
+        cal.add_component(ev)
     add_clinic_timezone(cal, scenario.clinic.timezone, schedule["date"])
     return cal
 
 
 def write_ics(schedule: pd.DataFrame, scenario: Scenario, folder: str | Path) -> list[Path]:
-    """Write ``<provider>.ics`` for every provider with slots; return the paths."""
+    """Write ``<provider>.ics`` for every provider with slots or a session not worked that week
+    (shown as free time, "Not worked: time off (leave)"); return the paths."""
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     paths = []
+    away = week_not_worked(schedule, scenario)
     for p in scenario.providers:
-        if not (schedule["provider"] == p.id).any():
+        if not (schedule["provider"] == p.id).any() and p.id not in away:
             continue
         path = out / f"{p.id}.ics"
-        path.write_bytes(provider_calendar(schedule, scenario, p.id).to_ical())
+        path.write_bytes(provider_calendar(schedule, scenario, p.id, away.get(p.id)).to_ical())
         paths.append(path)
     return paths

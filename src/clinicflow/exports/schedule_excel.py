@@ -2,7 +2,9 @@
 
 Rows are the provider's distinct start times of the week; a cell reads "follow_up · R03" or
 "HOLD sick_visit", with double-booked slots on two lines in one cell. Pages print landscape,
-one page wide, with the header row repeated. Every text cell goes through ``safe_cell``.
+one page wide, with the header row repeated. Every text cell goes through ``safe_cell``. A day's
+header also says which of the provider's sessions are not worked and why ("not worked 08:00-12:00:
+time off (leave)"; a holiday keeps its column), so an empty column reads as an absence.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from openpyxl.utils import get_column_letter
 
 from ..domain.clock import format_hhmm, weekday_of
 from ..domain.scenario import Scenario
-from .common import safe_cell
+from .common import safe_cell, week_not_worked
 
 _DAY = {"mon": "Mon", "tue": "Tue", "wed": "Wed", "thu": "Thu", "fri": "Fri", "sat": "Sat", "sun": "Sun"}
 _THIN = Side(style="thin", color="999999")
@@ -51,19 +53,29 @@ def write_schedule_xlsx(schedule: pd.DataFrame, scenario: Scenario, path: str | 
     wb.remove(wb.active)
     used: set[str] = set()
     colors = {t.id: (t.color or "").lstrip("#") for t in scenario.appointment_types}
-    dates = sorted(schedule["date"].unique())
+    away = week_not_worked(schedule, scenario)
+    # a date with no slot but a session not worked (a holiday) still gets its column, saying why
+    dates = sorted(set(schedule["date"].unique()) | {c.date for cs in away.values() for c in cs})
     for p in scenario.providers:
         mine = schedule[schedule["provider"] == p.id]
-        if mine.empty:
+        if mine.empty and p.id not in away:
             continue
         ws = wb.create_sheet(_sheet_title(p.id, used))
         ws.append([safe_cell(f"{p.name} ({p.role})")])
         ws["A1"].font = Font(bold=True, size=13)
-        header = ["Time"] + [f"{_DAY[weekday_of(d)]} {d.isoformat()}" for d in dates]  # not %a: locale
+        off: dict = {}
+        for c in away.get(p.id, []):
+            off.setdefault(c.date, []).append(
+                f"not worked {format_hhmm(c.session.start)}-{format_hhmm(c.session.end)}: {c.why}"
+            )
+        header = ["Time"] + [
+            safe_cell("\n".join([f"{_DAY[weekday_of(d)]} {d.isoformat()}", *off.get(d, [])])) for d in dates
+        ]  # not %a: locale
         ws.append(header)
         for c in range(1, len(header) + 1):
             cell = ws.cell(row=2, column=c)
             cell.font = Font(bold=True)
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
             cell.fill = PatternFill("solid", fgColor="DDDDDD")
             cell.border = Border(bottom=_THIN)
         # each cell's slots in one pass over the provider's rows (filtering the frame per cell took
