@@ -340,7 +340,7 @@ def test_a_type_kept_to_windows_gets_them_back_exactly_and_the_others_none(tmp_p
     assert f"consult: booked only 09:00-11:00 & 14:00-15:30 ({n:,} of {n:,} visits, 0.0% outside;" in text
     assert "no time-of-day window" not in text and "allowed_windows where" not in text
     r = run_main(
-        "plan", tmp_path / "w.yaml", "--week", "2026-11-30", "--time-limit", "5", "--samples", "8",
+        "plan", tmp_path / "w.yaml", "--week", "2026-11-30", "--time-limit", "2", "--samples", "5",
         "--replications", "2", "--out", tmp_path / "p",
     )  # fmt: skip
     assert r.code == 0, r.stdout + r.stderr
@@ -477,7 +477,7 @@ def _days(sc) -> dict[str, list[tuple[int, int, list[str]]]]:
 def _plan_starts(tmp_path, type_id: str) -> pd.DataFrame:
     """Plan a week on the draft written by ``_draft``: the slots of ``type_id`` (weekday, start minute)."""
     r = run_main(
-        "plan", tmp_path / "w.yaml", "--week", "2026-11-30", "--time-limit", "3", "--samples", "8",
+        "plan", tmp_path / "w.yaml", "--week", "2026-11-30", "--time-limit", "2", "--samples", "5",
         "--replications", "2", "--out", tmp_path / "p",
     )  # fmt: skip
     assert r.code == 0, r.stdout + r.stderr

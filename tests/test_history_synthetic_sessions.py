@@ -387,7 +387,7 @@ def test_the_drafted_weekdays_plan(tue_thu_draft, tmp_path):
     path.write_text(dump_scenario(tue_thu_draft.scenario))
     assert run_main("validate", path).code == 0
     r = run_main(
-        "plan", path, "--week", "2026-11-30", "--time-limit", "5", "--samples", "8", "--replications", "2",
+        "plan", path, "--week", "2026-11-30", "--time-limit", "2", "--samples", "5", "--replications", "2",
         "--out", tmp_path / "p",
     )  # fmt: skip
     assert r.code == 0, r.stdout + r.stderr
