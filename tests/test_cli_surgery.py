@@ -10,6 +10,10 @@ from clinicflow.domain.cases import read_cases_csv
 from conftest import ORTHO, ROOT, run_cli
 from surgery_checker import check_schedule
 
+#: One worker runs this module, so its module fixture (a solve or a CLI chain) is computed once, not
+#: on each xdist worker (``--dist loadgroup``).
+pytestmark = pytest.mark.xdist_group("cli_surgery")
+
 CASES = ROOT / "scenarios" / "orthopedic-cases.csv"
 WEEK = dt.date(2026, 11, 30)
 

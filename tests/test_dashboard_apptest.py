@@ -263,7 +263,7 @@ def test_surgery_page_books_the_example_week():
 def test_schedule_page_plans_and_books_the_family_week():
     import datetime as dt
 
-    at = _run("schedule.py", pl_week=dt.date(2026, 11, 30), pl_limit=10, pl_reps=5)
+    at = _run("schedule.py", pl_week=dt.date(2026, 11, 30), pl_limit=5, pl_reps=5)
     assert "Plans the week" in at.info[0].value  # nothing runs until asked
     at.button(key="pl_go").click()
     at.run(timeout=600)

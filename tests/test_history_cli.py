@@ -13,6 +13,10 @@ from clinicflow.domain.schedule import read_schedule_csv
 from conftest import FAMILY, run_cli
 from history_helpers import _key_in_tmp, snapshot  # noqa: F401
 
+#: One worker runs this module, so its module fixture (a solve or a CLI chain) is computed once, not
+#: on each xdist worker (``--dist loadgroup``).
+pytestmark = pytest.mark.xdist_group("history_cli")
+
 
 @pytest.fixture(scope="module")
 def flow(tmp_path_factory):

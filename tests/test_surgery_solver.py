@@ -15,6 +15,10 @@ from clinicflow.solver.surgery_baseline import first_come_first_served
 from conftest import ORTHO
 from surgery_checker import check_schedule
 
+#: One worker runs this module, so its module fixture (a solve or a CLI chain) is computed once, not
+#: on each xdist worker (``--dist loadgroup``).
+pytestmark = pytest.mark.xdist_group("surgery_solver")
+
 WEEK = dt.date(2026, 11, 30)
 
 
