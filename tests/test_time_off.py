@@ -436,6 +436,10 @@ def test_off_on_the_command_line_is_time_off_in_the_file(tiny_week, tmp_path):
     assert (tmp_path / "a" / "schedule.csv").read_text() == (tmp_path / "b" / "schedule.csv").read_text()
     assert "fall in sessions not worked (time off 09:00-10:00)" in a.stdout
     assert not (pd.read_csv(tmp_path / "a" / "schedule.csv")["date"] == "2026-11-30").any()
+    # booked again into the same folder with nobody away: the last run's rebooked.csv goes with it
+    assert (tmp_path / "a" / "rebooked.csv").exists()
+    assert run_main("book", tiny_week / "tiny.yaml", *args, "--out", tmp_path / "a").code == 0
+    assert not (tmp_path / "a" / "rebooked.csv").exists()
 
 
 def test_surgery_off_releases_the_surgeons_block_to_open_time(tmp_path):

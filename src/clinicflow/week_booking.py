@@ -244,7 +244,7 @@ def write_booked_outputs(
     unbooked.csv, kpis.json — and sessions.csv with each provider-session in the simulator; all or
     nothing."""
     sc, schedule = week.scenario, week.schedule
-    with atomic_output_dir(out, owned=("ics/*.ics",)) as tmp:
+    with atomic_output_dir(out, owned=("ics/*.ics", "rebooked.csv")) as tmp:
         write_schedule_csv(schedule, tmp / "schedule.csv")
         write_schedule_xlsx(schedule, sc, tmp / "schedule.xlsx")
         write_ics(schedule, sc, tmp / "ics")
