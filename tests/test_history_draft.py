@@ -339,15 +339,8 @@ def test_a_type_kept_to_windows_gets_them_back_exactly_and_the_others_none(tmp_p
     n = ((hist["appointment_type"] == "consult") & (hist["status"] != "cancelled")).sum()
     assert f"consult: booked only 09:00-11:00 & 14:00-15:30 ({n:,} of {n:,} visits, 0.0% outside;" in text
     assert "no time-of-day window" not in text and "allowed_windows where" not in text
-    r = run_main(
-        "plan", tmp_path / "w.yaml", "--week", "2026-11-30", "--time-limit", "2", "--samples", "5",
-        "--replications", "2", "--out", tmp_path / "p",
-    )  # fmt: skip
-    assert r.code == 0, r.stdout + r.stderr
-    plan = pd.read_csv(tmp_path / "p" / "schedule.csv")
-    consults = plan[plan["appointment_type"] == "consult"]
-    s = consults["start"].map(lambda x: int(x[:2]) * 60 + int(x[3:]))
-    assert len(consults) and all(any(a <= m and m + 30 <= b for a, b in CONSULT_WINDOWS) for m in s)
+    s = _plan_starts(tmp_path, "consult")["start"]
+    assert len(s) and all(any(a <= m and m + 30 <= b for a, b in CONSULT_WINDOWS) for m in s)
 
 
 def test_a_few_consults_booked_outside_leave_the_windows_and_are_counted(tmp_path, monkeypatch):

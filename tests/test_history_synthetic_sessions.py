@@ -162,9 +162,8 @@ def test_synthesize_says_when_the_rows_span_more_weeks(tmp_path):
     assert r.code == 0 and "spans" not in r.stdout  # 72 a week: the 26 weeks asked for
 
 
-@pytest.fixture(scope="module")
-def draft(family, history, tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("roundtrip")
+def _drafted(history, tmp):
+    """``history`` written as the generic layout, imported into a store in ``tmp``, drafted."""
     write_history(to_generic(history), tmp / "history.csv")
     import_history(tmp / "history.csv", tmp / "h.duckdb", key_file=tmp / "key")
     con = duckdb.connect(str(tmp / "h.duckdb"))
@@ -172,6 +171,11 @@ def draft(family, history, tmp_path_factory):
         return draft_scenario(con, name="Maple Street (drafted)", timezone="America/Chicago")
     finally:
         con.close()
+
+
+@pytest.fixture(scope="module")
+def draft(family, history, tmp_path_factory):
+    return _drafted(history, tmp_path_factory.mktemp("roundtrip"))
 
 
 @pytest.fixture(scope="module")
@@ -307,14 +311,7 @@ def tue_thu_history(family_tue_thu):
 
 @pytest.fixture(scope="module")
 def tue_thu_draft(tue_thu_history, tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("roundtrip-days")
-    write_history(to_generic(tue_thu_history), tmp / "history.csv")
-    import_history(tmp / "history.csv", tmp / "h.duckdb", key_file=tmp / "key")
-    con = duckdb.connect(str(tmp / "h.duckdb"))
-    try:
-        return draft_scenario(con, name="Maple Street (drafted)", timezone="America/Chicago")
-    finally:
-        con.close()
+    return _drafted(tue_thu_history, tmp_path_factory.mktemp("roundtrip-days"))
 
 
 def test_procedures_on_tuesday_and_thursday_afternoons_are_a_scenario_the_providers_can_keep(
