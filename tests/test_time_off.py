@@ -23,7 +23,7 @@ from clinicflow.solver.surgery_eligibility import candidates, case_facts
 from clinicflow.solver.week import describe_cancellations, provider_sessions, week_cancellations
 from clinicflow.whatif.compare import compare
 from clinicflow.whatif.variants import Variant, apply_variant
-from conftest import ORTHO, TINY_YAML, one_line, run_main
+from conftest import FAMILY, ORTHO, TINY_YAML, one_line, run_main
 from schedule_checker import check_schedule
 from test_solver_plan import random_scenario
 from test_surgery_solver import _case
@@ -569,3 +569,23 @@ def test_calendars_and_the_printed_week_say_which_sessions_are_not_worked(tmp_pa
         "Mon 2026-11-30\nnot worked 13:00-16:00: time off 13:30-14:00 (CME)",
         "Tue 2026-12-01\nnot worked 13:00-17:00: the clinic is closed",
     ]
+
+
+def test_validate_notes_dated_exceptions_that_change_nothing(tmp_path):
+    """Time off on a day without a session, or a holiday on a day the clinic is shut anyway, is most
+    often a mistyped date: ``validate`` says so (a note, not an error)."""
+    data = _tiny(
+        clinic={"closed_dates": ["2026-12-05", "2026-12-01"]},  # a Saturday; a Tuesday
+        time_off=[{"date": "2026-12-02"}, {"date": "2026-11-30", "start": "13:00", "end": "14:00"}],
+    )
+    path = tmp_path / "t.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    res = run_main("validate", path)
+    assert res.code == 0, res.stderr
+    notes = [ln.strip() for ln in res.stdout.splitlines() if ln.strip().startswith("note:")]
+    assert notes == [
+        "note: closed 2026-12-05: the clinic is not open on sat anyway",
+        "note: doc time off 2026-12-02: no session of doc falls in it",
+        "note: doc time off 2026-11-30 13:00-14:00: no session of doc falls in it",
+    ]
+    assert "note:" not in run_main("validate", FAMILY).stdout

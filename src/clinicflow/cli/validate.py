@@ -78,6 +78,8 @@ def validate(
         )
         if sm.time_off:
             console.print(f"  {'; '.join(sm.time_off)}", markup=False)
+        for line in sm.idle_exceptions:  # a mistyped date, most often
+            console.print(f"  [yellow]note[/]: {escape(line)}")
 
 
 def _is_variant(path: Path) -> bool:

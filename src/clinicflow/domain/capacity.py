@@ -41,6 +41,9 @@ class PracticeSummary:
     #: time off in words ("pa_brooks time off 2026-12-04 (conference)").
     closed_dates: tuple[str, ...] = ()
     time_off: tuple[str, ...] = ()
+    #: Dated exceptions that change nothing (time off on days without a session, a closed date the
+    #: clinic is not open anyway): most often a mistyped date, so ``validate`` says so.
+    idle_exceptions: tuple[str, ...] = ()
 
     @property
     def load(self) -> float:
@@ -54,6 +57,7 @@ class PracticeSummary:
         d["staffing_exceptions"] = list(self.staffing_exceptions)
         d["closed_dates"] = list(self.closed_dates)
         d["time_off"] = list(self.time_off)
+        d["idle_exceptions"] = list(self.idle_exceptions)
         d["load"] = round(self.load, 4)
         d["by_provider"] = self.by_provider.to_dict(orient="records")
         return d
@@ -96,7 +100,22 @@ def summarize(s: Scenario) -> PracticeSummary:
         staffing_exceptions=_staffing_exceptions(s),
         closed_dates=tuple(d.isoformat() for d in s.clinic.closed_dates),
         time_off=tuple(f"{p.id} {t.label(dated=True)}" for p in s.providers for t in p.time_off),
+        idle_exceptions=_idle_exceptions(s),
     )
+
+
+def _idle_exceptions(s: Scenario) -> tuple[str, ...]:
+    out = [
+        f"closed {d.isoformat()}: the clinic is not open on {weekday_of(d)} anyway"
+        for d in s.clinic.closed_dates
+        if weekday_of(d) not in s.clinic.days_open
+    ]
+    for p in s.providers:
+        for t in p.time_off:
+            days = [t.date + dt.timedelta(days=k) for k in range((t.last - t.date).days + 1)]
+            if not any(t.covers(d, x.start, x.end) for d in days for x in p.sessions.get(weekday_of(d), [])):
+                out.append(f"{p.id} {t.label(dated=True)}: no session of {p.id} falls in it")
+    return tuple(out)
 
 
 def _staffing_exceptions(s: Scenario) -> tuple[str, ...]:
