@@ -155,6 +155,7 @@ def _session_index(schedule: pd.DataFrame, scenario: Scenario) -> tuple[np.ndarr
     # a provider with no session that weekday gets one spanning their rows, as the simulator does
     span_of = schedule.groupby(["date", "provider"]).agg(lo=("start_min", "min"), hi=("end_min", "max"))
     out = np.empty(len(schedule), dtype=int)
+    worked: dict[tuple, list[tuple[int, int]]] = {}  # (date, provider) -> sessions: once, not per row
     for i, (date, prov, start, _end) in enumerate(
         zip(
             schedule["date"],
@@ -164,7 +165,9 @@ def _session_index(schedule: pd.DataFrame, scenario: Scenario) -> tuple[np.ndarr
             strict=True,
         )
     ):
-        spans = [(s.start, s.end) for s in scenario.sessions_on(provs[prov], date)]
+        if (date, prov) not in worked:
+            worked[(date, prov)] = [(s.start, s.end) for s in scenario.sessions_on(provs[prov], date)]
+        spans = worked[(date, prov)]
         if not spans:
             lo, hi = span_of.loc[(date, prov)]
             spans = [(int(lo), int(hi))]

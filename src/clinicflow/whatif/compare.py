@@ -233,10 +233,13 @@ def _staff_cost(
 def _keep_schedule(scenario: Scenario, schedule: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
     """The base schedule less slots the variant's providers no longer work (a provider off on Friday)."""
     keep = []
+    provs = scenario.provider_by_id
+    worked: dict[tuple, list] = {}  # (provider, date) -> sessions: once, not per row
     for r in schedule.itertuples():
-        p = scenario.provider_by_id.get(r.provider)
-        sessions = scenario.sessions_on(p, r.date) if p else []
-        keep.append(any(s.start <= r.start_min and r.end_min <= s.end for s in sessions))
+        if (r.provider, r.date) not in worked:
+            p = provs.get(r.provider)
+            worked[(r.provider, r.date)] = scenario.sessions_on(p, r.date) if p else []
+        keep.append(any(s.start <= r.start_min and r.end_min <= s.end for s in worked[(r.provider, r.date)]))
     mask = np.array(keep, dtype=bool)
     dropped = int((~mask).sum())
     if dropped:
