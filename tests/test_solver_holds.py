@@ -44,7 +44,7 @@ def test_hold_fills_agree_with_the_simulator(family):
     sampled days against 300 simulated weeks (binomial tolerances)."""
     sched = evenly_spaced_schedule(family, MONDAY)
     reps = 300
-    res = simulate(family, sched, replications=reps, seed=5, keep_events=True)
+    res = simulate(family, sched, replications=reps, seed=5, keep_patients=True)
     pt = res.patients
     took = pt[(pt["walk_in"] == 1) & pt["appointment"].notna() & pt["provider"].notna()]
     sim_fill = took.groupby([took["date"].astype(str), "provider", "appointment"]).size() / reps

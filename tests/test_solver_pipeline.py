@@ -90,7 +90,7 @@ def _simulated_days(scenario, replications: int, seed: int):
             "kind": "template",
         }
     )
-    res = simulate(scenario, sched, replications=replications, seed=seed, keep_events=True)
+    res = simulate(scenario, sched, replications=replications, seed=seed, keep_patients=True)
     p = res.patients.sort_values(["replication", "appointment", "patient"])
     k, n = replications, len(STARTS)
     assert len(p) == k * n  # no walk-ins: every row is a booked slot

@@ -137,7 +137,7 @@ def test_expected_ma_limit_leaves_the_simulated_clinic_almost_no_ma_queue(family
     from clinicflow.sim import simulate
     from clinicflow.sim.analysis import wait_breakdown
 
-    res = simulate(family, family_plan.schedule, replications=10, seed=1_000_003, keep_events=True)
+    res = simulate(family, family_plan.schedule, replications=10, seed=1_000_003, keep_patients=True)
     queues = wait_breakdown(res.patients).set_index("stage")["minutes_per_replication"]
     p = res.patients[res.patients["outcome"] == "seen"]
     rooming = float((p["rooming_end"] - p["rooming_start"]).sum()) / 10

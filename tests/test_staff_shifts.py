@@ -161,7 +161,7 @@ def test_simulated_rooming_only_while_mas_are_on_duty():
             "kind": "template",
         }
     )
-    res = simulate(s, sched, replications=30, seed=3, keep_events=True)
+    res = simulate(s, sched, replications=30, seed=3, keep_patients=True)
     p = res.patients
     roomed = p[p["rooming_start"].notna()]
     assert len(roomed) > 60
