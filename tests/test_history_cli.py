@@ -10,7 +10,7 @@ import pytest
 
 from clinicflow import load_scenario
 from clinicflow.domain.schedule import read_schedule_csv
-from conftest import FAMILY, run_cli
+from conftest import FAMILY, run_cli, run_main
 from history_helpers import _key_in_tmp, snapshot  # noqa: F401
 
 #: One worker runs this module, so its module fixture (a solve or a CLI chain) is computed once, not
@@ -20,20 +20,22 @@ pytestmark = pytest.mark.xdist_group("history_cli")
 
 @pytest.fixture(scope="module")
 def flow(tmp_path_factory):
-    """synthesize → import → import again → report → fit → calibrate, once for the module."""
+    """synthesize → import → import again → report → fit → calibrate, once for the module. The imports
+    run in a subprocess, as a user runs them (nothing they print may hold a raw id); the rest in this
+    process (``run_main``: the same entry point without two seconds of start-up each)."""
     tmp = tmp_path_factory.mktemp("cli")
     key = tmp / "key"
     db = tmp / "h.duckdb"
     csv = tmp / "fam.csv"
     out = {}
-    out["synth"] = run_cli(
+    out["synth"] = run_main(
         "history", "synthesize", csv, "--rows", "6000", "--scenario", FAMILY, "--weeks", "16", "--seed", "5"
     )
     out["import"] = run_cli("history", "import", csv, "--db", db, "--key-file", key, "--json")
     out["again"] = run_cli("history", "import", csv, "--db", db, "--key-file", key)
-    out["report"] = run_cli("history", "report", "--db", db, "--json")
-    out["report_text"] = run_cli("history", "report", "--db", db, "--no-model")
-    out["fit"] = run_cli("history", "fit", "--db", db)
+    out["report"] = run_main("history", "report", "--db", db, "--json")
+    out["report_text"] = run_main("history", "report", "--db", db, "--no-model")
+    out["fit"] = run_main("history", "fit", "--db", db)
     sched = tmp / "sched.csv"
     refs = pd.read_csv(csv, dtype=str)["patient_id"]  # raw ids: must never be printed
     out["raw_ids"] = set(refs)
@@ -47,7 +49,7 @@ def flow(tmp_path_factory):
             "patient_ref": ["p_00000000000000000000", ""],
         }
     ).to_csv(sched, index=False)
-    out["calibrate"] = run_cli(
+    out["calibrate"] = run_main(
         "calibrate",
         FAMILY,
         "--db",
@@ -145,35 +147,35 @@ def test_bad_file_one_line_exit_2_and_store_unchanged(flow, tmp_path):
     bad = tmp_path / "bad.csv"
     raw.to_csv(bad, index=False)
     before = snapshot(flow["db"])
-    line = _one_line_exit_2(run_cli("history", "import", bad, "--db", flow["db"], "--key-file", flow["key"]))
+    line = _one_line_exit_2(run_main("history", "import", bad, "--db", flow["db"], "--key-file", flow["key"]))
     assert line == (
         f"error: {bad}:12: negative age -3 (and 1 more bad row, at line 42); nothing was imported "
         "(--skip-bad-rows loads the good rows and quarantines the rest)"
     )
     assert snapshot(flow["db"]) == before
-    r = run_cli(
+    r = run_main(
         "history", "import", bad, "--db", tmp_path / "q.duckdb", "--key-file", flow["key"], "--skip-bad-rows"
     )
     assert r.code == 0 and "2 bad rows quarantined" in r.stdout and "negative age" in r.stdout
 
 
 def test_bad_invocations(tmp_path):
-    line = _one_line_exit_2(run_cli("history", "import", tmp_path / "x.csv", "--format", "xml"))
+    line = _one_line_exit_2(run_main("history", "import", tmp_path / "x.csv", "--format", "xml"))
     assert (
         line == "error: --format: expected one of: auto, csv, excel, parquet, fhir, noshow-kaggle, got 'xml'"
     )
     line = _one_line_exit_2(
-        run_cli("history", "import", tmp_path / "missing.csv", "--db", tmp_path / "h.duckdb")
+        run_main("history", "import", tmp_path / "missing.csv", "--db", tmp_path / "h.duckdb")
     )
     assert line == f"error: {tmp_path / 'missing.csv'}: file not found"
     m = tmp_path / "m.yaml"
     m.write_text("columns: [a, b]\n")
-    line = _one_line_exit_2(run_cli("history", "import", tmp_path / "x.csv", "--mapping", m))
+    line = _one_line_exit_2(run_main("history", "import", tmp_path / "x.csv", "--mapping", m))
     assert line.startswith(f"error: {m}:1: columns:")
-    line = _one_line_exit_2(run_cli("history", "report", "--db", tmp_path / "none.duckdb"))
+    line = _one_line_exit_2(run_main("history", "report", "--db", tmp_path / "none.duckdb"))
     assert "no history store here" in line
     assert not (tmp_path / "none.duckdb").exists()
-    line = _one_line_exit_2(run_cli("history", "synthesize", tmp_path / "x.txt"))
+    line = _one_line_exit_2(run_main("history", "synthesize", tmp_path / "x.txt"))
     assert "expected a .csv, .xlsx or .parquet file name" in line
 
 
@@ -192,7 +194,7 @@ def test_pseudonymize_a_schedule_then_score_it(flow, tmp_path):
         }
     ).to_csv(sched, index=False)
     out = tmp_path / "schedule.csv"
-    r = run_cli("history", "pseudonymize", sched, "--out", out, "--key-file", flow["key"])
+    r = run_main("history", "pseudonymize", sched, "--out", out, "--key-file", flow["key"])
     assert r.code == 0, r.stderr
     assert "1 ids replaced" in r.stdout and pid not in r.stdout
     text = out.read_text()
@@ -203,5 +205,5 @@ def test_pseudonymize_a_schedule_then_score_it(flow, tmp_path):
     from clinicflow.data.pseudonym import Pseudonymizer, load_or_create_key
 
     assert df["patient_ref"].iloc[0] == Pseudonymizer(load_or_create_key(flow["key"])).patient(pid)
-    line = _one_line_exit_2(run_cli("history", "pseudonymize", sched, "--out", out, "--column", "mrn"))
+    line = _one_line_exit_2(run_main("history", "pseudonymize", sched, "--out", out, "--column", "mrn"))
     assert "column mrn: no such column" in line
