@@ -263,13 +263,17 @@ def test_surgery_page_books_the_example_week():
 def test_schedule_page_plans_and_books_the_family_week():
     import datetime as dt
 
-    at = _run("schedule.py", pl_week=dt.date(2026, 11, 30), pl_limit=5, pl_reps=5)
+    # the smallest budgets a coordinator can set: 5 s, 10 sampled days a session (Optimizer settings)
+    at = _run("schedule.py", pl_week=dt.date(2026, 11, 30), pl_limit=5, pl_reps=5, pl_samples=10, pl_seed=2)
     assert "Plans the week" in at.info[0].value  # nothing runs until asked
     at.button(key="pl_go").click()
     at.run(timeout=600)
     assert not at.exception, [e.value for e in at.exception]
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Provider-sessions"] == "54"
+    assert next(m for m in at.metric if m.label == "Solve time").help == (
+        "10 sampled days a session, seed 2 (Optimizer settings)"
+    )
     booked, total = (int(x) for x in metrics["Requests booked"].split("/"))
     assert total == 250 and booked >= 200
     table = at.dataframe[0].value
@@ -635,7 +639,8 @@ def test_schedule_page_reports_scored_patients_expected_to_come(tiny_yaml, monke
     from clinicflow import load_scenario
 
     monkeypatch.setenv("CLINICFLOW_SCENARIOS", json.dumps([str(tiny_yaml)]))
-    at = _run("schedule.py", pl_week=dt.date(2026, 11, 30), pl_limit=5, pl_reps=5)
+    # the smallest budgets a coordinator can set: 5 s, 10 sampled days a session (Optimizer settings)
+    at = _run("schedule.py", pl_week=dt.date(2026, 11, 30), pl_limit=5, pl_reps=5, pl_samples=10, pl_seed=2)
     at.sidebar.file_uploader(key="pl_requests").set_value(
         (
             "scored.csv",
@@ -835,7 +840,8 @@ def test_schedule_page_says_when_no_request_falls_in_the_planned_week(tiny_yaml,
     import datetime as dt
 
     monkeypatch.setenv("CLINICFLOW_SCENARIOS", json.dumps([str(tiny_yaml)]))
-    at = _run("schedule.py", pl_week=dt.date(2026, 11, 30), pl_limit=5, pl_reps=5)
+    # the smallest budgets a coordinator can set: 5 s, 10 sampled days a session (Optimizer settings)
+    at = _run("schedule.py", pl_week=dt.date(2026, 11, 30), pl_limit=5, pl_reps=5, pl_samples=10, pl_seed=2)
     at.button(key="pl_go").click()
     at.run(timeout=300)
     assert not at.exception and not at.error and not at.warning

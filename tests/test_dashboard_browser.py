@@ -15,7 +15,9 @@ import pytest
 from clinicflow.dashboard_server import CHROMIUM_FLAGS, start_dashboard, stop_dashboard
 from conftest import ROOT
 
-pytestmark = pytest.mark.browser
+#: One worker runs the module (``--dist loadgroup``): one dashboard server and one Chromium, not one
+#: of each per xdist worker.
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts"

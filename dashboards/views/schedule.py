@@ -33,6 +33,26 @@ default_requests = path.with_name(path.stem + "-requests.csv")
 up = st.sidebar.file_uploader("Pending requests (CSV)", type=["csv"], key="pl_requests")
 limit = st.sidebar.slider("Solver time limit (s)", 5, 120, 30, 5, key="pl_limit")
 reps = st.sidebar.slider("Evaluation replications", 5, 100, 20, 5, key="pl_reps")
+with st.sidebar.expander("Optimizer settings"):
+    samples = st.slider(
+        "Sampled days per session",
+        5,
+        200,
+        40,
+        5,
+        key="pl_samples",
+        help="The days of visit lengths, no-shows and punctuality each session's timing is optimized on "
+        "(sample-average approximation, plan --samples): more days, a truer expected cost and a longer "
+        "solve; 40 is the default.",
+    )
+    plan_seed = st.number_input(
+        "Seed",
+        0,
+        2**31 - 1,
+        0,
+        key="pl_seed",
+        help="Seed of the sampled days (plan --seed): same seed, same plan.",
+    )
 off = st.sidebar.text_input(
     "Away, not in the scenario file yet",
     key="pl_off",
@@ -94,6 +114,8 @@ def run(
     req_bytes: bytes,
     limit: int,
     reps: int,
+    samples: int,
+    seed: int,
 ):
     """The planned week (cached on the scenario file, the sidebar's time off ``off`` — already in
     ``scenario`` — and the settings)."""
@@ -102,7 +124,14 @@ def run(
         requests = read_upload(req_name, req_bytes, lambda f: read_requests_csv(f, scenario))
     bar, progress = stage_bar("planning…")
     outcome = plan_and_book(
-        scenario, week, requests, time_limit=limit, seed=0, replications=reps, progress=progress
+        scenario,
+        week,
+        requests,
+        time_limit=limit,
+        seed=seed,
+        samples=samples,
+        replications=reps,
+        progress=progress,
     )
     bar.empty()
     out = Path(tempfile.mkdtemp(prefix="clinicflow-plan-"))
@@ -128,6 +157,8 @@ def run(
         "sessions": len(r.sessions),
         "optimal": r.proven_optimal,
         "seconds": r.wall_time,
+        "samples": r.samples,
+        "seed": r.seed,
         "booked": outcome.booking.booked if outcome.booking else 0,
         "requests": outcome.booking.requests if outcome.booking else 0,
         "attendance": outcome.booking_payload() if outcome.booking else None,
@@ -194,7 +225,7 @@ if not (go or st.session_state.get("pl_done")):
     st.stop()
 try:
     schedule, unbooked, summary, files, info, sessions = run(
-        str(path), path.stat().st_mtime, off, week, req_name, req_bytes, limit, reps
+        str(path), path.stat().st_mtime, off, week, req_name, req_bytes, limit, reps, samples, int(plan_seed)
     )
     st.session_state["pl_done"] = True
     st.session_state["planned_schedule"] = schedule  # scored by the No-show analytics page
@@ -215,7 +246,11 @@ c[2].metric(
     else f"{att['expected_to_come']:,.1f} booked patients expected to come by their own no-show scores "
     f"({att['expected_to_come_at_type_rates']:,.1f} at the appointment types' rates)",
 )
-c[3].metric("Solve time", f"{info['seconds']:.0f} s")
+c[3].metric(
+    "Solve time",
+    f"{info['seconds']:.0f} s",
+    help=f"{info['samples']} sampled days a session, seed {info['seed']} (Optimizer settings)",
+)
 if info["not_worked"]:
     st.info("Not worked this week:\n" + "\n".join(f"- {line}" for line in info["not_worked"]))
 if info["shortfall"]:
