@@ -8,12 +8,18 @@ planner does, and what ``clinicflow simulate`` runs when no schedule file is giv
 from __future__ import annotations
 
 import datetime as dt
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from .domain.clock import WEEKDAYS, format_hhmm
 from .domain.scenario import Scenario
-from .domain.schedule import validate_schedule
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: The template policies a what-if arm plans its week with (``whatif.schedules.schedule_for``): this
+#: module's evenly spaced schedule, the planner's template timed by the Bailey-Welch rule, and the
+#: planner's optimized week. Named here, where importing costs nothing (``compare --help`` lists them).
+POLICIES = ("evenly_spaced", "bailey_welch", "optimized")
 
 
 def _working_intervals(session) -> list[tuple[int, int]]:
@@ -119,6 +125,10 @@ def evenly_spaced_schedule(scenario: Scenario, week_start: dt.date) -> pd.DataFr
     windows and ``max_per_session``; each session's ``holds`` are left as hold slots of the provider's
     shortest type (the same-day / sick-visit slots walk-ins fill).
     """
+    import pandas as pd  # here, not at the top: the command line imports POLICIES at start-up
+
+    from .domain.schedule import validate_schedule
+
     rows = []
     tallies = {}
     for prov in scenario.providers:

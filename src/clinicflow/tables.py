@@ -11,10 +11,12 @@ import io
 import re
 import warnings
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from .errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def read_text(path: str | Path) -> str:
@@ -103,6 +105,8 @@ def read_text_csv(path: str | Path) -> pd.DataFrame:
 
 def parse_csv_text(text: str, file: str | Path) -> pd.DataFrame:
     """pandas' reading of a CSV text already checked by :func:`csv_shape_problem`, cells as text."""
+    import pandas as pd  # here, not at the top: ``import clinicflow`` reads scenarios with read_text only
+
     try:
         with warnings.catch_warnings():  # trailing empty cells beyond the header: dropped, on purpose
             warnings.simplefilter("ignore", pd.errors.ParserWarning)

@@ -11,14 +11,14 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from ..backtest import ARRIVALS, KPIS, PROVIDER_KPIS, pick_days, run_backtest
-from ..data.store import load_appointments, open_store, store_path
 from ..errors import InputError
-from ..exports.common import atomic_write, check_output_file
 from ..scenario_file import load_scenario
 from ._console import stdout_console
 from ._options import day_option
 from .history import DB_OPTION, history_app
+
+# The replay (the simulator, SciPy), the store (DuckDB) and the exports are imported in the command,
+# not here: every command's start-up imports this module (``clinicflow --help`` among them).
 
 
 def register(app: typer.Typer) -> None:
@@ -35,6 +35,8 @@ def _ci(row) -> str:
 
 def _print_by_provider(console, by_provider) -> None:
     """Recorded − simulated by provider: where the model is off, when it is."""
+    from ..backtest import KPIS, PROVIDER_KPIS
+
     if by_provider.empty:
         return
     table = Table(
@@ -82,6 +84,10 @@ def backtest_cmd(
     Everything the what-ifs and plans report comes from the simulator; this is how a practice checks
     it against its own timestamps before trusting them. For a test out of sample, calibrate on the
     earlier weeks (calibrate --until DATE) and replay the later ones (--from the next day)."""
+    from ..backtest import ARRIVALS, KPIS, pick_days, run_backtest
+    from ..data.store import load_appointments, open_store, store_path
+    from ..exports.common import atomic_write, check_output_file
+
     if arrivals not in ARRIVALS:
         raise InputError(None, "--arrivals", f"expected one of {', '.join(ARRIVALS)}, got {arrivals!r}")
     scenario = load_scenario(scenario_file)

@@ -7,14 +7,13 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from ..domain.requests import read_requests_csv
-from ..domain.schedule import read_schedule_csv
 from ..errors import InputError
-from ..exports.common import check_output_dir
 from ..scenario_file import load_scenario
-from ..week_booking import KPIS, book_week, write_booked_outputs
 from ._console import PLAN_STAGES, print_booking, print_late_sessions, stage_bar, stdout_console
 from ._options import OFF_OPTION, day_option, with_off
+
+# The booking (OR-Tools), the simulator, the exports and pandas are imported in the command, not
+# here: every command's start-up imports this module (``clinicflow --help`` among them).
 
 STAGES = PLAN_STAGES | {"evaluating": "simulating the booked week"}
 
@@ -60,6 +59,10 @@ def book(
     and their booked patients are rebooked first, with their own provider where possible; whom to
     call with a new time is in rebooked.csv.
     """
+    from ..domain.requests import read_requests_csv
+    from ..domain.schedule import read_schedule_csv
+    from ..exports.common import check_output_dir
+
     console = stdout_console()
     check_output_dir(out)
     if out.resolve() == schedule.resolve().parent:  # the booked week would replace its own input
@@ -67,6 +70,8 @@ def book(
     sc = with_off(load_scenario(scenario), off)
     week = read_schedule_csv(schedule, sc)
     reqs = read_requests_csv(requests, sc)
+    from ..week_booking import KPIS, book_week, write_booked_outputs
+
     with stage_bar(console, STAGES) as progress:
         booked = book_week(
             sc,

@@ -9,16 +9,14 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from ..data.durations import MIN_VISITS
-from ..data.store import DEFAULT_DB, open_store
-from ..domain.requests import read_requests_csv, requests_frame
-from ..domain.schedule import read_schedule_csv, write_schedule_csv
+from ..data.names import DEFAULT_DB, MIN_VISITS
 from ..errors import InputError
-from ..exports.common import atomic_write_files, check_output_file
 from ..scenario_file import dump_scenario, load_scenario
-from ..spreadsheet import safe_frame
 from ._console import stdout_console
 from ._options import SINCE_OPTION, UNTIL_OPTION, day_option
+
+# The store (DuckDB), the fits and pandas are imported in the command, not here: every command's
+# start-up imports this module (``clinicflow --help`` among them).
 
 
 def register(app: typer.Typer) -> None:
@@ -65,6 +63,11 @@ def calibrate(
         score_schedule,
     )
     from ..data.noshow import fit_noshow
+    from ..data.store import open_store
+    from ..domain.requests import read_requests_csv, requests_frame
+    from ..domain.schedule import read_schedule_csv, write_schedule_csv
+    from ..exports.common import atomic_write_files, check_output_file
+    from ..spreadsheet import safe_frame
 
     for given, partner, pair in (
         (schedule, schedule_out, ("--schedule", "--schedule-out")),

@@ -12,17 +12,13 @@ import typer
 from rich.table import Table
 
 from ..errors import InputError
-from ..exports.common import atomic_output_dir, check_output_dir
+from ..policies import POLICIES
 from ..scenario_file import load_scenario, require_clinic_sessions
-from ..spreadsheet import safe_frame
-from ..whatif.compare import compare as run_compare
-from ..whatif.grid import parse_vary
-from ..whatif.schedules import POLICIES
-from ..whatif.sweep import Target, check_kpi
-from ..whatif.sweep import sweep as run_sweep
-from ..whatif.variants import load_variant, schedule_under
 from ._console import PlanningBar, stdout_console
 from ._options import named_as_options
+
+# The what-ifs (the simulator: SciPy; the planner: OR-Tools), the exports and pandas are imported in
+# the commands, not here: every command's start-up imports this module (``clinicflow --help`` among them).
 
 SHOWN = (
     "mean_wait_min",
@@ -120,6 +116,11 @@ def compare(
     out: Path | None = typer.Option(None, help="Folder for comparison.json, comparison.csv and plots."),
 ) -> None:
     """Compare variants with a base: each KPI's mean and 95% CI, and the paired difference to the base."""
+    from ..exports.common import atomic_output_dir, check_output_dir
+    from ..spreadsheet import safe_frame
+    from ..whatif.compare import compare as run_compare
+    from ..whatif.variants import load_variant, schedule_under
+
     policy = _policy_or_schedule(
         policy, schedule, "the base runs the file; a variant names its own template_policy"
     )
@@ -257,6 +258,12 @@ def sweep(
 ) -> None:
     """Run a grid of staffing settings and plot labour cost (staff + overtime pay) against waiting,
     marking dominated settings."""
+    from ..exports.common import atomic_output_dir, check_output_dir
+    from ..spreadsheet import safe_frame
+    from ..whatif.grid import parse_vary
+    from ..whatif.sweep import Target, check_kpi
+    from ..whatif.sweep import sweep as run_sweep
+
     policy = _policy_or_schedule(policy, schedule, "every setting runs the file")
     workers = _default_workers(workers, replications, cluster)
     tgt = Target.parse(target)

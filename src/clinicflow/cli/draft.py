@@ -8,12 +8,13 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from ..data.durations import MIN_VISITS
-from ..data.store import DEFAULT_DB, open_store
-from ..exports.common import atomic_write, check_output_file
+from ..data.names import DEFAULT_DB, MIN_VISITS
 from ._console import stdout_console
 from ._options import SINCE_OPTION, UNTIL_OPTION, day_option
 from .history import history_app
+
+# The store (DuckDB), the fits and the exports are imported in the command, not here: every
+# command's start-up imports this module (``clinicflow --help`` among them).
 
 
 def register(app: typer.Typer) -> None:
@@ -54,6 +55,8 @@ def draft_cmd(
     assumed, and listed in the file's header and on the terminal: check it before planning.
     """
     from ..data.starter import check_timezone, draft_scenario  # the fits only when used
+    from ..data.store import open_store
+    from ..exports.common import atomic_write, check_output_file
 
     check_timezone(timezone)
     check_output_file(out)  # before the fits, not after them

@@ -17,27 +17,16 @@ from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ..data.durations import MIN_VISITS, fit_durations
-from ..data.importers import FORMATS
-from ..data.mapping import check_zone, load_mapping
-from ..data.report import history_report
-from ..data.store import DEFAULT_DB, import_history, open_store
-from ..data.synthetic import (
-    LAYOUTS,
-    full_week,
-    generate_history,
-    history_span,
-    patient_requests,
-    to_generic,
-    to_noshow_kaggle,
-    write_history,
-)
+from ..data.names import DEFAULT_DB, FORMATS, LAYOUTS, MIN_VISITS
 from ..domain.clock import parse_date
 from ..errors import InputError
-from ..exports.common import atomic_write, atomic_write_files, check_output_file
 from ..scenario_file import load_scenario
 from ._console import stdout_console
 from ._options import SINCE_OPTION, UNTIL_OPTION, clinic_next_monday, day_option, week_monday
+
+# The store (DuckDB), the fits (SciPy, scikit-learn), the synthetic history and the exports are
+# imported in the commands that use them, not here: every command's start-up imports this module
+# (``clinicflow --help`` among them).
 
 history_app = typer.Typer(
     name="history",
@@ -80,6 +69,9 @@ def import_cmd(
     ),
 ) -> None:
     """Load a history file into the store, whole or not at all; a re-import adds nothing."""
+    from ..data.mapping import check_zone, load_mapping
+    from ..data.store import import_history
+
     if fmt not in FORMATS:
         raise InputError(None, "--format", f"expected one of: {', '.join(FORMATS)}, got {fmt!r}")
     if timezone is not None:
@@ -230,6 +222,7 @@ def _print_durations(fits: list[dict]) -> None:
 
 
 def _model_and_durations(con, min_n: int) -> dict:
+    from ..data.durations import fit_durations
     from ..data.noshow import fit_noshow  # scikit-learn loads only for the commands that fit
 
     _, evaluation = fit_noshow(con)
@@ -249,6 +242,9 @@ def report_cmd(
 ) -> None:
     """Volume, no-show and late-cancel rates overall and by weekday, hour, lead time, age, type,
     provider, reminder and prior no-shows; with the no-show model's evaluation and duration fits."""
+    from ..data.report import history_report
+    from ..data.store import open_store
+
     con = open_store(db, day_option(since, "--since"), day_option(until, "--until"))
     try:
         report = history_report(con)
@@ -274,6 +270,8 @@ def fit_cmd(
     until: str | None = UNTIL_OPTION,
 ) -> None:
     """Fit the no-show model (time-based holdout, calibrated) and the visit-duration distributions."""
+    from ..data.store import open_store
+
     con = open_store(db, day_option(since, "--since"), day_option(until, "--until"))
     try:
         result = _model_and_durations(con, min_n)
@@ -341,6 +339,17 @@ def synthesize_cmd(
     history pseudonymize turns the raw patient_id column into the patient_ref pseudonyms and
     calibrate --requests scores them. Both files are written or neither.
     """
+    from ..data.synthetic import (
+        full_week,
+        generate_history,
+        history_span,
+        patient_requests,
+        to_generic,
+        to_noshow_kaggle,
+        write_history,
+    )
+    from ..exports.common import atomic_write_files, check_output_file
+
     if layout not in LAYOUTS:
         raise InputError(None, "--layout", f"expected one of: {', '.join(LAYOUTS)}, got {layout!r}")
     try:
@@ -433,6 +442,7 @@ def pseudonymize_cmd(
     import pandas as pd
 
     from ..data.pseudonym import Pseudonymizer, load_or_create_key
+    from ..exports.common import atomic_write, check_output_file
     from ..spreadsheet import safe_text_frame
     from ..tables import read_text_csv
 

@@ -7,17 +7,25 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from ..domain.requests import read_requests_csv
 from ..errors import InputError
-from ..exports.common import check_output_dir
 from ..scenario_file import load_scenario, require_clinic_sessions
-from ..week_plan import plan_and_book, write_outputs
 from ._console import print_booking, print_late_sessions, stage_bar, stdout_console
 from ._options import OFF_OPTION, clinic_next_monday, week_monday, with_off
+
+# The planner (OR-Tools, numba), the exports and pandas are imported in the command, not here: every
+# command's start-up imports this module (``clinicflow --help`` among them).
 
 
 def register(app: typer.Typer) -> None:
     app.command("plan")(plan)
+
+
+def plan_and_book(*args, **kwargs):
+    """:func:`clinicflow.week_plan.plan_and_book`, imported when a week is planned (a name of this
+    module, so a test can stand in for the planner)."""
+    from ..week_plan import plan_and_book as run
+
+    return run(*args, **kwargs)
 
 
 def plan(
@@ -41,6 +49,9 @@ def plan(
     Writes schedule.csv, schedule.xlsx, one ics/PROVIDER.ics per provider, fhir-bundle.json, sessions.csv,
     kpis.json (and unbooked.csv with --requests) to the output folder.
     """
+    from ..domain.requests import read_requests_csv
+    from ..exports.common import check_output_dir
+
     console = stdout_console()
     if evaluator not in ("auto", "sim", "saa"):
         raise InputError("--evaluator", None, f"expected auto, sim or saa, got {evaluator!r}")
@@ -64,6 +75,8 @@ def plan(
             evaluator=evaluator,
             progress=progress,
         )
+
+    from ..week_plan import write_outputs
 
     write_outputs(outcome, out, str(scenario))
     result, schedule, booking, kpis = outcome.result, outcome.schedule, outcome.booking, outcome.kpis

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
 
-from ..data.pseudonym import Pseudonymizer, read_or_draft_key
 from ..errors import InputError
-from ..exports.common import atomic_write, check_output_file
-from ..exports.relink import Relinked, relink_bundle, relink_table
-from ..spreadsheet import safe_text_frame
 from ..tables import read_text, read_text_csv
 from ._console import stdout_console
 from .history import _header_shown, history_app
+
+# The pseudonyms (DuckDB), the exports and pandas are imported in the commands that use them, not
+# here: every command's start-up imports this module (``clinicflow --help`` among them).
+if TYPE_CHECKING:
+    from ..exports.relink import Relinked
 
 
 def register(app: typer.Typer) -> None:
@@ -52,6 +54,10 @@ def relink_cmd(
     to id. Every booked patient must be found in --ids, or nothing is written: a Bundle filed half
     under record numbers and half under pseudonyms is worse than none. The output holds PHI: keep
     it where the EHR import reads it, not with the shared schedule."""
+    from ..exports.common import atomic_write, check_output_file
+    from ..exports.relink import relink_bundle, relink_table
+    from ..spreadsheet import safe_text_frame
+
     if out.resolve() in (file.resolve(), ids.resolve()):
         raise InputError(None, "--out", f"{out} is an input file; expected a new path")
     check_output_file(out)
@@ -79,6 +85,8 @@ def relink_cmd(
 
 
 def _id_table(ids: Path, column: str, key_file: Path | None) -> dict[str, str]:
+    from ..data.pseudonym import Pseudonymizer, read_or_draft_key
+
     df = read_text_csv(ids)
     if column not in df.columns:
         raise InputError(ids, f"column {column}", f"no such column ({_header_shown(df.columns)})")

@@ -11,10 +11,12 @@ import typer
 from rich.table import Table
 
 from ..errors import InputError
-from ..exports.common import atomic_write_files, check_output_file, safe_frame
 from ..scenario_file import load_scenario, require_clinic_sessions
 from ._console import print_late_sessions, stdout_console
 from ._options import named_as_options
+
+# The simulator (SciPy, SimPy), the exports and pandas are imported in the command, not here: every
+# command's start-up imports this module (``clinicflow --help`` among them).
 
 #: KPIs shown in the table, with their label and format.
 _SHOWN = (
@@ -89,6 +91,7 @@ def simulate_command(
     week starting 2026-01-05).
     """
     from ..domain.schedule import read_schedule_csv
+    from ..exports.common import atomic_write_files, check_output_file, safe_frame
     from ..sim import simulate
 
     s = load_scenario(scenario)

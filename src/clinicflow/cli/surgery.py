@@ -8,13 +8,14 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from ..domain.cases import read_cases_csv
 from ..domain.clock import parse_date
 from ..errors import InputError
-from ..exports.common import check_output_dir
 from ..scenario_file import load_scenario
 from ._console import stdout_console
 from ._options import OFF_OPTION, with_off
+
+# The surgery planner (OR-Tools), the case list and the exports are imported in the command, not here:
+# every command's start-up imports this module (``clinicflow --help`` among them).
 
 
 def register(app: typer.Typer) -> None:
@@ -50,6 +51,8 @@ def surgery(
     """Book surgical cases into OR blocks under an overtime-risk limit, sequence each room-day,
     simulate the week and write surgery_schedule.csv/.xlsx, one .ics per surgeon, a FHIR Bundle,
     surgery_kpis.json and unscheduled.csv."""
+    from ..domain.cases import read_cases_csv
+    from ..exports.common import check_output_dir
     from ..surgery_week import plan_week, write_outputs
 
     console = stdout_console()

@@ -13,8 +13,10 @@ from ..domain.capacity import summarize
 from ..domain.clock import format_hhmm
 from ..errors import InputError
 from ..scenario_file import load_scenario, read_yaml
-from ..whatif.variants import load_variant
 from ._console import stdout_console
+
+# What-if variants are loaded in the command, not here: ``clinicflow.whatif`` brings the simulator
+# (SciPy), and every command's start-up imports this module (``clinicflow --help`` among them).
 
 
 def register(app: typer.Typer) -> None:
@@ -36,6 +38,8 @@ def validate(
     loaded, variants = [], []
     for path in scenarios:
         if _is_variant(path):
+            from ..whatif.variants import load_variant
+
             v, _base, _scen = load_variant(path)  # the variant, its base and their product, validated
             variants.append((path, v))
             continue

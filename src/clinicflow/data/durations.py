@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 
 from ..domain.distributions import Gamma, Lognormal
+from .names import MIN_VISITS
 
-MIN_VISITS = 30
 MAX_MINUTES = 480  # longer "visits" are clock errors (a timestamp left open), not visits
 #: A visit further from its group's median than this many robust standard deviations of log
 #: minutes (1.4826 x the median absolute deviation) — and more than 10 times or less than a tenth of

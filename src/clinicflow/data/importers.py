@@ -21,9 +21,9 @@ import pandas as pd
 from ..errors import InputError
 from ..tables import csv_shape_problem, parse_csv_text, read_text
 from .mapping import IDENTITY, Columns, Mapping
+from .names import FORMATS
 
 Format = Literal["auto", "csv", "excel", "parquet", "fhir", "noshow-kaggle"]
-FORMATS: tuple[str, ...] = ("auto", "csv", "excel", "parquet", "fhir", "noshow-kaggle")
 
 #: The widely used public no-show dataset (Brazil, 2016): one row per appointment; "Yes" in
 #: ``No-show`` means the patient did not come. ``AppointmentDay`` carries a date only.

@@ -30,11 +30,11 @@ import pyarrow as pa
 from ..errors import InputError
 from .importers import FLAG_FIELDS, file_digest, read_history
 from .mapping import Mapping
+from .names import DEFAULT_DB
 from .normalize import STORE_COLUMNS, TIMESTAMP_FIELDS, Batch, normalize
 from .pseudonym import Pseudonymizer, read_or_draft_key, save_new_key
 
 SCHEMA_VERSION = "1"
-DEFAULT_DB = "clinicflow.duckdb"
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR, value VARCHAR);

@@ -30,6 +30,7 @@ from ..domain.distributions import Lognormal, Normal
 from ..domain.requests import requests_frame, synthetic_requests
 from ..domain.scenario import Scenario
 from ..streams import keyed_generator
+from .names import LAYOUTS as LAYOUTS  # re-exported: its home is light to import
 from .synthetic_sessions import FULL_FILL, book_sessions, history_weeks, weekly_mix
 
 #: Effects on the log-odds of a no-show (relative to a 45–64-year-old, no reminder, Tue–Thu).
@@ -39,8 +40,6 @@ LEAD_EFFECT = 0.32  # per log(1 + lead days)
 REMINDER_EFFECT = -0.40
 PRIOR_NO_SHOW_EFFECT = 0.45  # per earlier no-show, up to three
 PATIENT_SD = 0.7  # sd of the persistent patient propensity (log-odds)
-
-LAYOUTS = ("noshow-kaggle", "generic")
 
 GENERIC_COLUMNS = (
     "appointment_id",

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from .clock import format_hhmm, weekday_of
 from .scenario import Scenario
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,8 @@ class PracticeSummary:
 
 
 def summarize(s: Scenario) -> PracticeSummary:
+    import pandas as pd  # here, not at the top: ``import clinicflow`` (and every command) loads this module
+
     rows = []
     for p in s.providers:
         rows.append(

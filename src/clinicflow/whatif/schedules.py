@@ -16,10 +16,9 @@ import pandas as pd
 
 from ..domain import Scenario
 from ..errors import InputError
-from ..policies import evenly_spaced_schedule
+from ..policies import POLICIES, evenly_spaced_schedule
 from ..sim import REFERENCE_WEEK
 
-POLICIES = ("evenly_spaced", "bailey_welch", "optimized")
 PLAN_TIME_LIMIT = 30.0
 
 
