@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import signal
@@ -17,7 +18,7 @@ import pytest
 from clinicflow.data import store as store_mod
 from clinicflow.data.store import BadRowsError, import_history
 from clinicflow.errors import InputError
-from conftest import ROOT
+from conftest import ROOT, run_main
 from history_helpers import _key_in_tmp, all_text, generic_file, kaggle_file, snapshot  # noqa: F401
 
 
@@ -84,6 +85,78 @@ def test_reimport_adds_nothing_and_superset_adds_only_new_rows(tmp_path, key, mo
     assert _count(db) == 2100
     r2 = import_history(tmp_path / "later.csv", db, key_file=key)
     assert r2.rows_added == 0 and _count(db) == 2100
+
+
+TIMES = ("checkin_at", "roomed_at", "provider_start_at", "provider_end_at", "checkout_at")
+
+
+def _stored(db, column: str) -> dict:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return dict(con.execute(f"SELECT source_line, {column} FROM appointments").fetchall())
+    finally:
+        con.close()
+
+
+def test_an_older_export_imported_later_does_not_roll_a_fuller_record_back(tmp_path, key):
+    """Exports loaded out of order: the store keeps, per appointment, the record that got further
+    (more of the visit's times); with as many times or more, the last import wins."""
+    f, frame = generic_file(tmp_path / "now.csv", rows=400)
+    db = tmp_path / "h.duckdb"
+    import_history(f, db, key_file=key)
+    attended = frame.index[(frame["status"] == "attended") & (frame["checkout_at"] != "")]
+    a, b, c = (int(i) for i in attended[:3])
+    # taken earlier: a was mid-visit (no provider end, no check-out yet), b still marked a no-show
+    # with none of its times, c's check-out typed an hour late and since corrected
+    older = frame.copy()
+    older.loc[a, ["provider_end_at", "checkout_at"]] = ""
+    older.loc[b, list(TIMES)] = ""
+    older.loc[b, "status"] = "no_show"
+    fixed = pd.to_datetime(frame.loc[c, "checkout_at"])
+    older.loc[c, "checkout_at"] = (fixed + pd.Timedelta(hours=1)).isoformat()
+    older.to_csv(tmp_path / "older.csv", index=False)
+    stored_checkout = _stored(db, "checkout_at")
+    r = import_history(tmp_path / "older.csv", db, key_file=key)
+    assert (r.rows_added, r.rows_updated, r.rows_kept_fuller, r.rows_unchanged) == (0, 1, 2, 397)
+    line = {i: i + 2 for i in (a, b, c)}  # CSV line of a frame row
+    status, checkout = _stored(db, "status"), _stored(db, "checkout_at")
+    assert status[line[a]] == "attended" and checkout[line[a]] is not None
+    assert status[line[b]] == "attended"  # not rolled back to a no-show
+    # as many times (a correction, or an error): the last import wins, as documented
+    assert checkout[line[c]] - stored_checkout[line[c]] == dt.timedelta(hours=1)
+    con = duckdb.connect(str(db), read_only=True)
+    kept = con.execute("SELECT rows_kept_fuller FROM imports ORDER BY import_id").fetchall()
+    con.close()
+    assert kept == [(0,), (2,)]
+    # the fuller export again, with one new appointment: a and b are as stored, c takes the
+    # corrected time back
+    again = frame.copy()
+    again.loc[len(again)] = frame.loc[a]
+    again.loc[len(again) - 1, "appointment_id"] = "X" + str(frame.loc[a, "appointment_id"])
+    again.to_csv(tmp_path / "again.csv", index=False)
+    r = import_history(tmp_path / "again.csv", db, key_file=key)
+    assert (r.rows_added, r.rows_updated, r.rows_kept_fuller, r.rows_unchanged) == (1, 1, 0, 399)
+    assert _stored(db, "checkout_at")[line[c]] == stored_checkout[line[c]]
+    # a store made before the count existed gets the column; the command line says what it kept
+    con = duckdb.connect(str(db))
+    con.execute("ALTER TABLE imports DROP COLUMN rows_kept_fuller")
+    con.close()
+    older.loc[len(older)] = again.loc[len(again) - 1]
+    older.to_csv(tmp_path / "older2.csv", index=False)
+    out = run_main("history", "import", tmp_path / "older2.csv", "--db", db, "--key-file", key)
+    assert out.code == 0, out.stderr
+    assert "0 added, 1 updated, 398 unchanged" in out.stdout
+    assert "2 rows kept as stored: they change a stored appointment but record fewer of its visit" in (
+        " ".join(out.stdout.split())
+    )
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT rows_kept_fuller FROM imports ORDER BY import_id").fetchall() == [
+        (None,),
+        (None,),
+        (None,),
+        (2,),
+    ]
+    con.close()
 
 
 def _with_bad_rows(tmp_path):

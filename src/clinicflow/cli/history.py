@@ -115,6 +115,11 @@ def import_cmd(
         f"{result.rows_unchanged:,} unchanged"
         + (f", {result.duplicates_in_file:,} repeated in the file" if result.duplicates_in_file else "")
     )
+    if result.rows_kept_fuller:
+        out.print(
+            f"[yellow]{result.rows_kept_fuller:,} rows kept as stored[/]: they change a stored appointment "
+            "but record fewer of its visit times (an older export, or a layout without them)"
+        )
     if result.rows_quarantined:
         out.print(f"[yellow]{result.rows_quarantined:,} bad rows quarantined[/] (table 'quarantine'):")
         for reason, count in result.bad_reasons.items():

@@ -7,8 +7,9 @@ transaction, so a bad file, an error or a killed process leaves the store exactl
 
 Loads are **idempotent**: a file whose SHA-256 digest was already imported is recognized at
 once; otherwise each row's content hash decides — an appointment already stored with the same
-content is left alone, one whose content changed (a later export of the same appointment, say
-"booked" → "fulfilled") replaces it, and only new appointments are added.
+content is left alone, one whose content changed (a later export of the same appointment: a status
+corrected, a check-out time filled in) replaces it, and only new appointments are added — unless the
+incoming row records fewer of the visit's times than the stored one (``FULLER_KEPT``).
 
 **No raw identifier** is ever written: patients and appointments are keyed pseudonyms, the
 store records only the key's fingerprint, and quarantine rows keep the line and the reason, not
@@ -41,7 +42,8 @@ CREATE TABLE IF NOT EXISTS meta (key VARCHAR, value VARCHAR);
 CREATE TABLE IF NOT EXISTS imports (
     import_id INTEGER, file_name VARCHAR, file_digest VARCHAR, format VARCHAR,
     imported_at TIMESTAMP, rows_read INTEGER, rows_added INTEGER, rows_updated INTEGER,
-    rows_unchanged INTEGER, rows_quarantined INTEGER, duplicates_in_file INTEGER
+    rows_unchanged INTEGER, rows_quarantined INTEGER, duplicates_in_file INTEGER,
+    rows_kept_fuller INTEGER
 );
 CREATE TABLE IF NOT EXISTS appointments (
     appointment_ref VARCHAR NOT NULL, row_hash VARCHAR NOT NULL, patient_ref VARCHAR NOT NULL,
@@ -92,6 +94,9 @@ class ImportResult:
     rows_added: int = 0
     rows_updated: int = 0
     rows_unchanged: int = 0
+    #: rows of the file that changed a stored appointment but recorded fewer of its visit times, so the
+    #: stored (fuller) record was kept (``FULLER_KEPT``)
+    rows_kept_fuller: int = 0
     rows_quarantined: int = 0
     duplicates_in_file: int = 0
     already_imported: bool = False
@@ -152,6 +157,8 @@ def ensure_schema(con: duckdb.DuckDBPyConnection, db: Path) -> None:
     clinicflow ones (an analyst's own database, say), rather than writing history into it."""
     _refuse_foreign(con, db)
     con.execute(SCHEMA)
+    # stores made before rows_kept_fuller was counted: the column is added, empty for their imports
+    con.execute("ALTER TABLE imports ADD COLUMN IF NOT EXISTS rows_kept_fuller INTEGER")
     version = _one(con, "SELECT value FROM meta WHERE key = 'schema_version'")
     if version is None:
         con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
@@ -307,21 +314,40 @@ def _reason_counts(bad: pd.DataFrame) -> dict[str, int]:
     return {k: int(v) for k, v in kinds.value_counts().items()}
 
 
+#: Why a changed row can lose to the stored one. Imports are not always made in the order the
+#: exports were taken: an analyst back-fills last spring after loading this week, or loads a no-show
+#: layout (no visit times at all) over an export that has them. Without an export date in the files,
+#: how far a record got is the evidence: a row that records fewer of the visit's times (check-in,
+#: rooming, provider start and end, check-out) than the stored one was taken earlier or from a
+#: thinner layout, and must not roll the fuller record back. With as many times or more (a corrected
+#: status or time, a check-out filled in) the incoming row replaces the stored one: the last import
+#: wins, as a later export would.
+FULLER_KEPT = "fewer visit times than the stored record"
+
+
+def _times_recorded(alias: str) -> str:
+    """SQL: how many of the visit's times the row ``alias`` records."""
+    return " + ".join(f"CAST({alias}.{f} IS NOT NULL AS INTEGER)" for f in TIMESTAMP_FIELDS)
+
+
 def _write_appointments(con, good: pd.DataFrame, import_id: int, result: ImportResult) -> None:
     table = pa.Table.from_pandas(good, preserve_index=False)
     con.register("incoming", table)
     try:
         con.execute(
-            """CREATE TEMP TABLE incoming_state AS
+            f"""CREATE TEMP TABLE incoming_state AS
                SELECT i.appointment_ref,
                       CASE WHEN a.appointment_ref IS NULL THEN 'new'
-                           WHEN a.row_hash = i.row_hash THEN 'same' ELSE 'changed' END AS state
+                           WHEN a.row_hash = i.row_hash THEN 'same'
+                           WHEN {_times_recorded("i")} < {_times_recorded("a")} THEN 'fuller_kept'
+                           ELSE 'changed' END AS state
                FROM incoming i LEFT JOIN appointments a USING (appointment_ref)"""
         )
         counts = dict(con.execute("SELECT state, count(*) FROM incoming_state GROUP BY state").fetchall())
         result.rows_added = int(counts.get("new", 0))
         result.rows_updated = int(counts.get("changed", 0))
         result.rows_unchanged = int(counts.get("same", 0))
+        result.rows_kept_fuller = int(counts.get("fuller_kept", 0))
         if result.rows_updated:
             con.execute(
                 "DELETE FROM appointments WHERE appointment_ref IN "
@@ -332,7 +358,7 @@ def _write_appointments(con, good: pd.DataFrame, import_id: int, result: ImportR
             f"""INSERT INTO appointments ({cols}, import_id)
                 SELECT {", ".join("i." + c for c in STORE_COLUMNS)}, {import_id}
                 FROM incoming i JOIN incoming_state s USING (appointment_ref)
-                WHERE s.state <> 'same'"""
+                WHERE s.state IN ('new', 'changed')"""
         )
     finally:
         con.execute("DROP TABLE IF EXISTS incoming_state")
@@ -359,7 +385,9 @@ def _write_quarantine(con, bad: pd.DataFrame, location: str, import_id: int) -> 
 
 def _record_import(con, file: Path, fmt: str, digest: str, import_id: int, r: ImportResult) -> None:
     con.execute(
-        "INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO imports (import_id, file_name, file_digest, format, imported_at, rows_read, rows_added, "
+        "rows_updated, rows_unchanged, rows_quarantined, duplicates_in_file, rows_kept_fuller) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             import_id,
             file.name,
@@ -372,6 +400,7 @@ def _record_import(con, file: Path, fmt: str, digest: str, import_id: int, r: Im
             r.rows_unchanged,
             r.rows_quarantined,
             r.duplicates_in_file,
+            r.rows_kept_fuller,
         ],
     )
 
