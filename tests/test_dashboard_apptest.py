@@ -278,6 +278,12 @@ def test_schedule_page_plans_and_books_the_family_week():
     assert total == 250 and booked >= 200
     table = at.dataframe[0].value
     assert list(table.columns) == ["optimized plan", "evenly spaced", "Bailey-Welch"]
+    assert list(table.index) == [
+        "weighted cost (wait + idle + overtime)",
+        "total patient wait (min)",
+        "provider idle (min)",
+        "provider overtime (min)",
+    ]
     # every provider-session, most often late first, as the plan's simulated sessions say
     late = at.dataframe[1].value
     assert len(late) == 54 and late.columns[3] == "late >15 min"

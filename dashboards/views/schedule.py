@@ -23,6 +23,7 @@ from clinicflow.domain.scenario import OFF_FORMAT, parse_time_off
 from clinicflow.domain.schedule import read_schedule_csv
 from clinicflow.sim.result import late_first
 from clinicflow.viz.schedule import week_figure
+from clinicflow.viz.whatif import LABELS
 from clinicflow.week_booking import book_week, write_booked_outputs
 from clinicflow.week_plan import plan_and_book, sessions_frame, write_outputs
 
@@ -152,6 +153,7 @@ def run(
             for k, d in outcome.kpis.summary().items()
         }
     )
+    summary.index = [LABELS.get(k, k) for k in summary.index]  # words, not the kpis.json keys
     r = outcome.result
     info = {
         "sessions": len(r.sessions),
