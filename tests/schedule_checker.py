@@ -113,8 +113,9 @@ def _away(scenario, prov: str, date, start: int, end: int) -> str | None:
         if t.date <= date <= last and (t.start is None or (t.start < end and start < t.end)):
             return "time off"
     for b in scenario.surgery.blocks if scenario.surgery else []:
-        if b.surgeon == prov and b.date == date and b.start < end and start < b.end:
-            return "in the OR"
+        travel = next(f.travel_min for f in scenario.surgery.facilities if f.id == b.facility)
+        if b.surgeon == prov and b.date == date and b.start < end + travel and start < b.end + travel:
+            return "in the OR (or on the way)"
     return None
 
 

@@ -149,6 +149,48 @@ def test_a_dated_or_block_cancels_the_clinic_session_it_overlaps():
     ]
 
 
+def test_a_clinic_session_closer_to_an_or_block_than_the_drive_is_refused_or_cancelled(tmp_path):
+    """St Luke's 20 minutes away: a Monday session that ends 15 minutes before dr_nakamura's weekly
+    block there is refused; a dated afternoon block 30 minutes after her Tuesday morning session
+    leaves it, 10 minutes after cancels it."""
+    data = yaml.safe_load(ORTHO.read_text())
+    stluke = next(f for f in data["surgery"]["facilities"] if f["id"] == "stluke")
+    stluke["travel_min"] = 20
+    nakamura = data["providers"][0]
+    nakamura["sessions"]["mon"] = [{"start": "15:45", "end": "17:00"}]  # block 07:30-15:30
+    path = tmp_path / "ortho.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    assert one_line(run_main("validate", path)).endswith(
+        "providers[0].sessions.mon[0]: dr_nakamura's clinic session 15:45-17:00 on mon and their OR block "
+        "07:30-15:30 at stluke OR3 (surgery.blocks[0]) are 15 min apart; expected at least 20 min to travel "
+        "between the clinic and stluke (travel_min)"
+    )
+    nakamura["sessions"]["mon"] = [{"start": "15:50", "end": "17:00"}]  # 20 min: time enough
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    assert run_main("validate", path).code == 0
+    stluke["travel_min"] = 300
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    assert "travel_min" in one_line(run_main("validate", path))  # at most 240 minutes
+    stluke["travel_min"] = 20
+    block = {
+        "facility": "stluke",
+        "room": "OR3",
+        "date": "2026-12-01",
+        "end": "17:00",
+        "surgeon": "dr_nakamura",
+    }
+    # dr_nakamura's Tuesday clinic is 08:00-12:00 and 13:00-17:00
+    for start, left in (("12:30", [(480, 720)]), ("12:10", [])):
+        data["surgery"]["blocks"].append({**block, "start": start})
+        s = scenario_from_dict(data, "ortho.yaml")
+        assert [(x.start, x.end) for x in s.sessions_on("dr_nakamura", TUESDAY)] == left
+        data["surgery"]["blocks"].pop()
+    assert describe_cancellations(s.cancelled_on(TUESDAY)) == [
+        "dr_nakamura Tue 2026-12-01 08:00-12:00: in the OR (stluke OR3 12:10-17:00, 20 min away)",
+        "dr_nakamura Tue 2026-12-01 13:00-17:00: in the OR (stluke OR3 12:10-17:00)",
+    ]
+
+
 def test_time_off_releases_the_surgeons_blocks_and_keeps_their_cases_out():
     data = yaml.safe_load(ORTHO.read_text())
     osei = next(p for p in data["providers"] if p["id"] == "dr_osei")  # OR Tue (ASC1) and Fri (OR4)

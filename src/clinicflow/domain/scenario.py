@@ -170,14 +170,16 @@ class Scenario(Frozen):
             if off is not None:
                 out.append(Cancelled(p.id, date, x, off.label()))
                 continue
-            b = next((b for b in blocks if b.start < x.end and x.start < b.end), None)
+            b = next((b for b in blocks if self.surgery.clashes(b, x.start, x.end)), None)
             if b is not None:
+                t = self.surgery.travel_min(b.facility)
+                away = f", {t} min away" if t and not (b.start < x.end and x.start < b.end) else ""
                 out.append(
                     Cancelled(
                         p.id,
                         date,
                         x,
-                        f"in the OR ({b.facility} {b.room} {format_hhmm(b.start)}-{format_hhmm(b.end)})",
+                        f"in the OR ({b.facility} {b.room} {format_hhmm(b.start)}-{format_hhmm(b.end)}{away})",
                     )
                 )
         return out
@@ -267,18 +269,32 @@ def cross_reference_problems(s: Scenario):
                             f"{p.id} has no OR block on {d} in surgery.blocks",
                         )
         if s.surgery is not None:
-            # A weekly OR block and a weekly clinic session at once put the surgeon in two places
-            # every week; a dated block instead cancels that day's session (Scenario.sessions_on).
+            # A weekly OR block and a weekly clinic session at once — or closer than the drive
+            # between them — put the surgeon in two places every week; a dated block instead
+            # cancels that day's session (Scenario.sessions_on).
             for bi, b in enumerate(s.surgery.blocks):
                 if b.surgeon != p.id or b.day is None:
                     continue
                 for k, sess in enumerate(p.sessions.get(b.day, [])):
+                    if not s.surgery.clashes(b, sess.start, sess.end):
+                        continue
+                    where = ("providers", i, "sessions", b.day, k)
+                    session = f"{p.id}'s clinic session {format_hhmm(sess.start)}-{format_hhmm(sess.end)} on {b.day}"
+                    block = (
+                        f"their OR block {format_hhmm(b.start)}-{format_hhmm(b.end)} at {b.facility} {b.room}"
+                    )
                     if b.start < sess.end and sess.start < b.end:
                         yield CrossReferenceProblem(
-                            ("providers", i, "sessions", b.day, k),
-                            f"{p.id}'s clinic session {format_hhmm(sess.start)}-{format_hhmm(sess.end)} on "
-                            f"{b.day} overlaps their OR block {format_hhmm(b.start)}-{format_hhmm(b.end)} "
-                            f"at {b.facility} {b.room} (surgery.blocks[{bi}]); expected them in one place",
+                            where,
+                            f"{session} overlaps {block} (surgery.blocks[{bi}]); expected them in one place",
+                        )
+                    else:
+                        t = s.surgery.travel_min(b.facility)
+                        gap = b.start - sess.end if b.start >= sess.end else sess.start - b.end
+                        yield CrossReferenceProblem(
+                            where,
+                            f"{session} and {block} (surgery.blocks[{bi}]) are {gap} min apart; expected at "
+                            f"least {t} min to travel between the clinic and {b.facility} (travel_min)",
                         )
 
     has_sessions = s.has_clinic_sessions

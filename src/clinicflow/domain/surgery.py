@@ -13,7 +13,11 @@ from .distributions import DistributionSpec
 
 
 class Facility(Frozen):
-    """A hospital main OR or an ambulatory surgery center (ASC)."""
+    """A hospital main OR or an ambulatory surgery center (ASC).
+
+    ``travel_min`` is the time a surgeon needs between the clinic and this facility, either way:
+    a clinic session that ends at 12:00 and an OR block across town at 12:15 put the surgeon in two
+    places as surely as an overlap does (0: the ORs are in the clinic's building)."""
 
     id: Identifier
     name: str = Field(min_length=1)
@@ -23,6 +27,7 @@ class Facility(Frozen):
     staffed_start: ClockTime = "07:00"
     staffed_end: ClockTime = "17:00"
     equipment: dict[Identifier, int] = Field(default_factory=dict)
+    travel_min: int = Field(0, ge=0, le=240)
 
     @model_validator(mode="after")
     def _check(self):
@@ -85,3 +90,13 @@ class Surgery(Frozen):
     blocks: list[Block] = Field(default_factory=list)
     case_types: list[CaseType] = Field(default_factory=list)
     overtime_target: Probability = 0.2
+
+    def travel_min(self, facility: str) -> int:
+        """Minutes between the clinic and ``facility`` (0 for an unknown id: validation names it)."""
+        return next((f.travel_min for f in self.facilities if f.id == facility), 0)
+
+    def clashes(self, block: Block, start: int, end: int) -> bool:
+        """Whether a clinic session ``start``-``end`` of the block's surgeon leaves no time to be in
+        the block: they overlap, or lie closer than the facility's travel time."""
+        t = self.travel_min(block.facility)
+        return block.start < end + t and start < block.end + t
