@@ -752,6 +752,18 @@ NOT_IMPORTED = "; nothing was imported (--skip-bad-rows loads the good rows and 
             "providers[].sessions)",
         ),
         (
+            [
+                "surgery",
+                BROKEN / "overtime_target_zero.yaml",  # the solver asked for a 100th percentile
+                "--week",
+                "2026-11-30",
+                "--cases",
+                ROOT / "scenarios" / "orthopedic-cases.csv",
+            ],
+            BROKEN / "overtime_target_zero.yaml",
+            ":184: surgery.overtime_target: input should be greater than 0, got 0",
+        ),
+        (
             ["plan", FAMILY, "--week", "2026-11-30", "--requests", FILES / "requests_semicolons.csv"],
             FILES / "requests_semicolons.csv",
             "expected columns separated by commas, but the header row is separated by ';'",
@@ -800,6 +812,7 @@ NOT_IMPORTED = "; nothing was imported (--skip-bad-rows loads the good rows and 
         "yaml-nested-too-deeply",
         "demand-twice",
         "scenario-without-sessions",
+        "overtime-target-zero",
         "requests-semicolons",
         "cases-semicolons",
         "history-year-1",

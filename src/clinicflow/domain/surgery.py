@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from .base import Frozen, Identifier, Probability
+from .base import Frozen, Identifier
 from .clock import ClockTime, Weekday, format_hhmm
 from .distributions import DistributionSpec
 
@@ -89,7 +89,9 @@ class Surgery(Frozen):
     facilities: list[Facility] = Field(min_length=1)
     blocks: list[Block] = Field(default_factory=list)
     case_types: list[CaseType] = Field(default_factory=list)
-    overtime_target: Probability = 0.2
+    #: strictly between 0 and 1: at 0 no lognormal day fits its block with certainty (its 100th
+    #: percentile is unbounded), at 1 any day would
+    overtime_target: float = Field(0.2, gt=0.0, lt=1.0)
 
     def travel_min(self, facility: str) -> int:
         """Minutes between the clinic and ``facility`` (0 for an unknown id: validation names it)."""
