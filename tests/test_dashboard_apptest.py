@@ -591,6 +591,9 @@ def test_a_surgery_only_scenario_sends_the_clinic_pages_to_the_surgery_page(monk
     at = _run("practice.py")
     assert at.title[0].value == "Riverside Orthopaedics"
     assert not at.warning
+    assert (
+        "9 OR blocks · OR at stluke (hospital; OR3, OR4, OR5; 20 min from the clinic)" in at.caption[1].value
+    )
 
 
 @pytest.mark.parametrize(

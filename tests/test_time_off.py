@@ -167,7 +167,12 @@ def test_a_clinic_session_closer_to_an_or_block_than_the_drive_is_refused_or_can
     )
     nakamura["sessions"]["mon"] = [{"start": "15:50", "end": "17:00"}]  # 20 min: time enough
     path.write_text(yaml.safe_dump(data, sort_keys=False))
-    assert run_main("validate", path).code == 0
+    ok = run_main("validate", path)
+    assert ok.code == 0, ok.stderr
+    assert (
+        "OR at stluke (hospital; OR3, OR4, OR5; 20 min from the clinic), riverside_asc (ASC; ASC1, ASC2; "
+        in (" ".join(ok.stdout.split()))
+    )
     stluke["travel_min"] = 300
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     assert "travel_min" in one_line(run_main("validate", path))  # at most 240 minutes

@@ -36,6 +36,8 @@ if sm.closed_dates or sm.time_off:
     st.caption(
         " · ".join(([f"closed {', '.join(sm.closed_dates)}"] if sm.closed_dates else []) + list(sm.time_off))
     )
+if sm.facilities:
+    st.caption(f"{sm.or_blocks} OR blocks · OR at {', '.join(sm.facilities)}")
 left, right = st.columns(2)
 for col, chart in ((left, week_sessions_chart(scenario)), (right, capacity_demand_chart(scenario))):
     col.vega_lite_chart(chart.data, chart.spec, width="stretch")

@@ -82,6 +82,8 @@ def validate(
         )
         if sm.time_off:
             console.print(f"  {'; '.join(sm.time_off)}", markup=False)
+        if sm.facilities:
+            console.print(f"  OR at {', '.join(sm.facilities)}", markup=False)
         for line in sm.idle_exceptions:  # a mistyped date, most often
             console.print(f"  [yellow]note[/]: {escape(line)}")
 

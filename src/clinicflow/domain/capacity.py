@@ -46,6 +46,9 @@ class PracticeSummary:
     #: Dated exceptions that change nothing (time off on days without a session, a closed date the
     #: clinic is not open anyway): most often a mistyped date, so ``validate`` says so.
     idle_exceptions: tuple[str, ...] = ()
+    #: The OR facilities in words: "stluke (hospital; OR3, OR4, OR5; 20 min from the clinic)" — the
+    #: travel time decides which clinic sessions an OR block cancels (``Surgery.clashes``).
+    facilities: tuple[str, ...] = ()
 
     @property
     def load(self) -> float:
@@ -60,6 +63,7 @@ class PracticeSummary:
         d["closed_dates"] = list(self.closed_dates)
         d["time_off"] = list(self.time_off)
         d["idle_exceptions"] = list(self.idle_exceptions)
+        d["facilities"] = list(self.facilities)
         d["load"] = round(self.load, 4)
         d["by_provider"] = self.by_provider.to_dict(orient="records")
         return d
@@ -105,7 +109,13 @@ def summarize(s: Scenario) -> PracticeSummary:
         closed_dates=tuple(d.isoformat() for d in s.clinic.closed_dates),
         time_off=tuple(f"{p.id} {t.label(dated=True)}" for p in s.providers for t in p.time_off),
         idle_exceptions=_idle_exceptions(s),
+        facilities=tuple(_facility(f) for f in s.surgery.facilities) if s.surgery else (),
     )
+
+
+def _facility(f) -> str:
+    where = f"{f.travel_min} min from the clinic" if f.travel_min else "at the clinic"
+    return f"{f.id} ({f.kind.upper() if f.kind == 'asc' else f.kind}; {', '.join(f.rooms)}; {where})"
 
 
 def _idle_exceptions(s: Scenario) -> tuple[str, ...]:
