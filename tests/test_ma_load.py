@@ -100,3 +100,22 @@ def test_checker_flags_more_expected_rooming_than_mas(family):
     assert not [v for v in check_schedule(family, ok) if "MA-minutes" in v]
     bad = [v for v in check_schedule(family, crowd) if "MA-minutes" in v]
     assert len(bad) == 1 and "(only 60 on duty)" in bad[0], bad
+
+
+def test_add_at_lays_a_profile_down_as_at_does_with_and_without_deferral():
+    """``Profile.add_at`` (the local search's in-place sum) equals adding ``Profile.at``: with MAs on
+    duty all day, with a shift that starts mid-morning (rooming deferred) and ends early, for slots
+    at the day's edges."""
+    from clinicflow.solver.ma_load import Profile
+
+    rng = np.random.default_rng(11)
+    day = 600
+    duties = [None, np.full(day, 2), np.r_[np.zeros(120, int), np.full(300, 1), np.zeros(180, int)]]
+    for _ in range(300):
+        p = Profile(int(rng.integers(-10, 40)), rng.integers(0, MILLI, size=int(rng.integers(1, 60))))
+        on_duty = duties[int(rng.integers(0, len(duties)))]
+        base = rng.integers(0, 3 * MILLI, size=day)
+        start = int(rng.integers(-30, day + 10))
+        got = base.copy()
+        p.add_at(got, start, on_duty)
+        assert np.array_equal(got, base + p.at(start, day, on_duty)), (start, p.offset)

@@ -81,6 +81,18 @@ class Profile:
                 out = defer(out, on_duty)
         return out
 
+    def add_at(self, out: np.ndarray, start: int, on_duty: np.ndarray | None = None) -> None:
+        """``out += self.at(start, len(out), on_duty)``, without laying a whole day down when no
+        rooming needs deferring (the local search asks this for every slot of every move)."""
+        a = start + self.offset
+        lo, hi = max(a, 0), min(a + len(self.load), len(out))
+        if hi <= lo:
+            return
+        if on_duty is not None and needs_deferral(on_duty, lo, hi):
+            out += self.at(start, len(out), on_duty)
+        else:
+            out[lo:hi] += self.load[lo - a : hi - a]
+
     def windowed_at(self, start: int, on_duty: np.ndarray | None) -> tuple[int, np.ndarray]:
         """(first minute, values) of the windowed load of a slot starting at ``start``: ``p.window``
         placed at ``start + window_offset``, or computed from the deferred load when part of the

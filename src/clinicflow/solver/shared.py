@@ -88,15 +88,24 @@ def slot_resources(slot: Slot) -> dict[str, int]:
 def resources_ok(
     ledger: Ledger | None, date: dt.date, provider_rooms: int, slots: list[Slot], starts
 ) -> bool:
-    """Whether timed slots fit the provider's rooms and what other sessions left of shared resources."""
+    """Whether timed slots fit the provider's rooms and what other sessions left of shared resources.
+
+    The local search asks this for every improving move, so it allocates one day's array per
+    resource, not one per slot (``np.zeros`` in ``setdefault`` ran for every slot), and lays MA
+    profiles down in place (``Profile.add_at``); the answer is the same."""
     use: dict[str, np.ndarray] = {}
+    on_duty = ledger.capacity(date, "ma") if ledger is not None else None
     for s, g in zip(slots, starts, strict=True):
         for res, length in slot_resources(s).items():
-            arr = use.setdefault(res, np.zeros(DAY, dtype=np.int64))
+            arr = use.get(res)
+            if arr is None:
+                arr = use[res] = np.zeros(DAY, dtype=np.int64)
             arr[g : g + length] += 1
         if s.ma is not None and ledger is not None:
-            on_duty = ledger.capacity(date, "ma")
-            use.setdefault("ma", np.zeros(DAY, dtype=np.int64))[:] += s.ma.at(g, DAY, on_duty)
+            arr = use.get("ma")
+            if arr is None:
+                arr = use["ma"] = np.zeros(DAY, dtype=np.int64)
+            s.ma.add_at(arr, g, on_duty)
     if "ma" in use:
         use["ma"] = windowed(capped_ma(use["ma"], provider_rooms))
     for res, arr in use.items():
