@@ -321,8 +321,8 @@ def _reason_counts(bad: pd.DataFrame) -> dict[str, int]:
 #: rooming, provider start and end, check-out) than the stored one was taken earlier or from a
 #: thinner layout, and must not roll the fuller record back. With as many times or more (a corrected
 #: status or time, a check-out filled in) the incoming row replaces the stored one: the last import
-#: wins, as a later export would.
-FULLER_KEPT = "fewer visit times than the stored record"
+#: wins, as a later export would. (The state of such a row in ``_write_appointments``.)
+FULLER_KEPT = "fuller_kept"
 
 
 def _times_recorded(alias: str) -> str:
@@ -339,7 +339,7 @@ def _write_appointments(con, good: pd.DataFrame, import_id: int, result: ImportR
                SELECT i.appointment_ref,
                       CASE WHEN a.appointment_ref IS NULL THEN 'new'
                            WHEN a.row_hash = i.row_hash THEN 'same'
-                           WHEN {_times_recorded("i")} < {_times_recorded("a")} THEN 'fuller_kept'
+                           WHEN {_times_recorded("i")} < {_times_recorded("a")} THEN '{FULLER_KEPT}'
                            ELSE 'changed' END AS state
                FROM incoming i LEFT JOIN appointments a USING (appointment_ref)"""
         )
@@ -347,7 +347,7 @@ def _write_appointments(con, good: pd.DataFrame, import_id: int, result: ImportR
         result.rows_added = int(counts.get("new", 0))
         result.rows_updated = int(counts.get("changed", 0))
         result.rows_unchanged = int(counts.get("same", 0))
-        result.rows_kept_fuller = int(counts.get("fuller_kept", 0))
+        result.rows_kept_fuller = int(counts.get(FULLER_KEPT, 0))
         if result.rows_updated:
             con.execute(
                 "DELETE FROM appointments WHERE appointment_ref IN "
