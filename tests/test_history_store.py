@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 from clinicflow.data import store as store_mod
+from clinicflow.data.normalize import TIMESTAMP_FIELDS
 from clinicflow.data.store import BadRowsError, import_history
 from clinicflow.errors import InputError
 from conftest import ROOT, run_main
@@ -87,9 +88,6 @@ def test_reimport_adds_nothing_and_superset_adds_only_new_rows(tmp_path, key, mo
     assert r2.rows_added == 0 and _count(db) == 2100
 
 
-TIMES = ("checkin_at", "roomed_at", "provider_start_at", "provider_end_at", "checkout_at")
-
-
 def _stored(db, column: str) -> dict:
     con = duckdb.connect(str(db), read_only=True)
     try:
@@ -110,7 +108,7 @@ def test_an_older_export_imported_later_does_not_roll_a_fuller_record_back(tmp_p
     # with none of its times, c's check-out typed an hour late and since corrected
     older = frame.copy()
     older.loc[a, ["provider_end_at", "checkout_at"]] = ""
-    older.loc[b, list(TIMES)] = ""
+    older.loc[b, list(TIMESTAMP_FIELDS)] = ""
     older.loc[b, "status"] = "no_show"
     fixed = pd.to_datetime(frame.loc[c, "checkout_at"])
     older.loc[c, "checkout_at"] = (fixed + pd.Timedelta(hours=1)).isoformat()

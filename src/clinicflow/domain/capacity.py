@@ -12,6 +12,8 @@ from .scenario import Scenario
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .surgery import Facility
+
 
 @dataclass(frozen=True)
 class PracticeSummary:
@@ -113,7 +115,7 @@ def summarize(s: Scenario) -> PracticeSummary:
     )
 
 
-def _facility(f) -> str:
+def _facility(f: Facility) -> str:
     where = f"{f.travel_min} min from the clinic" if f.travel_min else "at the clinic"
     return f"{f.id} ({f.kind.upper() if f.kind == 'asc' else f.kind}; {', '.join(f.rooms)}; {where})"
 
