@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -182,3 +183,159 @@ def test_requests_carry_the_patients_own_no_show_score(tiny_plan, tmp_path):
         assert str(e.value) == (
             f"r.csv: row 3, column no_show_prob: expected a probability between 0 and 1 or empty, got {bad!r}"
         )
+
+
+def _row_level_optimum(s, sched, reqs) -> float:
+    """The booking's optimum computed independently: one 0/1 variable per request and open row
+    (not per group of interchangeable rows), solved by SciPy's MILP (HiGHS), not CP-SAT."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    from clinicflow.solver.booking import _fits, _score
+
+    rows = [r for r in sched.itertuples() if r.kind in ("template", "hold")]
+    pairs = [(i, r) for i, q in enumerate(reqs) for r in rows if _fits(s, q, r)]
+    groups: dict = {}
+    for j, (i, r) in enumerate(pairs):
+        groups.setdefault(("req", i), []).append(j)
+        groups.setdefault(("row", r.Index), []).append(j)
+        groups.setdefault(("day", reqs[i].patient_ref, r.date), []).append(j)
+    a = np.zeros((len(groups), len(pairs)))
+    for g, js in enumerate(groups.values()):
+        a[g, js] = 1
+    c = -np.array([_score(reqs[i], r) for i, r in pairs], dtype=float)
+    res = milp(c, constraints=LinearConstraint(a, 0, 1), integrality=np.ones(len(pairs)), bounds=Bounds(0, 1))
+    assert res.status == 0
+    return -res.fun
+
+
+def _random_week(family, rng) -> pd.DataFrame:
+    """Two providers' slots over three days, mornings and afternoons, with same-day holds: a
+    schedule where equal slots come in groups and the halves of the day differ."""
+    rows = []
+    for d in range(3):
+        date = MONDAY + dt.timedelta(days=d)
+        for prov in ("dr_okafor", "np_haddad"):
+            for m in range(480, 1020, 30):
+                if 720 <= m < 780:
+                    continue
+                kind = "hold" if rng.random() < 0.15 else "template"
+                t = str(rng.choice(["follow_up", "sick_visit", "new_patient"]))
+                rows.append(
+                    {
+                        "date": date,
+                        "weekday": date.strftime("%a").lower(),
+                        "provider": prov,
+                        "start": "x",
+                        "end": "x",
+                        "start_min": m,
+                        "end_min": m + family.type_by_id[t].scheduled_min,
+                        "appointment_type": t,
+                        "kind": kind,
+                        "patient_ref": None,
+                        "room": None,
+                        "no_show_prob": float("nan"),
+                        "overbooked": False,
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def test_booking_by_groups_of_slots_reaches_the_row_by_row_optimum(family):
+    """CP-SAT books into groups of interchangeable slots; on random weeks and request sets (more
+    requests than slots, patients with two requests, urgent ones that may take holds, preferences
+    of provider and time of day) its optimum must equal the row-by-row model's, and the booked rows
+    must score exactly that."""
+    from clinicflow.solver.booking import _fits, _score
+
+    for seed in range(4):
+        rng = np.random.default_rng(seed)
+        sched = _random_week(family, rng)
+        rows = []
+        for _ in range(len(sched) + 20):
+            a = int(rng.integers(0, 3))
+            b = min(2, a + int(rng.integers(0, 2)))
+            rows.append(
+                _req(
+                    f"P{int(rng.integers(0, 80)):06d}",  # some patients ask twice
+                    str(rng.choice(["follow_up", "sick_visit", "new_patient"])),
+                    str(rng.choice(["dr_okafor", "np_haddad", ""])),
+                    (MONDAY + dt.timedelta(days=a)).isoformat(),
+                    (MONDAY + dt.timedelta(days=b)).isoformat(),
+                    str(rng.choice(["any", "morning", "afternoon"])),
+                    str(rng.choice(["routine", "soon", "urgent"], p=[0.6, 0.25, 0.15])),
+                )
+            )
+        reqs = parse_requests(pd.DataFrame(rows), family)
+        b = book_requests(family, sched, reqs)
+        assert b.status == "optimal"
+        assert b.objective == pytest.approx(_row_level_optimum(family, sched, reqs))
+        booked = {r.Index: r for r in sched.itertuples()}
+        assert sum(_score(reqs[i], booked[r]) for i, r in b.assignments.items()) == b.objective
+        assert len(set(b.assignments.values())) == len(b.assignments)
+        assert all(_fits(family, reqs[i], booked[r]) for i, r in b.assignments.items())
+        days = [(reqs[i].patient_ref, booked[r].date) for i, r in b.assignments.items()]
+        assert len(set(days)) == len(days)
+
+
+def test_the_most_urgent_request_gets_the_earliest_of_equal_slots(tiny_plan):
+    """Slots alike for both requests (same provider, day, type and half of the day): the soon
+    request gets the earlier one, whatever the file's order."""
+    s, sched = tiny_plan.scenario, tiny_plan.schedule
+    mon = sched[
+        (sched["date"] == MONDAY) & (sched["kind"] == "template") & (sched["appointment_type"] == "visit")
+    ]
+    morning = mon[mon["start_min"] < 12 * 60].sort_values("start_min")
+    assert len(morning) >= 2
+    rows = [
+        _req("P000001", "visit", "doc", "2026-11-30", "2026-11-30", "morning", "routine"),
+        _req("P000002", "visit", "doc", "2026-11-30", "2026-11-30", "morning", "soon"),
+    ]
+    b = book_requests(s, sched, parse_requests(pd.DataFrame(rows), s))
+    assert b.assignments == {1: morning.index[0], 0: morning.index[1]}
+
+
+def test_a_hold_past_the_types_window_is_not_counted_with_the_holds_that_fit(family):
+    """Two new-patient holds on one afternoon: 13:00 fits a new patient (window 13:00-15:00), 14:30
+    does not (it would run to 15:10). Two urgent new patients: one is booked, into the 13:00 hold."""
+    rows = _random_week(family, np.random.default_rng(0)).iloc[:2].copy()
+    rows["provider"], rows["date"], rows["weekday"] = "dr_okafor", MONDAY, "mon"
+    rows["kind"], rows["appointment_type"] = "hold", "new_patient"
+    rows["start_min"], rows["end_min"] = [780, 870], [820, 910]
+    sched = rows.reset_index(drop=True)
+    reqs = parse_requests(
+        pd.DataFrame(
+            [_req(f"P00000{k}", "new_patient", "", "2026-11-30", "2026-11-30", urg="urgent") for k in (1, 2)]
+        ),
+        family,
+    )
+    b = book_requests(family, sched, reqs)
+    assert list(b.assignments.values()) == [0]
+    assert b.booked == 1 and len(b.unbooked) == 1
+
+
+def test_an_urgent_request_leaves_the_hold_open_when_a_regular_slot_serves_it_as_well(family):
+    """Three holds, then three regular slots, one morning; three urgent requests take the regular
+    slots and the holds stay open for the day's calls. When the regular slots are with another
+    provider than the one the patients asked for, the holds serve them instead."""
+    from clinicflow.solver.booking import _score
+
+    rows = _random_week(family, np.random.default_rng(0)).iloc[:6].copy()
+    rows["provider"], rows["date"], rows["weekday"] = "dr_okafor", MONDAY, "mon"
+    rows["kind"], rows["appointment_type"] = ["hold"] * 3 + ["template"] * 3, "follow_up"
+    rows["start_min"] = [480, 500, 520, 540, 560, 580]
+    rows["end_min"] = rows["start_min"] + 20
+    sched = rows.reset_index(drop=True)
+    reqs = parse_requests(
+        pd.DataFrame(
+            [
+                _req(f"P00000{k}", "follow_up", "dr_okafor", "2026-11-30", "2026-11-30", urg="urgent")
+                for k in range(3)
+            ]
+        ),
+        family,
+    )
+    assert sorted(book_requests(family, sched, reqs).assignments.values()) == [3, 4, 5]
+    hold, slot = list(sched.iloc[[2, 3]].itertuples())
+    assert _score(reqs[0], hold) == _score(reqs[0], slot) - 1  # not left to the solver's tie-breaking
+    sched.loc[3:, "provider"] = "np_haddad"
+    assert sorted(book_requests(family, sched, reqs).assignments.values()) == [0, 1, 2]
