@@ -122,6 +122,14 @@ def test_whatif_page_compares_a_variant():
     labour = metrics["staff cost with overtime pay, per week ($)"].delta
     saved, low, high = (float(x.strip("[],")) for x in labour.replace(",", " ").split()[:3])
     assert -945 < saved < -600 and low < saved < high  # one clerk: ~$170 more overtime pay
+    # the full table in words and units, the same cells as `clinicflow compare` prints
+    table = at.dataframe[0].value.set_index("KPI")
+    staff = table.loc["staff cost per week ($)"]
+    assert (staff["base"], staff["variant"], staff["paired Δ [95% CI]"]) == ("$26,552", "$25,606", "-945")
+    assert staff["detectable"]
+    desk = table.loc["desk utilization"]
+    assert desk["base"].endswith("%") and float(desk["variant"].rstrip("%")) > float(desk["base"].rstrip("%"))
+    assert {"no-shows", "walk-ins", "patients seen"} <= set(table.index)
 
 
 def test_whatif_page_part_time_ma():
@@ -547,7 +555,7 @@ def test_whatif_page_runs_an_uploaded_base_schedule(family, tmp_path):
     from clinicflow.whatif.sweep import sweep
 
     _sweep(at, "3..3", "1..2")
-    shown = at.dataframe[-1].value.set_index("desk")["p90_wait_min"]
+    shown = at.dataframe[-1].value.set_index("desk")["90th-percentile wait (min)"]
     api = sweep(
         family,
         [parse_vary("mas=3..3"), parse_vary("desk=1..2")],

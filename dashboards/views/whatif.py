@@ -18,6 +18,7 @@ from clinicflow.domain import WEEKDAYS
 from clinicflow.domain.schedule import read_schedule_csv
 from clinicflow.viz.whatif import LABELS, diff_figure, frontier_figure
 from clinicflow.whatif import apply_variant, compare, sweep
+from clinicflow.whatif.display import NO_CHANGE, comparison_frame
 from clinicflow.whatif.grid import KNOBS, parse_vary
 from clinicflow.whatif.sweep import Target
 from clinicflow.whatif.variants import variant_from_dict
@@ -224,10 +225,17 @@ for row in (shown[:4], shown[4:]):
             help=f"base {b['mean']:,.1f}; paired difference with its 95% CI",
         )
 st.plotly_chart(diff_figure(table), width="stretch")
-view = table.pivot_table(index="kpi", columns="arm", values="mean").join(
-    table[table["arm"] == "variant"].set_index("kpi")[["diff", "diff_low", "diff_high", "zero_in_ci"]]
+st.dataframe(
+    comparison_frame(table, "base", "variant", labels=LABELS),
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "paired Δ [95% CI]": st.column_config.TextColumn(
+            help="variant minus base on the same simulated patients, with its 95% interval"
+        ),
+        "detectable": st.column_config.CheckboxColumn(help=f"unticked: {NO_CHANGE}"),
+    },
 )
-st.dataframe(view.round(3), width="stretch")
 
 st.subheader("Sweep: labour cost against waiting")
 st.caption("Labour cost: the staff's scheduled pay plus the simulated pay for overtime past closing.")
@@ -291,19 +299,17 @@ if go or st.session_state.get("sw_ran"):
             + ", ".join(f"{k}={best[k]}" for k in knobs)
             + f" (${best['labour_cost_week']:,.0f} per week with overtime pay)"
         )
+    money = ("staff_cost_week", "overtime_pay", "labour_cost_week")
+    minutes = ("p90_wait_min", "mean_wait_min", "provider_overtime_min")
     st.dataframe(
-        stable[
-            [
-                *knobs,
-                "staff_cost_week",
-                "overtime_pay",
-                "labour_cost_week",
-                "p90_wait_min",
-                "mean_wait_min",
-                "provider_overtime_min",
-                "efficient",
-            ]
-        ].round(2),
+        stable[[*knobs, *money, *minutes, "efficient"]].rename(columns=LABELS),
         hide_index=True,
         width="stretch",
+        column_config={
+            **{LABELS[k]: st.column_config.NumberColumn(format="dollar") for k in money},
+            **{LABELS[k]: st.column_config.NumberColumn(format="%.1f") for k in minutes},
+            "efficient": st.column_config.CheckboxColumn(
+                help="no other setting beats it on both labour cost and the 90th-percentile wait (the frontier)"
+            ),
+        },
     )

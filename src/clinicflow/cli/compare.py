@@ -20,41 +20,10 @@ from ._options import named_as_options
 # The what-ifs (the simulator: SciPy; the planner: OR-Tools), the exports and pandas are imported in
 # the commands, not here: every command's start-up imports this module (``clinicflow --help`` among them).
 
-SHOWN = (
-    "mean_wait_min",
-    "p90_wait_min",
-    "mean_time_in_clinic_min",
-    "provider_idle_min",
-    "provider_unused_min",
-    "provider_overtime_min",
-    "provider_utilization",
-    "room_utilization",
-    "ma_utilization",
-    "max_waiting_room",
-    "patients_seen",
-    "cost",
-    "overtime_pay",
-    "staff_cost_week",
-    "labour_cost_week",
-)
-
-#: KPIs in the scenario's currency, shown in whole units.
-_MONEY = ("overtime_pay", "staff_cost_week", "labour_cost_week")
-
 
 def register(app: typer.Typer) -> None:
     app.command("compare")(compare)
     app.command("sweep")(sweep)
-
-
-def _fmt(x: float, kpi: str) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "–"
-    if kpi.endswith("utilization"):
-        return f"{x:.1%}"
-    if kpi in _MONEY:
-        return f"${x:,.0f}"
-    return f"{x:,.1f}"
 
 
 def _default_workers(workers: int | None, replications: int, cluster: str | None) -> int:
@@ -119,6 +88,7 @@ def compare(
     from ..exports.common import atomic_output_dir, check_output_dir
     from ..spreadsheet import safe_frame
     from ..whatif.compare import compare as run_compare
+    from ..whatif.display import NO_CHANGE, SHOWN, comparison_frame
     from ..whatif.variants import load_variant, schedule_under
 
     policy = _policy_or_schedule(
@@ -198,21 +168,9 @@ def compare(
         t.add_column("base", justify="right")
         t.add_column("variant", justify="right")
         t.add_column("paired Δ [95% CI]", justify="right")
-        for k in SHOWN:
-            part = table[table["kpi"] == k].set_index("arm")
-            b, r = part.loc[comp.base.name], part.loc[arm.name]
-            money = k in _MONEY
-            if r["diff_low"] == r["diff_high"]:
-                d = f"{r['diff']:+,.0f}" if money else f"{r['diff']:+,.1f}"
-            elif k.endswith("utilization"):
-                d = f"{r['diff']:+.1%} [{r['diff_low']:+.1%}, {r['diff_high']:+.1%}]"
-            elif money:
-                d = f"{r['diff']:+,.0f} [{r['diff_low']:+,.0f}, {r['diff_high']:+,.0f}]"
-            else:
-                d = f"{r['diff']:+,.1f} [{r['diff_low']:+,.1f}, {r['diff_high']:+,.1f}]"
-            if r["zero_in_ci"] and r["diff_low"] != r["diff_high"]:
-                d = f"[dim]{d} ≈0[/]"
-            t.add_row(k, _fmt(b["mean"], k), _fmt(r["mean"], k), d)
+        for row in comparison_frame(table, comp.base.name, arm.name, kpis=SHOWN).itertuples(index=False):
+            d = row[3] if row.detectable else f"[dim]{row[3]} ≈0[/]"
+            t.add_row(row.KPI, row.base, row.variant, d)
         console.print(t)
     for arm in comp.variants:
         if not arm.replanned:
@@ -223,7 +181,7 @@ def compare(
         else:
             flags = [f"planned with {arm.policy}", *arm.notes]
         console.print(f"  {arm.name}: {'; '.join(flags)}")
-    console.print("  ≈0: the 95% interval of the difference contains 0 (no detectable change)")
+    console.print(f"  ≈0: {NO_CHANGE}")
     if out is not None:
         console.print(f"  wrote {out}/comparison.csv, comparison.json, differences.html, differences.png")
 
