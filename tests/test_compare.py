@@ -540,7 +540,7 @@ def test_the_cli_planning_bar_comes_down_before_the_simulation_bar(tiny):
 
 def test_the_comparison_is_written_the_same_for_the_terminal_and_the_dashboard():
     """``whatif.display``: percentages for utilizations, whole currency units for pay, one decimal
-    otherwise; an interval holding 0 is not a detectable change, an exact difference always is;
+    otherwise; ``≈0`` where the interval holds 0, never on an exact difference (``+0.0`` says it);
     the KPIs in the reading order, then the table's others, none dropped."""
     import pandas as pd
 
@@ -565,6 +565,7 @@ def test_the_comparison_is_written_the_same_for_the_terminal_and_the_dashboard()
         + rows("staff_cost_week", 26552.0, 25606.5, -945.5, -945.5, -945.5)
         + rows("ma_utilization", 0.194, 0.175, -0.0185, -0.019, -0.018)
         + rows("mean_wait_min", 12.04, 12.05, 0.01, -0.02, 0.04)
+        + rows("provider_overtime_min", 32.5, 32.5, 0.0, 0.0, 0.0)
     )
     f = comparison_frame(table, "base", "v", labels={"mean_wait_min": "mean wait (min)"})
     assert f.to_dict("records") == [
@@ -573,27 +574,34 @@ def test_the_comparison_is_written_the_same_for_the_terminal_and_the_dashboard()
             "base": "12.0",
             "variant": "12.1",
             "paired Δ [95% CI]": "+0.0 [-0.0, +0.0]",
-            "detectable": False,
+            "≈0": "≈0",
+        },
+        {
+            "KPI": "provider_overtime_min",
+            "base": "32.5",
+            "variant": "32.5",
+            "paired Δ [95% CI]": "+0.0",
+            "≈0": "",
         },
         {
             "KPI": "ma_utilization",
             "base": "19.4%",
             "variant": "17.5%",
             "paired Δ [95% CI]": "-1.8% [-1.9%, -1.8%]",
-            "detectable": True,
+            "≈0": "",
         },
         {
             "KPI": "staff_cost_week",
             "base": "$26,552",
             "variant": "$25,606",
             "paired Δ [95% CI]": "-946",
-            "detectable": True,
+            "≈0": "",
         },
         {
             "KPI": "no_shows",
             "base": "60.9",
             "variant": "58.1",
             "paired Δ [95% CI]": "-2.8 [-3.5, -2.1]",
-            "detectable": True,
+            "≈0": "",
         },
     ]

@@ -233,7 +233,7 @@ st.dataframe(
         "paired Δ [95% CI]": st.column_config.TextColumn(
             help="variant minus base on the same simulated patients, with its 95% interval"
         ),
-        "detectable": st.column_config.CheckboxColumn(help=f"unticked: {NO_CHANGE}"),
+        "≈0": st.column_config.TextColumn(help=f"≈0: {NO_CHANGE}"),
     },
 )
 

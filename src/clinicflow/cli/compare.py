@@ -169,7 +169,7 @@ def compare(
         t.add_column("variant", justify="right")
         t.add_column("paired Δ [95% CI]", justify="right")
         for row in comparison_frame(table, comp.base.name, arm.name, kpis=SHOWN).itertuples(index=False):
-            d = row[3] if row.detectable else f"[dim]{row[3]} ≈0[/]"
+            d = f"[dim]{row[3]} ≈0[/]" if row[4] else row[3]
             t.add_row(row.KPI, row.base, row.variant, d)
         console.print(t)
     for arm in comp.variants:

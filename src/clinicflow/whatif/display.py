@@ -78,7 +78,7 @@ def comparison_frame(
     labels: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """One arm against the base, ready to show: KPI (``labels``' words, else the key), base,
-    variant, the paired change with its 95% CI, and whether that change is detectable.
+    variant, the paired change with its 95% CI, and ``≈0`` where that interval holds 0.
 
     ``table`` is ``Comparison.table()``'s long frame. ``kpis`` defaults to ``SHOWN`` followed by
     the table's other KPIs (no-shows, walk-ins, …) in its own order, so nothing is dropped."""
@@ -96,7 +96,7 @@ def comparison_frame(
                 "base": value(b["mean"], k),
                 "variant": value(r["mean"], k),
                 "paired Δ [95% CI]": difference(r, k),
-                "detectable": not no_detectable_change(r),
+                "≈0": "≈0" if no_detectable_change(r) else "",
             }
         )
-    return pd.DataFrame(rows, columns=["KPI", "base", "variant", "paired Δ [95% CI]", "detectable"])
+    return pd.DataFrame(rows, columns=["KPI", "base", "variant", "paired Δ [95% CI]", "≈0"])
