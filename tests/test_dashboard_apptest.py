@@ -119,7 +119,7 @@ def test_whatif_page_compares_a_variant():
     assert float(metrics["mean wait (min)"].delta.split()[0]) > 0
     assert metrics["staff cost per week ($)"].delta.startswith("-945.0")
     # labour cost: the clerk-week saved, less the overtime pay the later days add (paired, with a CI)
-    labour = metrics["staff cost with overtime pay, per week ($)"].delta
+    labour = metrics["labour cost per week ($)"].delta
     saved, low, high = (float(x.strip("[],")) for x in labour.replace(",", " ").split()[:3])
     assert -945 < saved < -600 and low < saved < high  # one clerk: ~$170 more overtime pay
     # the full table in words and units, the same cells as `clinicflow compare` prints
@@ -996,6 +996,6 @@ def test_whatif_page_plans_the_variants_week_with_a_progress_bar_then_compares(t
     at = _run("whatif.py", wi_reps=10, wi_policy="optimized")
     assert not at.error, [e.value for e in at.error]
     assert not at.get("progress")  # emptied once the week is planned
-    assert {m.label for m in at.metric} >= {"mean wait (min)", "staff cost with overtime pay, per week ($)"}
+    assert {m.label for m in at.metric} >= {"mean wait (min)", "labour cost per week ($)"}
     caption = next(c.value for c in at.caption if c.value.startswith(CHANGES))
     assert "template_policy: optimized" in caption and "schedule re-planned" in caption

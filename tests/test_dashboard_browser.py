@@ -53,6 +53,18 @@ CHARTS_DRAWN = (
 )
 
 
+#: Metric labels and values the browser cut short with an ellipsis ("18.0 …"): too many metrics in
+#: one row for the page's width.
+CUT_OFF = """[...document.querySelectorAll(
+    '[data-testid="stMetricValue"], [data-testid="stMetricValue"] *,'
+    + ' [data-testid="stMetricLabel"], [data-testid="stMetricLabel"] *'
+)].filter(e => e.clientWidth > 0 && e.scrollWidth > e.clientWidth + 1).map(e => e.textContent)"""
+
+
+def _cut_off(page) -> list[str]:
+    return sorted(set(page.evaluate(CUT_OFF)))
+
+
 def _open(browser, url: str, name: str, charts: int = 1, tables: bool = True, work_s: float = 60):
     """Open a page and wait for it; ``work_s`` is how long its computation on opening may take on a
     busy CI machine (the surgery page plans and simulates a week of OR cases before its metrics)."""
@@ -68,6 +80,7 @@ def _open(browser, url: str, name: str, charts: int = 1, tables: bool = True, wo
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
     assert page.locator('[data-testid="stException"]').count() == 0
+    assert _cut_off(page) == []
     return page, elapsed
 
 
@@ -188,4 +201,5 @@ def test_schedule_page_plans_in_browser(own_server, browser):
     assert page.get_by_text("Sessions most often running late (simulated)").first.is_visible()
     # schedule.csv, .xlsx, calendars, FHIR, sessions.csv (the booking box offers its own only once used)
     assert page.locator('[data-testid="stDownloadButton"]').count() == 5
+    assert _cut_off(page) == []
     page.close()

@@ -42,21 +42,26 @@ for line in warnings:
 breakdown = wait_breakdown(patients)
 st.info(bottleneck_sentence(breakdown, summary))
 
+# Two rows of four: the patients' side, then the providers' and the week's; seven in one row were
+# cut short ("18.0 …") at a laptop's width.
 labels = [
     ("mean_wait_min", "Mean wait", "{:.1f} min"),
     ("p90_wait_min", "90th pct wait", "{:.1f} min"),
+    ("mean_time_in_clinic_min", "Time in clinic", "{:.0f} min"),
+    ("max_waiting_room", "Peak waiting room", "{:.1f}"),
     ("provider_overtime_min", "Provider overtime / week", "{:,.0f} min"),
     ("overtime_pay", "Overtime pay / week", "${:,.0f}"),
     ("provider_utilization", "Provider utilization", "{:.0%}"),
     ("patients_seen", "Patients seen / week", "{:,.0f}"),
-    ("max_waiting_room", "Peak waiting room", "{:.1f}"),
 ]
-cols = st.columns(len(labels))
-for col, (k, label, fmt) in zip(cols, labels, strict=True):
-    r = summary.loc[k]
-    col.metric(
-        label, fmt.format(r["mean"]), help=f"95% CI {fmt.format(r['ci_low'])} – {fmt.format(r['ci_high'])}"
-    )
+for row in (labels[:4], labels[4:]):
+    for col, (k, label, fmt) in zip(st.columns(4), row, strict=True):
+        r = summary.loc[k]
+        col.metric(
+            label,
+            fmt.format(r["mean"]),
+            help=f"95% CI {fmt.format(r['ci_low'])} – {fmt.format(r['ci_high'])}",
+        )
 
 left, right = st.columns(2)
 left.plotly_chart(wait_histogram(patients), width="stretch")

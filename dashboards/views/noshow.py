@@ -164,9 +164,14 @@ else:
         delta_color="inverse",
     )
     c[2].metric("Mean predicted", f"{t['mean_predicted']:.1%}", help=f"observed {t['no_show_rate']:.1%}")
-    c[3].metric("Model", evaluation["model"].split(" + ")[0])
+    c[3].metric(
+        "Test appointments",
+        f"{evaluation['rows']['test']:,}",
+        help="the last 20% of appointment dates, never used to fit or choose the model",
+    )
     st.plotly_chart(calibration_figure(evaluation), width="stretch")
     st.caption(
+        f"Model: {evaluation['model']}, chosen among the candidates on the calibration slice. "
         f"Trained {evaluation['periods']['train'][0]} – {evaluation['periods']['train'][1]}, calibrated "
         f"{evaluation['periods']['calibration'][0]} – {evaluation['periods']['calibration'][1]}, tested "
         f"{evaluation['periods']['test'][0]} – {evaluation['periods']['test'][1]}. Patient-history features use "

@@ -16,7 +16,7 @@ from _shared import fresh_for, pick_scenario, read_upload
 from clinicflow import InfeasibleError, InputError
 from clinicflow.domain import WEEKDAYS
 from clinicflow.domain.schedule import read_schedule_csv
-from clinicflow.viz.whatif import LABELS, diff_figure, frontier_figure
+from clinicflow.viz.whatif import LABELS, TILE_LABELS, diff_figure, frontier_figure
 from clinicflow.whatif import apply_variant, compare, sweep
 from clinicflow.whatif.display import NO_CHANGE, comparison_frame
 from clinicflow.whatif.grid import KNOBS, parse_vary
@@ -218,11 +218,12 @@ for row in (shown[:4], shown[4:]):
         if r["diff_low"] != r["diff_high"]:
             delta += f" [{r['diff_low']:+,.1f}, {r['diff_high']:+,.1f}]"
         col.metric(
-            LABELS.get(k, k),
+            TILE_LABELS.get(k, LABELS.get(k, k)),
             f"{r['mean']:,.1f}",
             delta=delta,
             delta_color="off" if r["zero_in_ci"] else "inverse",
-            help=f"base {b['mean']:,.1f}; paired difference with its 95% CI",
+            help=(f"{LABELS[k]}: " if k in TILE_LABELS else "")
+            + f"base {b['mean']:,.1f}; paired difference with its 95% CI",
         )
 st.plotly_chart(diff_figure(table), width="stretch")
 st.dataframe(

@@ -24,6 +24,13 @@ KEY_KPIS = (
     "cost",
 )
 
+#: Shorter words for the page's metric tiles, where the full label would be cut short; the tile's
+#: help gives the full one.
+TILE_LABELS = {
+    "cost": "weighted cost",
+    "labour_cost_week": "labour cost per week ($)",
+}
+
 LABELS = {
     "mean_wait_min": "mean wait (min)",
     "p90_wait_min": "90th-percentile wait (min)",
