@@ -144,3 +144,23 @@ def test_noshow_layout_report_has_no_hours_and_matches_pandas(tmp_path):
     same_day = {r["lead_band"]: r for r in report["by"]["lead_band"]}["0"]
     assert same_day["booked"] == (lead == 0).sum()
     assert same_day["no_shows"] == ((lead == 0) & (frame["No-show"] == "Yes")).sum()
+
+
+def test_segment_chart_draws_each_rate_with_its_wilson_interval(generic_store):
+    """The no-show page's bars: each segment's rate with its 95% Wilson interval, computed here from
+    the counts with SciPy's binomtest (its Wilson interval, not clinicflow's), and the overall rate
+    as a dashed line the legend names."""
+    from scipy.stats import binomtest
+
+    from clinicflow.viz.noshow import segment_figure
+
+    report, _ = generic_store
+    fig = segment_figure(report, "lead_band")
+    bars = fig.data[0]
+    rows = [r for r in report["by"]["lead_band"] if r["booked"]]
+    assert list(bars.x) == [r["lead_band"] for r in rows]
+    for r, y, up, down in zip(rows, bars.y, bars.error_y.array, bars.error_y.arrayminus, strict=True):
+        ci = binomtest(r["no_shows"], r["booked"]).proportion_ci(0.95, method="wilson")
+        assert y == pytest.approx(r["no_shows"] / r["booked"], abs=1e-12)
+        assert (y - down, y + up) == pytest.approx((ci.low, ci.high), abs=1e-9)
+    assert fig.data[1].name == f"overall {report['overall']['no_show_rate']:.1%}"
