@@ -129,3 +129,26 @@ def test_wilson_interval_known_values():
     p, lo, hi = wilson(20, 100)
     assert p == 0.2 and lo == pytest.approx(0.1333, abs=1e-4) and hi == pytest.approx(0.2888, abs=1e-4)
     assert wilson(0, 50)[1] == 0.0
+
+
+def test_overtime_risk_bars_are_named_as_the_gantt_names_its_rows():
+    """``Mon 12-07 · stluke/OR3``; a room with two blocks that day gets each block's start time."""
+    from clinicflow.viz.surgery import overtime_risk_figure
+
+    rd = pd.DataFrame(
+        {
+            "room_day": ["2026-12-07/OR3/07:30", "2026-12-07/OR3/13:00", "2026-12-08/ASC1/07:30"],
+            "date": ["2026-12-07", "2026-12-07", "2026-12-08"],
+            "facility": ["stluke", "stluke", "riverside_asc"],
+            "room": ["OR3", "OR3", "ASC1"],
+            "sim_p_overtime": [0.09, 0.18, 0.0],
+            "sim_p_overtime_ci": ["0.05-0.16", "0.12-0.27", "0.0-0.04"],
+        }
+    )
+    bars = overtime_risk_figure(rd, 0.2).data[0]
+    assert list(bars.x) == [
+        "Mon 12-07 · stluke/OR3 07:30",
+        "Mon 12-07 · stluke/OR3 13:00",
+        "Tue 12-08 · riverside_asc/ASC1",
+    ]
+    assert list(bars.error_y.array) == pytest.approx([0.07, 0.09, 0.04])

@@ -70,7 +70,7 @@ def overtime_risk_figure(room_days: pd.DataFrame, target: float) -> go.Figure:
     hi = rd["sim_p_overtime_ci"].str.split("-").str[1].astype(float) if len(rd) else []
     fig = go.Figure(
         go.Bar(
-            x=rd["room_day"] if len(rd) else [],
+            x=_room_day_labels(rd) if len(rd) else [],
             y=rd["sim_p_overtime"] if len(rd) else [],
             error_y={
                 "type": "data",
@@ -87,8 +87,22 @@ def overtime_risk_figure(room_days: pd.DataFrame, target: float) -> go.Figure:
     fig.add_hline(y=target, line_dash="dash", line_color="#555", annotation_text=f"target {target:.0%}")
     fig.update_layout(
         title="Overtime risk per room-day (simulated, 95% CI)",
-        xaxis_title="room-day",
+        xaxis_title="day · facility/room",
         yaxis={"title": "probability of running past the block end", "tickformat": ".0%"},
         margin={"l": 10, "r": 10, "t": 50, "b": 40},
     )
     return fig
+
+
+def _room_day_labels(rd: pd.DataFrame) -> list[str]:
+    """``Mon 12-07 · stluke/OR3``, as the Gantt's rows read, with the block's start time added only
+    where a room has two blocks that day (the key ends with it: ``2026-12-07/OR3/07:30``)."""
+    short = [
+        f"{pd.Timestamp(d):%a %m-%d} · {f}/{r}"
+        for d, f, r in zip(rd["date"], rd["facility"], rd["room"], strict=True)
+    ]
+    seen = pd.Series(short).duplicated(keep=False).tolist()
+    return [
+        f"{lab} {key.rsplit('/', 1)[-1]}" if dup else lab
+        for lab, dup, key in zip(short, seen, rd["room_day"], strict=True)
+    ]
