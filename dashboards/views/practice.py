@@ -30,7 +30,18 @@ c[3].metric("Provider minutes / week", f"{sm.provider_minutes:,}")
 c[4].metric("Demand load", f"{sm.load:.0%}", help="weekly demand at scheduled lengths ÷ provider minutes")
 
 st.subheader("Providers")
-st.dataframe(sm.by_provider, hide_index=True, width="stretch")
+st.dataframe(
+    sm.by_provider,
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "sessions": st.column_config.NumberColumn("sessions / week"),
+        "minutes": st.column_config.NumberColumn("minutes / week", help="working minutes, breaks left out"),
+        "holds": st.column_config.NumberColumn("same-day holds / week"),
+        "days": "clinic days",
+        "or_days": st.column_config.TextColumn("OR days", help="days in the operating room, not in clinic"),
+    },
+)
 if sm.closed_dates or sm.time_off:
     # the dated exceptions to the weekly pattern, which the plan of those weeks leaves out
     st.caption(
