@@ -110,6 +110,7 @@ def test_whatif_page_compares_a_variant():
     # the default variant equals the base: every difference is exactly zero
     metrics = {m.label: m for m in at.metric}
     assert metrics["90th-percentile wait (min)"].delta.startswith("+0.0")
+    assert not at.get("download_button")  # nothing to take away until something changes
     at.number_input(key="wi_desk").set_value(1)
     at.button[0].click()
     at.run()
@@ -130,6 +131,8 @@ def test_whatif_page_compares_a_variant():
     desk = table.loc["desk utilization"]
     assert desk["base"].endswith("%") and float(desk["variant"].rstrip("%")) > float(desk["base"].rstrip("%"))
     assert {"no-shows", "walk-ins", "patients seen"} <= set(table.index)
+    # the change as a variant file `clinicflow compare` runs again, and the table as compare --out writes it
+    assert [b.proto.label for b in at.get("download_button")] == ["variant.yaml", "comparison.csv"]
 
 
 def test_whatif_page_part_time_ma():
@@ -167,6 +170,7 @@ def test_whatif_page_sweep_names_cheapest_setting():
     assert at.success[0].value.startswith("Cheapest setting meeting p90_wait_min<=20: mas=") or at.warning
     df = at.dataframe[-1].value
     assert len(df) == 4 and set(df["mas"]) == {3, 4}
+    assert "sweep.csv" in [b.proto.label for b in at.get("download_button")]
     # the same setting twice: the second range is not used, and the page says so
     at.selectbox(key="sw_k2").select("mas")
     at = _sweep(at, "3..4", "1..2")

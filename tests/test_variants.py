@@ -139,3 +139,32 @@ def test_extra_session_for_a_provider(family):
     with pytest.raises(InputError) as info:
         apply_variant(family, clash, "v.yaml")
     assert "sessions on mon overlap" in info.value.message
+
+
+def test_the_dashboards_variant_file_loads_back_and_runs_in_compare(family, tmp_path):
+    """``variant_text`` (the What-if page's download): beside a copy of its base it loads as the
+    same variant and scenario as the form's fields, and ``clinicflow compare`` runs it; a field
+    the form could never produce is refused before any file is offered."""
+    import shutil
+
+    from clinicflow.whatif.variants import variant_from_dict, variant_text
+    from conftest import SCENARIOS, run_main
+
+    fields = {
+        "front_desk": 1,
+        "extra_shifts": [{"days": ["mon", "wed"], "start": "13:00", "end": "17:00", "medical_assistants": 1}],
+        "providers_off": {"dr_okafor": ["fri"]},
+        "no_show_scale": 0.7,
+    }
+    shutil.copy(SCENARIOS / "family-practice.yaml", tmp_path / "family-practice.yaml")
+    f = tmp_path / "variant.yaml"
+    f.write_text(variant_text(fields, "Desk of one, Okafor off Friday", "family-practice.yaml"))
+    v, _base, scen = load_variant(f)
+    assert v == variant_from_dict(
+        {"name": "Desk of one, Okafor off Friday", "base": "family-practice.yaml", **fields}
+    )
+    assert scen == apply_variant(family, variant_from_dict({"name": "x", **fields}))
+    r = run_main("compare", str(tmp_path / "family-practice.yaml"), str(f), "-n", "3", "--json")
+    assert r.code == 0, r.output
+    with pytest.raises(InputError, match="front_desk"):
+        variant_text({"front_desk": -1}, "bad")

@@ -16,12 +16,13 @@ from _shared import fresh_for, pick_scenario, read_upload
 from clinicflow import InfeasibleError, InputError
 from clinicflow.domain import WEEKDAYS
 from clinicflow.domain.schedule import read_schedule_csv
+from clinicflow.spreadsheet import safe_frame
 from clinicflow.viz.whatif import LABELS, TILE_LABELS, diff_figure, frontier_figure
 from clinicflow.whatif import apply_variant, compare, sweep
 from clinicflow.whatif.display import NO_CHANGE, comparison_frame
 from clinicflow.whatif.grid import KNOBS, parse_vary
 from clinicflow.whatif.sweep import Target
-from clinicflow.whatif.variants import variant_from_dict
+from clinicflow.whatif.variants import variant_from_dict, variant_text
 
 path, base = pick_scenario()
 # the form's changes are to this base: picking another practice starts from its own staffing (the
@@ -237,6 +238,23 @@ st.dataframe(
         "≈0": st.column_config.TextColumn(help=f"≈0: {NO_CHANGE}"),
     },
 )
+if fields:
+    # take the change away: the variant file `clinicflow compare` runs again, and the table it wrote
+    c1, c2, c3 = st.columns([2, 1, 1], vertical_alignment="bottom")
+    vname = c1.text_input("Variant name (for the file)", "What-if from the dashboard", key="wi_name")
+    try:
+        text = variant_text(fields, vname.strip() or "What-if from the dashboard", path.name)
+    except InputError as err:
+        c1.error(str(err))
+    else:
+        c2.download_button("variant.yaml", text, "variant.yaml", "application/yaml", key="wi_dl_variant")
+    c3.download_button(
+        "comparison.csv",
+        safe_frame(table).to_csv(index=False),
+        "comparison.csv",
+        "text/csv",
+        key="wi_dl_table",
+    )
 
 st.subheader("Sweep: labour cost against waiting")
 st.caption("Labour cost: the staff's scheduled pay plus the simulated pay for overtime past closing.")
@@ -300,6 +318,9 @@ if go or st.session_state.get("sw_ran"):
             + ", ".join(f"{k}={best[k]}" for k in knobs)
             + f" (${best['labour_cost_week']:,.0f} per week with overtime pay)"
         )
+    st.download_button(
+        "sweep.csv", safe_frame(stable).to_csv(index=False), "sweep.csv", "text/csv", key="sw_dl"
+    )
     money = ("staff_cost_week", "overtime_pay", "labour_cost_week")
     minutes = ("p90_wait_min", "mean_wait_min", "provider_overtime_min")
     st.dataframe(

@@ -422,6 +422,24 @@ def variant_from_dict(data: dict, file: str | Path | None = None) -> Variant:
         raise validation_to_input_error(e, file, data, {}, Variant) from None
 
 
+def variant_text(fields: dict, name: str, base: str | None = None) -> str:
+    """A variant file's text for ``fields`` (the dashboard's what-if form), named ``name``, on the
+    scenario file ``base``: what ``clinicflow compare BASE variant.yaml`` runs again.
+
+    Why: a practice manager who finds a change worth making on the What-if page takes it away as
+    a file, to share, keep beside the scenario, or re-run with more replications; the fields are
+    validated first, so the file never says something ``load_variant`` would refuse."""
+    import yaml
+
+    data = {"name": name, **({"base": base} if base else {}), **fields}
+    variant_from_dict(data, "variant")  # refuses what a file could not hold
+    head = (
+        "# A what-if variant from the clinicflow dashboard. Keep it beside its base scenario, or give\n"
+        "# the base on the command line:  clinicflow compare BASE.yaml this-file.yaml\n"
+    )
+    return head + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=None)
+
+
 def load_variant(path: str | Path, base: Scenario | None = None) -> tuple[Variant, Scenario, Scenario]:
     """Read a variant file; return (variant, base scenario, variant scenario).
 
