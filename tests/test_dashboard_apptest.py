@@ -857,7 +857,8 @@ def test_an_uploaded_export_leaves_no_raw_patient_id_on_disk_or_on_the_page(tmp_
 
 def test_schedule_page_says_when_no_request_falls_in_the_planned_week(tiny_yaml, monkeypatch):
     """A requests file for another week booked nothing, and the page only said "0/2" among its
-    metrics; without a requests file it said "0/0" requests booked."""
+    metrics; without a requests file it said "0/0" requests booked. Now it names the week the
+    requests ask for."""
     import datetime as dt
 
     monkeypatch.setenv("CLINICFLOW_SCENARIOS", json.dumps([str(tiny_yaml)]))
@@ -880,8 +881,8 @@ def test_schedule_page_says_when_no_request_falls_in_the_planned_week(tiny_yaml,
     assert not at.exception and not at.error, [e.value for e in at.exception or at.error]
     assert {m.label: m.value for m in at.metric}["Requests booked"] == "0/2"
     assert [w.value for w in at.warning] == [
-        "None of the 2 requests in old.csv was booked into the week of 2026-11-30: the reasons are below "
-        "(a requests file for another week?)."
+        "2 of 2 requests ask only for dates outside the week of 2026-11-30 (theirs run 2019-01-07..2019-01-11; "
+        "most in the week of 2019-01-07): pick that Monday under Week (Monday) in the sidebar to book them."
     ]
     reasons = at.dataframe[-1].value
     assert list(reasons["patient_ref"]) == ["P1", "P2"]

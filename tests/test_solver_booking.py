@@ -339,3 +339,19 @@ def test_an_urgent_request_leaves_the_hold_open_when_a_regular_slot_serves_it_as
     assert _score(reqs[0], hold) == _score(reqs[0], slot) - 1  # not left to the solver's tie-breaking
     sched.loc[3:, "provider"] = "np_haddad"
     assert sorted(book_requests(family, sched, reqs).assignments.values()) == [0, 1, 2]
+
+
+def test_a_requests_file_for_another_week_is_named_in_one_line(family):
+    """More than half the requests cannot reach the planned week: say which week they ask for."""
+    from clinicflow.domain.requests import wrong_week_note
+
+    reqs = synthetic_requests(family, MONDAY, n=250, seed=0)  # the README's file
+    assert wrong_week_note(reqs, MONDAY) is None
+    assert wrong_week_note(reqs, MONDAY + dt.timedelta(days=7)) == (
+        "220 of 250 requests ask only for dates outside the week of 2026-12-07 "
+        "(theirs run 2026-11-26..2026-12-06; most in the week of 2026-11-30)"
+    )
+    half = [r for r in reqs if r.latest < MONDAY + dt.timedelta(days=7)][:2] + [
+        r for r in reqs if r.latest >= MONDAY + dt.timedelta(days=7)
+    ][:2]
+    assert wrong_week_note(half, MONDAY + dt.timedelta(days=7)) is None  # half reach it: no note

@@ -18,7 +18,7 @@ from _shared import pick_scenario, read_upload
 
 from clinicflow import InfeasibleError, InputError
 from clinicflow.domain.clock import clinic_next_monday, clinic_today
-from clinicflow.domain.requests import read_requests_csv
+from clinicflow.domain.requests import read_requests_csv, wrong_week_note
 from clinicflow.domain.scenario import OFF_FORMAT, parse_time_off
 from clinicflow.domain.schedule import read_schedule_csv
 from clinicflow.sim.result import late_first
@@ -164,6 +164,7 @@ def run(
         "booked": outcome.booking.booked if outcome.booking else 0,
         "requests": outcome.booking.requests if outcome.booking else 0,
         "attendance": outcome.booking_payload() if outcome.booking else None,
+        "wrong_week": wrong_week_note(outcome.requests, week) if outcome.requests else None,
         "shortfall": r.shortfall,
         "not_worked": outcome.not_worked,
     }
@@ -257,10 +258,12 @@ if info["not_worked"]:
     st.info("Not worked this week:\n" + "\n".join(f"- {line}" for line in info["not_worked"]))
 if info["shortfall"]:
     st.warning("Short of demand, and why:\n" + "\n".join(f"- {line}" for line in info["shortfall"]))
-if info["requests"] and not info["booked"]:
+if info["wrong_week"]:
+    st.warning(f"{info['wrong_week']}: pick that Monday under Week (Monday) in the sidebar to book them.")
+elif info["requests"] and not info["booked"]:
     st.warning(
         f"None of the {info['requests']} requests in {req_name} was booked into the week of {week:%Y-%m-%d}: "
-        "the reasons are below (a requests file for another week?)."
+        "the reasons are below."
     )
 
 st.subheader("Expected week against the baselines (held-out seeds, 95% CI)")

@@ -114,6 +114,9 @@ def print_late_sessions(console, table, where: str, indent: str = "  ") -> None:
 def print_booking(console, scenario, schedule, booking, requests) -> None:
     """The booking's lines under ``plan`` and ``book``: booked by urgency, and the booked patients
     expected to come by their own no-show scores when the requests carried them."""
+    import datetime as dt
+
+    from ..domain.requests import wrong_week_note
     from ..solver.booking import expected_attendance
 
     by = booking.by_urgency(requests)  # the requests file's rows: rebooked patients are told apart
@@ -123,6 +126,11 @@ def print_booking(console, scenario, schedule, booking, requests) -> None:
         + ", ".join(f"{u} {b}/{n}" for u, (b, n) in by.items())
         + f"; {asked - booked} unbooked, reasons in unbooked.csv"
     )
+    if not schedule.empty:
+        first = min(schedule["date"])
+        note = wrong_week_note(requests, first - dt.timedelta(days=first.weekday()))
+        if note:
+            console.print(f"  note: {note}", markup=False)
     scored = sum(r.no_show_prob is not None for r in requests if not r.rebook)
     if scored:
         ea = expected_attendance(scenario, schedule)

@@ -152,6 +152,29 @@ def read_requests_csv(path: str | Path, scenario: Scenario) -> list[Request]:
     return parse_requests(read_text_csv(p), scenario, p)
 
 
+def wrong_week_note(requests: list[Request], monday: dt.date) -> str | None:
+    """A line for the coordinator when most requests cannot be booked into the week of ``monday``
+    at all: their dates lie wholly outside it. ``None`` when at least half of them reach the week
+    (the odd request for a later week is in ``unbooked.csv`` with that reason).
+
+    Why: the dashboard plans next Monday's week by default, and a requests file exported for
+    another week then books a handful with every other request "outside the planned week" in the
+    reasons; one line naming the week the requests ask for says what to change."""
+    sunday = monday + dt.timedelta(days=6)
+    out = [r for r in requests if not r.rebook and (r.latest < monday or r.earliest > sunday)]
+    asked = sum(not r.rebook for r in requests)
+    if 2 * len(out) <= asked:
+        return None
+    # the Monday most of them start in (the earliest of equally common ones)
+    mondays = pd.Series([r.earliest - dt.timedelta(days=r.earliest.weekday()) for r in out])
+    best = mondays.value_counts().sort_index().idxmax()
+    first, last = min(r.earliest for r in out), max(r.latest for r in out)
+    return (
+        f"{len(out)} of {asked} requests ask only for dates outside the week of {monday.isoformat()} "
+        f"(theirs run {first.isoformat()}..{last.isoformat()}; most in the week of {best.isoformat()})"
+    )
+
+
 def requests_frame(requests: list[Request]) -> pd.DataFrame:
     return pd.DataFrame(
         [
