@@ -35,7 +35,8 @@ def main() -> None:
         tmp = Path(tmp)
         f = tmp / "noshow.csv"
         t = time.perf_counter()
-        write_history(to_noshow_kaggle(generate_history(args.rows, seed=7, cancellations=False)), f)
+        frame = to_noshow_kaggle(generate_history(args.rows, seed=7, cancellations=False))
+        write_history(frame, f)
         print(
             f"synthetic file: {args.rows:,} rows, {f.stat().st_size / 1e6:.1f} MB ({time.perf_counter() - t:.1f} s, not timed)"
         )
@@ -57,6 +58,18 @@ def main() -> None:
         t = time.perf_counter()
         again = import_history(f, tmp / "a.duckdb", key_file=tmp / "key")
         print(f"  re-import: {time.perf_counter() - t:.2f} s, {again.rows_added} rows added")
+        # a later export of the same appointments, one in ten statuses changed: the changed-row path
+        # (the layout has no provider, type or visit times: those are kept from the store)
+        later = frame.copy()
+        flip = later.index[::10]
+        later.loc[flip, "No-show"] = later.loc[flip, "No-show"].map({"Yes": "No", "No": "Yes"})
+        write_history(later, tmp / "later.csv")
+        t = time.perf_counter()
+        upd = import_history(tmp / "later.csv", tmp / "a.duckdb", key_file=tmp / "key")
+        print(
+            f"  later export: {time.perf_counter() - t:.2f} s, {upd.rows_updated:,} updated, "
+            f"{upd.rows_unchanged:,} unchanged"
+        )
 
         env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "CLINICFLOW_KEY_FILE": str(tmp / "key")}
         cli = [sys.executable, "-m", "clinicflow", "history"]

@@ -11,7 +11,7 @@ import pytest
 from clinicflow import load_scenario
 from clinicflow.domain.schedule import read_schedule_csv
 from conftest import FAMILY, run_cli, run_main
-from history_helpers import _key_in_tmp, snapshot  # noqa: F401
+from history_helpers import _key_in_tmp, generic_file, snapshot  # noqa: F401
 
 #: One worker runs this module, so its module fixture (a solve or a CLI chain) is computed once, not
 #: on each xdist worker (``--dist loadgroup``).
@@ -207,3 +207,27 @@ def test_pseudonymize_a_schedule_then_score_it(flow, tmp_path):
     assert df["patient_ref"].iloc[0] == Pseudonymizer(load_or_create_key(flow["key"])).patient(pid)
     line = _one_line_exit_2(run_main("history", "pseudonymize", sched, "--out", out, "--column", "mrn"))
     assert "column mrn: no such column" in line
+
+
+def test_import_summary_says_which_stored_fields_a_thinner_export_kept(tmp_path):
+    """A later export without ``age``: the summary counts the rows that kept their stored age (field
+    names and counts only, never an id), and ``--json`` carries the same."""
+    f, frame = generic_file(tmp_path / "full.csv", rows=300)
+    db, key = tmp_path / "h.duckdb", tmp_path / "key"
+    assert run_main("history", "import", f, "--db", db, "--key-file", key).code == 0
+    later = frame.drop(columns=["age"])
+    changed = later.index[later["status"] == "no_show"][:12]
+    later.loc[changed, "status"] = "attended"
+    later.to_csv(tmp_path / "thin.csv", index=False)
+    r = run_main("history", "import", tmp_path / "thin.csv", "--db", db, "--key-file", key)
+    assert r.code == 0, r.stderr
+    text = " ".join(r.stdout.split())
+    assert "300 rows read, 0 added, 12 updated, 288 unchanged" in text
+    assert "12 updated rows keep their stored age, age_band: the file has no column for them" in text
+    ids = set(frame["patient_id"].astype(str)) | set(frame["appointment_id"].astype(str))
+    assert not any(i in r.stdout + r.stderr for i in ids)
+    later.iloc[::-1].to_csv(tmp_path / "thin-again.csv", index=False)
+    r = run_main("history", "import", tmp_path / "thin-again.csv", "--db", db, "--key-file", key, "--json")
+    summary = json.loads(r.stdout)
+    assert (summary["rows_updated"], summary["rows_unchanged"], summary["rows_merged"]) == (0, 300, 0)
+    assert summary["fields_kept"] == []

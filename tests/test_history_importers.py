@@ -12,14 +12,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from clinicflow.data.importers import read_history
+from clinicflow.data.importers import FLAG_FIELDS, read_history
 from clinicflow.data.mapping import load_mapping
-from clinicflow.data.normalize import normalize
+from clinicflow.data.normalize import HASHED, TIMESTAMP_FIELDS, normalize
 from clinicflow.data.pseudonym import Pseudonymizer, default_key_path, load_or_create_key
 from clinicflow.data.store import BadRowsError, import_history
 from clinicflow.errors import InputError
 from conftest import ROOT
-from history_helpers import _key_in_tmp, generic_file  # noqa: F401
+from history_helpers import _key_in_tmp, generic_file, kaggle_file  # noqa: F401
 
 EXAMPLE_MAPPING = ROOT / "scenarios" / "history-mapping.example.yaml"
 
@@ -410,3 +410,28 @@ def test_each_row_is_good_or_reported_with_its_line(tmp_path, rows):
         else:
             assert bad[line].startswith(expected), (line, bad[line])
     assert set(batch.good["status"]) <= {"attended", "no_show", "late_cancel"}
+
+
+def test_each_layout_says_which_store_fields_it_provides(tmp_path):
+    """``Batch.provided``: the fields the store may replace from this file; the others keep their
+    stored values (an age band follows its age; dates without a time of day give no ``start_at``)."""
+    pseudo = Pseudonymizer(b"k" * 32)
+    mapped = normalize(read_history(_mapped_export(tmp_path), mapping=load_mapping(EXAMPLE_MAPPING)), pseudo)
+    assert set(HASHED) - mapped.provided == {"end_at", *FLAG_FIELDS}
+    f, _ = generic_file(tmp_path / "g.csv", rows=50)
+    thin = pd.read_csv(f, dtype=str, keep_default_na=False).drop(columns=["age", "roomed_at"])
+    thin.to_csv(tmp_path / "thin.csv", index=False)
+    batch = normalize(read_history(tmp_path / "thin.csv"), pseudo)
+    assert set(HASHED) - batch.provided == {"end_at", "roomed_at", "age", "age_band", *FLAG_FIELDS}
+    thin.assign(age_band="45-64").to_csv(tmp_path / "band.csv", index=False)  # a band column, no age
+    batch = normalize(read_history(tmp_path / "band.csv"), pseudo)
+    assert "age_band" in batch.provided and "age" not in batch.provided
+    k, _ = kaggle_file(tmp_path / "k.csv", rows=50)
+    batch = normalize(read_history(k), pseudo)
+    no_times = {"provider", "appointment_type", "start_at", "end_at", *TIMESTAMP_FIELDS}
+    assert set(HASHED) - batch.provided == no_times
+    f = tmp_path / "b.json"
+    f.write_text(json.dumps(_bundle([_appointment(1, "fulfilled")])))
+    batch = normalize(read_history(f), pseudo)
+    people = {"age", "age_band", "sex", "reminder", *FLAG_FIELDS}
+    assert set(HASHED) - batch.provided == {*TIMESTAMP_FIELDS, *people}

@@ -157,6 +157,115 @@ def test_an_older_export_imported_later_does_not_roll_a_fuller_record_back(tmp_p
     con.close()
 
 
+def _by_ref(db, column: str) -> dict:
+    """``appointment_ref`` → ``column`` of every stored appointment."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return dict(con.execute(f"SELECT appointment_ref, {column} FROM appointments").fetchall())
+    finally:
+        con.close()
+
+
+def test_a_later_export_without_a_column_keeps_its_stored_values(tmp_path, key):
+    """A later export without ``age`` (found by fuzzing): the rows it changes keep their stored ages
+    (and age bands) instead of being emptied; what it does say — statuses, a blank sex cell — wins."""
+    f, frame = generic_file(tmp_path / "full.csv", rows=400)
+    db = tmp_path / "h.duckdb"
+    import_history(f, db, key_file=key)
+    ages, bands, sexes = _by_ref(db, "age"), _by_ref(db, "age_band"), _by_ref(db, "sex")
+    assert sum(a is None for a in ages.values()) == 0 and len(ages) == 400
+    later = frame.copy()
+    no_shows = later.index[later["status"] == "no_show"][:20]  # a patient who came after all
+    cancels = later.index[later["status"] == "cancelled"][:10]  # cancelled too late after all
+    later.loc[no_shows, "status"] = "attended"
+    later.loc[cancels, "status"] = "late_cancel"
+    blank = int(later.index[later["status"] == "attended"][-1])
+    later.loc[blank, "sex"] = ""  # the file has the column: an empty cell is a real blank
+    thin = later.drop(columns=["age"])
+    thin.to_csv(tmp_path / "thin.csv", index=False)
+    r = import_history(tmp_path / "thin.csv", db, key_file=key)
+    assert (r.rows_added, r.rows_updated, r.rows_kept_fuller, r.rows_unchanged) == (0, 31, 0, 369)
+    assert (r.rows_merged, r.fields_kept) == (31, ["age", "age_band"])
+    assert _by_ref(db, "age") == ages and _by_ref(db, "age_band") == bands  # not one emptied
+    status, sex, line = _stored(db, "status"), _stored(db, "sex"), {i: i + 2 for i in later.index}
+    assert [status[line[i]] for i in no_shows] == ["attended"] * 20
+    assert [status[line[i]] for i in cancels] == ["late_cancel"] * 10
+    assert sex[line[blank]] is None
+    assert sum(s != _by_ref(db, "sex")[ref] for ref, s in sexes.items()) == 1
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT rows_merged FROM imports ORDER BY import_id").fetchall() == [(0,), (31,)]
+    con.close()
+    # the same thin export again (re-ordered, so not recognized by its bytes): the merged rows'
+    # hashes are the rows' own, so nothing reads as changed
+    before = snapshot(db)["appointments"]
+    thin.iloc[::-1].to_csv(tmp_path / "thin-again.csv", index=False)
+    r = import_history(tmp_path / "thin-again.csv", db, key_file=key)
+    assert (r.rows_added, r.rows_updated, r.rows_kept_fuller, r.rows_unchanged) == (0, 0, 0, 400)
+    assert (r.rows_merged, r.fields_kept) == (0, [])
+    assert snapshot(db)["appointments"] == before
+    # the full export of the same content (with age): unchanged too — the hash of a merged row is
+    # the one the full row gets
+    later.to_csv(tmp_path / "full-later.csv", index=False)
+    r = import_history(tmp_path / "full-later.csv", db, key_file=key)
+    assert (r.rows_added, r.rows_updated, r.rows_kept_fuller, r.rows_unchanged) == (0, 0, 0, 400)
+    # and an age the file has but leaves empty still empties
+    later["age"] = later["age"].astype(object)
+    later.loc[blank, "age"] = ""
+    later.to_csv(tmp_path / "age-blank.csv", index=False)
+    r = import_history(tmp_path / "age-blank.csv", db, key_file=key)
+    assert (r.rows_updated, r.rows_unchanged, r.rows_merged) == (1, 399, 0)
+    assert _stored(db, "age")[line[blank]] is None and _stored(db, "age_band")[line[blank]] is None
+    assert sum(a is None for a in _by_ref(db, "age").values()) == 1
+
+
+def test_visit_times_are_counted_over_the_time_columns_the_file_has(tmp_path, key):
+    """A layout without a time column keeps its stored values and may still correct a row; fewer of
+    the times it does have is still kept out; a stored time of the visit's day is not kept when the
+    appointment moved to another day; a file with none of the time columns records none."""
+    f, frame = generic_file(tmp_path / "full.csv", rows=400)
+    db = tmp_path / "h.duckdb"
+    import_history(f, db, key_file=key)
+    roomed = _stored(db, "roomed_at")
+    full = frame.index[(frame["status"] == "attended") & (frame["checkout_at"] != "")]
+    x, y, z = (int(i) for i in full[:3])
+    line = {i: i + 2 for i in (x, y, z)}
+    later = frame.copy()
+    # x: check-out corrected (as many times of the file's four); y: check-out emptied (fewer);
+    # z: moved to the next day
+    later.loc[x, "checkout_at"] = (
+        pd.to_datetime(frame.loc[x, "checkout_at"]) + pd.Timedelta(minutes=5)
+    ).isoformat()
+    later.loc[y, "checkout_at"] = ""
+    moved = ["start_at", "checkin_at", "provider_start_at", "provider_end_at", "checkout_at"]
+    for c in moved:
+        later.loc[z, c] = (pd.to_datetime(frame.loc[z, c]) + pd.Timedelta(days=1)).isoformat()
+    later.drop(columns=["roomed_at"]).to_csv(tmp_path / "no-rooming.csv", index=False)
+    r = import_history(tmp_path / "no-rooming.csv", db, key_file=key)
+    assert (r.rows_added, r.rows_updated, r.rows_kept_fuller, r.rows_unchanged) == (0, 2, 1, 397)
+    assert (r.rows_merged, r.fields_kept) == (1, ["roomed_at"])  # z's rooming was of another day
+    now, checkout = _stored(db, "roomed_at"), _stored(db, "checkout_at")
+    assert now[line[x]] == roomed[line[x]] is not None and now[line[y]] == roomed[line[y]]
+    assert checkout[line[y]] is not None  # kept: the stored record is fuller
+    assert now[line[z]] is None and _stored(db, "appt_date")[line[z]] == pd.Timestamp(
+        frame.loc[z, "start_at"]
+    ).date() + dt.timedelta(days=1)
+
+    # a layout with no visit-time column at all (a scheduling export): it cannot show how far a visit
+    # got, so a visit with stored times keeps its record; a stored no-show without times is corrected
+    db2 = tmp_path / "h2.duckdb"
+    import_history(f, db2, key_file=key)
+    came = int(frame.index[frame["status"] == "no_show"][0])
+    thin = frame.drop(columns=list(TIMESTAMP_FIELDS))
+    thin.loc[x, "status"] = "no_show"
+    thin.loc[came, "status"] = "attended"
+    thin.to_csv(tmp_path / "no-times.csv", index=False)
+    r = import_history(tmp_path / "no-times.csv", db2, key_file=key)
+    assert (r.rows_added, r.rows_updated, r.rows_kept_fuller, r.rows_unchanged) == (0, 1, 1, 398)
+    status = _stored(db2, "status")
+    assert status[line[x]] == "attended" and status[came + 2] == "attended"
+    assert _stored(db2, "checkout_at")[line[x]] is not None
+
+
 def _with_bad_rows(tmp_path):
     f, frame = kaggle_file(tmp_path / "bad.csv", rows=400)
     frame = frame.astype(str)

@@ -120,6 +120,11 @@ def import_cmd(
             f"[yellow]{result.rows_kept_fuller:,} rows kept as stored[/]: they change a stored appointment "
             "but record fewer of its visit times (an older export, or a layout without them)"
         )
+    if result.rows_merged:  # field names and a count only: no row content
+        out.print(
+            f"{result.rows_merged:,} updated rows keep their stored {', '.join(result.fields_kept)}: "
+            "the file has no column for them"
+        )
     if result.rows_quarantined:
         out.print(f"[yellow]{result.rows_quarantined:,} bad rows quarantined[/] (table 'quarantine'):")
         for reason, count in result.bad_reasons.items():

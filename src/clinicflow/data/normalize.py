@@ -54,6 +54,23 @@ STORE_COLUMNS = (
 )
 #: Fields that define an appointment's content (its row hash); the line it came from does not.
 HASHED = tuple(c for c in STORE_COLUMNS if c not in ("row_hash", "source_line"))
+#: The file columns (clinicflow's field names, after a mapping) each optional store field is made
+#: from: a file *provides* the field when it has any of them (an age band follows age, or a band
+#: column). The ids, the date and the status are required columns, so always provided; ``start_at``
+#: is provided only by a file whose starts carry a time of day (see :func:`provided_fields`).
+SOURCES: dict[str, tuple[str, ...]] = {
+    "provider": ("provider",),
+    "appointment_type": ("appointment_type",),
+    "scheduled_at": ("scheduled_at",),
+    "end_at": ("end_at",),
+    **{f: (f,) for f in TIMESTAMP_FIELDS},
+    "age": ("age",),
+    "age_band": ("age", "age_band"),
+    "sex": ("sex",),
+    "reminder": ("reminder",),
+    **{f: (f,) for f in FLAG_FIELDS},
+}
+ALWAYS_PROVIDED = ("appointment_ref", "patient_ref", "appt_date", "status")
 
 AGE_BANDS = (
     (0, 17, "0-17"),
@@ -80,6 +97,20 @@ class Batch:
     rows_read: int
     duplicates_in_file: int
     location: str
+    #: The store fields (of ``HASHED``) the file has a column for. The store keeps the stored value
+    #: of every other field when it replaces a changed row: a layout without a column says nothing
+    #: about it, and must not empty it (an empty *cell* of a provided column is a real blank).
+    provided: frozenset[str]
+
+
+def provided_fields(columns: Container[str], has_time: bool) -> frozenset[str]:
+    """The store fields a file with ``columns`` (clinicflow's names) provides; see :data:`SOURCES`.
+
+    A file whose starts are dates only (the public no-show layout) provides the day but not
+    ``start_at``: its hour is unknown there, not midnight, so a stored start time is not news to drop.
+    """
+    fields = {f for f, sources in SOURCES.items() if any(c in columns for c in sources)}
+    return frozenset({*ALWAYS_PROVIDED, *fields, *(("start_at",) if has_time else ())})
 
 
 def age_band(age: pd.Series) -> pd.Series:
@@ -576,7 +607,8 @@ def normalize(raw: RawTable, pseudo: Pseudonymizer, timezone: str | None = None)
         bad = pd.concat([pd.DataFrame(raw.pre_bad, columns=["line", "reason"]), bad], ignore_index=True)
         bad = bad.sort_values("line", kind="stable").reset_index(drop=True)
     good = out.loc[~bad_mask & ~drop, list(STORE_COLUMNS)].reset_index(drop=True)
-    return Batch(good, bad, n + len(raw.pre_bad), duplicates_in_file, raw.location)
+    provided = provided_fields(set(df.columns), has_time)
+    return Batch(good, bad, n + len(raw.pre_bad), duplicates_in_file, raw.location, provided)
 
 
 def row_hashes(frame: pd.DataFrame) -> list[str]:
@@ -589,7 +621,15 @@ def row_hashes(frame: pd.DataFrame) -> list[str]:
     con = duckdb.connect()
     try:
         con.register("f", pa.Table.from_pandas(frame[list(HASHED)], preserve_index=False))
-        expr = " || chr(31) || ".join(f"coalesce(CAST({c} AS VARCHAR), '')" for c in HASHED)
-        return [r[0] for r in con.execute(f"SELECT sha256({expr}) FROM f").fetchall()]
+        return [r[0] for r in con.execute(f"SELECT {row_hash_sql()} FROM f").fetchall()]
     finally:
         con.close()
+
+
+def row_hash_sql() -> str:
+    """The SQL expression of a row's hash over its ``HASHED`` columns (one place, so the store's hash
+    of a merged row is the hash a file holding the same content gets here: a later full export of it
+    then reads as unchanged). The columns must have the types :func:`normalize` gives them (DuckDB
+    renders a DATE and a TIMESTAMP of the same day differently)."""
+    expr = " || chr(31) || ".join(f"coalesce(CAST({c} AS VARCHAR), '')" for c in HASHED)
+    return f"sha256({expr})"

@@ -9,7 +9,9 @@ Loads are **idempotent**: a file whose SHA-256 digest was already imported is re
 once; otherwise each row's content hash decides — an appointment already stored with the same
 content is left alone, one whose content changed (a later export of the same appointment: a status
 corrected, a check-out time filled in) replaces it, and only new appointments are added — unless the
-incoming row records fewer of the visit's times than the stored one (``FULLER_KEPT``).
+incoming row records fewer of the visit's times than the stored one (``FULLER_KEPT``). A replaced row
+keeps the stored values of the fields its file has no column for (``Batch.provided``), and its hash is
+that of the merged row, so the same thin export again reads as unchanged.
 
 **No raw identifier** is ever written: patients and appointments are keyed pseudonyms, the
 store records only the key's fingerprint, and quarantine rows keep the line and the reason, not
@@ -32,7 +34,7 @@ from ..errors import InputError
 from .importers import FLAG_FIELDS, file_digest, read_history
 from .mapping import Mapping
 from .names import DEFAULT_DB
-from .normalize import STORE_COLUMNS, TIMESTAMP_FIELDS, Batch, normalize
+from .normalize import HASHED, STORE_COLUMNS, TIMESTAMP_FIELDS, Batch, normalize, row_hash_sql
 from .pseudonym import Pseudonymizer, read_or_draft_key, save_new_key
 
 SCHEMA_VERSION = "1"
@@ -43,7 +45,7 @@ CREATE TABLE IF NOT EXISTS imports (
     import_id INTEGER, file_name VARCHAR, file_digest VARCHAR, format VARCHAR,
     imported_at TIMESTAMP, rows_read INTEGER, rows_added INTEGER, rows_updated INTEGER,
     rows_unchanged INTEGER, rows_quarantined INTEGER, duplicates_in_file INTEGER,
-    rows_kept_fuller INTEGER
+    rows_kept_fuller INTEGER, rows_merged INTEGER
 );
 CREATE TABLE IF NOT EXISTS appointments (
     appointment_ref VARCHAR NOT NULL, row_hash VARCHAR NOT NULL, patient_ref VARCHAR NOT NULL,
@@ -97,6 +99,10 @@ class ImportResult:
     #: rows of the file that changed a stored appointment but recorded fewer of its visit times, so the
     #: stored (fuller) record was kept (``FULLER_KEPT``)
     rows_kept_fuller: int = 0
+    #: updated rows that kept a stored value of a field the file has no column for (``age`` missing
+    #: from a later export, say), and those fields (store names, in store order)
+    rows_merged: int = 0
+    fields_kept: list[str] = field(default_factory=list)
     rows_quarantined: int = 0
     duplicates_in_file: int = 0
     already_imported: bool = False
@@ -157,8 +163,10 @@ def ensure_schema(con: duckdb.DuckDBPyConnection, db: Path) -> None:
     clinicflow ones (an analyst's own database, say), rather than writing history into it."""
     _refuse_foreign(con, db)
     con.execute(SCHEMA)
-    # stores made before rows_kept_fuller was counted: the column is added, empty for their imports
+    # stores made before rows_kept_fuller / rows_merged were counted: the columns are added, empty
+    # for their imports
     con.execute("ALTER TABLE imports ADD COLUMN IF NOT EXISTS rows_kept_fuller INTEGER")
+    con.execute("ALTER TABLE imports ADD COLUMN IF NOT EXISTS rows_merged INTEGER")
     version = _one(con, "SELECT value FROM meta WHERE key = 'schema_version'")
     if version is None:
         con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
@@ -300,7 +308,7 @@ def _load(
             return result
         import_id = int(_one(con, "SELECT coalesce(max(import_id), 0) + 1 FROM imports")[0])
         result.import_id = import_id
-        _write_appointments(con, batch.good, import_id, result)
+        _write_appointments(con, batch.good, batch.provided, import_id, result)
         _write_quarantine(con, batch.bad, batch.location, import_id)
         result.rows_quarantined = len(batch.bad)
         _record_import(con, file, fmt, digest, import_id, result)
@@ -321,48 +329,138 @@ def _reason_counts(bad: pd.DataFrame) -> dict[str, int]:
 #: rooming, provider start and end, check-out) than the stored one was taken earlier or from a
 #: thinner layout, and must not roll the fuller record back. With as many times or more (a corrected
 #: status or time, a check-out filled in) the incoming row replaces the stored one: the last import
-#: wins, as a later export would. (The state of such a row in ``_write_appointments``.)
+#: wins, as a later export would. Only the time columns the file has are counted — the others keep
+#: their stored values, so a layout without rooming times can still correct a status — but a file
+#: with *none* of them cannot show how far any visit got, so its rows count as recording none: they
+#: replace only stored rows without times (no-shows, cancellations), rather than give a visit with a
+#: check-in and a check-out the no-show of a thinner, possibly older, layout. (The state of such a
+#: row in ``_write_appointments``.)
 FULLER_KEPT = "fuller_kept"
 
+#: Fields of the visit's day: a stored value is kept only while the appointment is still on that day
+#: (a 09:10 check-in of the 5th is no time of the appointment moved to the 7th).
+_DAY_FIELDS = frozenset({"start_at", "end_at", *TIMESTAMP_FIELDS})
 
-def _times_recorded(alias: str) -> str:
-    """SQL: how many of the visit's times the row ``alias`` records."""
-    return " + ".join(f"CAST({alias}.{f} IS NOT NULL AS INTEGER)" for f in TIMESTAMP_FIELDS)
+
+def _times_recorded(alias: str, fields: tuple[str, ...] = TIMESTAMP_FIELDS) -> str:
+    """SQL: how many of the visit's times ``fields`` the row ``alias`` records."""
+    return " + ".join(f"CAST({alias}.{f} IS NOT NULL AS INTEGER)" for f in fields)
 
 
-def _write_appointments(con, good: pd.DataFrame, import_id: int, result: ImportResult) -> None:
+def _state_sql(con: duckdb.DuckDBPyConnection, provided: frozenset[str]) -> str:
+    """SQL of each incoming row's state, the hash it would be stored with and the values of the
+    fields it takes from the store (one join; the other columns are the file's, read at insert).
+
+    A field the file has no column for (not in ``provided``) takes the stored value: a later export
+    without ``age`` says nothing about ages. The hash is then that of the merged row, cast back to the
+    type the column has in ``incoming`` (BIGINT age, nanosecond timestamps) so that it is the hash
+    ``normalize`` gives a file with the same content (:func:`row_hash_sql`): that file, or the same
+    thin one again, reads as unchanged. A new appointment is its incoming row."""
+    kept = [c for c in HASHED if c not in provided]
+    types = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE incoming)").fetchall())
+    cols = []
+    for c in STORE_COLUMNS:
+        if c == "row_hash":
+            continue
+        if c not in kept:
+            cols.append(f"i.{c}")
+            continue
+        same_day = " AND a.appt_date = CAST(i.appt_date AS DATE)" if c in _DAY_FIELDS else ""
+        cols.append(
+            f"CASE WHEN a.appointment_ref IS NOT NULL{same_day} THEN CAST(a.{c} AS {types[c]}) "
+            f"ELSE i.{c} END AS {c}"
+        )
+    # only the time columns the file has count; a file with none records none (see FULLER_KEPT)
+    times = tuple(f for f in TIMESTAMP_FIELDS if f in provided)
+    stored_times = _times_recorded("a", times or TIMESTAMP_FIELDS)
+    incoming_times = _times_recorded("m", times) if times else "0"
+    if kept:
+        # Which hash the merged row has, cheapest test first (a CASE tests a row only until one
+        # holds; sha256 over 110,000 rows takes ~0.45 s): a new row, or a stored one with none of the
+        # merged fields set, is the file's row; a stored one whose provided fields all equal the
+        # file's *is* the stored row; only the others are hashed.
+        nothing_kept = " AND ".join(f"a.{c} IS NULL" for c in kept)
+        equal = " AND ".join(
+            f"i.{c} IS NOT DISTINCT FROM CAST(a.{c} AS {types[c]})" for c in HASHED if c not in kept
+        )
+        source = (
+            f"CASE WHEN a.appointment_ref IS NULL OR ({nothing_kept}) THEN 'file' "
+            f"WHEN {equal} THEN 'stored' ELSE 'merged' END"
+        )
+        row_hash = (
+            "CASE hash_of WHEN 'file' THEN incoming_hash WHEN 'stored' THEN stored_hash "
+            f"ELSE {row_hash_sql()} END"
+        )
+    else:  # the file has every column: each row is the file's, hashed by normalize
+        source, row_hash = "'file'", "incoming_hash"
+    return f"""
+        SELECT appointment_ref, {"".join(f"{c}, " for c in kept)}{"row_hash, " if kept else ""}
+               CASE WHEN NOT stored THEN 'new'
+                    WHEN stored_hash = row_hash THEN 'same'
+                    WHEN {incoming_times} < stored_times THEN '{FULLER_KEPT}'
+                    ELSE 'changed' END AS state
+        FROM (SELECT *, {row_hash} AS row_hash
+              FROM (SELECT {", ".join(cols)}, i.row_hash AS incoming_hash,
+                           a.appointment_ref IS NOT NULL AS stored, a.row_hash AS stored_hash,
+                           {stored_times} AS stored_times, {source} AS hash_of
+                    FROM incoming i LEFT JOIN appointments a USING (appointment_ref))) m"""
+
+
+def _write_appointments(
+    con: duckdb.DuckDBPyConnection,
+    good: pd.DataFrame,
+    provided: frozenset[str],
+    import_id: int,
+    result: ImportResult,
+) -> None:
+    """Add the new rows, replace the changed ones, leave the rest; count each in ``result``.
+
+    Fields the file does not provide are merged from the stored row first (in DuckDB, vectorized),
+    and the states are decided on the merged rows: a later export without ``age`` changes a row only
+    where something it does say changed, and replaces it without emptying the stored age."""
     table = pa.Table.from_pandas(good, preserve_index=False)
     con.register("incoming", table)
+    kept = [c for c in HASHED if c not in provided]
     try:
-        con.execute(
-            f"""CREATE TEMP TABLE incoming_state AS
-               SELECT i.appointment_ref,
-                      CASE WHEN a.appointment_ref IS NULL THEN 'new'
-                           WHEN a.row_hash = i.row_hash THEN 'same'
-                           WHEN {_times_recorded("i")} < {_times_recorded("a")} THEN '{FULLER_KEPT}'
-                           ELSE 'changed' END AS state
-               FROM incoming i LEFT JOIN appointments a USING (appointment_ref)"""
-        )
+        # the merged values are kept here before the stored rows they come from are deleted
+        con.execute(f"CREATE TEMP TABLE incoming_state AS {_state_sql(con, provided)}")
         counts = dict(con.execute("SELECT state, count(*) FROM incoming_state GROUP BY state").fetchall())
         result.rows_added = int(counts.get("new", 0))
         result.rows_updated = int(counts.get("changed", 0))
         result.rows_unchanged = int(counts.get("same", 0))
         result.rows_kept_fuller = int(counts.get(FULLER_KEPT, 0))
+        if result.rows_updated and kept:
+            _count_merged(con, kept, result)
         if result.rows_updated:
             con.execute(
                 "DELETE FROM appointments WHERE appointment_ref IN "
                 "(SELECT appointment_ref FROM incoming_state WHERE state = 'changed')"
             )
         cols = ", ".join(STORE_COLUMNS)
+        merged = {*kept, "row_hash"} if kept else set()  # the rest are the file's
+        values = ", ".join(f"s.{c}" if c in merged else f"i.{c}" for c in STORE_COLUMNS)
         con.execute(
             f"""INSERT INTO appointments ({cols}, import_id)
-                SELECT {", ".join("i." + c for c in STORE_COLUMNS)}, {import_id}
+                SELECT {values}, {import_id}
                 FROM incoming i JOIN incoming_state s USING (appointment_ref)
                 WHERE s.state IN ('new', 'changed')"""
         )
     finally:
         con.execute("DROP TABLE IF EXISTS incoming_state")
         con.unregister("incoming")
+
+
+def _count_merged(con: duckdb.DuckDBPyConnection, kept: list[str], result: ImportResult) -> None:
+    """How many replaced rows kept a stored value of a field the file lacks, and which fields (a kept
+    field is empty in the incoming row, so a value in the merged row came from the store)."""
+    per_field = ", ".join(f"count({c})" for c in kept)
+    any_kept = " OR ".join(f"{c} IS NOT NULL" for c in kept)
+    row = _one(
+        con,
+        f"SELECT count(*) FILTER (WHERE {any_kept}), {per_field} FROM incoming_state WHERE state = 'changed'",
+    )
+    result.rows_merged = int(row[0])
+    result.fields_kept = [c for c, n in zip(kept, row[1:], strict=True) if n]
 
 
 def _write_quarantine(con, bad: pd.DataFrame, location: str, import_id: int) -> None:
@@ -386,8 +484,8 @@ def _write_quarantine(con, bad: pd.DataFrame, location: str, import_id: int) -> 
 def _record_import(con, file: Path, fmt: str, digest: str, import_id: int, r: ImportResult) -> None:
     con.execute(
         "INSERT INTO imports (import_id, file_name, file_digest, format, imported_at, rows_read, rows_added, "
-        "rows_updated, rows_unchanged, rows_quarantined, duplicates_in_file, rows_kept_fuller) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "rows_updated, rows_unchanged, rows_quarantined, duplicates_in_file, rows_kept_fuller, rows_merged) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             import_id,
             file.name,
@@ -401,6 +499,7 @@ def _record_import(con, file: Path, fmt: str, digest: str, import_id: int, r: Im
             r.rows_quarantined,
             r.duplicates_in_file,
             r.rows_kept_fuller,
+            r.rows_merged,
         ],
     )
 
