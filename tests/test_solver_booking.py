@@ -355,3 +355,18 @@ def test_a_requests_file_for_another_week_is_named_in_one_line(family):
         r for r in reqs if r.latest >= MONDAY + dt.timedelta(days=7)
     ][:2]
     assert wrong_week_note(half, MONDAY + dt.timedelta(days=7)) is None  # half reach it: no note
+
+
+def test_a_routine_request_takes_the_nearest_of_equal_slots(family):
+    """First available: the same slot on Wednesday, Tuesday and Monday; the request may have any of
+    them, and is booked on Monday (a slot lost once its day passes; no-shows rise with lead time)."""
+    rows = _random_week(family, np.random.default_rng(0)).iloc[:3].copy()
+    rows["provider"], rows["kind"], rows["appointment_type"] = "dr_okafor", "template", "follow_up"
+    rows["date"] = [MONDAY + dt.timedelta(days=d) for d in (2, 1, 0)]
+    rows["weekday"] = ["wed", "tue", "mon"]
+    rows["start_min"], rows["end_min"] = 540, 560
+    sched = rows.reset_index(drop=True)
+    reqs = parse_requests(
+        pd.DataFrame([_req("P000001", "follow_up", "dr_okafor", "2026-11-30", "2026-12-02")]), family
+    )
+    assert book_requests(family, sched, reqs).assignments == {0: 2}

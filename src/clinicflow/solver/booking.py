@@ -26,7 +26,12 @@ URGENCY_WEIGHT = {"urgent": 1000, "soon": 400, "routine": 100}
 REBOOK = 500
 OWN_PROVIDER = 60
 TIME_OF_DAY = 15
-EARLY_PER_DAY = {"urgent": 30, "soon": 8, "routine": 0}
+#: Points off per day after the request's earliest date. Routine requests too, by one point a day:
+#: between equally good slots the nearest day, as a practice books "first available" — a slot is
+#: lost once its day passes while a later one can still take a later request, and no-shows rise
+#: with lead time (the no-show model's lead-time bands: 11% booked the same day, 31% past 60 days).
+#: One point a day never outweighs the patient's own provider (60) or time of day (15) in a week.
+EARLY_PER_DAY = {"urgent": 30, "soon": 8, "routine": 1}
 #: Taken off an urgent request's score in a same-day hold: between a hold and a regular slot that
 #: serve it equally well, the regular slot, so the hold stays open for the day's phone triage. One
 #: point only breaks ties; it never costs a request its provider or time of day.
