@@ -61,3 +61,34 @@ def test_csv_round_trip(tiny, tmp_path):
     assert list(pd.read_csv(p).columns) == [*COLUMNS, "overbooked"]
     again = read_schedule_csv(p, tiny)
     pd.testing.assert_frame_equal(again, df)
+
+
+def test_week_view_draws_booked_solid_open_slots_pale_and_holds_hatched(family):
+    """The Schedule page's week view: one trace per type and kind, the kind in the fill's own alpha
+    (so the legend's swatch shows it too) and holds hatched."""
+    import pandas as pd
+
+    from clinicflow.viz.schedule import week_figure
+
+    rows = [
+        ("booked", "follow_up", 540, "P000001"),
+        ("template", "follow_up", 560, None),
+        ("hold", "sick_visit", 580, None),
+    ]
+    sched = pd.DataFrame(
+        [
+            {"date": pd.Timestamp("2026-11-30").date(), "provider": "dr_okafor", "start": "", "end": "",
+             "start_min": m, "end_min": m + 20, "appointment_type": t, "kind": k, "patient_ref": ref,
+             "room": "R01"}
+            for k, t, m, ref in rows
+        ]
+    )  # fmt: skip
+    fig = week_figure(sched, family)
+    by_name = {tr.name: tr for tr in fig.data}
+    follow = family.type_by_id["follow_up"]
+    r, g, b = (int(follow.color[i : i + 2], 16) for i in (1, 3, 5))
+    assert by_name[f"{follow.name} (booked)"].marker.color == f"rgba({r},{g},{b},1)"
+    assert by_name[f"{follow.name} (template)"].marker.color == f"rgba({r},{g},{b},0.45)"
+    hold = by_name[f"{family.type_by_id['sick_visit'].name} (hold)"]
+    assert hold.marker.pattern.shape == "/" and hold.marker.color.endswith(",0.6)")
+    assert {tr.marker.opacity for tr in fig.data} == {1.0}

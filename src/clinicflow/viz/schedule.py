@@ -17,6 +17,15 @@ def _colors(scenario: Scenario) -> dict[str, str]:
     return {t.id: t.color or _FALLBACK[i % len(_FALLBACK)] for i, t in enumerate(scenario.appointment_types)}
 
 
+def _rgba(color: str, alpha: float) -> str:
+    """``#4c78a8`` with an alpha: ``rgba(76,120,168,0.45)`` (a colour that is not hex is kept)."""
+    h = color.lstrip("#")
+    if len(h) != 6:
+        return color
+    r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({r},{g},{b},{alpha:g})"
+
+
 def week_figure(schedule: pd.DataFrame, scenario: Scenario, by: str = "provider") -> go.Figure:
     """Slots as horizontal bars on rows ``day · provider`` (or ``day · room``); holds are hatched,
     booked slots solid, open template slots pale."""
@@ -40,9 +49,11 @@ def week_figure(schedule: pd.DataFrame, scenario: Scenario, by: str = "provider"
                     base=[_BASE + dt.timedelta(minutes=int(m)) for m in part["start_min"]],
                     orientation="h",
                     marker={
-                        "color": colors[tid],
-                        "opacity": opacity,
-                        "pattern": {"shape": pattern},
+                        # the fill's own alpha, not the trace's opacity: the legend shows it too, so
+                        # an open slot's swatch is as pale as its bars (opacity left them all solid)
+                        "color": _rgba(colors[tid], opacity),
+                        "opacity": 1.0 if colors[tid].startswith("#") else opacity,  # a named colour
+                        "pattern": {"shape": pattern, "fgcolor": colors[tid]},
                         "line": {"color": "white", "width": 1},
                     },
                     name=f"{names[tid].name} ({kind})",
