@@ -185,12 +185,13 @@ def test_requests_carry_the_patients_own_no_show_score(tiny_plan, tmp_path):
         )
 
 
-def _row_level_optimum(s, sched, reqs) -> float:
+def _row_level_optimum(s, sched, reqs) -> tuple[float, float]:
     """The booking's optimum computed independently: one 0/1 variable per request and open row
-    (not per group of interchangeable rows), solved by SciPy's MILP (HiGHS), not CP-SAT."""
+    (not per group of interchangeable rows), solved by SciPy's MILP (HiGHS), not CP-SAT, in two
+    stages: the most score, then the most tie-break among bookings of that score."""
     from scipy.optimize import Bounds, LinearConstraint, milp
 
-    from clinicflow.solver.booking import _fits, _score
+    from clinicflow.solver.booking import _fits, _score, _tiebreak
 
     rows = [r for r in sched.itertuples() if r.kind in ("template", "hold")]
     pairs = [(i, r) for i, q in enumerate(reqs) for r in rows if _fits(s, q, r)]
@@ -202,10 +203,17 @@ def _row_level_optimum(s, sched, reqs) -> float:
     a = np.zeros((len(groups), len(pairs)))
     for g, js in enumerate(groups.values()):
         a[g, js] = 1
-    c = -np.array([_score(reqs[i], r) for i, r in pairs], dtype=float)
-    res = milp(c, constraints=LinearConstraint(a, 0, 1), integrality=np.ones(len(pairs)), bounds=Bounds(0, 1))
-    assert res.status == 0
-    return -res.fun
+    score = np.array([_score(reqs[i], r) for i, r in pairs], dtype=float)
+    tie = np.array([_tiebreak(r, MONDAY) for _, r in pairs], dtype=float)
+    kw = {"integrality": np.ones(len(pairs)), "bounds": Bounds(0, 1)}
+    first = milp(-score, constraints=LinearConstraint(a, 0, 1), **kw)
+    assert first.status == 0
+    best = -first.fun
+    second = milp(
+        -tie, constraints=[LinearConstraint(a, 0, 1), LinearConstraint(score, best - 0.5, np.inf)], **kw
+    )
+    assert second.status == 0
+    return best, -second.fun
 
 
 def _random_week(family, rng) -> pd.DataFrame:
@@ -244,8 +252,9 @@ def test_booking_by_groups_of_slots_reaches_the_row_by_row_optimum(family):
     """CP-SAT books into groups of interchangeable slots; on random weeks and request sets (more
     requests than slots, patients with two requests, urgent ones that may take holds, preferences
     of provider and time of day) its optimum must equal the row-by-row model's, and the booked rows
-    must score exactly that."""
-    from clinicflow.solver.booking import _fits, _score
+    must score exactly that; the tie-break (earlier days, holds kept) must be the most that optimum
+    allows, as a second MILP stage finds it."""
+    from clinicflow.solver.booking import _fits, _score, _tiebreak
 
     for seed in range(4):
         rng = np.random.default_rng(seed)
@@ -268,9 +277,12 @@ def test_booking_by_groups_of_slots_reaches_the_row_by_row_optimum(family):
         reqs = parse_requests(pd.DataFrame(rows), family)
         b = book_requests(family, sched, reqs)
         assert b.status == "optimal"
-        assert b.objective == pytest.approx(_row_level_optimum(family, sched, reqs))
+        best, best_tie = _row_level_optimum(family, sched, reqs)
+        assert b.objective == pytest.approx(best)
         booked = {r.Index: r for r in sched.itertuples()}
         assert sum(_score(reqs[i], booked[r]) for i, r in b.assignments.items()) == b.objective
+        # and among the bookings of that score, the earliest slots with the most holds left open
+        assert sum(_tiebreak(booked[r], MONDAY) for r in b.assignments.values()) == pytest.approx(best_tie)
         assert len(set(b.assignments.values())) == len(b.assignments)
         assert all(_fits(family, reqs[i], booked[r]) for i, r in b.assignments.items())
         days = [(reqs[i].patient_ref, booked[r].date) for i, r in b.assignments.items()]
@@ -317,7 +329,7 @@ def test_an_urgent_request_leaves_the_hold_open_when_a_regular_slot_serves_it_as
     """Three holds, then three regular slots, one morning; three urgent requests take the regular
     slots and the holds stay open for the day's calls. When the regular slots are with another
     provider than the one the patients asked for, the holds serve them instead."""
-    from clinicflow.solver.booking import _score
+    from clinicflow.solver.booking import _score, _tiebreak
 
     rows = _random_week(family, np.random.default_rng(0)).iloc[:6].copy()
     rows["provider"], rows["date"], rows["weekday"] = "dr_okafor", MONDAY, "mon"
@@ -336,7 +348,9 @@ def test_an_urgent_request_leaves_the_hold_open_when_a_regular_slot_serves_it_as
     )
     assert sorted(book_requests(family, sched, reqs).assignments.values()) == [3, 4, 5]
     hold, slot = list(sched.iloc[[2, 3]].itertuples())
-    assert _score(reqs[0], hold) == _score(reqs[0], slot) - 1  # not left to the solver's tie-breaking
+    # not left to the solver's own tie-breaking: the same score, and the hold one tie-break point less
+    assert _score(reqs[0], hold) == _score(reqs[0], slot)
+    assert _tiebreak(hold, MONDAY) == _tiebreak(slot, MONDAY) - 1
     sched.loc[3:, "provider"] = "np_haddad"
     assert sorted(book_requests(family, sched, reqs).assignments.values()) == [0, 1, 2]
 

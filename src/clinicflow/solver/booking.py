@@ -10,6 +10,8 @@ unbooked gets a reason in plain words.
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -26,16 +28,15 @@ URGENCY_WEIGHT = {"urgent": 1000, "soon": 400, "routine": 100}
 REBOOK = 500
 OWN_PROVIDER = 60
 TIME_OF_DAY = 15
-#: Points off per day after the request's earliest date. Routine requests too, by one point a day:
-#: between equally good slots the nearest day, as a practice books "first available" — a slot is
-#: lost once its day passes while a later one can still take a later request, and no-shows rise
-#: with lead time (the no-show model's lead-time bands: 11% booked the same day, 31% past 60 days).
-#: One point a day never outweighs the patient's own provider (60) or time of day (15) in a week.
-EARLY_PER_DAY = {"urgent": 30, "soon": 8, "routine": 1}
-#: Taken off an urgent request's score in a same-day hold: between a hold and a regular slot that
-#: serve it equally well, the regular slot, so the hold stays open for the day's phone triage. One
-#: point only breaks ties; it never costs a request its provider or time of day.
-HOLD_TAKEN = 1
+EARLY_PER_DAY = {"urgent": 30, "soon": 8, "routine": 0}
+#: Among bookings equally good by the score, the one that takes earlier slots and leaves same-day
+#: holds open (``_tiebreak``): first available, as practices book — a slot is lost once its day
+#: passes while a later one can still take a later request, no-shows rise with lead time (the
+#: no-show model's lead-time bands: 11% booked the same day, 31% past 60 days), and a hold an
+#: urgent request known in advance does not need stays open for the day's phone triage. A tie-break
+#: only (lexicographic): it never costs any patient a booking, their provider or their time of day.
+#: Per booked request it lies in ``[-TIE_SPAN, 0]``.
+TIE_SPAN = 8
 
 
 @dataclass(frozen=True)
@@ -102,9 +103,13 @@ def _score(req: Request, row) -> int:
     if req.time_of_day == "any" or (req.time_of_day == "morning") == (row.start_min < NOON):
         s += TIME_OF_DAY
     s -= EARLY_PER_DAY[req.urgency] * (row.date - req.earliest).days
-    if row.kind == "hold":
-        s -= HOLD_TAKEN
     return max(1, s)
+
+
+def _tiebreak(row, monday: dt.date) -> int:
+    """The slot's own second-order value (the same for every request): minus its day of the week,
+    minus one for a same-day hold (see ``TIE_SPAN``)."""
+    return -min(6, max(0, (row.date - monday).days)) - (row.kind == "hold")
 
 
 def book_requests(
@@ -140,10 +145,15 @@ def book_requests(
     y = {}
     by_class: dict = {}
     by_patient_day: dict = {}
+    # the score first, the tie-break only among equal scores: one objective, the score scaled past
+    # the most the tie-breaks of all requests together can add up to
+    scale = TIE_SPAN * len(requests) + 1
+    monday = _monday(open_rows)
     for i, ks in fit.items():
         for k in ks:
             v = m.new_bool_var(f"y[{i},{len(y)}]")
-            y[(i, k)] = (v, _score(requests[i], classes[k][0]))
+            rep = classes[k][0]
+            y[(i, k)] = (v, scale * _score(requests[i], rep) + _tiebreak(rep, monday))
             by_class.setdefault(k, []).append(v)
             by_patient_day.setdefault((requests[i].patient_ref, classes[k][0].date), []).append(v)
         if len(ks) > 1:
@@ -176,6 +186,14 @@ def book_requests(
             if val:
                 chosen.setdefault(k, []).append(i)
         assignments = _within_classes(requests, classes, chosen)
+        # reported in score points, the tie-breaks left out (the bound: the most the score can be)
+        res = cpsat.SolveResult(
+            res.status,
+            float(sum(score[(i, r)] for i, r in assignments.items())),
+            None if res.bound is None else float(math.floor((res.bound + TIE_SPAN * len(requests)) / scale)),
+            res.values,
+            res.wall_time,
+        )
     else:
         # No solution within the time limit (a loaded machine): the greedy booking is feasible by
         # construction, so the coordinator still gets a booked week, reported as such.
@@ -200,6 +218,14 @@ def book_requests(
     return BookingResult(
         res.status, res.objective, res.bound, res.wall_time, assignments, unbooked, len(requests)
     )
+
+
+def _monday(rows: list) -> dt.date:
+    """The Monday of the week the open rows are in (the first row's; the schedule holds one week)."""
+    if not rows:
+        return dt.date.min
+    first = min(r.date for r in rows)
+    return first - dt.timedelta(days=first.weekday())
 
 
 def slot_classes(scenario: Scenario, rows: list) -> dict[tuple, list]:
