@@ -281,7 +281,7 @@ def _per_session_bounds(scenario) -> dict:
 
 
 def check_booking(
-    schedule: pd.DataFrame, template: pd.DataFrame, requests_df: pd.DataFrame, scenario
+    schedule: pd.DataFrame, template: pd.DataFrame, requests_df: pd.DataFrame, scenario, release_through=None
 ) -> list[str]:
     """Booked rows honour their request: type (or an urgent request in a hold), provider, dates;
     one booking per request and per patient per day; times unchanged from the template."""
@@ -310,7 +310,8 @@ def check_booking(
             & (template["provider"] == row.provider)
             & (template["start_min"] == row.start_min)
         ]["kind"]
-        if "hold" in set(was) and "template" not in set(was) and req.urgency != "urgent":
+        released = release_through is not None and row.date <= release_through  # book --release-holds
+        if "hold" in set(was) and "template" not in set(was) and req.urgency != "urgent" and not released:
             out.append(f"{row.provider} {d} {row.start}: a non-urgent request took a same-day hold")
         per_patient_day[(row.patient_ref, d)] += 1
     # requests in the example file are one per patient

@@ -190,3 +190,68 @@ def test_bad_weeks_and_outputs_get_one_line(week, tmp_path):
     )
     assert r.code == 2 and one_line(r) == f"error: {tmp_path / 'missing.csv'}: file not found"
     assert not (tmp_path / "o").exists()
+
+
+def test_released_holds_take_routine_requests_from_today_on(week, tmp_path):
+    """``--release-holds``: Monday's visit slots all booked, a routine visit request for Monday. Kept
+    for urgent calls, Monday's same-day hold does not take it; released (today Monday, 0 days on),
+    it does, and the terminal and kpis.json say so. Without --today the option is one line."""
+    s, folder, _, before = week
+    full = before.copy()
+    visits = (full["appointment_type"] == "visit") & (full["date"] == MONDAY) & (full["kind"] == "template")
+    full.loc[visits, "kind"] = "booked"
+    full.loc[visits, "patient_ref"] = [f"X{i}" for i in range(int(visits.sum()))]
+    holds = full[(full["kind"] == "hold") & (full["date"] == MONDAY)]
+    assert len(holds) == 1
+    write_schedule_csv(full, tmp_path / "full.csv")
+    req_file = tmp_path / "r.csv"
+    _requests([("P9", "visit", "", "2026-11-30", "2026-11-30", "any", "routine")]).to_csv(
+        req_file, index=False
+    )
+    common = ["book", folder / "tiny.yaml", "--schedule", tmp_path / "full.csv", "--requests", req_file,
+              "--replications", "2", "--today", "2026-11-30"]  # fmt: skip
+    kept = run_main(*common, "--out", tmp_path / "kept")
+    assert kept.code == 0, kept.stderr
+    assert "booked 0/1 requests" in kept.stdout and "released the" not in kept.stdout
+    released = run_main(*common, "--release-holds", "0", "--out", tmp_path / "released")
+    assert released.code == 0, released.stderr
+    out = " ".join(released.stdout.split())
+    assert (
+        "released the 1 open same-day hold(s) of 2026-11-30 to every request: 1 taken by routine or soon requests"
+        in out
+    )
+    assert "booked 1/1 requests" in out
+    after = read_schedule_csv(tmp_path / "released" / "schedule.csv", s)
+    row = after[(after["date"] == MONDAY) & (after["start_min"] == holds["start_min"].iloc[0])]
+    assert list(row["kind"]) == ["booked"] and list(row["patient_ref"]) == ["P9"]
+    assert check_schedule(s, after, template=full) == []
+    # the checker's requests: the new one, and the visits booked before as requests for their own day
+    earlier = full[full["kind"] == "booked"]
+    reqs = pd.concat(
+        [
+            pd.read_csv(req_file, dtype=str),
+            _requests(
+                [
+                    (r.patient_ref, r.appointment_type, "", str(r.date), str(r.date), "any", "routine")
+                    for r in earlier.itertuples()
+                ]
+            ),
+        ]
+    )
+    assert check_booking(after, full, reqs, s, release_through=MONDAY) == []
+    assert check_booking(after, full, reqs, s) == [
+        f"doc 2026-11-30 {row['start'].iloc[0]}: a non-urgent request took a same-day hold"
+    ]
+    k = json.loads((tmp_path / "released" / "kpis.json").read_text())
+    assert k["holds_released"] == {
+        "from": "2026-11-30",
+        "through": "2026-11-30",
+        "released": 1,
+        "taken_by_non_urgent": 1,
+    }
+    assert json.loads((tmp_path / "kept" / "kpis.json").read_text())["holds_released"] is None
+    bad = run_main(*common[:-2], "--release-holds", "1", "--out", tmp_path / "bad")
+    assert bad.code == 2 and one_line(bad) == (
+        "error: --release-holds: expected --today as well: holds are released counting from the day booked"
+    )
+    assert not (tmp_path / "bad").exists()

@@ -306,7 +306,7 @@ def test_schedule_page_plans_and_books_the_family_week():
     assert len(at.get("download_button")) == 5
 
 
-def _book_later_requests_on_the_page(family, tmp_path, today=None):
+def _book_later_requests_on_the_page(family, tmp_path, today=None, release=None):
     """The Schedule page's book box: the family week with 200 patients booked, uploaded with the 60
     later requests, booked (during the week when ``today`` is given). Returns the week file, the
     requests file and the page."""
@@ -324,6 +324,9 @@ def _book_later_requests_on_the_page(family, tmp_path, today=None):
     if today is not None:
         at.checkbox(key="bk_during").check().run()
         at.date_input(key="bk_today").set_value(today).run()
+    if release is not None:
+        at.checkbox(key="bk_release").check().run()
+        at.number_input(key="bk_release_days").set_value(release).run()
     at.button(key="bk_go").click()
     at.run(timeout=300)
     assert not at.exception, [e.value for e in at.exception]
@@ -372,6 +375,29 @@ def test_schedule_page_books_during_the_week_into_days_to_come_only(family, tmp_
     assert (new["date"] >= thursday).all()
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Requests booked"] == f"{expected.booking.booked}/60"
+
+
+def test_schedule_page_releases_the_next_days_holds_as_book_does(family, tmp_path):
+    """Thursday, releasing the holds of Thursday and Friday: the page books what ``book_week`` books
+    with ``release_days=1`` and says how many released holds the requests took."""
+    import datetime as dt
+
+    from clinicflow.domain.requests import read_requests_csv
+    from clinicflow.domain.schedule import read_schedule_csv
+    from clinicflow.week_booking import book_week
+
+    thursday = dt.date(2026, 12, 3)
+    f, later, at = _book_later_requests_on_the_page(family, tmp_path, today=thursday, release=1)
+    week, reqs = read_schedule_csv(f, family), read_requests_csv(later, family)
+    expected = book_week(family, week, reqs, replications=5, today=thursday, release_days=1)
+    kept = book_week(family, week, reqs, replications=5, today=thursday)
+    assert expected.holds_released > 0 and expected.released_taken > 0
+    assert (
+        expected.booking.booked >= kept.booking.booked
+        and expected.booking.objective >= kept.booking.objective
+    )
+    assert {m.label: m.value for m in at.metric}["Requests booked"] == f"{expected.booking.booked}/60"
+    assert expected.release_line() in [i.value for i in at.info]
 
 
 def test_schedule_page_rebooks_the_patients_of_a_provider_now_off(family, tmp_path, monkeypatch):

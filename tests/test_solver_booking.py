@@ -384,3 +384,19 @@ def test_a_routine_request_takes_the_nearest_of_equal_slots(family):
         pd.DataFrame([_req("P000001", "follow_up", "dr_okafor", "2026-11-30", "2026-12-02")]), family
     )
     assert book_requests(family, sched, reqs).assignments == {0: 2}
+
+
+def test_a_released_hold_takes_a_routine_request_and_a_kept_one_does_not(family):
+    """Holds on Monday and Wednesday; a routine request for either day. Released through Monday,
+    Monday's hold takes it; released through Sunday before, neither does (kept for urgent calls)."""
+    rows = _random_week(family, np.random.default_rng(0)).iloc[:2].copy()
+    rows["provider"], rows["kind"], rows["appointment_type"] = "dr_okafor", "hold", "follow_up"
+    rows["date"], rows["weekday"] = [MONDAY + dt.timedelta(days=2), MONDAY], ["wed", "mon"]
+    rows["start_min"], rows["end_min"] = 540, 560
+    sched = rows.reset_index(drop=True)
+    reqs = parse_requests(
+        pd.DataFrame([_req("P000001", "follow_up", "", "2026-11-30", "2026-12-02")]), family
+    )
+    assert book_requests(family, sched, reqs, release_through=MONDAY).assignments == {0: 1}
+    assert book_requests(family, sched, reqs, release_through=MONDAY - dt.timedelta(days=1)).booked == 0
+    assert book_requests(family, sched, reqs).booked == 0

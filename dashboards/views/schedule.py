@@ -179,9 +179,16 @@ with st.expander("Book more requests into a week already made (its slots and boo
     )
     bk_sched = st.file_uploader("The week's schedule (CSV)", type=["csv"], key="bk_schedule")
     bk_reqs = st.file_uploader("New requests (CSV)", type=["csv"], key="bk_requests")
-    today = None
+    today = release = None
     if st.checkbox("Booking during the week: nobody into a day gone by", key="bk_during"):
-        today = st.date_input("Today", clinic_today(scenario.clinic.tz), key="bk_today")
+        c1, c2 = st.columns(2)
+        today = c1.date_input("Today", clinic_today(scenario.clinic.tz), key="bk_today")
+        if c2.checkbox(
+            "Release open same-day holds to every request",
+            key="bk_release",
+            help="as book --release-holds: the holds of today and the next days, not kept for urgent requests",
+        ):
+            release = c2.number_input("…of today and the next days", 0, 6, 1, key="bk_release_days")
     if bk_sched is not None and bk_reqs is not None and st.button("Book them", key="bk_go"):
         bar, progress = stage_bar("booking…")
         try:
@@ -197,6 +204,7 @@ with st.expander("Book more requests into a week already made (its slots and boo
                 replications=reps,
                 progress=progress,
                 today=today,
+                release_days=None if release is None else int(release),
             )
         except (InputError, InfeasibleError) as err:
             bar.empty()
@@ -211,6 +219,8 @@ with st.expander("Book more requests into a week already made (its slots and boo
             b[2].metric("Open slots left", after["template"], help=f"{after['hold']} same-day holds")
             if booked.bump_lines():
                 st.warning("\n".join(f"- {line}" for line in booked.bump_lines()))
+            if booked.release_line():
+                st.info(booked.release_line())
             st.dataframe(booked.booking.unbooked, hide_index=True, width="stretch")
             out = Path(tempfile.mkdtemp(prefix="clinicflow-book-"))
             write_booked_outputs(booked, out, str(path), bk_sched.name)

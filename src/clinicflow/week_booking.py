@@ -59,6 +59,23 @@ class BookedWeek:
     bumped: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
     #: Open rows (template slots, holds) of those sessions, taken out of the week.
     dropped_open: int = 0
+    #: ``book --release-holds``: the days whose same-day holds were open to every request (today
+    #: through ``release_through``), the holds released, and how many of them requests other than
+    #: urgent ones took (rebooked patients among them).
+    release_from: dt.date | None = None
+    release_through: dt.date | None = None
+    holds_released: int = 0
+    released_taken: int = 0
+
+    def release_line(self) -> str | None:
+        """The terminal's and the dashboard's words on the released holds (counts only)."""
+        if self.release_through is None or self.release_from is None:
+            return None
+        a, b = self.release_from.isoformat(), self.release_through.isoformat()
+        return (
+            f"released the {self.holds_released} open same-day hold(s) of {a if a == b else f'{a}..{b}'} "
+            f"to every request: {self.released_taken} taken by routine or soon requests"
+        )
 
     def requests_booked(self) -> tuple[int, int]:
         """(booked, asked) of the requests file's rows, rebooked patients apart."""
@@ -106,6 +123,14 @@ class BookedWeek:
             "replications": self.sim.replications,
             "kpis": {"booked_week": summ},
             "booking": booking_payload(self.scenario, self.schedule, self.requests, self.booking),
+            "holds_released": None
+            if self.release_through is None
+            else {
+                "from": self.release_from.isoformat() if self.release_from else None,
+                "through": self.release_through.isoformat(),
+                "released": self.holds_released,
+                "taken_by_non_urgent": self.released_taken,
+            },
             "not_worked": {
                 "booked_visits": len(self.bumped),
                 "open_rows": self.dropped_open,
@@ -149,12 +174,15 @@ def book_week(
     replications: int = 30,
     progress=None,
     today: dt.date | None = None,
+    release_days: int | None = None,
 ) -> BookedWeek:
     """Book ``requests`` into the open rows of ``schedule`` (a validated schedule table of one week)
     and simulate the booked week ``replications`` times.
 
     With ``today`` (``book --today``: run during the week) the open rows of earlier days are not
-    offered to anyone: nobody is booked, or rebooked, into a day gone by.
+    offered to anyone: nobody is booked, or rebooked, into a day gone by. With ``release_days`` as
+    well (``--release-holds``), the same-day holds of today and the next ``release_days`` days are
+    released to every request their visit fits, not kept for urgent ones only.
 
     Sessions the scenario now says are not worked (time off or a closure entered after the week was
     made) leave the week; their booked patients are rebooked first (``Request.rebook``: before new
@@ -189,7 +217,22 @@ def book_week(
     ]
     every = [*requests, *rebook]
     offered = kept if today is None else kept[(kept["kind"] == "booked") | (kept["date"] >= today)]
-    booking = book_requests(scenario, offered, every, time_limit=time_limit, seed=seed)
+    if release_days is not None and today is None:
+        raise InputError(
+            None,
+            "--release-holds",
+            "expected --today as well: holds are released counting from the day booked",
+        )
+    through = None if release_days is None else today + dt.timedelta(days=release_days)
+    booking = book_requests(
+        scenario, offered, every, time_limit=time_limit, seed=seed, release_through=through
+    )
+    released = offered[(offered["kind"] == "hold") & (offered["date"] <= through)] if through else offered[:0]
+    taken = sum(
+        1
+        for i, r in booking.assignments.items()
+        if r in released.index and every[i].urgency != "urgent"  # a rebooked patient is routine
+    )
     booked = apply_booking(scenario, kept, every, booking)
     moved = [booking.assignments.get(len(requests) + k) for k in range(len(rebook))]
     bumped_frame = pd.DataFrame(
@@ -217,7 +260,20 @@ def book_week(
         progress("evaluating", 1, 1)
     dropped_open = int((gone & (schedule["kind"] != "booked")).sum())
     return BookedWeek(
-        scenario, monday, schedule, booked, every, booking, sim, seed, bumped_frame, dropped_open
+        scenario,
+        monday,
+        schedule,
+        booked,
+        every,
+        booking,
+        sim,
+        seed,
+        bumped_frame,
+        dropped_open,
+        today if through else None,
+        through,
+        len(released),
+        taken,
     )
 
 

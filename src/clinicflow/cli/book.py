@@ -45,6 +45,15 @@ def book(
         help="Run during the week: no request is booked, and no patient rebooked, into a day before this "
         "date (YYYY-MM-DD).",
     ),
+    release_holds: int | None = typer.Option(
+        None,
+        "--release-holds",
+        min=0,
+        max=6,
+        help="With --today: release the open same-day holds of today and the next DAYS days to every "
+        "request (0: today's only), not only urgent ones.",
+        show_default=False,
+    ),
 ) -> None:
     """Book more pending requests into a week whose schedule is already made, keeping every slot,
     time, room and booked patient of it.
@@ -83,6 +92,7 @@ def book(
             replications=replications,
             progress=progress,
             today=day_option(today, "--today"),
+            release_days=release_holds,
         )
     write_booked_outputs(booked, out, str(scenario), str(schedule))
     before, after = booked.open_rows(), booked.open_rows(booked.schedule)
@@ -93,6 +103,8 @@ def book(
     )
     for line in booked.bump_lines():
         console.print(f"  {line}", markup=False)
+    if booked.release_line():
+        console.print(f"  {booked.release_line()}", markup=False)
     print_booking(console, sc, booked.schedule, booked.booking, booked.requests)
     summ = booked.summary()
     t = Table(box=None, header_style="bold", pad_edge=False)

@@ -63,7 +63,10 @@ class BookingResult:
         return out
 
 
-def _fits(scenario: Scenario, req: Request, row) -> bool:
+def _fits(scenario: Scenario, req: Request, row, release_through: dt.date | None = None) -> bool:
+    """Whether ``req`` may take ``row``: its type with a provider who sees it on one of its dates,
+    or a same-day hold it fits — an urgent request's, or anyone's once the hold is released (its
+    day no later than ``release_through``)."""
     if not (req.earliest <= row.date <= req.latest):
         return False
     prov = scenario.provider_by_id[row.provider]
@@ -71,7 +74,8 @@ def _fits(scenario: Scenario, req: Request, row) -> bool:
         return False
     if row.kind == "template":
         return row.appointment_type == req.appointment_type
-    if row.kind == "hold" and req.urgency == "urgent":
+    released = release_through is not None and row.date <= release_through
+    if row.kind == "hold" and (req.urgency == "urgent" or released):
         return hold_fits(
             scenario, req.appointment_type, row.appointment_type, int(row.start_min), row.weekday
         )
@@ -120,8 +124,13 @@ def book_requests(
     time_limit: float = 10.0,
     seed: int = 0,
     workers: int = 1,  # one CP-SAT worker: 2 raced to different equally good bookings for a seed
+    release_through: dt.date | None = None,
 ) -> BookingResult:
     """Assign ``requests`` to rows of ``schedule`` (kinds template and hold).
+
+    ``release_through`` (``book --release-holds``): same-day holds on that day and before are
+    released, open to every request their visit fits rather than to urgent ones only — as practices
+    release the next day's unfilled holds, so a slot kept for calls that did not come is not lost.
 
     Rows already booked stay as they are, and their patients are not given a second visit on
     the same day: booking more requests into a week that is partly booked (``clinicflow book``)
@@ -135,7 +144,7 @@ def book_requests(
     busy: dict[int, list] = {i: [] for i in range(len(requests))}
     for i, req in enumerate(requests):
         for k, rows in classes.items():
-            if _fits(scenario, req, rows[0]):
+            if _fits(scenario, req, rows[0], release_through):
                 if (req.patient_ref, rows[0].date) in already:
                     busy[i].extend(rows)
                 else:
