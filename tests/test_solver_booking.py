@@ -248,24 +248,31 @@ def _random_week(family, rng) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def test_booking_by_groups_of_slots_reaches_the_row_by_row_optimum(family):
-    """CP-SAT books into groups of interchangeable slots; on random weeks and request sets (more
-    requests than slots, patients with two requests, urgent ones that may take holds, preferences
-    of provider and time of day) its optimum must equal the row-by-row model's, and the booked rows
-    must score exactly that; the tie-break (earlier days, holds kept) must be the most that optimum
-    allows, as a second MILP stage finds it."""
+@pytest.mark.parametrize("patients", ["some ask twice (CP-SAT)", "one request each (min-cost flow)"])
+def test_booking_by_groups_of_slots_reaches_the_row_by_row_optimum(family, patients, monkeypatch):
+    """The booking chooses among groups of interchangeable slots — with CP-SAT when a patient asks
+    twice (one booking a patient and day), as a min-cost flow otherwise. On random weeks and request
+    sets (more requests than slots, urgent ones that may take holds, preferences of provider and
+    time of day) its optimum must equal the row-by-row model's, and the booked rows must score
+    exactly that; the tie-break (earlier days, holds kept) must be the most that optimum allows,
+    as a second MILP stage finds it."""
+    from clinicflow.solver import booking
     from clinicflow.solver.booking import _fits, _score, _tiebreak
 
+    twice = patients.startswith("some")
+    if not twice:  # the flow answers alone: CP-SAT is not asked
+        monkeypatch.setattr(booking, "_by_cpsat", lambda *a, **k: pytest.fail("CP-SAT asked"))
     for seed in range(4):
         rng = np.random.default_rng(seed)
         sched = _random_week(family, rng)
         rows = []
-        for _ in range(len(sched) + 20):
+        for j in range(len(sched) + 20):
             a = int(rng.integers(0, 3))
             b = min(2, a + int(rng.integers(0, 2)))
+            ref = int(rng.integers(0, 80)) if twice else j
             rows.append(
                 _req(
-                    f"P{int(rng.integers(0, 80)):06d}",  # some patients ask twice
+                    f"P{ref:06d}",
                     str(rng.choice(["follow_up", "sick_visit", "new_patient"])),
                     str(rng.choice(["dr_okafor", "np_haddad", ""])),
                     (MONDAY + dt.timedelta(days=a)).isoformat(),

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import time
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from ..domain.clock import format_hhmm
@@ -63,14 +65,21 @@ class BookingResult:
         return out
 
 
-def _fits(scenario: Scenario, req: Request, row, release_through: dt.date | None = None) -> bool:
+def _fits(
+    scenario: Scenario,
+    req: Request,
+    row,
+    release_through: dt.date | None = None,
+    sees: dict[str, frozenset[str]] | None = None,
+) -> bool:
     """Whether ``req`` may take ``row``: its type with a provider who sees it on one of its dates,
     or a same-day hold it fits — an urgent request's, or anyone's once the hold is released (its
-    day no later than ``release_through``)."""
+    day no later than ``release_through``). ``sees``: each provider's types (``_sees``), given by a
+    caller that asks many times (``Scenario.provider_by_id`` builds its dict on every call)."""
     if not (req.earliest <= row.date <= req.latest):
         return False
-    prov = scenario.provider_by_id[row.provider]
-    if req.appointment_type not in prov.appointment_types:
+    types = (sees or _sees(scenario))[row.provider]
+    if req.appointment_type not in types:
         return False
     if row.kind == "template":
         return row.appointment_type == req.appointment_type
@@ -80,6 +89,10 @@ def _fits(scenario: Scenario, req: Request, row, release_through: dt.date | None
             scenario, req.appointment_type, row.appointment_type, int(row.start_min), row.weekday
         )
     return False
+
+
+def _sees(scenario: Scenario) -> dict[str, frozenset[str]]:
+    return {p.id: frozenset(p.appointment_types) for p in scenario.providers}
 
 
 def hold_fits(scenario: Scenario, type_id: str, hold_type_id: str, start: int, weekday: str) -> bool:
@@ -139,66 +152,56 @@ def book_requests(
     already = already_booked_days(schedule)
     classes = slot_classes(scenario, open_rows)
     # per request: the classes it may take (a class's rows all fit it or none does), and the rows
-    # that fit it on a day the patient is already booked (for the reason it was not booked)
+    # that fit it on a day the patient is already booked (for the reason it was not booked). Only
+    # the classes of its own type and the holds are tried: a template slot of another type never fits.
+    sees = _sees(scenario)
+    by_type: dict[str, list] = {}
+    holds = []
+    for k, rows in classes.items():
+        (holds if rows[0].kind == "hold" else by_type.setdefault(rows[0].appointment_type, [])).append(k)
     fit: dict[int, list] = {i: [] for i in range(len(requests))}
     busy: dict[int, list] = {i: [] for i in range(len(requests))}
     for i, req in enumerate(requests):
-        for k, rows in classes.items():
-            if _fits(scenario, req, rows[0], release_through):
-                if (req.patient_ref, rows[0].date) in already:
-                    busy[i].extend(rows)
+        for k in (*by_type.get(req.appointment_type, ()), *holds):
+            rep = classes[k][0]
+            if _fits(scenario, req, rep, release_through, sees):
+                if (req.patient_ref, rep.date) in already:
+                    busy[i].extend(classes[k])
                 else:
                     fit[i].append(k)
-    cand = {i: [r for k in ks for r in classes[k]] for i, ks in fit.items()}
-    m = cpsat.CpModel()
-    y = {}
-    by_class: dict = {}
-    by_patient_day: dict = {}
-    # the score first, the tie-break only among equal scores: one objective, the score scaled past
+    # the score of a request in a class (all its rows score alike), then the objective's weight:
+    # the score first, the tie-break only among equal scores — one objective, the score scaled past
     # the most the tie-breaks of all requests together can add up to
+    gscore = {(i, k): _score(requests[i], classes[k][0]) for i, ks in fit.items() for k in ks}
     scale = TIE_SPAN * len(requests) + 1
     monday = _monday(open_rows)
-    for i, ks in fit.items():
-        for k in ks:
-            v = m.new_bool_var(f"y[{i},{len(y)}]")
-            rep = classes[k][0]
-            y[(i, k)] = (v, scale * _score(requests[i], rep) + _tiebreak(rep, monday))
-            by_class.setdefault(k, []).append(v)
-            by_patient_day.setdefault((requests[i].patient_ref, classes[k][0].date), []).append(v)
-        if len(ks) > 1:
-            m.add_at_most_one(y[(i, k)][0] for k in ks)
-    for k, lits in by_class.items():
-        if len(lits) > len(classes[k]):
-            m.add(sum(lits) <= len(classes[k]))
-    for lits in by_patient_day.values():
-        if len(lits) > 1:
-            m.add_at_most_one(lits)
-    m.maximize(sum(s * v for v, s in y.values()))
-    score = {(i, r.Index): _score(requests[i], r) for i, rows in cand.items() for r in rows}
-    greedy = _greedy(requests, cand, schedule, score)
+    tie = {k: _tiebreak(rows[0], monday) for k, rows in classes.items()}
+    weight = {(i, k): scale * sc + tie[k] for (i, k), sc in gscore.items()}
     class_of = {r.Index: k for k, rows in classes.items() for r in rows}
-    hint = {v: int(i in greedy and class_of[greedy[i]] == k) for (i, k), (v, _s) in y.items()}
-    res = cpsat.solve(
-        m,
-        {key: v for key, (v, _s) in y.items()},
-        # a deterministic budget (the wall clock only a net far above it): the same booking for a
-        # seed on a busy machine, where a wall-clock limit could stop the search early
-        time_limit=60 * time_limit + 10,
-        deterministic_time=time_limit,
-        seed=seed,
-        workers=workers,
-        hint=hint,
-    )
+
+    def rows_score() -> tuple[dict, dict]:
+        """Every fitting row of each request, and its score (the greedy booking's input)."""
+        cand = {i: [r for k in ks for r in classes[k]] for i, ks in fit.items()}
+        return cand, {(i, r.Index): gscore[(i, class_of[r.Index])] for i, rows in cand.items() for r in rows}
+
+    sizes = {k: len(rows) for k, rows in classes.items()}
+    patients = [requests[i].patient_ref for i, ks in fit.items() if ks]
+    if len(set(patients)) == len(patients):
+        # one request per patient: no patient-day rule left to keep (days already booked were
+        # taken out above), and the problem is a transportation problem — a min-cost flow
+        # solves it exactly, in a fraction of CP-SAT's time on a big practice
+        chosen, res = _by_flow(fit, sizes, weight)
+    else:
+        cand, score = rows_score()
+        greedy = _greedy(requests, cand, schedule, score)
+        hint = {key for key in weight if key[0] in greedy and class_of[greedy[key[0]]] == key[1]}
+        chosen, res = _by_cpsat(requests, fit, classes, weight, hint, time_limit, seed, workers)
     if res.has_solution:
-        chosen: dict = {}
-        for (i, k), val in res.values.items():
-            if val:
-                chosen.setdefault(k, []).append(i)
         assignments = _within_classes(requests, classes, chosen)
         # reported in score points, the tie-breaks left out (the bound: the most the score can be)
         res = cpsat.SolveResult(
             res.status,
-            float(sum(score[(i, r)] for i, r in assignments.items())),
+            float(sum(gscore[(i, class_of[r])] for i, r in assignments.items())),
             None if res.bound is None else float(math.floor((res.bound + TIE_SPAN * len(requests)) / scale)),
             res.values,
             res.wall_time,
@@ -206,6 +209,8 @@ def book_requests(
     else:
         # No solution within the time limit (a loaded machine): the greedy booking is feasible by
         # construction, so the coordinator still gets a booked week, reported as such.
+        cand, score = rows_score()
+        greedy = _greedy(requests, cand, schedule, score)
         assignments = dict(greedy)
         res = cpsat.SolveResult(
             "greedy", float(sum(score[(i, r)] for i, r in greedy.items())), None, {}, res.wall_time
@@ -220,13 +225,113 @@ def book_requests(
                 "patient_ref": req.patient_ref,
                 "appointment_type": req.appointment_type,
                 "urgency": "rebook" if req.rebook else req.urgency,
-                "reason": _reason(scenario, schedule, req, cand[i], taken, busy[i]),
+                "reason": _reason(
+                    scenario, schedule, req, [r for k in fit[i] for r in classes[k]], taken, busy[i]
+                ),
             }
         )
     unbooked = pd.DataFrame(reasons, columns=["patient_ref", "appointment_type", "urgency", "reason"])
     return BookingResult(
         res.status, res.objective, res.bound, res.wall_time, assignments, unbooked, len(requests)
     )
+
+
+def _by_flow(fit: dict, sizes: dict, weight: dict) -> tuple[dict, cpsat.SolveResult]:
+    """The best booking as a min-cost flow (OR-Tools): source → request (1) → group of slots (its
+    weight) → sink (the group's size), and request → sink at no cost for a request left unbooked.
+    Integral and optimal by construction; ``chosen``: group → requests."""
+    from ortools.graph.python import min_cost_flow
+
+    t0 = time.perf_counter()
+    reqs = [i for i, ks in fit.items() if ks]
+    groups = list(sizes)
+    node = {("r", i): 2 + j for j, i in enumerate(reqs)}
+    node.update({("g", k): 2 + len(reqs) + j for j, k in enumerate(groups)})
+    tails, heads, caps, costs = [], [], [], []
+    for i in reqs:
+        tails += [0, node[("r", i)]]
+        heads += [node[("r", i)], 1]
+        caps += [1, 1]
+        costs += [0, 0]
+    pairs = list(weight)
+    for i, k in pairs:
+        tails.append(node[("r", i)])
+        heads.append(node[("g", k)])
+        caps.append(1)
+        costs.append(-weight[(i, k)])
+    for k in groups:
+        tails.append(node[("g", k)])
+        heads.append(1)
+        caps.append(sizes[k])
+        costs.append(0)
+    flow = min_cost_flow.SimpleMinCostFlow()
+    flow.add_arcs_with_capacity_and_unit_cost(
+        np.array(tails, dtype=np.int32),
+        np.array(heads, dtype=np.int32),
+        np.array(caps, dtype=np.int64),
+        np.array(costs, dtype=np.int64),
+    )
+    flow.set_node_supply(0, len(reqs))
+    flow.set_node_supply(1, -len(reqs))
+    status = flow.solve()
+    wall = time.perf_counter() - t0
+    if status != flow.OPTIMAL:  # cannot happen with these capacities; CP-SAT's fallback says so
+        return {}, cpsat.SolveResult("unknown", None, None, {}, wall)
+    first = 2 * len(reqs)  # the pair arcs follow the two arcs of every request
+    used = flow.flows(np.arange(first, first + len(pairs)))
+    chosen: dict = {}
+    for (i, k), f in zip(pairs, used, strict=True):
+        if f:
+            chosen.setdefault(k, []).append(i)
+    best = float(-flow.optimal_cost())
+    return chosen, cpsat.SolveResult("optimal", best, best, {}, wall)
+
+
+def _by_cpsat(
+    requests: list[Request],
+    fit: dict,
+    classes: dict,
+    weight: dict,
+    hint: set,
+    time_limit: float,
+    seed: int,
+    workers: int,
+) -> tuple[dict, cpsat.SolveResult]:
+    """The best booking with CP-SAT when a patient has more than one request (at most one booking a
+    patient and day couples them, which a flow cannot say); ``chosen``: group → requests."""
+    m = cpsat.CpModel()
+    y = {key: m.new_bool_var(f"y[{key[0]},{j}]") for j, key in enumerate(weight)}
+    by_class: dict = {}
+    by_patient_day: dict = {}
+    for (i, k), v in y.items():
+        by_class.setdefault(k, []).append(v)
+        by_patient_day.setdefault((requests[i].patient_ref, classes[k][0].date), []).append(v)
+    for i, ks in fit.items():
+        if len(ks) > 1:
+            m.add_at_most_one(y[(i, k)] for k in ks)
+    for k, lits in by_class.items():
+        if len(lits) > len(classes[k]):
+            m.add(sum(lits) <= len(classes[k]))
+    for lits in by_patient_day.values():
+        if len(lits) > 1:
+            m.add_at_most_one(lits)
+    m.maximize(sum(weight[key] * v for key, v in y.items()))
+    res = cpsat.solve(
+        m,
+        y,
+        # a deterministic budget (the wall clock only a net far above it): the same booking for a
+        # seed on a busy machine, where a wall-clock limit could stop the search early
+        time_limit=60 * time_limit + 10,
+        deterministic_time=time_limit,
+        seed=seed,
+        workers=workers,
+        hint={v: int(key in hint) for key, v in y.items()},
+    )
+    chosen: dict = {}
+    for (i, k), val in res.values.items():
+        if val:
+            chosen.setdefault(k, []).append(i)
+    return chosen, res
 
 
 def _monday(rows: list) -> dt.date:
