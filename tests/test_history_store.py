@@ -88,10 +88,11 @@ def test_reimport_adds_nothing_and_superset_adds_only_new_rows(tmp_path, key, mo
     assert r2.rows_added == 0 and _count(db) == 2100
 
 
-def _stored(db, column: str) -> dict:
+def _stored(db, column: str, key: str = "source_line") -> dict:
+    """``key`` → ``column`` of every stored appointment."""
     con = duckdb.connect(str(db), read_only=True)
     try:
-        return dict(con.execute(f"SELECT source_line, {column} FROM appointments").fetchall())
+        return dict(con.execute(f"SELECT {key}, {column} FROM appointments").fetchall())
     finally:
         con.close()
 
@@ -157,22 +158,13 @@ def test_an_older_export_imported_later_does_not_roll_a_fuller_record_back(tmp_p
     con.close()
 
 
-def _by_ref(db, column: str) -> dict:
-    """``appointment_ref`` → ``column`` of every stored appointment."""
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return dict(con.execute(f"SELECT appointment_ref, {column} FROM appointments").fetchall())
-    finally:
-        con.close()
-
-
 def test_a_later_export_without_a_column_keeps_its_stored_values(tmp_path, key):
     """A later export without ``age`` (found by fuzzing): the rows it changes keep their stored ages
     (and age bands) instead of being emptied; what it does say — statuses, a blank sex cell — wins."""
     f, frame = generic_file(tmp_path / "full.csv", rows=400)
     db = tmp_path / "h.duckdb"
     import_history(f, db, key_file=key)
-    ages, bands, sexes = _by_ref(db, "age"), _by_ref(db, "age_band"), _by_ref(db, "sex")
+    ages, bands, sexes = (_stored(db, c, key="appointment_ref") for c in ("age", "age_band", "sex"))
     assert sum(a is None for a in ages.values()) == 0 and len(ages) == 400
     later = frame.copy()
     no_shows = later.index[later["status"] == "no_show"][:20]  # a patient who came after all
@@ -186,12 +178,13 @@ def test_a_later_export_without_a_column_keeps_its_stored_values(tmp_path, key):
     r = import_history(tmp_path / "thin.csv", db, key_file=key)
     assert (r.rows_added, r.rows_updated, r.rows_kept_fuller, r.rows_unchanged) == (0, 31, 0, 369)
     assert (r.rows_merged, r.fields_kept) == (31, ["age", "age_band"])
-    assert _by_ref(db, "age") == ages and _by_ref(db, "age_band") == bands  # not one emptied
+    assert _stored(db, "age", key="appointment_ref") == ages  # not one emptied
+    assert _stored(db, "age_band", key="appointment_ref") == bands
     status, sex, line = _stored(db, "status"), _stored(db, "sex"), {i: i + 2 for i in later.index}
     assert [status[line[i]] for i in no_shows] == ["attended"] * 20
     assert [status[line[i]] for i in cancels] == ["late_cancel"] * 10
     assert sex[line[blank]] is None
-    assert sum(s != _by_ref(db, "sex")[ref] for ref, s in sexes.items()) == 1
+    assert sum(s != _stored(db, "sex", key="appointment_ref")[ref] for ref, s in sexes.items()) == 1
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT rows_merged FROM imports ORDER BY import_id").fetchall() == [(0,), (31,)]
     con.close()
@@ -215,7 +208,7 @@ def test_a_later_export_without_a_column_keeps_its_stored_values(tmp_path, key):
     r = import_history(tmp_path / "age-blank.csv", db, key_file=key)
     assert (r.rows_updated, r.rows_unchanged, r.rows_merged) == (1, 399, 0)
     assert _stored(db, "age")[line[blank]] is None and _stored(db, "age_band")[line[blank]] is None
-    assert sum(a is None for a in _by_ref(db, "age").values()) == 1
+    assert sum(a is None for a in _stored(db, "age", key="appointment_ref").values()) == 1
 
 
 def test_visit_times_are_counted_over_the_time_columns_the_file_has(tmp_path, key):
