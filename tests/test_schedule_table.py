@@ -65,7 +65,8 @@ def test_csv_round_trip(tiny, tmp_path):
 
 def test_week_view_draws_booked_solid_open_slots_pale_and_holds_hatched(family):
     """The Schedule page's week view: one trace per type and kind, the kind in the fill's own alpha
-    (so the legend's swatch shows it too) and holds hatched."""
+    (so the legend's swatch shows it too), holds hatched, a double-booked start's second slot
+    outlined."""
     import pandas as pd
 
     from clinicflow.viz.schedule import week_figure
@@ -73,14 +74,15 @@ def test_week_view_draws_booked_solid_open_slots_pale_and_holds_hatched(family):
     rows = [
         ("booked", "follow_up", 540, "P000001"),
         ("template", "follow_up", 560, None),
+        ("template", "follow_up", 560, None),  # the same start again: double-booked
         ("hold", "sick_visit", 580, None),
     ]
     sched = pd.DataFrame(
         [
             {"date": pd.Timestamp("2026-11-30").date(), "provider": "dr_okafor", "start": "", "end": "",
              "start_min": m, "end_min": m + 20, "appointment_type": t, "kind": k, "patient_ref": ref,
-             "room": "R01"}
-            for k, t, m, ref in rows
+             "room": "R01", "overbooked": j == 2}
+            for j, (k, t, m, ref) in enumerate(rows)
         ]
     )  # fmt: skip
     fig = week_figure(sched, family)
@@ -92,3 +94,10 @@ def test_week_view_draws_booked_solid_open_slots_pale_and_holds_hatched(family):
     hold = by_name[f"{family.type_by_id['sick_visit'].name} (hold)"]
     assert hold.marker.pattern.shape == "/" and hold.marker.color.endswith(",0.6)")
     assert {tr.marker.opacity for tr in fig.data} == {1.0}
+    # the double-booked start's second slot is outlined dark, the other slots in white
+    open_slots = by_name[f"{follow.name} (template)"]
+    assert list(open_slots.marker.line.width) == [1, 2] and list(open_slots.marker.line.color) == [
+        "white",
+        "#333",
+    ]
+    assert "double-booked start" in open_slots.hovertext[1] and "double" not in open_slots.hovertext[0]

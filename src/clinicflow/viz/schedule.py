@@ -28,7 +28,7 @@ def _rgba(color: str, alpha: float) -> str:
 
 def week_figure(schedule: pd.DataFrame, scenario: Scenario, by: str = "provider") -> go.Figure:
     """Slots as horizontal bars on rows ``day · provider`` (or ``day · room``); holds are hatched,
-    booked slots solid, open template slots pale."""
+    booked slots solid, open template slots pale, a double-booked start's second slot outlined."""
     df = schedule.copy()
     if by == "room":
         df = df[df["room"].notna()]
@@ -42,6 +42,13 @@ def week_figure(schedule: pd.DataFrame, scenario: Scenario, by: str = "provider"
             part = df[(df["appointment_type"] == tid) & (df["kind"] == kind)]
             if part.empty:
                 continue
+            # a double-booked start's second slot lies on its first: outlined dark, or the two pale
+            # bars read as one solid (booked) one
+            over = (
+                part["overbooked"].fillna(False).astype(bool)
+                if "overbooked" in part
+                else pd.Series(False, part.index)
+            )
             fig.add_trace(
                 go.Bar(
                     y=part["row"],
@@ -54,14 +61,18 @@ def week_figure(schedule: pd.DataFrame, scenario: Scenario, by: str = "provider"
                         "color": _rgba(colors[tid], opacity),
                         "opacity": 1.0 if colors[tid].startswith("#") else opacity,  # a named colour
                         "pattern": {"shape": pattern, "fgcolor": colors[tid]},
-                        "line": {"color": "white", "width": 1},
+                        "line": {
+                            "color": ["#333" if o else "white" for o in over],
+                            "width": [2 if o else 1 for o in over],
+                        },
                     },
                     name=f"{names[tid].name} ({kind})",
                     legendgroup=tid,
                     hovertext=[
                         f"{r.start}–{r.end} {tid} · {kind}"
+                        + (" · double-booked start" if o else "")
                         + (f" · room {r.room}" if isinstance(r.room, str) else "")
-                        for r in part.itertuples()
+                        for r, o in zip(part.itertuples(), over, strict=True)
                     ],
                     hoverinfo="text",
                 )
@@ -69,7 +80,7 @@ def week_figure(schedule: pd.DataFrame, scenario: Scenario, by: str = "provider"
     fig.update_layout(
         barmode="overlay",
         title=f"Week schedule by {'exam room' if by == 'room' else 'provider'} "
-        "(solid = booked, pale = open slot, hatched = same-day hold)",
+        "(solid = booked, pale = open slot, hatched = same-day hold, dark outline = double-booked)",
         xaxis={"type": "date", "tickformat": "%H:%M", "title": "time of day (clinic time)"},
         yaxis={
             "title": f"day · {by}",
