@@ -103,10 +103,15 @@ class Scenario(Frozen):
 
     @property
     def type_by_id(self) -> dict[str, AppointmentType]:
+        """A new dict on every call: take it once outside a loop. Not cached on purpose — a copy
+        made with ``model_copy(update=…)`` (``with_time_off``, the replay's scenario) would carry a
+        cache of the fields it replaced (measured: an 8× booking spent 19 of its 35 s rebuilding
+        ``provider_by_id`` inside its loop)."""
         return {t.id: t for t in self.appointment_types}
 
     @property
     def provider_by_id(self) -> dict[str, Provider]:
+        """A new dict on every call: take it once outside a loop (see ``type_by_id``)."""
         return {p.id: p for p in self.providers}
 
     def appointment_type(self, type_id: str) -> AppointmentType:
