@@ -1,11 +1,13 @@
-"""Booking pending requests into the week's slots (CP-SAT assignment).
+"""Booking pending requests into the week's slots: an assignment into groups of interchangeable
+slots, solved as a min-cost flow when every patient asks once, with CP-SAT when one asks twice.
 
 A request may take an open template slot of its own type with a provider who sees it, on a date
 between its earliest and latest dates; an urgent request may also take a same-day hold whose
-length fits it. The objective books as many requests as it can weighted by urgency, then keeps
-patients with their preferred provider, then honours morning/afternoon preferences, and books
-urgent and soon requests earlier. A patient gets at most one booking per day. Every request left
-unbooked gets a reason in plain words.
+length fits it (any request, once the hold is released: ``book --release-holds``). The objective
+books as many requests as it can weighted by urgency, then keeps patients with their preferred
+provider, then honours morning/afternoon preferences, and books urgent and soon requests earlier;
+among bookings equal on all that, earlier slots first and holds kept open. A patient gets at most
+one booking per day. Every request left unbooked gets a reason in plain words.
 """
 
 from __future__ import annotations
@@ -347,9 +349,10 @@ def slot_classes(scenario: Scenario, rows: list) -> dict[tuple, list]:
     same date, provider, kind and type, same half of the day, and for a hold the same visit types
     that fit it. Rows in a group are in start order.
 
-    Why: CP-SAT then chooses how many requests each group takes, not which of its interchangeable
-    slots, so the orbits of identical slots (up to 27 in the family week) that made the row model's
-    search slow are gone: the family week's booking is about eight times faster, at the same optimum."""
+    Why: the solver then chooses how many requests each group takes, not which of its
+    interchangeable slots, so the orbits of identical slots (up to 27 in the family week) that made
+    a row-by-row CP-SAT model slow are gone (about eight times faster, at the same optimum), and
+    the groups are the nodes of the min-cost flow."""
     types = scenario.appointment_types
     out: dict[tuple, list] = {}
     for r in rows:
