@@ -188,6 +188,12 @@ def book_week(
     made) leave the week; their booked patients are rebooked first (``Request.rebook``: before new
     routine and soon requests, with their own provider where possible, in the same half of a day of
     the week), and those who find no slot are in ``unbooked`` with where their visit was."""
+    if release_days is not None and today is None:  # before any work: the option cannot be honoured
+        raise InputError(
+            None,
+            "--release-holds",
+            "expected --today as well: holds are released counting from the day booked",
+        )
     monday = schedule_week(schedule, file)
     if progress:
         progress("booking", 0, 1)
@@ -217,12 +223,6 @@ def book_week(
     ]
     every = [*requests, *rebook]
     offered = kept if today is None else kept[(kept["kind"] == "booked") | (kept["date"] >= today)]
-    if release_days is not None and today is None:
-        raise InputError(
-            None,
-            "--release-holds",
-            "expected --today as well: holds are released counting from the day booked",
-        )
     through = None if release_days is None else today + dt.timedelta(days=release_days)
     booking = book_requests(
         scenario, offered, every, time_limit=time_limit, seed=seed, release_through=through

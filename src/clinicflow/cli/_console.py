@@ -114,8 +114,7 @@ def print_late_sessions(console, table, where: str, indent: str = "  ") -> None:
 def print_booking(console, scenario, schedule, booking, requests) -> None:
     """The booking's lines under ``plan`` and ``book``: booked by urgency, and the booked patients
     expected to come by their own no-show scores when the requests carried them."""
-    import datetime as dt
-
+    from ..domain.clock import monday_of
     from ..domain.requests import wrong_week_note
     from ..solver.booking import expected_attendance
 
@@ -127,8 +126,7 @@ def print_booking(console, scenario, schedule, booking, requests) -> None:
         + f"; {asked - booked} unbooked, reasons in unbooked.csv"
     )
     if not schedule.empty:
-        first = min(schedule["date"])
-        note = wrong_week_note(requests, first - dt.timedelta(days=first.weekday()))
+        note = wrong_week_note(requests, monday_of(min(schedule["date"])))
         if note:
             console.print(f"  note: {note}", markup=False)
     scored = sum(r.no_show_prob is not None for r in requests if not r.rebook)

@@ -77,6 +77,11 @@ def parse_date(value: object, example: str = "2026-11-30") -> dt.date:
     return d
 
 
+def monday_of(d: dt.date) -> dt.date:
+    """The Monday of ``d``'s week (``d`` itself on a Monday)."""
+    return d - dt.timedelta(days=d.weekday())
+
+
 def next_monday(today: dt.date) -> dt.date:
     """The Monday after ``today`` (a week later when today is a Monday): the week being planned."""
     return today + dt.timedelta(days=7 - today.weekday())

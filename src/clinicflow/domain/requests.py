@@ -26,7 +26,7 @@ import pandas as pd
 from ..errors import InputError
 from ..streams import keyed_generator
 from ..tables import read_text_csv
-from .clock import WEEKDAYS
+from .clock import WEEKDAYS, monday_of
 from .scenario import Scenario
 
 COLUMNS = [
@@ -166,7 +166,7 @@ def wrong_week_note(requests: list[Request], monday: dt.date) -> str | None:
     if 2 * len(out) <= asked:
         return None
     # the Monday most of them start in (the earliest of equally common ones)
-    mondays = pd.Series([r.earliest - dt.timedelta(days=r.earliest.weekday()) for r in out])
+    mondays = pd.Series([monday_of(r.earliest) for r in out])
     best = mondays.value_counts().sort_index().idxmax()
     first, last = min(r.earliest for r in out), max(r.latest for r in out)
     return (

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..domain.clock import format_hhmm
+from ..domain.clock import format_hhmm, monday_of
 from ..domain.requests import NOON, Request
 from ..domain.scenario import Scenario
 from . import cpsat
@@ -338,10 +338,7 @@ def _by_cpsat(
 
 def _monday(rows: list) -> dt.date:
     """The Monday of the week the open rows are in (the first row's; the schedule holds one week)."""
-    if not rows:
-        return dt.date.min
-    first = min(r.date for r in rows)
-    return first - dt.timedelta(days=first.weekday())
+    return monday_of(min(r.date for r in rows)) if rows else dt.date.min
 
 
 def slot_classes(scenario: Scenario, rows: list) -> dict[tuple, list]:
